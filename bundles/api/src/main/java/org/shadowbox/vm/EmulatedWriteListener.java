@@ -1,0 +1,23 @@
+package org.shadowbox.vm;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * Told of every emulated guest write after guest memory holds the new bytes: the hook
+ * through which {@code emulator_write_phys} calls {@code kvm_page_track_write}. The
+ * page-track bundle registers one as an OSGi service; the VM calls every registered one,
+ * without a lock, on the writing vCPU's thread.
+ *
+ * <p>This is a platform hook, not the tracker SPI: trackers implement page track's
+ * notifier interface instead.
+ */
+@ConsumerType
+public interface EmulatedWriteListener {
+    /**
+     * @param vcpu  the writing vCPU
+     * @param gpa   first byte written (the write does not cross a page)
+     * @param value the bytes written, little-endian in the low {@code bytes} bytes
+     * @param bytes 1 to 8
+     */
+    void emulatedWrite(Vcpu vcpu, long gpa, long value, int bytes);
+}

@@ -1,0 +1,27 @@
+package org.shadowbox.vm;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * Raw per-page, unsigned 16-bit counters of one memslot for one tracking mode, as
+ * KVM's {@code unsigned short *gfn_track[KVM_PAGE_TRACK_MAX]}. Storage is allocated
+ * lazily in chunks, so a slot that tracks nothing costs nothing (KVM since 6.9 allocates
+ * lazily per slot; Shadowbox goes further and grows with the tracked ranges).
+ *
+ * <p>Reads are lock-free and O(1). Writers hold {@link Vm#mmuLock()}. Bounds are not
+ * checked here: page track refuses to wrap before it calls {@link #add}.
+ */
+@ProviderType
+public interface GfnTrack {
+    /** Room for READ and EXEC modes beside WRITE. */
+    int MAX_MODES = 4;
+
+    /** The count of {@code gfn} (0 to 65535); 0 for a gfn the slot does not hold. */
+    int count(long gfn);
+
+    /** Adds {@code delta} to the count and returns the new count. Caller holds the MMU lock. */
+    int add(long gfn, int delta);
+
+    /** Host bytes the counters occupy now. */
+    long allocatedBytes();
+}

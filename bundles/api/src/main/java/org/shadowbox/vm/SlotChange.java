@@ -1,0 +1,12 @@
+package org.shadowbox.vm;
+
+/**
+ * A memslot change, as KVM's {@code enum kvm_mr_change}.
+ *
+ * @param kind    what happens
+ * @param oldSlot the slot before ({@code null} for CREATE)
+ * @param newSlot the slot after ({@code null} for DELETE)
+ */
+public record SlotChange(Kind kind, Memslot oldSlot, Memslot newSlot) {
+    public enum Kind { CREATE, DELETE, MOVE }
+}
