@@ -50,7 +50,8 @@ final class Sizes {
 
     /**
      * {@code bytes} in the largest binary unit that leaves at least 1: exact as
-     * {@code 640 KiB}, otherwise with one decimal, {@code 1023.6 MiB}.
+     * {@code 640 KiB}, otherwise with one decimal rounded down (never more than there is),
+     * {@code 1023.6 MiB}.
      */
     static String human(long bytes) {
         if (bytes < 0) {
@@ -64,7 +65,7 @@ final class Sizes {
         if (bytes % scale == 0) {
             return (bytes / scale) + " " + UNITS[unit];
         }
-        BigDecimal v = BigDecimal.valueOf(bytes).divide(BigDecimal.valueOf(scale), 1, RoundingMode.HALF_UP);
+        BigDecimal v = BigDecimal.valueOf(bytes).divide(BigDecimal.valueOf(scale), 1, RoundingMode.DOWN);
         return v.toPlainString() + " " + UNITS[unit];
     }
 }

@@ -71,7 +71,7 @@ public final class Views {
     }
 
     /** cpu:cmpxchg. {@code current} is what memory holds afterwards. */
-    public record CpuCmpxchg(String vm, int vcpu, @Hex long gpa, int size, @Hex long old, @Hex long value,
+    public record CpuCmpxchg(String vm, int vcpu, @Hex long gpa, int size, @Hex long old, @Hex long newValue,
             boolean exchanged, @Hex long current, int notifications, List<String> notifiers) implements View {
     }
 

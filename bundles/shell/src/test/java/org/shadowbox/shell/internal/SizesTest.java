@@ -50,6 +50,7 @@ class SizesTest {
         assertEquals("1023.6 MiB", Sizes.human(0x3ffa0L << 12));
         assertEquals("1.5 GiB", Sizes.human(3L << 29));
         assertEquals("1 TiB", Sizes.human(1L << 40));
+        assertEquals("1023.9 GiB", Sizes.human((1L << 40) - 1), "rounded down, never up to the next unit");
         assertEquals("9223372036854775808 B", Sizes.human(Long.MIN_VALUE), "beyond 63 bits: plain unsigned bytes");
     }
 }
