@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrackNotifier;
@@ -123,7 +124,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         }
     }
 
-    private void detach(java.util.function.Predicate<NotifierEntry> which) {
+    private void detach(Predicate<NotifierEntry> which) {
         List<VmState> touched = new ArrayList<>();
         synchronized (registry) {
             NotifierEntry gone = null;
