@@ -57,7 +57,7 @@ class MemslotRandomTest {
     void slotsAndMemoryMatchTheModel(long seed) {
         Random rnd = new Random(seed);
         HypervisorImpl hv = new HypervisorImpl();
-        Vm vm = hv.createVm(new VmSpec("r", 2, List.of(), 32 + 12 - 12 + 1)); // MAXPHYADDR 33: 2^21 gfns
+        Vm vm = hv.createVm(new VmSpec("r", 2, List.of(), 33)); // MAXPHYADDR 33: gfns below 2^21
         long gfnLimit = vm.gfnLimit();
         TreeMap<Integer, ModelSlot> model = new TreeMap<>();
         for (int step = 0; step < STEPS; step++) {
