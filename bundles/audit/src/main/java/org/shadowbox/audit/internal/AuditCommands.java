@@ -27,7 +27,9 @@ import org.shadowbox.vm.VmException;
  * When the bundle stops, the notifier is unregistered first (which waits for calls in
  * flight), then the pages are untracked; page track would release them anyway.
  */
-@Component(name = "org.shadowbox.audit", service = AuditCommands.class, property = {
+// immediate: a delayed component would be deactivated (losing every watch) each time Gogo
+// releases the service after a command.
+@Component(name = "org.shadowbox.audit", service = AuditCommands.class, immediate = true, property = {
         "osgi.command.scope=audit",
         "osgi.command.function=watch",
         "osgi.command.function=unwatch",
