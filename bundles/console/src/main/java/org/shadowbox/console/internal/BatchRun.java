@@ -18,6 +18,10 @@ import org.apache.felix.gogo.runtime.SyntaxError;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Converter;
+import org.apache.felix.service.command.Job;
+import org.apache.felix.service.command.Job.Status;
+import org.apache.felix.service.command.JobListener;
+import org.apache.felix.service.command.Result;
 import org.osgi.framework.BundleContext;
 import org.shadowbox.console.internal.Statements.Statement;
 
@@ -114,8 +118,15 @@ final class BatchRun implements Callable<Integer> {
         }
     }
 
-    /** Runs one statement and prints its result as the interactive shell does; false if it threw. */
+    /**
+     * Runs one statement and prints its result as the interactive shell does; false if it
+     * failed. A statement fails when it throws, or when its last foreground job ended with a
+     * non-zero status: Gogo's built-ins ({@code sleep}, {@code grep}, {@code cat}...) report
+     * errors that way, after printing their own message on stderr.
+     */
     boolean execute(CommandSession session, Statement statement) {
+        JobWatch jobs = new JobWatch();
+        session.setJobListener(jobs);
         try {
             Object result = session.execute(statement.text());
             session.put("_", result);
@@ -123,6 +134,12 @@ final class BatchRun implements Callable<Integer> {
                 out.println(session.format(result, Converter.INSPECT));
             }
             out.flush();
+            int status = jobs.lastStatus();
+            if (status != 0) {
+                err.println("shadowbox: " + where(statement.line()) + quote(statement.text())
+                        + ": failed with status " + status);
+                return false;
+            }
             return true;
         } catch (Exception e) {
             out.flush();
@@ -130,8 +147,30 @@ final class BatchRun implements Callable<Integer> {
             if (Boolean.parseBoolean(context.getProperty(TRACE_PROPERTY))) {
                 e.printStackTrace(err);
             }
-            err.flush();
             return false;
+        } finally {
+            session.setJobListener(null);
+            err.flush();
+        }
+    }
+
+    /**
+     * Remembers the status of the last top-level job that ran in the foreground and ended.
+     * Gogo calls the listener before the waiting {@code execute} returns.
+     */
+    static final class JobWatch implements JobListener {
+        private volatile int lastStatus;
+
+        @Override
+        public void jobChanged(Job job, Status previous, Status current) {
+            if (current == Status.Done && previous == Status.Foreground && job.parent() == null) {
+                Result result = job.result();
+                lastStatus = result == null || result.exception() != null ? 0 : result.error();
+            }
+        }
+
+        int lastStatus() {
+            return lastStatus;
         }
     }
 
