@@ -17,21 +17,14 @@ import java.util.concurrent.TimeUnit;
 import org.apache.felix.gogo.runtime.SyntaxError;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
-import org.apache.felix.service.command.Converter;
-import org.apache.felix.service.command.Job;
-import org.apache.felix.service.command.Job.Status;
-import org.apache.felix.service.command.JobListener;
-import org.apache.felix.service.command.Result;
 import org.osgi.framework.BundleContext;
 import org.shadowbox.console.internal.Statements.Statement;
 
 /**
- * One non-interactive run: waits until the sandbox is ready, then runs the statements of
- * the program one by one in a Gogo session, printing each result the way the interactive
- * shell does ({@code session.format(result, Converter.INSPECT)} on stdout when the result
- * is not null and {@code .Gogo.format} is not false). Stops at the first statement that
- * throws: one line on stderr, {@code shadowbox: [FILE:LINE: ]STATEMENT: MESSAGE}, and the
- * stack trace only when {@code shadowbox.trace=true}.
+ * One non-interactive run: waits until the sandbox is ready, reads and parses the
+ * program, then runs its statements in a Gogo session with a {@link StatementRunner}, which
+ * prints results as the interactive shell does and stops at the first failure (the stack
+ * trace only when {@code shadowbox.trace=true}).
  *
  * <p>Registered as the bnd launcher's main {@code Callable}: the launcher calls it on its
  * main thread and, once it returns, stops the framework and exits with the returned code
@@ -44,8 +37,6 @@ final class BatchRun implements Callable<Integer> {
     static final long DEFAULT_WAIT_MILLIS = 10_000;
     /** How long the framework may take to stop after the run before the JVM is halted. */
     static final long STOP_MILLIS = 10_000;
-    /** Longest statement text quoted in an error line. */
-    static final int QUOTE_LIMIT = 60;
 
     /** The program: a -c command line, or the absolute path of a script file. */
     record Program(String command, Path file) {
@@ -98,79 +89,21 @@ final class BatchRun implements Callable<Integer> {
         try {
             statements = Statements.split(text);
         } catch (SyntaxError e) {
-            err.println("shadowbox: " + where(e.line() + 1) + "syntax error: " + e.getMessage());
+            String where = program.file() == null ? "" : program.label() + ":" + (e.line() + 1) + ": ";
+            err.println("shadowbox: " + where + "syntax error: " + StatementRunner.message(e));
             return 1;
         }
+        StatementRunner runner = new StatementRunner(out, err,
+                Boolean.parseBoolean(context.getProperty(TRACE_PROPERTY)), program.label());
         CommandSession session = processor.createSession(in, out, err);
         try {
             sourceProfile(session);
             if (program.file() != null) {
                 session.put("0", program.file().toUri());
             }
-            for (Statement statement : statements) {
-                if (!execute(session, statement)) {
-                    return 1;
-                }
-            }
-            return 0;
+            return runner.runAll(session, statements);
         } finally {
             session.close();
-        }
-    }
-
-    /**
-     * Runs one statement and prints its result as the interactive shell does; false if it
-     * failed. A statement fails when it throws, or when its last foreground job ended with a
-     * non-zero status: Gogo's built-ins ({@code sleep}, {@code grep}, {@code cat}...) report
-     * errors that way, after printing their own message on stderr.
-     */
-    boolean execute(CommandSession session, Statement statement) {
-        JobWatch jobs = new JobWatch();
-        session.setJobListener(jobs);
-        try {
-            Object result = session.execute(statement.text());
-            session.put("_", result);
-            if (result != null && !Boolean.FALSE.equals(session.get(".Gogo.format"))) {
-                out.println(session.format(result, Converter.INSPECT));
-            }
-            out.flush();
-            int status = jobs.lastStatus();
-            if (status != 0) {
-                err.println("shadowbox: " + where(statement.line()) + quote(statement.text())
-                        + ": failed with status " + status);
-                return false;
-            }
-            return true;
-        } catch (Exception e) {
-            out.flush();
-            err.println("shadowbox: " + where(statement.line()) + quote(statement.text()) + ": " + message(e));
-            if (Boolean.parseBoolean(context.getProperty(TRACE_PROPERTY))) {
-                e.printStackTrace(err);
-            }
-            return false;
-        } finally {
-            session.setJobListener(null);
-            err.flush();
-        }
-    }
-
-    /**
-     * Remembers the status of the last top-level job that ran in the foreground and ended.
-     * Gogo calls the listener before the waiting {@code execute} returns.
-     */
-    static final class JobWatch implements JobListener {
-        private volatile int lastStatus;
-
-        @Override
-        public void jobChanged(Job job, Status previous, Status current) {
-            if (current == Status.Done && previous == Status.Foreground && job.parent() == null) {
-                Result result = job.result();
-                lastStatus = result == null || result.exception() != null ? 0 : result.error();
-            }
-        }
-
-        int lastStatus() {
-            return lastStatus;
         }
     }
 
@@ -191,27 +124,8 @@ final class BatchRun implements Callable<Integer> {
         try {
             session.execute("gogo:source '" + profile.toUri() + "'");
         } catch (Exception e) {
-            err.println("shadowbox: warning: Gogo profile " + profile + " failed: " + message(e));
+            err.println("shadowbox: warning: Gogo profile " + profile + " failed: " + StatementRunner.message(e));
         }
-    }
-
-    private String where(int line) {
-        return program.file() == null ? "" : program.label() + ":" + line + ": ";
-    }
-
-    /** The statement on one line, shortened to {@link #QUOTE_LIMIT} characters. */
-    static String quote(String statement) {
-        String flat = statement.replaceAll("\\s+", " ").strip();
-        return flat.length() <= QUOTE_LIMIT ? flat : flat.substring(0, QUOTE_LIMIT - 3) + "...";
-    }
-
-    /** The exception's message on one line, or its class name when it has none. */
-    static String message(Throwable e) {
-        String message = e.getMessage();
-        if (message == null || message.isBlank()) {
-            return e.getClass().getName();
-        }
-        return message.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 
     static long parseMillis(String value, long fallback) {
