@@ -164,6 +164,21 @@ test_interactive_from_pipe() {
     grep -q 'hi$' "$work/out" || fail "the piped command's output is missing"
 }
 
+# On a terminal (a pseudo-terminal made by util-linux's script), the Gogo console must get a
+# real JLine terminal (line editing, history, completion), not JLine's dumb fallback.
+test_interactive_terminal_is_real() {
+    if ! command -v script >/dev/null 2>&1; then
+        echo "    util-linux 'script' is not installed"
+        return 2
+    fi
+    { printf '($.terminal) type\n'; sleep 2; } \
+        | TERM=xterm timeout -k 5 "$limit" script -qec "$sb" /dev/null >"$work/out" 2>"$work/err"
+    status=$?
+    expect_status 0 || return 1
+    tr -d '\r' <"$work/out" | grep -q 'xterm$' || fail "the console's terminal is not an xterm"
+    ! tr -d '\r' <"$work/out" | grep -q 'dumb' || fail "the console fell back to a dumb terminal"
+}
+
 test_interactive_eof_at_once() {
     run
     expect_status 0 "empty stdin ends the interactive console"
@@ -231,6 +246,34 @@ test_two_processes_at_once() {
     [[ $sa_dir == "$TMPDIR"/* && $sb_dir == "$TMPDIR"/* ]] || fail "framework storage not under TMPDIR: $sa_dir $sb_dir"
 }
 
+# FileInstall, as the script configures it: a jar dropped into deploy/ is installed and
+# started (at the level the framework ends at), and removing it uninstalls it. Uses a
+# workspace of its own, so that the checkout's deploy/ is not touched.
+test_deploy_folder_installs_and_uninstalls() {
+    local ws=$work/ws bsn=org.shadowbox.test.dropped
+    mkdir -p "$ws/deploy" "$ws/config" "$work/bundle"
+    printf 'Manifest-Version: 1.0\nBundle-ManifestVersion: 2\nBundle-SymbolicName: %s\nBundle-Version: 1.0.0\n' \
+        "$bsn" >"$work/bundle.mf"
+    echo "a bundle with no code" >"$work/bundle/README"
+    jar --create --file "$work/dropped.jar" --manifest "$work/bundle.mf" -C "$work/bundle" . \
+        || { fail "cannot make the test bundle with the JDK's jar tool"; return 1; }
+    SHADOWBOX_WORKSPACE=$ws run -c "echo before; lb -s $bsn
+(new java.io.File '$work/dropped.jar') renameTo (new java.io.File '$ws/deploy/dropped.jar')
+sleep 3
+echo dropped; lb -s $bsn
+(new java.io.File '$ws/deploy/dropped.jar') delete
+sleep 3
+echo removed; lb -s $bsn"
+    expect_status 0 || return 1
+    local before dropped removed
+    before=$(sed -n '/^before$/,/^true$/p' "$work/out" | grep -c "$bsn")
+    dropped=$(sed -n '/^dropped$/,/^removed$/p' "$work/out" | grep "$bsn")
+    removed=$(sed -n '/^removed$/,$p' "$work/out" | grep -c "$bsn")
+    [[ $before -eq 0 ]] || fail "the bundle was there before the drop"
+    [[ $dropped =~ \|Active\ +\|\ +4\| ]] || fail "the dropped bundle is not active at level 4: '$dropped'"
+    [[ $removed -eq 0 ]] || fail "the bundle is still installed after its jar was removed"
+}
+
 # Runs last: what all the runs above left behind.
 test_runs_leave_nothing_behind() {
     : >"$work/out"
@@ -247,8 +290,9 @@ all_tests=(
     test_command_failing_status test_trace_prints_stack_trace
     test_script_file test_script_failure_names_file_and_line
     test_relative_script_path test_no_terminal_and_stdin_closed
-    test_interactive_from_pipe test_interactive_eof_at_once test_batch_prints_like_interactive
+    test_interactive_from_pipe test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
     test_demo_configuration_loaded_before_commands test_vm_list_shows_demo
+    test_deploy_folder_installs_and_uninstalls
     test_two_processes_at_once test_runs_leave_nothing_behind
 )
 tests=("$@")
