@@ -6,6 +6,9 @@
 # Run by `mvn verify` in the launcher module (integration-test phase, after the export);
 # by hand: launcher/src/test/sh/shadowbox-test.sh [TEST_NAME...]
 # Every ./shadowbox run is bounded by `timeout` (SHADOWBOX_TEST_TIMEOUT seconds, default 60).
+# SC2016: the Gogo programs are in single quotes on purpose ($ is Gogo's).
+# SC2015: "check && check || fail" calls fail when any check fails, as intended.
+# shellcheck disable=SC2016,SC2015
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd -P)

@@ -137,14 +137,17 @@ final class Readiness {
         if (vms.isEmpty()) {
             return;
         }
-        if (!hypervisorProvided()) {
-            warn("no bundle provides " + Hypervisor.class.getName() + "; VM(s) " + vms.keySet()
-                    + " not created");
-            return;
-        }
         ServiceTracker<Hypervisor, Hypervisor> tracker = new ServiceTracker<>(context, Hypervisor.class, null);
         tracker.open();
         try {
+            // Wait for the service only if some bundle declares it will register one (bnd
+            // declares DS components' services); one registered another way counts if it
+            // is already there.
+            if (!hypervisorDeclared() && tracker.getService() == null) {
+                warn("no bundle provides " + Hypervisor.class.getName() + "; VM(s) " + vms.keySet()
+                        + " not created");
+                return;
+            }
             boolean serviceSeen = waitFor(() -> tracker.getService() != null);
             if (!serviceSeen) {
                 warn("the " + Hypervisor.class.getSimpleName() + " service did not appear; VM(s) "
@@ -167,7 +170,7 @@ final class Readiness {
      * Whether some bundle declares (in its manifest, as bnd writes it for a DS component)
      * that it registers a Hypervisor service. Without one, waiting for it is pointless.
      */
-    private boolean hypervisorProvided() {
+    private boolean hypervisorDeclared() {
         for (Bundle bundle : context.getBundles()) {
             BundleRevision revision = bundle.adapt(BundleRevision.class);
             if (revision == null) {
