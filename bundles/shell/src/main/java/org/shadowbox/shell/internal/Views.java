@@ -1,0 +1,95 @@
+package org.shadowbox.shell.internal;
+
+import java.util.List;
+import java.util.Map;
+
+import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.vm.VmStats;
+
+/**
+ * The records commands return. Component names become table headers, block keys and JSON
+ * keys; {@link Hex} and {@link Bytes} say how the text renderer prints a number.
+ */
+public final class Views {
+
+    private Views() {
+    }
+
+    /** A row of vm:list. {@code memory} is what the slots cover; {@code resident} the pages touched. */
+    public record VmRow(String name, int vcpus, @Bytes long memory, long pages, int slots, long resident)
+            implements View {
+    }
+
+    /** vm:info. */
+    public record VmInfo(String name, int id, int vcpus, @Bytes long memory, long pages, int maxPhyAddr,
+            @Hex long gfnLimit, long resident, Table slots, Table registers, VmStats stats) implements View {
+    }
+
+    /** vm:destroy. */
+    public record VmDestroyed(String destroyed, @Bytes long memory, long resident) implements View {
+    }
+
+    /** One vCPU's registers in vm:info. */
+    public record VcpuRow(int vcpu, @Hex long cr0, @Hex long cr2, @Hex long cr3, @Hex long cr4, @Hex long efer,
+            @Hex long rflags) implements View {
+    }
+
+    /**
+     * A row of slot:list (and slot:add's result). {@code tracked} is the number of pages with a
+     * page-track count, {@code null} when page track is not running.
+     */
+    public record SlotRow(int id, @Hex long baseGfn, long npages, @Hex long endGfn, @Bytes long size, String flags,
+            long resident, Long tracked) implements View {
+    }
+
+    /** slot:delete. */
+    public record SlotDeleted(String vm, int id, @Hex long baseGfn, long npages, long residentFreed) implements View {
+    }
+
+    /** slot:move. */
+    public record SlotMoved(String vm, int id, @Hex long oldBaseGfn, @Hex long newBaseGfn, long npages, long resident)
+            implements View {
+    }
+
+    /** mem:read. {@code backing} says which slot holds the gpa, or that it is an MMIO hole. */
+    public record MemRead(String vm, @Hex long gpa, int size, @Hex(decimal = true) long value, String backing)
+            implements View {
+    }
+
+    /** mem:write: a host-side write; {@code notified} is always false. */
+    public record MemWritten(String vm, @Hex long gpa, int size, @Hex(decimal = true) long value, String backing,
+            boolean notified) implements View {
+    }
+
+    /**
+     * cpu:write. {@code notifications}: how many writes page track was told of (a write that
+     * crosses a page is two; a dropped one none); {@code notifiers}: who is attached (null when
+     * page track is not running).
+     */
+    public record CpuWritten(String vm, int vcpu, @Hex long gpa, int size, @Hex(decimal = true) long value,
+            String backing, int notifications, List<String> notifiers) implements View {
+    }
+
+    /** cpu:cmpxchg. {@code current} is what memory holds afterwards. */
+    public record CpuCmpxchg(String vm, int vcpu, @Hex long gpa, int size, @Hex long old, @Hex long newValue,
+            boolean exchanged, @Hex long current, int notifications, List<String> notifiers) implements View {
+    }
+
+    /** track:add and track:remove. {@code applied} is false when the count was at its bound. */
+    public record TrackChange(String vm, String action, @Hex long gfn, TrackMode mode, boolean applied, int count,
+            String owner, boolean active) implements View {
+    }
+
+    /** track:active. */
+    public record TrackActive(String vm, @Hex long gfn, TrackMode mode, boolean active, int count) implements View {
+    }
+
+    /** A row of track:list. */
+    public record TrackRow(@Hex long gfn, TrackMode mode, int count, Map<String, Integer> owners) implements View {
+    }
+
+    /** A row of track:notifiers. */
+    public record NotifierRow(String vm, String name, String bundle, long calls, long failures, boolean disabled,
+            String lastError) implements View {
+    }
+}

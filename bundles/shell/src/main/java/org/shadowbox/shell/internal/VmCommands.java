@@ -1,0 +1,102 @@
+package org.shadowbox.shell.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.shell.internal.Views.VcpuRow;
+import org.shadowbox.shell.internal.Views.VmDestroyed;
+import org.shadowbox.shell.internal.Views.VmInfo;
+import org.shadowbox.shell.internal.Views.VmRow;
+import org.shadowbox.vm.Hypervisor;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmSpec;
+
+/** {@code vm:list}, {@code vm:create}, {@code vm:info}, {@code vm:destroy}: KVM_CREATE_VM and friends. */
+@Component(service = Object.class, property = {"osgi.command.scope=vm", "osgi.command.function=list",
+        "osgi.command.function=create", "osgi.command.function=info", "osgi.command.function=destroy"})
+public class VmCommands extends CommandSupport {
+
+    private final Hypervisor hypervisor;
+
+    /** Optional: vm:info shows tracked pages per slot when page track runs. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile PageTrack pageTrack;
+
+    @Activate
+    public VmCommands(@Reference Hypervisor hypervisor) {
+        super("vm");
+        this.hypervisor = hypervisor;
+    }
+
+    @Descriptor("list the VMs: name, vCPUs, memory the slots cover, slots, resident (touched) pages")
+    public Object list(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help) {
+        return run("list", help, json, () -> {
+            List<VmRow> rows = new ArrayList<>();
+            for (Vm vm : hypervisor.vms()) {
+                rows.add(Rows.vmRow(vm));
+            }
+            return Table.of(VmRow.class, rows);
+        });
+    }
+
+    @Descriptor("create a VM laid out as a PC: slot 0 holds gfn 0x0-0x9f, slot 1 gfn 0x100 up to the memory size")
+    public Object create(
+            @Descriptor("guest memory: 4096, 0x1000, 64M, 1G, 1T (K M G T are binary); a multiple of 4 KiB above 1 MiB")
+            @Parameter(names = "--memory", absentValue = "1G") String size,
+            @Descriptor("number of vCPUs, 1 to 64")
+            @Parameter(names = "--vcpus", absentValue = "1") String n,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the VM's name: 1 to 32 of A-Z a-z 0-9 _ . -") String name) {
+        return run("create", help, json, () -> {
+            long bytes = Sizes.parse("--memory", size);
+            int vcpus = Numbers.integer("--vcpus", n, 1, VmSpec.MAX_VCPUS);
+            Vm vm = hypervisor.createVm(VmSpec.pc(name, bytes, vcpus));
+            return Rows.vmRow(vm);
+        });
+    }
+
+    @Descriptor("show a VM: memory, slots, vCPU registers and statistics")
+    public Object info(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the VM's name") String vm) {
+        return run("info", help, json, () -> {
+            Vm v = vm(hypervisor, vm);
+            List<VcpuRow> regs = new ArrayList<>();
+            for (int i = 0; i < v.vcpuCount(); i++) {
+                regs.add(Rows.vcpuRow(v.vcpu(i)));
+            }
+            long pages = Rows.pages(v);
+            return new VmInfo(v.name(), v.id(), v.vcpuCount(), pages << Rows.PAGE_SHIFT, pages, v.maxPhyAddr(),
+                    v.gfnLimit(), v.memory().residentPages(), Rows.slots(v, pageTrack),
+                    Table.of(VcpuRow.class, regs), v.stats());
+        });
+    }
+
+    @Descriptor("destroy a VM and free its memory; its page-track notifiers are detached")
+    public Object destroy(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the VM's name") String vm) {
+        return run("destroy", help, json, () -> {
+            Vm v = vm(hypervisor, vm);
+            long pages = Rows.pages(v);
+            long resident = v.memory().residentPages();
+            hypervisor.destroyVm(v.name());
+            return new VmDestroyed(v.name(), pages << Rows.PAGE_SHIFT, resident);
+        });
+    }
+}

@@ -1,0 +1,103 @@
+package org.shadowbox.vm.internal;
+
+import org.shadowbox.vm.GfnTrack;
+import org.shadowbox.vm.Memslot;
+
+/**
+ * A memslot ({@code struct kvm_memory_slot}) with its arch data. Geometry is final; a
+ * move builds a new MemslotImpl over the same {@link SlotMemory} with fresh arch data.
+ */
+final class MemslotImpl implements Memslot {
+    private final int id;
+    private final long baseGfn;
+    private final long npages;
+    private final int flags;
+    final SlotMemory memory;
+    private final LpageInfo lpage;
+    private final GfnTrackImpl[] gfnTrack = new GfnTrackImpl[GfnTrack.MAX_MODES];
+
+    MemslotImpl(int id, long baseGfn, long npages, int flags, SlotMemory memory) {
+        this.id = id;
+        this.baseGfn = baseGfn;
+        this.npages = npages;
+        this.flags = flags;
+        this.memory = memory;
+        this.lpage = new LpageInfo(baseGfn, npages, memory.hostFrameBase());
+        for (int m = 0; m < gfnTrack.length; m++) {
+            gfnTrack[m] = new GfnTrackImpl(baseGfn, npages);
+        }
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public long baseGfn() {
+        return baseGfn;
+    }
+
+    @Override
+    public long npages() {
+        return npages;
+    }
+
+    @Override
+    public int flags() {
+        return flags;
+    }
+
+    @Override
+    public long hostFrame(long gfn) {
+        return memory.hostFrameBase() + checkedIndex(gfn);
+    }
+
+    @Override
+    public byte[] hostPage(long gfn) {
+        return memory.page(checkedIndex(gfn));
+    }
+
+    @Override
+    public byte[] hostPageIfPresent(long gfn) {
+        return memory.pageIfPresent(checkedIndex(gfn));
+    }
+
+    @Override
+    public long residentPages() {
+        return memory.residentPages();
+    }
+
+    @Override
+    public int lpageDisallowCount(long gfn, int level) {
+        return lpage.count(gfn, level);
+    }
+
+    @Override
+    public void updateLpageDisallow(long gfn, int delta) {
+        checkedIndex(gfn);
+        lpage.update(gfn, delta);
+    }
+
+    @Override
+    public GfnTrack gfnTrack(int mode) {
+        if (mode < 0 || mode >= gfnTrack.length) {
+            throw new IllegalArgumentException("track mode index " + mode + ": accepted 0 to " + (gfnTrack.length - 1));
+        }
+        return gfnTrack[mode];
+    }
+
+    private long checkedIndex(long gfn) {
+        long idx = gfn - baseGfn;
+        if (idx < 0 || idx >= npages) {
+            throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is not in slot " + id
+                    + " [0x" + Long.toHexString(baseGfn) + ", 0x" + Long.toHexString(endGfn()) + ")");
+        }
+        return idx;
+    }
+
+    @Override
+    public String toString() {
+        return "slot " + id + " [0x" + Long.toHexString(baseGfn) + ", 0x" + Long.toHexString(endGfn()) + ")";
+    }
+}

@@ -1,0 +1,134 @@
+package org.shadowbox.vm.internal;
+
+import static org.shadowbox.vm.internal.SlotMemory.LONG;
+import static org.shadowbox.vm.internal.SlotMemory.PAGE_SHIFT;
+import static org.shadowbox.vm.internal.SlotMemory.PAGE_SIZE;
+
+import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.Vcpu;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
+
+/**
+ * A vCPU ({@code struct kvm_vcpu}): registers, and the emulator's guest-physical write
+ * path of {@code arch/x86/kvm/x86.c}.
+ */
+final class VcpuImpl implements Vcpu {
+    private static final Register[] REGS = Register.values();
+
+    private final VmImpl vm;
+    private final int id;
+    private final long[] regs = new long[REGS.length];
+
+    VcpuImpl(VmImpl vm, int id) {
+        this.vm = vm;
+        this.id = id;
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public Vm vm() {
+        return vm;
+    }
+
+    @Override
+    public long get(Register r) {
+        return regs[r.ordinal()];
+    }
+
+    @Override
+    public void set(Register r, long value) {
+        regs[r.ordinal()] = value;
+    }
+
+    /**
+     * {@code emulator_write_phys} behind {@code emulator_read_write}: a write that crosses
+     * a page is two writes, each stored and then reported.
+     */
+    @Override
+    public void emulatorWritePhys(long gpa, long value, int bytes) {
+        GuestMemoryImpl.checkSize(bytes);
+        int first = PAGE_SIZE - (int) (gpa & (PAGE_SIZE - 1));
+        if (bytes <= first) {
+            writeOnePage(gpa, value, bytes);
+        } else {
+            writeOnePage(gpa, value & ((1L << (8 * first)) - 1), first);
+            writeOnePage(gpa + first, value >>> (8 * first), bytes - first);
+        }
+    }
+
+    /** {@code emulator_write_phys} for one page: store, then {@code kvm_page_track_write}. */
+    private void writeOnePage(long gpa, long value, int bytes) {
+        if (!vm.memoryImpl().store(gpa, value, bytes, true)) {
+            vm.memoryImpl().mmioWritesDropped.increment(); // an MMIO exit with no device behind it
+            return;
+        }
+        vm.emulatedWrites.increment();
+        notifyWrite(gpa, value, bytes);
+    }
+
+    private void notifyWrite(long gpa, long value, int bytes) {
+        for (EmulatedWriteListener l : vm.hypervisor().writeListeners()) {
+            l.emulatedWrite(this, gpa, value, bytes);
+        }
+    }
+
+    /**
+     * {@code emulator_cmpxchg_emulated}: an atomic compare-exchange on guest memory, reported
+     * to page track only when the exchange happened.
+     */
+    @Override
+    public boolean emulatorCmpxchg(long gpa, long old, long value, int bytes) {
+        GuestMemoryImpl.checkSize(bytes);
+        int off = (int) (gpa & (PAGE_SIZE - 1));
+        if (off + bytes > PAGE_SIZE) {
+            throw new VmException("cmpxchg of " + bytes + " bytes at gpa 0x" + Long.toHexString(gpa)
+                    + " crosses a page: accepted only within one 4 KiB page");
+        }
+        MemslotImpl s = vm.memslotsSnapshot().find(gpa >>> PAGE_SHIFT);
+        if (s == null || s.readonly()) {
+            vm.memoryImpl().mmioWritesDropped.increment();
+            return false;
+        }
+        byte[] page = s.memory.page((gpa >>> PAGE_SHIFT) - s.baseGfn());
+        long mask = GuestMemoryImpl.ones(bytes);
+        boolean exchanged;
+        int word = off & ~7;
+        if (off + bytes <= word + 8) {
+            int shift = (off - word) * 8;
+            exchanged = casInWord(page, word, shift, mask, old & mask, value & mask);
+        } else {
+            synchronized (page) { // an unaligned cmpxchg that spans two words: a bus lock
+                exchanged = SlotMemory.load(page, off, bytes) == (old & mask);
+                if (exchanged) {
+                    SlotMemory.store(page, off, value, bytes);
+                }
+            }
+        }
+        if (!exchanged) {
+            vm.cmpxchgFailed.increment();
+            return false;
+        }
+        vm.emulatedWrites.increment();
+        notifyWrite(gpa, value & mask, bytes);
+        return true;
+    }
+
+    private static boolean casInWord(byte[] page, int word, int shift, long mask, long expect, long update) {
+        while (true) {
+            long w = (long) LONG.getVolatile(page, word);
+            if (((w >>> shift) & mask) != expect) {
+                return false;
+            }
+            long n = (w & ~(mask << shift)) | (update << shift);
+            if (LONG.compareAndSet(page, word, w, n)) {
+                return true;
+            }
+        }
+    }
+}

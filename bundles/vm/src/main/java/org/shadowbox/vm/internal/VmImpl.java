@@ -1,0 +1,260 @@
+package org.shadowbox.vm.internal;
+
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
+
+import org.shadowbox.vm.GuestMemory;
+import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.SlotSpec;
+import org.shadowbox.vm.Vcpu;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
+import org.shadowbox.vm.VmSpec;
+import org.shadowbox.vm.VmStats;
+
+/**
+ * A VM ({@code struct kvm}). Memslot changes follow {@code kvm_set_memory_region}: checked,
+ * offered to every listener (which may refuse), then installed as a new immutable
+ * {@link Memslots} and announced. Everything that changes the slots holds
+ * {@code slotsLock} ({@code kvm->slots_lock}).
+ */
+final class VmImpl implements Vm {
+    /** {@code KVM_MEM_MAX_NR_PAGES}: the largest memslot KVM accepts. */
+    static final long MAX_SLOT_PAGES = (1L << 31) - 1;
+    private static final int KNOWN_FLAGS = Memslot.LOG_DIRTY_PAGES | Memslot.READONLY;
+
+    private final HypervisorImpl hypervisor;
+    private final String name;
+    private final int id;
+    private final int maxPhyAddr;
+    private final ReentrantLock mmuLock = new ReentrantLock();
+    private final ReentrantLock slotsLock = new ReentrantLock();
+    private final VcpuImpl[] vcpus;
+    private final GuestMemoryImpl memory;
+    private volatile Memslots memslots = Memslots.EMPTY;
+    private volatile boolean destroyed;
+    final LongAdder emulatedWrites = new LongAdder();
+    final LongAdder cmpxchgFailed = new LongAdder();
+    private long slotChanges;
+
+    VmImpl(HypervisorImpl hypervisor, VmSpec spec, int id) {
+        this.hypervisor = hypervisor;
+        this.name = spec.name();
+        this.id = id;
+        this.maxPhyAddr = spec.maxPhyAddr();
+        this.memory = new GuestMemoryImpl(this);
+        this.vcpus = new VcpuImpl[spec.vcpus()];
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpus[i] = new VcpuImpl(this, i);
+        }
+    }
+
+    HypervisorImpl hypervisor() {
+        return hypervisor;
+    }
+
+    Memslots memslotsSnapshot() {
+        return memslots;
+    }
+
+    GuestMemoryImpl memoryImpl() {
+        return memory;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public int maxPhyAddr() {
+        return maxPhyAddr;
+    }
+
+    @Override
+    public List<Memslot> memslots() {
+        return List.copyOf(memslots.list());
+    }
+
+    @Override
+    public Memslot slotForGfn(long gfn) {
+        return memslots.find(gfn);
+    }
+
+    @Override
+    public Memslot slot(int slotId) {
+        return memslots.byId(slotId);
+    }
+
+    @Override
+    public Memslot createSlot(SlotSpec spec) {
+        slotsLock.lock();
+        try {
+            checkAlive();
+            checkNewSlot(memslots, spec);
+            long hostBase = hypervisor.allocateHostFrames(spec.baseGfn(), spec.npages());
+            MemslotImpl slot = new MemslotImpl(spec.id(), spec.baseGfn(), spec.npages(), spec.flags(),
+                    new SlotMemory(spec.npages(), hostBase));
+            change(new SlotChange(SlotChange.Kind.CREATE, null, slot), slot, null);
+            return slot;
+        } finally {
+            slotsLock.unlock();
+        }
+    }
+
+    @Override
+    public void deleteSlot(int slotId) {
+        slotsLock.lock();
+        try {
+            checkAlive();
+            MemslotImpl old = existing(slotId);
+            change(new SlotChange(SlotChange.Kind.DELETE, old, null), null, old);
+        } finally {
+            slotsLock.unlock();
+        }
+    }
+
+    @Override
+    public Memslot moveSlot(int slotId, long newBaseGfn) {
+        slotsLock.lock();
+        try {
+            checkAlive();
+            MemslotImpl old = existing(slotId);
+            checkRange(memslots, newBaseGfn, old.npages(), old);
+            MemslotImpl moved = new MemslotImpl(old.id(), newBaseGfn, old.npages(), old.flags(), old.memory);
+            change(new SlotChange(SlotChange.Kind.MOVE, old, moved), moved, old);
+            return moved;
+        } finally {
+            slotsLock.unlock();
+        }
+    }
+
+    /** Prepare (listeners may refuse), install, commit: {@code kvm_set_memslot}. */
+    private void change(SlotChange change, MemslotImpl added, MemslotImpl removed) {
+        hypervisor.prepareSlotChange(this, change);
+        memslots = memslots.with(added, removed);
+        slotChanges++;
+        hypervisor.commitSlotChange(this, change);
+    }
+
+    /** Checks a new slot against {@code current}; used for creation and for a VmSpec's slots. */
+    void checkNewSlot(Memslots current, SlotSpec spec) {
+        if (spec.id() < 0 || spec.id() > Memslot.MAX_SLOT_ID) {
+            throw new VmException("bad slot id " + spec.id() + ": accepted 0 to " + Memslot.MAX_SLOT_ID);
+        }
+        MemslotImpl same = current.byId(spec.id());
+        if (same != null) {
+            throw new VmException("slot " + spec.id() + " already exists in VM " + name + " " + range(same)
+                    + ": delete it first or use a free id");
+        }
+        if ((spec.flags() & ~KNOWN_FLAGS) != 0) {
+            throw new VmException("bad slot flags 0x" + Integer.toHexString(spec.flags())
+                    + ": accepted 0x1 (dirty logging) and 0x2 (read-only)");
+        }
+        checkRange(current, spec.baseGfn(), spec.npages(), null);
+    }
+
+    private void checkRange(Memslots current, long base, long npages, MemslotImpl except) {
+        if (npages < 1 || npages > MAX_SLOT_PAGES) {
+            throw new VmException("bad slot size of " + npages + " pages: accepted 1 to 0x"
+                    + Long.toHexString(MAX_SLOT_PAGES) + " pages");
+        }
+        if (base < 0 || base + npages > gfnLimit()) {
+            throw new VmException("slot [0x" + Long.toHexString(base) + ", 0x" + Long.toHexString(base + npages)
+                    + ") passes the guest physical address width: MAXPHYADDR " + maxPhyAddr
+                    + " allows gfns below 0x" + Long.toHexString(gfnLimit()));
+        }
+        MemslotImpl other = current.overlapping(base, npages, except);
+        if (other != null) {
+            throw new VmException("slot [0x" + Long.toHexString(base) + ", 0x" + Long.toHexString(base + npages)
+                    + ") overlaps slot " + other.id() + " " + range(other) + " of VM " + name);
+        }
+    }
+
+    private MemslotImpl existing(int slotId) {
+        MemslotImpl s = memslots.byId(slotId);
+        if (s == null) {
+            String ids = memslots.list().stream().map(x -> Integer.toString(x.id())).collect(Collectors.joining(", "));
+            throw new VmException("no slot " + slotId + " in VM " + name + ": its slots are "
+                    + (ids.isEmpty() ? "none" : ids));
+        }
+        return s;
+    }
+
+    private static String range(Memslot s) {
+        return "[0x" + Long.toHexString(s.baseGfn()) + ", 0x" + Long.toHexString(s.endGfn()) + ")";
+    }
+
+    private void checkAlive() {
+        if (destroyed) {
+            throw new VmException("VM " + name + " was destroyed");
+        }
+    }
+
+    /** Marks the VM destroyed and drops its memory; called by the hypervisor after the listeners. */
+    void destroy() {
+        slotsLock.lock();
+        try {
+            destroyed = true;
+            memslots = Memslots.EMPTY;
+        } finally {
+            slotsLock.unlock();
+        }
+    }
+
+    @Override
+    public GuestMemory memory() {
+        return memory;
+    }
+
+    @Override
+    public int vcpuCount() {
+        return vcpus.length;
+    }
+
+    @Override
+    public Vcpu vcpu(int vcpuId) {
+        if (vcpuId < 0 || vcpuId >= vcpus.length) {
+            throw new VmException("no vCPU " + vcpuId + " in VM " + name + ": accepted 0 to " + (vcpus.length - 1));
+        }
+        return vcpus[vcpuId];
+    }
+
+    @Override
+    public VmStats stats() {
+        return new VmStats(emulatedWrites.sum(), cmpxchgFailed.sum(), memory.hostWrites.sum(), memory.mmioReads(),
+                memory.mmioWritesDropped(), memory.residentPages(), slotChangeCount());
+    }
+
+    private long slotChangeCount() {
+        slotsLock.lock();
+        try {
+            return slotChanges;
+        } finally {
+            slotsLock.unlock();
+        }
+    }
+
+    @Override
+    public ReentrantLock mmuLock() {
+        return mmuLock;
+    }
+
+    @Override
+    public boolean destroyed() {
+        return destroyed;
+    }
+
+    @Override
+    public String toString() {
+        return "VM " + name;
+    }
+}
