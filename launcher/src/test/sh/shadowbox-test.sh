@@ -223,6 +223,13 @@ test_vm_list_shows_demo() {
     expect_status 0 && grep -qw demo "$work/out" || fail "vm:list should list the demo VM"
 }
 
+# The example script shipped in workspace/scripts/ runs (it uses vm:list too).
+test_example_script_runs() {
+    run "$root/workspace/scripts/demo.gosh"
+    expect_status 0 && grep -qw demo "$work/out" && grep -qx org.shadowbox.console "$work/out" \
+        || fail "workspace/scripts/demo.gosh should run and list the demo VM"
+}
+
 test_two_processes_at_once() {
     local a=$work/a b=$work/b
     timeout -k 5 "$limit" "$sb" -c 'echo one; sleep 2; $.context getProperty org.osgi.framework.storage' \
@@ -294,7 +301,7 @@ all_tests=(
     test_script_file test_script_failure_names_file_and_line
     test_relative_script_path test_no_terminal_and_stdin_closed
     test_interactive_from_pipe test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
-    test_demo_configuration_loaded_before_commands test_vm_list_shows_demo
+    test_demo_configuration_loaded_before_commands test_vm_list_shows_demo test_example_script_runs
     test_deploy_folder_installs_and_uninstalls
     test_two_processes_at_once test_runs_leave_nothing_behind
 )
