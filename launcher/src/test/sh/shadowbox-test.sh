@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Tests of the ./shadowbox script against the exported launcher jar: batch modes (-c, a
+# .gosh file), errors and exit codes, no terminal, interactive mode fed from a pipe, two
+# processes in one checkout, and what a run leaves behind.
+#
+# Run by `mvn verify` in the launcher module (integration-test phase, after the export);
+# by hand: launcher/src/test/sh/shadowbox-test.sh [TEST_NAME...]
+# Every ./shadowbox run is bounded by `timeout` (SHADOWBOX_TEST_TIMEOUT seconds, default 60).
+# SC2016: the Gogo programs are in single quotes on purpose ($ is Gogo's).
+# SC2015: "check && check || fail" calls fail when any check fails, as intended.
+# shellcheck disable=SC2016,SC2015
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd -P)
+sb=$root/shadowbox
+limit=${SHADOWBOX_TEST_TIMEOUT:-60}
+# Never build from inside the tests (they run inside a Maven build of this tree).
+export SHADOWBOX_NO_BUILD=1
+unset JAVA_OPTS SHADOWBOX_TRACE SHADOWBOX_WAIT_MS
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/shadowbox-test.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# The runs' own temporary directories go here, so that the cleanup test can see them.
+export TMPDIR=$work/tmp
+mkdir -p "$TMPDIR"
+marker=$work/started
+touch "$marker"
+
+passed=0
+failed=0
+skipped=0
+status=0
+
+# run ARGS... -- ./shadowbox ARGS with stdin from /dev/null; sets $status, $work/out, $work/err.
+run() {
+    timeout -k 5 "$limit" "$sb" "$@" </dev/null >"$work/out" 2>"$work/err"
+    status=$?
+}
+
+# stderr without the readiness warnings that a partial sandbox prints.
+errors() {
+    grep -v '^shadowbox: warning: ' "$work/err" || true
+}
+
+# fail MESSAGE -- records a failure of the current test, with its output.
+fail() {
+    echo "    $*"
+    echo "    --- exit status: $status; stdout:"
+    sed 's/^/    | /' "$work/out"
+    echo "    --- stderr:"
+    sed 's/^/    | /' "$work/err"
+    return 1
+}
+
+expect_status() {
+    [[ $status -eq $1 ]] || fail "expected exit status $1, got $status${2:+ ($2)}"
+}
+
+expect_stdout() {
+    local expected=$1
+    [[ $(cat "$work/out") == "$expected" ]] || fail "stdout differs; expected:" "$(printf '\n%s' "$expected" | sed 's/^/    > /')"
+}
+
+expect_no_errors() {
+    [[ -z $(errors) ]] || fail "expected nothing on stderr but warnings"
+}
+
+test_help() {
+    run --help
+    expect_status 0 && grep -q "^Usage:" "$work/out" && grep -q -- "-c 'CMD; CMD'" "$work/out" \
+        || fail "--help does not print the usage"
+}
+
+test_bad_arguments() {
+    run -c
+    expect_status 2 && grep -q '^shadowbox: -c takes exactly one argument' "$work/err" || fail "-c without commands"
+    run "$work/no-such-script.gosh"
+    expect_status 2 && grep -q "^shadowbox: cannot read script" "$work/err" || fail "missing script file"
+}
+
+test_command_runs_each_statement() {
+    run -c 'echo first; echo second; n = 40; echo "n is $n"; [a b]'
+    expect_status 0 && expect_stdout $'first\nsecond\n40\nn is 40\na\nb' && expect_no_errors
+}
+
+test_command_stops_at_first_failure() {
+    run -c 'echo before; nosuchcommand 1 2; echo after'
+    expect_status 1 || return 1
+    expect_stdout "before" || return 1
+    [[ $(errors) == "shadowbox: nosuchcommand 1 2: Command not found: nosuchcommand" ]] \
+        || fail "expected exactly one error line on stderr"
+}
+
+test_command_exception_message_is_one_line() {
+    run -c 'throw "first line
+second line"; echo after'
+    expect_status 1 || return 1
+    [[ $(errors | wc -l) -eq 1 ]] || fail "expected one line on stderr"
+    [[ $(errors) == 'shadowbox: throw "first line second line": first line second line' ]] \
+        || fail "unexpected error line"
+    [[ ! -s $work/out ]] || fail "nothing may run after the failing statement"
+}
+
+test_syntax_error_runs_nothing() {
+    run -c 'echo a; echo {'
+    expect_status 1 || return 1
+    [[ ! -s $work/out ]] || fail "a program that does not parse must run nothing"
+    errors | grep -q '^shadowbox: syntax error: ' || fail "expected a syntax error line"
+}
+
+test_trace_prints_stack_trace() {
+    SHADOWBOX_TRACE=1 run -c 'nosuchcommand'
+    expect_status 1 && grep -q '^shadowbox: nosuchcommand: Command not found' "$work/err" \
+        && grep -q '^	at ' "$work/err" || fail "SHADOWBOX_TRACE=1 should add the stack trace"
+}
+
+test_script_file() {
+    cat >"$work/ok.gosh" <<'EOF'
+# a comment line
+echo one   # a trailing comment
+each [1 2] {
+    echo "item $it"
+}
+// another comment style
+total = 3; echo "total=$total"
+EOF
+    run "$work/ok.gosh"
+    # each returns the list of its closure's results (nulls), which Gogo prints as nothing.
+    expect_status 0 && expect_stdout $'one\nitem 1\nitem 2\n3\ntotal=3' && expect_no_errors
+}
+
+test_script_failure_names_file_and_line() {
+    printf 'echo start\n\nnosuchcommand here\necho never\n' >"$work/bad.gosh"
+    run "$work/bad.gosh"
+    expect_status 1 && expect_stdout "start" || return 1
+    [[ $(errors) == "shadowbox: bad.gosh:3: nosuchcommand here: Command not found: nosuchcommand" ]] \
+        || fail "expected one error line with FILE:LINE"
+}
+
+# Gogo's built-ins report errors with a status, not an exception; || and && see it.
+test_command_failing_status() {
+    run -c 'sleep notanumber || echo recovered; sleep notanumber; echo never'
+    expect_status 1 && expect_stdout "recovered" || return 1
+    [[ $(errors | tail -1) == "shadowbox: sleep notanumber: failed with status 2" ]] \
+        || fail "expected the failing statement and its status as the last line"
+}
+
+test_relative_script_path() {
+    mkdir -p "$work/dir"
+    printf 'echo relative\n' >"$work/dir/rel.gosh"
+    (cd "$work/dir" && run rel.gosh)
+    # run set $status in the subshell only: check the output instead
+    [[ $(cat "$work/out") == "relative" ]] || fail "a script path relative to the caller's directory"
+}
+
+test_no_terminal_and_stdin_closed() {
+    timeout -k 5 "$limit" setsid -w "$sb" -c 'echo alive; lb -s org.apache.felix.scr' <&- >"$work/out" 2>"$work/err"
+    status=$?
+    expect_status 0 && grep -qx alive "$work/out" && grep -q 'org.apache.felix.scr' "$work/out" \
+        || fail "batch mode without a terminal and with stdin closed"
+}
+
+test_interactive_from_pipe() {
+    printf 'echo hi\n' | timeout -k 5 "$limit" "$sb" >"$work/out" 2>"$work/err"
+    status=$?
+    expect_status 0 "end of input stops the framework: the launcher's 117 maps to 0" || return 1
+    grep -q 'hi$' "$work/out" || fail "the piped command's output is missing"
+}
+
+# On a terminal (a pseudo-terminal made by util-linux's script), the Gogo console must get a
+# real JLine terminal (line editing, history, completion), not JLine's dumb fallback.
+test_interactive_terminal_is_real() {
+    if ! command -v script >/dev/null 2>&1; then
+        echo "    util-linux 'script' is not installed"
+        return 2
+    fi
+    { printf '($.terminal) type\n'; sleep 2; } \
+        | TERM=xterm timeout -k 5 "$limit" script -qec "$sb" /dev/null >"$work/out" 2>"$work/err"
+    status=$?
+    expect_status 0 || return 1
+    tr -d '\r' <"$work/out" | grep -q 'xterm$' || fail "the console's terminal is not an xterm"
+    ! tr -d '\r' <"$work/out" | grep -q 'dumb' || fail "the console fell back to a dumb terminal"
+}
+
+test_interactive_eof_at_once() {
+    run
+    expect_status 0 "empty stdin ends the interactive console"
+}
+
+# The batch result printer must print what the interactive shell prints for the same lines.
+test_batch_prints_like_interactive() {
+    local program='[a b c]
+x = 7
+lb -s org.apache.felix.scr
+echo "two words"'
+    printf '%s\n' "$program" | timeout -k 5 "$limit" "$sb" >"$work/interactive" 2>/dev/null
+    run -c "$program"
+    expect_status 0 || return 1
+    # The interactive output: banner (3 lines), then a "g! " prompt before each line's output,
+    # and a last line that announces the stop.
+    sed -e '1,3d' -e 's/^\(g! \)*//' -e '/^gosh: stopping framework$/d' "$work/interactive" >"$work/interactive.clean"
+    diff "$work/interactive.clean" "$work/out" >"$work/diff" \
+        || fail "batch and interactive output differ: $(cat "$work/diff")"
+}
+
+test_demo_configuration_loaded_before_commands() {
+    run -c 'ca = $.context getService ($.context getServiceReference org.osgi.service.cm.ConfigurationAdmin)
+configs = $ca listConfigurations "(service.factoryPid=org.shadowbox.vm)"
+(($configs 0) properties) get name
+(($configs 0) properties) get slots'
+    expect_status 0 || return 1
+    grep -qx demo "$work/out" && grep -qx '0:0x0:0xa0, 1:0x100:0x3ff00' "$work/out" \
+        || fail "workspace/config/org.shadowbox.vm-demo.cfg is not in Configuration Admin when commands run"
+}
+
+# Needs the shell bundle (vm:list) and the vm bundle (the demo VM). Skipped until vm:list exists.
+test_vm_list_shows_demo() {
+    run -c 'vm:list'
+    if grep -q 'Command not found: vm:list' "$work/err"; then
+        echo "    vm:list is not provided yet (needs the shell and vm bundles)"
+        return 2
+    fi
+    expect_status 0 && grep -qw demo "$work/out" || fail "vm:list should list the demo VM"
+}
+
+# The example script shipped in workspace/scripts/ runs (it uses vm:list too).
+test_example_script_runs() {
+    run "$root/workspace/scripts/demo.gosh"
+    expect_status 0 && grep -qw demo "$work/out" && grep -qx org.shadowbox.console "$work/out" \
+        || fail "workspace/scripts/demo.gosh should run and list the demo VM"
+}
+
+test_two_processes_at_once() {
+    local a=$work/a b=$work/b
+    timeout -k 5 "$limit" "$sb" -c 'echo one; sleep 2; $.context getProperty org.osgi.framework.storage' \
+        </dev/null >"$a.out" 2>"$a.err" &
+    local pa=$!
+    timeout -k 5 "$limit" "$sb" -c 'echo two; sleep 2; $.context getProperty org.osgi.framework.storage' \
+        </dev/null >"$b.out" 2>"$b.err" &
+    local pb=$!
+    wait "$pa"
+    local sa=$?
+    wait "$pb"
+    local sb_status=$?
+    cp "$a.out" "$work/out"
+    cat "$a.err" "$b.err" >"$work/err"
+    status=$sa
+    expect_status 0 "first process" || return 1
+    status=$sb_status
+    expect_status 0 "second process" || return 1
+    [[ $(head -1 "$a.out") == one && $(head -1 "$b.out") == two ]] || fail "outputs mixed up"
+    local sa_dir sb_dir
+    sa_dir=$(sed -n 2p "$a.out")
+    sb_dir=$(sed -n 2p "$b.out")
+    [[ -n $sa_dir && $sa_dir != "$sb_dir" ]] || fail "both processes used framework storage '$sa_dir'"
+    [[ $sa_dir == "$TMPDIR"/* && $sb_dir == "$TMPDIR"/* ]] || fail "framework storage not under TMPDIR: $sa_dir $sb_dir"
+}
+
+# FileInstall, as the script configures it: a jar dropped into deploy/ is installed and
+# started (at the level the framework ends at), and removing it uninstalls it. Uses a
+# workspace of its own, so that the checkout's deploy/ is not touched.
+test_deploy_folder_installs_and_uninstalls() {
+    local ws=$work/ws bsn=org.shadowbox.test.dropped
+    mkdir -p "$ws/deploy" "$ws/config" "$work/bundle"
+    printf 'Manifest-Version: 1.0\nBundle-ManifestVersion: 2\nBundle-SymbolicName: %s\nBundle-Version: 1.0.0\n' \
+        "$bsn" >"$work/bundle.mf"
+    echo "a bundle with no code" >"$work/bundle/README"
+    jar --create --file "$work/dropped.jar" --manifest "$work/bundle.mf" -C "$work/bundle" . \
+        || { fail "cannot make the test bundle with the JDK's jar tool"; return 1; }
+    SHADOWBOX_WORKSPACE=$ws run -c "echo before; lb -s $bsn
+(new java.io.File '$work/dropped.jar') renameTo (new java.io.File '$ws/deploy/dropped.jar')
+sleep 3
+echo dropped; lb -s $bsn
+(new java.io.File '$ws/deploy/dropped.jar') delete
+sleep 3
+echo removed; lb -s $bsn"
+    expect_status 0 || return 1
+    local before dropped removed
+    before=$(sed -n '/^before$/,/^true$/p' "$work/out" | grep -c "$bsn")
+    dropped=$(sed -n '/^dropped$/,/^removed$/p' "$work/out" | grep "$bsn")
+    removed=$(sed -n '/^removed$/,$p' "$work/out" | grep -c "$bsn")
+    [[ $before -eq 0 ]] || fail "the bundle was there before the drop"
+    [[ $dropped =~ \|Active\ +\|\ +4\| ]] || fail "the dropped bundle is not active at level 4: '$dropped'"
+    [[ $removed -eq 0 ]] || fail "the bundle is still installed after its jar was removed"
+}
+
+# Runs last: what all the runs above left behind.
+test_runs_leave_nothing_behind() {
+    : >"$work/out"
+    ls -A "$TMPDIR" >"$work/err"
+    [[ ! -s $work/err ]] || fail "temporary files left in TMPDIR (listed as stderr)"
+    find "$root/workspace" -newer "$marker" -print >"$work/err"
+    [[ ! -s $work/err ]] || fail "runs changed files in workspace/ (listed as stderr)"
+}
+
+all_tests=(
+    test_help test_bad_arguments
+    test_command_runs_each_statement test_command_stops_at_first_failure
+    test_command_exception_message_is_one_line test_syntax_error_runs_nothing
+    test_command_failing_status test_trace_prints_stack_trace
+    test_script_file test_script_failure_names_file_and_line
+    test_relative_script_path test_no_terminal_and_stdin_closed
+    test_interactive_from_pipe test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
+    test_demo_configuration_loaded_before_commands test_vm_list_shows_demo test_example_script_runs
+    test_deploy_folder_installs_and_uninstalls
+    test_two_processes_at_once test_runs_leave_nothing_behind
+)
+tests=("$@")
+[[ ${#tests[@]} -gt 0 ]] || tests=("${all_tests[@]}")
+
+[[ -f $root/launcher/target/shadowbox.jar ]] || {
+    echo "shadowbox-test: launcher/target/shadowbox.jar is missing: build it first" >&2
+    exit 2
+}
+
+for t in "${tests[@]}"; do
+    : >"$work/out"
+    : >"$work/err"
+    status=0
+    echo "$t"
+    start=$(date +%s%N)
+    "$t"
+    result=$?
+    ms=$((($(date +%s%N) - start) / 1000000))
+    case $result in
+        0) passed=$((passed + 1)); echo "  PASS ($ms ms)" ;;
+        2) skipped=$((skipped + 1)); echo "  SKIP ($ms ms)" ;;
+        *) failed=$((failed + 1)); echo "  FAIL ($ms ms)" ;;
+    esac
+done
+
+echo "shadowbox-test: $passed passed, $failed failed, $skipped skipped"
+[[ $failed -eq 0 ]]
