@@ -11,4 +11,14 @@ public class VmException extends IllegalArgumentException {
     public VmException(String message) {
         super(message);
     }
+
+    /**
+     * The message alone: Gogo's interactive shell prints a failed command's exception with
+     * {@code toString()}, and a user should read "no VM named 'x': the VMs are demo", not a
+     * Java class name. The type is still there for code ({@code $exception} in the shell).
+     */
+    @Override
+    public String toString() {
+        return getMessage();
+    }
 }
