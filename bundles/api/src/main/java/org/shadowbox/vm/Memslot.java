@@ -58,15 +58,27 @@ public interface Memslot {
 
     /**
      * The 4 KiB array backing {@code gfn}, allocated zeroed on first touch: what a
-     * hypervisor's TLB entry caches. Callers read and write it directly (little-endian).
+     * hypervisor's TLB entry caches. Callers read and write it directly (little-endian);
+     * such writes are not dirty-logged: a writer calls {@link #markPageDirty} (as KVM maps
+     * a logged page read-only until its first write marks it).
      */
     byte[] hostPage(long gfn);
+
+    /** {@code mark_page_dirty_in_slot}: records {@code gfn} in the dirty log, if the slot keeps one. */
+    void markPageDirty(long gfn);
 
     /** The backing array if the guest has touched the page, else {@code null}. */
     byte[] hostPageIfPresent(long gfn);
 
     /** Pages of this slot that have host memory behind them. */
     long residentPages();
+
+    /**
+     * {@code KVM_GET_DIRTY_LOG}: the gfns written (by a vCPU or by the host) since the last
+     * call, sorted, and clears the log. Always empty unless the slot has
+     * {@link #LOG_DIRTY_PAGES}. KVM returns a bitmap; a sorted list reads better in a sandbox.
+     */
+    long[] getDirtyLog();
 
     /**
      * {@code lpage_info[level - 2][index].disallow_lpage} for the large frame containing

@@ -71,7 +71,7 @@ class WiringTest {
     @ParameterizedTest(name = "{0}: {1}")
     @CsvSource(delimiter = ';', value = {
             "vm; list create info destroy",
-            "slot; list add delete move",
+            "slot; list add delete move dirty",
             "mem; read write",
             "cpu; write cmpxchg",
             "track; add remove active list notifiers" })

@@ -24,7 +24,8 @@ import org.shadowbox.vm.VmException;
  * lowest free id, {@code slot:add VM SLOT_ID BASE_GFN NPAGES} uses the one given.
  */
 @Component(service = Object.class, property = {"osgi.command.scope=slot", "osgi.command.function=list",
-        "osgi.command.function=add", "osgi.command.function=delete", "osgi.command.function=move"})
+        "osgi.command.function=add", "osgi.command.function=delete", "osgi.command.function=move",
+        "osgi.command.function=dirty"})
 public class SlotCommands extends CommandSupport {
 
     private static final String ADD = "create a memslot of NPAGES 4 KiB pages from BASE_GFN;"
@@ -136,6 +137,42 @@ public class SlotCommands extends CommandSupport {
             return new SlotMoved(v.name(), moved.id(), s.baseGfn(), moved.baseGfn(), moved.npages(),
                     moved.residentPages());
         });
+    }
+
+    @Descriptor("the gfns written since the last call, then clear them (KVM_GET_DIRTY_LOG); only a slot created"
+            + " with --dirty-log keeps a log")
+    public Object dirty(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the VM's name") String vm,
+            @Descriptor("the slot id (slot:list shows them)") String slot) {
+        return run("dirty", help, json, () -> {
+            Vm v = vm(hypervisor, vm);
+            Memslot s = existing(v, slot);
+            if (!s.dirtyLogging()) {
+                throw new VmException("slot " + s.id() + " of VM " + v.name()
+                        + " keeps no dirty log: create it with slot:add --dirty-log");
+            }
+            long[] gfns = s.getDirtyLog();
+            return new Views.SlotDirtyLog(v.name(), s.id(), gfns.length, ranges(gfns));
+        });
+    }
+
+    /** "0x10-0x12, 0x20": sorted gfns as hex ranges; "-" when there are none. */
+    static String ranges(long[] gfns) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < gfns.length; ) {
+            int j = i;
+            while (j + 1 < gfns.length && gfns[j + 1] == gfns[j] + 1) {
+                j++;
+            }
+            sb.append(sb.length() == 0 ? "" : ", ").append("0x").append(Long.toHexString(gfns[i]));
+            if (j > i) {
+                sb.append("-0x").append(Long.toHexString(gfns[j]));
+            }
+            i = j + 1;
+        }
+        return sb.length() == 0 ? "-" : sb.toString();
     }
 
     private static Memslot existing(Vm v, String slot) {

@@ -51,6 +51,10 @@ public final class Views {
             implements View {
     }
 
+    /** slot:dirty: the gfns written since the last harvest, as hex ranges. */
+    public record SlotDirtyLog(String vm, int slot, int dirty, String gfns) implements View {
+    }
+
     /** mem:read. {@code backing} says which slot holds the gpa, or that it is an MMIO hole. */
     public record MemRead(String vm, @Hex long gpa, int size, @Hex(decimal = true) long value, String backing)
             implements View {

@@ -66,4 +66,19 @@ class GogoDispatchTest {
         assertEquals("bad GPA '1e3': accepted 0x hex (0x1000) or decimal (4096)", shell.error("mem:read t 1e3"));
         assertEquals("bad --size '3': accepted 1, 2, 4 or 8 (bytes)", shell.error("mem:read t 0 --size 3"));
     }
+
+    @Test
+    void dirtyLogsAreHarvestedAsHexRanges() throws Exception {
+        shell.execute("vm:create t --memory 64M");
+        shell.execute("slot:add t --dirty-log 9 0x100000 0x100");
+        shell.execute("cpu:write t 0 0x100001008 1 --size 8");
+        shell.execute("cpu:write t 0 0x100002ffe 0x11223344 --size 4");
+        shell.execute("mem:write t 0x100010000 5");
+        String first = shell.print("slot:dirty t 9");
+        assertTrue(first.contains("dirty: 4") && first.contains("gfns:  0x100001-0x100003, 0x100010"), first);
+        assertTrue(shell.print("slot:dirty t 9").contains("gfns:  -"), "harvesting cleared the log");
+        assertEquals("slot 1 of VM t keeps no dirty log: create it with slot:add --dirty-log",
+                shell.error("slot:dirty t 1"));
+        assertEquals("0x1-0x3, 0x7, 0x9-0xa", SlotCommands.ranges(new long[] {1, 2, 3, 7, 9, 10}));
+    }
 }

@@ -96,7 +96,7 @@ final class GuestMemoryImpl implements GuestMemory {
             if (s == null || (fromVcpu && s.readonly())) {
                 return false;
             }
-            SlotMemory.store(s.memory.page((gpa >>> PAGE_SHIFT) - s.baseGfn()), off, value, size);
+            SlotMemory.store(s.pageForWrite((gpa >>> PAGE_SHIFT) - s.baseGfn()), off, value, size);
             return true;
         }
         boolean all = true;
@@ -111,7 +111,7 @@ final class GuestMemoryImpl implements GuestMemory {
         if (s == null || (fromVcpu && s.readonly())) {
             return false;
         }
-        s.memory.page((gpa >>> PAGE_SHIFT) - s.baseGfn())[(int) (gpa & (PAGE_SIZE - 1))] = b;
+        s.pageForWrite((gpa >>> PAGE_SHIFT) - s.baseGfn())[(int) (gpa & (PAGE_SIZE - 1))] = b;
         return true;
     }
 
@@ -151,7 +151,7 @@ final class GuestMemoryImpl implements GuestMemory {
             if (s == null) {
                 dropped = true;
             } else {
-                System.arraycopy(src, off, s.memory.page((gpa >>> PAGE_SHIFT) - s.baseGfn()), pageOff, n);
+                System.arraycopy(src, off, s.pageForWrite((gpa >>> PAGE_SHIFT) - s.baseGfn()), pageOff, n);
             }
             gpa += n;
             off += n;

@@ -15,6 +15,8 @@ final class MemslotImpl implements Memslot {
     final SlotMemory memory;
     private final LpageInfo lpage;
     private final GfnTrackImpl[] gfnTrack = new GfnTrackImpl[GfnTrack.MAX_MODES];
+    /** Non-null iff the slot logs dirty pages. */
+    final DirtyLog dirtyLog;
 
     MemslotImpl(int id, long baseGfn, long npages, int flags, SlotMemory memory) {
         this.id = id;
@@ -23,6 +25,7 @@ final class MemslotImpl implements Memslot {
         this.flags = flags;
         this.memory = memory;
         this.lpage = new LpageInfo(baseGfn, npages, memory.hostFrameBase());
+        this.dirtyLog = (flags & LOG_DIRTY_PAGES) != 0 ? new DirtyLog(baseGfn, npages) : null;
         for (int m = 0; m < gfnTrack.length; m++) {
             gfnTrack[m] = new GfnTrackImpl(baseGfn, npages);
         }
@@ -66,6 +69,28 @@ final class MemslotImpl implements Memslot {
     @Override
     public long residentPages() {
         return memory.residentPages();
+    }
+
+    @Override
+    public long[] getDirtyLog() {
+        return dirtyLog == null ? new long[0] : dirtyLog.harvest();
+    }
+
+    @Override
+    public void markPageDirty(long gfn) {
+        markDirty(checkedIndex(gfn));
+    }
+
+    void markDirty(long index) {
+        if (dirtyLog != null) {
+            dirtyLog.mark(index);
+        }
+    }
+
+    /** The page at {@code index} for writing: allocated if new, and marked dirty when logging. */
+    byte[] pageForWrite(long index) {
+        markDirty(index);
+        return memory.page(index);
     }
 
     @Override

@@ -95,7 +95,8 @@ final class VcpuImpl implements Vcpu {
             vm.memoryImpl().mmioWritesDropped.increment();
             return false;
         }
-        byte[] page = s.memory.page((gpa >>> PAGE_SHIFT) - s.baseGfn());
+        long index = (gpa >>> PAGE_SHIFT) - s.baseGfn();
+        byte[] page = s.memory.page(index);
         long mask = GuestMemoryImpl.ones(bytes);
         boolean exchanged;
         int word = off & ~7;
@@ -114,6 +115,7 @@ final class VcpuImpl implements Vcpu {
             vm.cmpxchgFailed.increment();
             return false;
         }
+        s.markDirty(index); // kvm_vcpu_mark_page_dirty: only when the exchange happened
         vm.emulatedWrites.increment();
         notifyWrite(gpa, value & mask, bytes);
         return true;
