@@ -15,11 +15,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
-import org.shadowbox.pagetrack.internal.PageTrackCore;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
-import org.shadowbox.vm.VmSpec;
-import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
  * An emulated write to a tracked page (emulator_write_phys: store, then
@@ -55,16 +52,12 @@ public class NotifierDispatchBench {
 
     @Setup
     public void setup() {
-        HypervisorImpl hv = new HypervisorImpl();
-        PageTrackCore core = new PageTrackCore();
-        hv.addVmListener(core);
-        hv.addWriteListener(core);
-        Vm vm = hv.createVm(VmSpec.pc("bench", 1L << 30, 2));
-        core.forOwner("bench").add(vm, GFN, TrackMode.WRITE);
+        Sandbox box = new Sandbox();
+        box.pageTrack.forOwner("bench").add(box.vm, GFN, TrackMode.WRITE);
         for (int i = 0; i < notifiers; i++) {
-            core.register(new Counting(), "bench" + i);
+            box.pageTrack.register(new Counting(), "bench" + i);
         }
-        vcpu = vm.vcpu(0);
+        vcpu = box.vm.vcpu(0);
     }
 
     @Benchmark

@@ -14,10 +14,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.internal.OwnerTrack;
-import org.shadowbox.pagetrack.internal.PageTrackCore;
 import org.shadowbox.vm.Vm;
-import org.shadowbox.vm.VmSpec;
-import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
  * kvm_slot_page_track_is_active, and add then remove of an untracked gfn with no
@@ -39,12 +36,9 @@ public class PageTrackBench {
 
     @Setup
     public void setup() {
-        HypervisorImpl hv = new HypervisorImpl();
-        PageTrackCore core = new PageTrackCore();
-        hv.addVmListener(core);
-        hv.addWriteListener(core);
-        vm = hv.createVm(VmSpec.pc("bench", 1L << 30, 2));
-        track = core.forOwner("bench");
+        Sandbox box = new Sandbox();
+        vm = box.vm;
+        track = box.pageTrack.forOwner("bench");
         track.add(vm, TRACKED, TrackMode.WRITE);
     }
 
