@@ -24,6 +24,10 @@ final class VcpuImpl implements Vcpu {
     VcpuImpl(VmImpl vm, int id) {
         this.vm = vm;
         this.id = id;
+        // The architectural reset state, as kvm_vcpu_reset leaves it: caches disabled
+        // (CR0.CD, CR0.NW), CR0.ET, and EFLAGS' fixed bit 1. No paging until the guest sets CR0.PG.
+        regs[Register.CR0.ordinal()] = 0x6000_0010L;
+        regs[Register.RFLAGS.ordinal()] = 0x2L;
     }
 
     @Override

@@ -106,4 +106,11 @@ class EmulatorWriteTest {
         VmException e = assertThrows(VmException.class, () -> vm.vcpu(2));
         assertEquals("no vCPU 2 in VM e: accepted 0 to 1", e.getMessage());
     }
+
+    @Test
+    void aNewVcpuIsInTheArchitecturalResetState() {
+        assertEquals(0x6000_0010L, vm.vcpu(0).get(org.shadowbox.vm.Register.CR0));
+        assertEquals(0x2L, vm.vcpu(0).get(org.shadowbox.vm.Register.RFLAGS));
+        assertEquals(0, vm.vcpu(1).get(org.shadowbox.vm.Register.CR3));
+    }
 }
