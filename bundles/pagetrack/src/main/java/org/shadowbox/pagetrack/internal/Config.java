@@ -1,0 +1,15 @@
+package org.shadowbox.pagetrack.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Page track's tunables: Configuration Admin PID {@value PageTrackPlatform#PID}. */
+@ObjectClassDefinition(name = "Shadowbox page track",
+        description = "Guest page tracking (KVM page_track.c) and the guard around tracker notifiers.")
+public @interface Config {
+
+    /** {@code guard.maxFailures}: a notifier that failed this many times is disabled. */
+    @AttributeDefinition(name = "Notifier failures before it is disabled", min = "1",
+            description = "A page-track notifier whose calls threw this many times stays attached but is no longer called.")
+    int guard_maxFailures() default NotifierGuard.DEFAULT_MAX_FAILURES;
+}

@@ -1,0 +1,35 @@
+package org.shadowbox.pagetrack.internal;
+
+import java.util.Set;
+
+import org.shadowbox.pagetrack.NotifierInfo;
+import org.shadowbox.pagetrack.PageTrackNotifier;
+import org.shadowbox.vm.Vm;
+
+/**
+ * One registered notifier ({@code struct kvm_page_track_notifier_node}) with the VMs it
+ * selects and its guard record. The same entry sits in the notifier array of every VM it
+ * is attached to.
+ */
+final class NotifierEntry extends GuardedTarget {
+    final PageTrackNotifier notifier;
+    /** Registration order: higher is newer, called first. The service id under OSGi. */
+    final long order;
+    /** VM names from {@link PageTrackNotifier#VM_PROPERTY}; {@code null} selects every VM. */
+    private final Set<String> vmNames;
+
+    NotifierEntry(PageTrackNotifier notifier, String bundle, long serviceId, long order, Set<String> vmNames) {
+        super(notifier, bundle, serviceId, true);
+        this.notifier = notifier;
+        this.order = order;
+        this.vmNames = vmNames == null ? null : Set.copyOf(vmNames);
+    }
+
+    boolean selects(Vm vm) {
+        return vmNames == null || vmNames.contains(vm.name());
+    }
+
+    NotifierInfo info() {
+        return new NotifierInfo(name, bundle, serviceId, calls.get(), failures.get(), disabled, lastError);
+    }
+}

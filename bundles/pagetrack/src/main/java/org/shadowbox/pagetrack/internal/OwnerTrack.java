@@ -1,0 +1,196 @@
+package org.shadowbox.pagetrack.internal;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.shadowbox.pagetrack.NotifierInfo;
+import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
+
+/**
+ * {@link PageTrack} as one owner uses it: KVM's add/remove/is_active (via
+ * {@link SlotPageTrack}) plus the owner's bookkeeping, so that an owner removes only its
+ * own tracks and {@link #release()} gives back everything it holds. Under OSGi there is one
+ * per using bundle; outside OSGi get one from {@link PageTrackCore#forOwner}.
+ */
+public final class OwnerTrack implements PageTrack {
+    private final PageTrackCore core;
+    private final String owner;
+    private final TrackerRole role;
+    private volatile boolean released;
+
+    OwnerTrack(PageTrackCore core, String owner, TrackerRole role) {
+        this.core = core;
+        this.owner = owner;
+        this.role = role;
+    }
+
+    @Override
+    public String owner() {
+        return owner;
+    }
+
+    public TrackerRole role() {
+        return role;
+    }
+
+    /**
+     * {@code kvm_slot_page_track_add_page} attributed to this owner. Takes the MMU lock.
+     * Refused (nothing changed) for a gfn in no memslot, a destroyed VM or a released owner.
+     */
+    @Override
+    public boolean add(Vm vm, long gfn, TrackMode mode) {
+        requireMode(mode);
+        VmState st = core.stateForUpdate(vm);
+        ReentrantLock lock = vm.mmuLock();
+        lock.lock();
+        try {
+            requireUsable(vm);
+            Memslot slot = requireSlot(vm, gfn, "track");
+            boolean counted = core.slotPageTrack().addPage(vm, slot, gfn, mode);
+            if (counted) {
+                st.counts(this, slot, mode, true).add(gfn, 1);
+            }
+            return counted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@code kvm_slot_page_track_remove_page} of one of this owner's tracks. Takes the MMU
+     * lock. Refused (nothing changed) if this owner holds no track of the gfn in its slot.
+     */
+    @Override
+    public boolean remove(Vm vm, long gfn, TrackMode mode) {
+        requireMode(mode);
+        VmState st = core.state(vm);
+        ReentrantLock lock = vm.mmuLock();
+        lock.lock();
+        try {
+            requireUsable(vm);
+            Memslot slot = requireSlot(vm, gfn, "untrack");
+            GfnCounts mine = st == null ? null : st.counts(this, slot, mode, false);
+            if (mine == null || mine.get(gfn) == 0) {
+                throw new VmException("owner " + owner + " holds no " + mode.name().toLowerCase() + " track of gfn 0x"
+                        + Long.toHexString(gfn) + " in VM " + vm.name() + ": an owner removes only what it added");
+            }
+            // The owner gives up its claim even if the slot count was already 0 (KVM then
+            // still allows large pages): retrying could only drive the lpage count lower.
+            mine.add(gfn, -1);
+            return core.slotPageTrack().removePage(vm, slot, gfn, mode);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code kvm_slot_page_track_is_active}: count != 0. Lock-free, allocation-free. */
+    @Override
+    public boolean isActive(Vm vm, long gfn, TrackMode mode) {
+        return core.isActive(vm, gfn, mode);
+    }
+
+    @Override
+    public int count(Vm vm, long gfn, TrackMode mode) {
+        Memslot slot = vm.slotForGfn(gfn);
+        return slot == null ? 0 : slot.gfnTrack(mode.ordinal()).count(gfn);
+    }
+
+    @Override
+    public List<TrackedPage> tracked(Vm vm) {
+        VmState st = core.state(vm);
+        if (st == null) {
+            return List.of();
+        }
+        ReentrantLock lock = vm.mmuLock();
+        lock.lock();
+        try {
+            return st.tracked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<NotifierInfo> notifiers(Vm vm) {
+        return core.notifiers(vm);
+    }
+
+    /**
+     * Removes every track this owner holds, in every VM, with KVM's remove semantics, and
+     * refuses further adds and removes. What the owner held in deleted or moved slots was
+     * already dropped with those slots. Idempotent.
+     */
+    public void release() {
+        released = true; // before the snapshot: an add that missed it is in a state we visit
+        for (VmState st : core.states()) {
+            Vm vm = st.vm;
+            ReentrantLock lock = vm.mmuLock();
+            lock.lock();
+            try {
+                Map<Memslot, GfnCounts[]> mine = st.removeOwner(this);
+                if (mine == null) {
+                    continue;
+                }
+                for (Map.Entry<Memslot, GfnCounts[]> e : mine.entrySet()) {
+                    for (TrackMode mode : TrackMode.values()) {
+                        GfnCounts c = e.getValue()[mode.ordinal()];
+                        if (c == null) {
+                            continue;
+                        }
+                        for (long gfn : c.sortedGfns()) {
+                            for (int n = c.get(gfn); n > 0; n--) {
+                                core.slotPageTrack().removePage(vm, e.getKey(), gfn, mode);
+                            }
+                        }
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    public boolean released() {
+        return released;
+    }
+
+    private void requireUsable(Vm vm) {
+        if (released) {
+            throw new VmException("page track of owner " + owner + " was released (its bundle stopped): get the service again");
+        }
+        if (vm.destroyed()) {
+            throw new VmException("VM " + vm.name() + " is destroyed: no page can be tracked in it");
+        }
+    }
+
+    private static void requireMode(TrackMode mode) {
+        if (mode == null) {
+            throw new VmException("no track mode given: accepted write");
+        }
+    }
+
+    private static Memslot requireSlot(Vm vm, long gfn, String verb) {
+        Memslot slot = vm.slotForGfn(gfn);
+        if (slot != null) {
+            return slot;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Memslot s : vm.memslots()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(s.id()).append(" [0x").append(Long.toHexString(s.baseGfn()))
+                    .append("-0x").append(Long.toHexString(s.endGfn() - 1)).append(']');
+        }
+        throw new VmException("cannot " + verb + " gfn 0x" + Long.toHexString(gfn) + ": it is in no memslot of VM "
+                + vm.name() + "; " + (sb.length() == 0 ? "it has no memslots" : "its memslots are " + sb));
+    }
+
+    @Override
+    public String toString() {
+        return "PageTrack[owner " + owner + ", " + role + (released ? ", released]" : "]");
+    }
+}

@@ -1,0 +1,79 @@
+package org.shadowbox.pagetrack.internal;
+
+import java.util.List;
+
+import org.osgi.framework.Bundle;
+import org.osgi.service.component.ComponentContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ServiceScope;
+import org.shadowbox.pagetrack.NotifierInfo;
+import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.vm.Vm;
+
+/**
+ * The {@link PageTrack} service, bundle-scoped: each using bundle gets its own instance,
+ * whose owner is that bundle's symbolic name (the MMU if its manifest says
+ * {@code Shadowbox-Tracker-Role: mmu}). When the bundle releases the service (it stops),
+ * every track it holds is removed. Its notifier services are unregistered by the framework
+ * when it stops, which detaches them (waiting for running calls) before this release.
+ */
+@Component(service = PageTrack.class, scope = ServiceScope.BUNDLE)
+public class PageTrackComponent implements PageTrack {
+
+    @Reference
+    private PageTrackPlatform platform;
+
+    private OwnerTrack track;
+
+    @Activate
+    void activate(ComponentContext context) {
+        Bundle user = context.getUsingBundle();
+        String role = user.getHeaders("").get(TrackerRole.HEADER);
+        track = platform.forOwner(user.getSymbolicName(), TrackerRole.ofHeader(role));
+    }
+
+    @Deactivate
+    void deactivate() {
+        track.release();
+    }
+
+    @Override
+    public boolean add(Vm vm, long gfn, TrackMode mode) {
+        return track.add(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean remove(Vm vm, long gfn, TrackMode mode) {
+        return track.remove(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean isActive(Vm vm, long gfn, TrackMode mode) {
+        return track.isActive(vm, gfn, mode);
+    }
+
+    @Override
+    public int count(Vm vm, long gfn, TrackMode mode) {
+        return track.count(vm, gfn, mode);
+    }
+
+    @Override
+    public String owner() {
+        return track.owner();
+    }
+
+    @Override
+    public List<TrackedPage> tracked(Vm vm) {
+        return track.tracked(vm);
+    }
+
+    @Override
+    public List<NotifierInfo> notifiers(Vm vm) {
+        return track.notifiers(vm);
+    }
+}
