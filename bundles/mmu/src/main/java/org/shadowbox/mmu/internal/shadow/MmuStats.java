@@ -31,7 +31,7 @@ public final class MmuStats {
     public long mmuCacheMiss;
     /** vm mmu_shadow_zapped: pages zapped. */
     public long mmuShadowZapped;
-    /** vm mmu_unsync: pages marked unsync. */
+    /** vm mmu_unsync: pages out of sync now (KVM counts it up on unsync and down on resync or zap). */
     public long mmuUnsync;
     /** vm mmu_recycled: pages zapped to stay under the page limit. */
     public long mmuRecycled;
