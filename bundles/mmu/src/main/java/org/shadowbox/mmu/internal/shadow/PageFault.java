@@ -117,7 +117,9 @@ final class PageFault {
         boolean userFault = (access & Pfec.USER) != 0;
         if (writeFault && (pteAccess & Spte.ACC_WRITE) == 0 && !Role.cr0Wp(v.baseRole) && !userFault) {
             // CR0.WP=0: a supervisor write to a read-only page; map it writable but not user
-            // (and not executable under SMEP), as KVM does.
+            // (and not executable under SMEP), as KVM does. Known consequence, as in KVM's rule:
+            // with CR4.SMAP set, a later supervisor read of that page with EFLAGS.AC=0 is not
+            // stopped by the (now supervisor) spte, where bare metal raises a SMAP fault.
             pteAccess |= Spte.ACC_WRITE;
             pteAccess &= ~Spte.ACC_USER;
             if ((v.baseRole & Role.SMEP_ANDNOT_WP) != 0) {
