@@ -1,0 +1,262 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.PagingMode;
+import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.VmException;
+
+/**
+ * One vCPU's guest memory accesses, as the processor and KVM's exit handling do them: split at
+ * a page boundary, each piece translated by the TLB, else by the hardware walk of the sptes
+ * (which fills the TLB), else by {@link PageFault}; a fixed fault restarts the whole
+ * instruction; a guest fault is delivered with CR2; an emulated piece makes the whole write go
+ * through the emulator ({@code emulator_write_phys}, which notifies page track). Nothing is
+ * allocated per access: the pieces live in reused arrays.
+ */
+final class GuestAccess {
+    /** Fixes in a row after which an access that still faults is a bug, not a guest problem. */
+    private static final int MAX_RETRIES = 16;
+    /** {@link #translate}: the piece has a host page (or an emulation) and may proceed. */
+    private static final int TRANSLATED = 3;
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final VcpuMmu v;
+    private final long[] pieceGva = new long[2];
+    private final long[] pieceGpa = new long[2];
+    private final int[] pieceLen = new int[2];
+    private final byte[][] piecePage = new byte[2][];
+    private final boolean[] pieceEmulate = new boolean[2];
+    private int hwErrorCode;
+
+    GuestAccess(VcpuMmu v) {
+        this.v = v;
+    }
+
+    AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
+        }
+        out.reset();
+        v.enterGuest();
+        int first = 4096 - (int) (gva & 4095);
+        int pieces = size <= first ? 1 : 2;
+        pieceGva[0] = gva;
+        pieceLen[0] = Math.min(size, first);
+        if (pieces == 2) {
+            pieceGva[1] = gva + first;
+            pieceLen[1] = size - first;
+        }
+        for (int p = 0; p < pieces; p++) {
+            if (!PagingMode.LONG.canonical(pieceGva[p]) || !PagingMode.LONG.canonical(pieceGva[p] + pieceLen[p] - 1)) {
+                out.exception = GuestWalk.GENERAL_PROTECTION;
+                return out;
+            }
+        }
+        int fixes = 0;
+        for (int p = 0; p < pieces;) {
+            int r = translate(p, acc);
+            if (r == PageFault.RET_GUEST_FAULT) {
+                out.exception = GuestWalk.PAGE_FAULT;
+                out.errorCode = v.walk.errorCode;
+                v.vcpu.set(Register.CR2, pieceGva[p]);
+                return out;
+            }
+            if (r == PageFault.RET_FIXED) {
+                if (++fixes > MAX_RETRIES) {
+                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x" + Long.toHexString(gva)
+                            + " still faults after " + MAX_RETRIES + " fixes");
+                }
+                v.enterGuest();
+                p = 0; // the instruction restarts: every piece is translated again
+                continue;
+            }
+            p++;
+        }
+        perform(pieces, value, size, acc, out);
+        return out;
+    }
+
+    /** Translates piece {@code p}: TLB, hardware walk of the sptes, or the fault handler. */
+    private int translate(int p, int acc) {
+        long gva = pieceGva[p];
+        int off = (int) (gva & 4095);
+        int i = v.tlb.lookup(gva >>> 12);
+        if (i >= 0 && allowed(v.tlb.access(i), acc)) {
+            v.stats.tlbHit++;
+            setPiece(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
+            return TRANSLATED;
+        }
+        v.stats.tlbMiss++;
+        int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
+        if (v.root != null) {
+            v.mmu.vm.mmuLock().lock();
+            try {
+                if (hardwareWalk(gva, acc, i)) {
+                    int j = v.tlb.lookup(gva >>> 12);
+                    setPiece(p, v.tlb.page(j), (v.tlb.gfn(j) << 12) | off, false);
+                    return TRANSLATED;
+                }
+            } finally {
+                v.mmu.vm.mmuLock().unlock();
+            }
+            errorCode = hwErrorCode;
+        }
+        int r = PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
+        if (r == PageFault.RET_EMULATE) {
+            setPiece(p, null, v.walk.gpa, true);
+            return TRANSLATED;
+        }
+        return r;
+    }
+
+    private void setPiece(int p, byte[] page, long gpa, boolean emulate) {
+        piecePage[p] = page;
+        pieceGpa[p] = gpa;
+        pieceEmulate[p] = emulate;
+    }
+
+    /**
+     * The processor's walk of the shadow tables: rights are the AND over the levels; a
+     * success fills the TLB. On failure {@link #hwErrorCode} holds the hardware error code.
+     */
+    private boolean hardwareWalk(long gva, int acc, int staleSlot) {
+        ShadowPage sp = v.root;
+        int rights = Spte.ACC_ALL;
+        long gfn;
+        long pfn;
+        for (int level = 4;; level--) {
+            int idx = PageFault.index(gva, level);
+            long spte = sp.spt[idx];
+            if (!Spte.isPresent(spte)) {
+                hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
+                return false;
+            }
+            rights &= Spte.access(spte);
+            if (Spte.isLast(spte, level)) {
+                long within = (gva >>> 12) & ((1L << ((level - 1) * 9)) - 1);
+                gfn = sp.gfnAt(idx) + within;
+                pfn = Spte.pfn(spte) + within;
+                break;
+            }
+            sp = v.mmu.page(Spte.childId(spte));
+        }
+        if (!allowed(rights, acc)) {
+            if (staleSlot >= 0) {
+                v.tlb.invalidate(staleSlot);
+            }
+            hwErrorCode = Pfec.PRESENT | (acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH));
+            return false;
+        }
+        Memslot slot = v.mmu.vm.slotForGfn(gfn);
+        v.tlb.fill(gva >>> 12, gfn, pfn, rights, slot.hostPage(gfn));
+        return true;
+    }
+
+    /**
+     * The hardware's permission check on a translation: CR0.WP is always 1 on the host, so a
+     * write needs W; SMEP and SMAP follow the guest's CR4 (and EFLAGS.AC).
+     */
+    private boolean allowed(int rights, int acc) {
+        boolean fetch = (acc & Pfec.FETCH) != 0;
+        boolean write = (acc & Pfec.WRITE) != 0;
+        boolean u = (rights & Spte.ACC_USER) != 0;
+        if ((acc & Pfec.USER) != 0) {
+            return u && (!write || (rights & Spte.ACC_WRITE) != 0) && (!fetch || (rights & Spte.ACC_EXEC) != 0);
+        }
+        if (fetch) {
+            return (rights & Spte.ACC_EXEC) != 0 && !(u && (v.cr4 & Register.CR4_SMEP) != 0);
+        }
+        if (u && (v.cr4 & Register.CR4_SMAP) != 0 && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) == 0) {
+            return false;
+        }
+        return !write || (rights & Spte.ACC_WRITE) != 0;
+    }
+
+    /** Does the access once every piece is translated; an emulated piece makes the whole write emulated. */
+    private void perform(int pieces, long value, int size, int acc, AccessResult out) {
+        boolean emulate = pieceEmulate[0] || (pieces == 2 && pieceEmulate[1]);
+        out.gpa = pieceGpa[0];
+        out.emulated = emulate;
+        if ((acc & Pfec.WRITE) != 0) {
+            long x = value;
+            for (int p = 0; p < pieces; p++) {
+                int len = pieceLen[p];
+                if (emulate) {
+                    emulateWrite(pieceGpa[p], x, len);
+                } else {
+                    store(piecePage[p], (int) (pieceGpa[p] & 4095), x, len);
+                }
+                x = len == 8 ? 0 : x >>> (8 * len);
+            }
+            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
+            return;
+        }
+        long x = 0;
+        int shift = 0;
+        for (int p = 0; p < pieces; p++) {
+            int len = pieceLen[p];
+            long part = pieceEmulate[p] ? readGpa(pieceGpa[p], len) : load(piecePage[p], (int) (pieceGpa[p] & 4095), len);
+            x |= part << shift;
+            shift += 8 * len;
+        }
+        out.value = x;
+    }
+
+    /** The emulator's write: {@link Vcpu#emulatorWritePhys} in pieces of 8, 4, 2 and 1 bytes. */
+    private void emulateWrite(long gpa, long value, int len) {
+        while (len > 0) {
+            int c = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
+            v.vcpu.emulatorWritePhys(gpa, c == 8 ? value : value & ((1L << (8 * c)) - 1), c);
+            gpa += c;
+            value = c == 8 ? 0 : value >>> (8 * c);
+            len -= c;
+        }
+    }
+
+    private long readGpa(long gpa, int len) {
+        if (Integer.bitCount(len) == 1) {
+            return v.mmu.vm.memory().read(gpa, len);
+        }
+        long x = 0;
+        for (int i = 0; i < len; i++) {
+            x |= v.mmu.vm.memory().read(gpa + i, 1) << (8 * i);
+        }
+        return x;
+    }
+
+    private static long load(byte[] page, int off, int len) {
+        switch (len) {
+            case 1: return page[off] & 0xffL;
+            case 2: return (short) SHORT.get(page, off) & 0xffffL;
+            case 4: return (int) INT.get(page, off) & 0xffff_ffffL;
+            case 8: return (long) LONG.get(page, off);
+            default:
+                long x = 0;
+                for (int i = 0; i < len; i++) {
+                    x |= (page[off + i] & 0xffL) << (8 * i);
+                }
+                return x;
+        }
+    }
+
+    private static void store(byte[] page, int off, long value, int len) {
+        switch (len) {
+            case 1: page[off] = (byte) value; break;
+            case 2: SHORT.set(page, off, (short) value); break;
+            case 4: INT.set(page, off, (int) value); break;
+            case 8: LONG.set(page, off, value); break;
+            default:
+                for (int i = 0; i < len; i++) {
+                    page[off + i] = (byte) (value >>> (8 * i));
+                }
+        }
+    }
+}

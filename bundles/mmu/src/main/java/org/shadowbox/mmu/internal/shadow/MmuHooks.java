@@ -1,0 +1,95 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import java.util.Arrays;
+
+import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.PageTrackNotifier;
+import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmListener;
+
+/**
+ * The shadow MMUs of one hypervisor and the three hooks through which the platform reaches
+ * them: page track's {@link WriteProtectHook} ({@code kvm_mmu_slot_gfn_write_protect},
+ * {@code kvm_flush_remote_tlbs}), the MMU's own {@link PageTrackNotifier} (the fallback for
+ * emulated writes to shadowed page tables, registered at VM init as KVM registers
+ * {@code kvm_mmu_pte_write}), and a {@link VmListener} that zaps everything before a memslot
+ * is deleted or moved ({@code kvm_arch_flush_shadow_memslot}) and forgets destroyed VMs.
+ *
+ * <p>MMUs are found by {@link Vm#id()} in a copy-on-write array: no lock, no allocation.
+ */
+public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmListener {
+    private final Object lock = new Object();
+    private volatile ShadowMmu[] byVmId = new ShadowMmu[0];
+
+    /** Creates the shadow MMU of {@code vm}, using {@code pageTrack} as the MMU's owner. */
+    public ShadowMmu attach(Vm vm, PageTrack pageTrack, int tlbEntries, int prevRoots) {
+        synchronized (lock) {
+            if (mmu(vm) != null) {
+                throw new org.shadowbox.vm.VmException("VM " + vm.name() + " already has a shadow MMU");
+            }
+            ShadowMmu mmu = new ShadowMmu(vm, pageTrack, tlbEntries, prevRoots);
+            ShadowMmu[] next = Arrays.copyOf(byVmId, Math.max(byVmId.length, vm.id() + 1));
+            next[vm.id()] = mmu;
+            byVmId = next;
+            return mmu;
+        }
+    }
+
+    /** The shadow MMU of {@code vm}, or null. Lock-free. */
+    public ShadowMmu mmu(Vm vm) {
+        ShadowMmu[] a = byVmId;
+        int id = vm.id();
+        ShadowMmu m = id >= 0 && id < a.length ? a[id] : null;
+        return m != null && m.vm == vm ? m : null;
+    }
+
+    /** Forgets the VM's MMU (its shadow pages die with it). */
+    public void detach(Vm vm) {
+        synchronized (lock) {
+            if (mmu(vm) != null) {
+                ShadowMmu[] next = byVmId.clone();
+                next[vm.id()] = null;
+                byVmId = next;
+            }
+        }
+    }
+
+    @Override
+    public boolean slotGfnWriteProtect(Vm vm, Memslot slot, long gfn) {
+        ShadowMmu m = mmu(vm);
+        return m != null && m.slotGfnWriteProtect(gfn);
+    }
+
+    @Override
+    public void flushRemoteTlbs(Vm vm) {
+        ShadowMmu m = mmu(vm);
+        if (m != null) {
+            m.flushRemoteTlbs();
+        }
+    }
+
+    @Override
+    public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
+        ShadowMmu m = mmu(vm);
+        if (m != null) {
+            m.trackWriteFallback(gpa);
+        }
+    }
+
+    @Override
+    public void vmDestroyed(Vm vm) {
+        detach(vm);
+    }
+
+    /** {@code kvm_arch_flush_shadow_memslot}: before a slot goes or moves, no spte may point into it. */
+    @Override
+    public void prepareSlotChange(Vm vm, SlotChange change) {
+        ShadowMmu m = mmu(vm);
+        if (m != null && change.kind() != SlotChange.Kind.CREATE) {
+            m.zapAll();
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import java.util.Arrays;
+
+/**
+ * The VM's shadow pages: the table by id, the hash by gfn ({@code mmu_page_hash},
+ * {@code KVM_NUM_MMU_PAGES} buckets) and the active list ({@code active_mmu_pages},
+ * newest first, the oldest recycled first). Counts the hash chain steps walked: the cost
+ * model's "shadow-page hash chain steps". Guarded by the VM's MMU lock.
+ */
+final class MmuPages {
+    /** KVM_MMU_HASH_SHIFT. */
+    static final int HASH_SHIFT = 10;
+    /** KVM_NUM_MMU_PAGES: hash buckets. */
+    static final int NUM_MMU_PAGES = 1 << HASH_SHIFT;
+
+    private ShadowPage[] byId = new ShadowPage[64];
+    private int[] freeIds = new int[64];
+    private int freeCount;
+    private int nextId = 1; // id 0 is never used: a zero address field names no page
+    private final int[] buckets = new int[NUM_MMU_PAGES];
+    private int activeHead = -1;
+    private int activeTail = -1;
+    /** {@code n_used_mmu_pages}. */
+    private int used;
+    /** Hash chain entries visited by lookups. */
+    long hashChainSteps;
+
+    MmuPages() {
+        Arrays.fill(buckets, -1);
+    }
+
+    /** {@code kvm_page_table_hashfn}. */
+    static int hashfn(long gfn) {
+        return (int) (gfn & (NUM_MMU_PAGES - 1));
+    }
+
+    /** The page of {@code id}, or null. */
+    ShadowPage get(int id) {
+        return id > 0 && id < byId.length ? byId[id] : null;
+    }
+
+    int used() {
+        return used;
+    }
+
+    /** The first page of the chain of {@code gfn}'s bucket, or null; follow with {@link #next}. */
+    ShadowPage first(long gfn) {
+        return chain(buckets[hashfn(gfn)]);
+    }
+
+    /** The next page of {@code sp}'s hash chain, or null. Counts a chain step. */
+    ShadowPage next(ShadowPage sp) {
+        return chain(sp.hashNext);
+    }
+
+    private ShadowPage chain(int id) {
+        if (id < 0) {
+            return null;
+        }
+        hashChainSteps++;
+        return byId[id];
+    }
+
+    /**
+     * {@code kvm_mmu_alloc_page} plus the hash insertion of {@code kvm_mmu_get_page}: a new
+     * page at the head of its bucket and of the active list.
+     */
+    ShadowPage alloc(long gfn, int role) {
+        int id = freeCount > 0 ? freeIds[--freeCount] : nextId++;
+        if (id >= byId.length) {
+            byId = Arrays.copyOf(byId, byId.length * 2);
+        }
+        ShadowPage sp = new ShadowPage(id, gfn, role);
+        byId[id] = sp;
+        int b = hashfn(gfn);
+        sp.hashNext = buckets[b];
+        buckets[b] = id;
+        sp.activeNext = activeHead;
+        if (activeHead >= 0) {
+            byId[activeHead].activePrev = id;
+        } else {
+            activeTail = id;
+        }
+        activeHead = id;
+        used++;
+        return sp;
+    }
+
+    /** {@code kvm_mmu_free_page}: out of the hash, the active list and the table. */
+    void free(ShadowPage sp) {
+        int b = hashfn(sp.gfn);
+        if (buckets[b] == sp.id) {
+            buckets[b] = sp.hashNext;
+        } else {
+            ShadowPage p = byId[buckets[b]];
+            while (p.hashNext != sp.id) {
+                p = byId[p.hashNext];
+            }
+            p.hashNext = sp.hashNext;
+        }
+        unlinkActive(sp);
+        byId[sp.id] = null;
+        if (freeCount == freeIds.length) {
+            freeIds = Arrays.copyOf(freeIds, freeCount * 2);
+        }
+        freeIds[freeCount++] = sp.id;
+        used--;
+    }
+
+    /** Moves a zapped root to the head of the active list, as KVM's prepare_zap does. */
+    void moveToHead(ShadowPage sp) {
+        unlinkActive(sp);
+        sp.activeNext = activeHead;
+        sp.activePrev = -1;
+        if (activeHead >= 0) {
+            byId[activeHead].activePrev = sp.id;
+        } else {
+            activeTail = sp.id;
+        }
+        activeHead = sp.id;
+    }
+
+    private void unlinkActive(ShadowPage sp) {
+        if (sp.activePrev >= 0) {
+            byId[sp.activePrev].activeNext = sp.activeNext;
+        } else {
+            activeHead = sp.activeNext;
+        }
+        if (sp.activeNext >= 0) {
+            byId[sp.activeNext].activePrev = sp.activePrev;
+        } else {
+            activeTail = sp.activePrev;
+        }
+        sp.activePrev = sp.activeNext = -1;
+    }
+
+    /** The oldest page of the active list, or null. */
+    ShadowPage oldest() {
+        return activeTail < 0 ? null : byId[activeTail];
+    }
+
+    /** The newest page of the active list, or null; follow with {@link #older}. */
+    ShadowPage newest() {
+        return activeHead < 0 ? null : byId[activeHead];
+    }
+
+    ShadowPage older(ShadowPage sp) {
+        return sp.activeNext < 0 ? null : byId[sp.activeNext];
+    }
+}

@@ -1,0 +1,99 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The MMU's counters, by KVM's names ({@code struct kvm_vm_stat} and {@code kvm_vcpu_stat}).
+ * Plain {@code long}s: the VM's counters change under its MMU lock, and each vCPU keeps
+ * its own instance changed only by its own thread; {@link ShadowMmu#stats()} sums them.
+ */
+public final class MmuStats {
+    /** vcpu pf_fixed: faults fixed by installing an spte. */
+    public long pfFixed;
+    /** Faults that ended in emulating the access (page-track fast path or write protection). */
+    public long pfEmulate;
+    /** Faults reflected to the guest as its own #PF ({@code inject_page_fault}). */
+    public long pfGuest;
+    /** Faults on a gfn in no memslot, emulated as MMIO. */
+    public long pfMmio;
+    /** vcpu invlpg. */
+    public long invlpg;
+    /** vcpu tlb_flush: local flushes of the vCPU's TLB. */
+    public long tlbFlush;
+    /** TLB lookups that hit and were allowed. */
+    public long tlbHit;
+    /** TLB lookups that missed and walked the sptes. */
+    public long tlbMiss;
+    /** vm remote_tlb_flush: {@code kvm_flush_remote_tlbs}. */
+    public long remoteTlbFlush;
+    /** vm mmu_cache_miss: {@code kvm_mmu_get_page} created a page. */
+    public long mmuCacheMiss;
+    /** vm mmu_shadow_zapped: pages zapped. */
+    public long mmuShadowZapped;
+    /** vm mmu_unsync: pages out of sync now (KVM counts it up on unsync and down on resync or zap). */
+    public long mmuUnsync;
+    /** vm mmu_recycled: pages zapped to stay under the page limit. */
+    public long mmuRecycled;
+    /** Pages synced ({@code kvm_sync_page}). */
+    public long mmuSyncPage;
+    /** Emulated writes to shadowed gfns seen by the MMU's fallback notifier. */
+    public long mmuPteWriteFallback;
+    /** Shadow pages zapped by that fallback (every indirect page of the written gfn). */
+    public long mmuPteWriteFallbackZapped;
+    /** {@code kvm_mmu_slot_gfn_write_protect} calls that changed an spte. */
+    public long gfnWriteProtect;
+    /** Shadow-page hash chain steps walked. */
+    public long hashChainSteps;
+
+    /** Adds {@code o}'s counters to these. */
+    public void add(MmuStats o) {
+        pfFixed += o.pfFixed;
+        pfEmulate += o.pfEmulate;
+        pfGuest += o.pfGuest;
+        pfMmio += o.pfMmio;
+        invlpg += o.invlpg;
+        tlbFlush += o.tlbFlush;
+        tlbHit += o.tlbHit;
+        tlbMiss += o.tlbMiss;
+        remoteTlbFlush += o.remoteTlbFlush;
+        mmuCacheMiss += o.mmuCacheMiss;
+        mmuShadowZapped += o.mmuShadowZapped;
+        mmuUnsync += o.mmuUnsync;
+        mmuRecycled += o.mmuRecycled;
+        mmuSyncPage += o.mmuSyncPage;
+        mmuPteWriteFallback += o.mmuPteWriteFallback;
+        mmuPteWriteFallbackZapped += o.mmuPteWriteFallbackZapped;
+        gfnWriteProtect += o.gfnWriteProtect;
+        hashChainSteps += o.hashChainSteps;
+    }
+
+    /** Every counter by its KVM-style name, in a stable order. */
+    public Map<String, Long> asMap() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("pf_fixed", pfFixed);
+        m.put("pf_emulate", pfEmulate);
+        m.put("pf_guest", pfGuest);
+        m.put("pf_mmio", pfMmio);
+        m.put("invlpg", invlpg);
+        m.put("tlb_flush", tlbFlush);
+        m.put("tlb_hit", tlbHit);
+        m.put("tlb_miss", tlbMiss);
+        m.put("remote_tlb_flush", remoteTlbFlush);
+        m.put("mmu_cache_miss", mmuCacheMiss);
+        m.put("mmu_shadow_zapped", mmuShadowZapped);
+        m.put("mmu_unsync", mmuUnsync);
+        m.put("mmu_recycled", mmuRecycled);
+        m.put("mmu_sync_page", mmuSyncPage);
+        m.put("mmu_pte_write_fallback", mmuPteWriteFallback);
+        m.put("mmu_pte_write_fallback_zapped", mmuPteWriteFallbackZapped);
+        m.put("gfn_write_protect", gfnWriteProtect);
+        m.put("hash_chain_steps", hashChainSteps);
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return asMap().toString();
+    }
+}

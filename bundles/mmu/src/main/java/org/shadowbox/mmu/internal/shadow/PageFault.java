@@ -1,0 +1,224 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.GuestWalker;
+import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.mmu.internal.paging.Pte;
+import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.vm.Memslot;
+
+/**
+ * The shadow page fault handler for 64-bit guests: KVM's {@code FNAME(page_fault)} with
+ * {@code page_fault_handle_page_track}, {@code mapping_level} and {@code FNAME(fetch)}.
+ *
+ * <p>Order, as in KVM: walk the guest tables (setting A/D host-side); a guest fault goes to
+ * the guest; a present write fault on a write-tracked gfn is emulated at once, after the flood
+ * counts along the shadow walk are cleared, without the MMU lock; otherwise, under the MMU
+ * lock, the shadow pages are got and linked level by level and the leaf spte is set, and a
+ * write that ends on a write-protected spte is emulated.
+ *
+ * <p>Shadow pages inherit, per level, the rights of the guest entries above them (the fix
+ * KVM made in 2021, "Use the correct inherited permissions to get shadow page"): the 2016
+ * code gave every level the rights of the last non-leaf entry, which could share a shadow
+ * page between paths of different rights and let a guest write through a read-only PDPTE.
+ */
+final class PageFault {
+    /** The fault was fixed: retry the access. */
+    static final int RET_FIXED = 0;
+    /** Emulate the access at {@code walk.gpa}. */
+    static final int RET_EMULATE = 1;
+    /** The guest's own #PF, error code in {@code walk.errorCode}. */
+    static final int RET_GUEST_FAULT = 2;
+
+    private PageFault() {
+    }
+
+    /** {@code mmu_gfn_lpage_is_disallowed}. */
+    static boolean lpageDisallowed(Memslot slot, long gfn, int level) {
+        return slot.lpageDisallowCount(gfn, level) != 0;
+    }
+
+    /**
+     * {@code mapping_level}: the largest level up to {@code maxLevel} whose frame around
+     * {@code gfn} is allowed a large spte (never with dirty logging).
+     */
+    static int mappingLevel(Memslot slot, long gfn, int maxLevel) {
+        if (maxLevel <= 1 || slot.dirtyLogging()) {
+            return 1;
+        }
+        int level = 2;
+        for (; level <= Math.min(maxLevel, Memslot.LEVEL_1G); level++) {
+            long first = gfn & -(1L << ((level - 1) * 9));
+            long last = first + (1L << ((level - 1) * 9)) - 1;
+            if (!slot.contains(first) || !slot.contains(last) || lpageDisallowed(slot, gfn, level)) {
+                break;
+            }
+        }
+        return level - 1;
+    }
+
+    /** {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked. */
+    static boolean handlePageTrack(ShadowMmu mmu, int errorCode, long gfn) {
+        if ((errorCode & Pfec.RSVD) != 0 || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
+            return false;
+        }
+        return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
+    }
+
+    /** {@code shadow_page_table_clear_flood}: the flood counts of the pages along the walk of {@code gva}. */
+    static void clearFlood(ShadowMmu mmu, ShadowPage root, long gva) {
+        ShadowPage sp = root;
+        for (int level = 4; sp != null && level >= 1; level--) {
+            sp.writeFloodingCount = 0;
+            long spte = sp.spt[index(gva, level)];
+            if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
+                return;
+            }
+            sp = mmu.page(Spte.childId(spte));
+        }
+    }
+
+    static int index(long gva, int level) {
+        return (int) ((gva >>> (12 + 9 * (level - 1))) & 511);
+    }
+
+    /**
+     * {@code FNAME(page_fault)}.
+     *
+     * @param errorCode the hardware error code of the spte walk
+     * @param access    the access: {@link Pfec#WRITE}, {@link Pfec#USER}, {@link Pfec#FETCH}
+     * @return {@link #RET_FIXED}, {@link #RET_EMULATE} or {@link #RET_GUEST_FAULT}
+     */
+    static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
+        GuestWalk w = v.walk;
+        if (!GuestWalker.walk(w, v.vcpu, gva, access, true)) {
+            v.stats.pfGuest++;
+            return RET_GUEST_FAULT;
+        }
+        long gfn = w.gpa >>> 12;
+        if (handlePageTrack(mmu, errorCode, gfn)) {
+            clearFlood(mmu, v.root, gva); // lockless, as KVM's walk_shadow_page_lockless
+            v.stats.pfEmulate++;
+            return RET_EMULATE;
+        }
+        Memslot slot = mmu.vm.slotForGfn(gfn);
+        if (slot == null || v.root == null || !tablesInSlots(mmu, w)) {
+            v.stats.pfMmio++; // no memory behind it: emulated, never mapped
+            return RET_EMULATE;
+        }
+        boolean nxe = Role.nxe(v.baseRole);
+        int acc = Spte.ACC_ALL;
+        for (int level = 4; level >= w.level; level--) {
+            v.ptAccess[level] = acc; // the rights of the entries above this level
+            acc &= Sync.gpteAccess(w.pte[level], nxe);
+        }
+        int pteAccess = Sync.protectCleanGpte(acc, w.pte[w.level]);
+        boolean writeFault = (access & Pfec.WRITE) != 0;
+        boolean userFault = (access & Pfec.USER) != 0;
+        if (writeFault && (pteAccess & Spte.ACC_WRITE) == 0 && !Role.cr0Wp(v.baseRole) && !userFault) {
+            // CR0.WP=0: a supervisor write to a read-only page; map it writable but not user
+            // (and not executable under SMEP), as KVM does. Known consequence, as in KVM's rule:
+            // with CR4.SMAP set, a later supervisor read of that page with EFLAGS.AC=0 is not
+            // stopped by the (now supervisor) spte, where bare metal raises a SMAP fault.
+            pteAccess |= Spte.ACC_WRITE;
+            pteAccess &= ~Spte.ACC_USER;
+            if ((v.baseRole & Role.SMEP_ANDNOT_WP) != 0) {
+                pteAccess &= ~Spte.ACC_EXEC;
+            }
+        }
+        int level = mappingLevel(slot, gfn, w.level);
+        long mapGfn = gfn & -(1L << ((level - 1) * 9));
+        boolean emulate;
+        mmu.vm.mmuLock().lock();
+        try {
+            mmu.makeMmuPagesAvailable();
+            if (v.root.invalid()) {
+                return RET_FIXED; // the root went away: reload and retry
+            }
+            emulate = fetch(mmu, v, gva, w, writeFault, level, pteAccess, mapGfn, gfn, slot);
+            v.stats.pfFixed++;
+        } finally {
+            mmu.vm.mmuLock().unlock();
+        }
+        if (emulate) {
+            v.stats.pfEmulate++;
+            return RET_EMULATE;
+        }
+        return RET_FIXED;
+    }
+
+    /** KVM's walker fails on a table outside every memslot; such a walk is emulated, never shadowed. */
+    private static boolean tablesInSlots(ShadowMmu mmu, GuestWalk w) {
+        for (int level = 4; level > w.level; level--) {
+            if (mmu.vm.slotForGfn(tableGfn(w, level - 1)) == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The gfn of the guest table at {@code level}, named by the entry one level up. */
+    static long tableGfn(GuestWalk w, int level) {
+        return (w.pte[level + 1] & Pte.bits(12, 51)) >>> 12;
+    }
+
+    /**
+     * {@code FNAME(fetch)}: indirect pages for the guest's tables down to the guest's leaf
+     * level, then direct pages where a guest large page is mapped with smaller sptes, then the
+     * leaf. Every page walked has its flood count cleared.
+     *
+     * @return true if the write must be emulated
+     */
+    private static boolean fetch(ShadowMmu mmu, VcpuMmu v, long gva, GuestWalk w, boolean writeFault, int hlevel,
+            int pteAccess, long mapGfn, long gfn, Memslot slot) {
+        ShadowPage sp = v.root;
+        int level = 4;
+        for (; level > w.level; level--) {
+            int idx = index(gva, level);
+            sp.writeFloodingCount = 0;
+            mmu.dropLargeSpte(sp, idx);
+            long spte = sp.spt[idx];
+            ShadowPage child;
+            if (Spte.isPresent(spte)) {
+                child = mmu.page(Spte.childId(spte));
+            } else {
+                child = mmu.getPage(v, tableGfn(w, level - 1), level - 1, false, v.ptAccess[level - 1]);
+                if (sp.invalid()) {
+                    return false; // get_page's sync zapped our own path: retry from the root
+                }
+                mmu.linkShadowPage(sp, idx, child);
+            }
+            sp = child;
+        }
+        for (; level > hlevel; level--) {
+            int idx = index(gva, level);
+            sp.writeFloodingCount = 0;
+            validateDirectSpte(mmu, sp, idx, pteAccess);
+            mmu.dropLargeSpte(sp, idx);
+            long spte = sp.spt[idx];
+            if (Spte.isPresent(spte)) {
+                sp = mmu.page(Spte.childId(spte));
+                continue;
+            }
+            long directGfn = gfn & -(1L << ((level - 1) * 9));
+            ShadowPage child = mmu.getPage(v, directGfn, level - 1, true, pteAccess);
+            mmu.linkShadowPage(sp, idx, child);
+            sp = child;
+        }
+        sp.writeFloodingCount = 0;
+        return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true);
+    }
+
+    /** {@code validate_direct_spte}: a direct child made for other rights is unlinked (remote flush). */
+    private static void validateDirectSpte(ShadowMmu mmu, ShadowPage sp, int idx, int directAccess) {
+        long spte = sp.spt[idx];
+        if (Spte.isPresent(spte) && !Spte.isLarge(spte)) {
+            ShadowPage child = mmu.page(Spte.childId(spte));
+            if (Role.access(child.role) == directAccess) {
+                return;
+            }
+            mmu.dropParentPte(sp, idx);
+            mmu.flushRemoteTlbs();
+        }
+    }
+}

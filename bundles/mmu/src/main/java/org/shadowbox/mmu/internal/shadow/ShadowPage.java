@@ -1,0 +1,184 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import java.util.Arrays;
+
+/**
+ * One shadow page table: KVM's {@code struct kvm_mmu_page}. Keyed by (gfn, role); holds the
+ * 512 sptes, the gfn each leaf maps ({@code gfns}, indirect pages only), the sptes that
+ * point at it ({@code parent_ptes}), the unsync state and the counters KVM keeps.
+ *
+ * <p>A {@code sptep} (pointer to an spte) is encoded as a {@code long}: the page id times
+ * 512 plus the index, see {@link #sptep}. All fields are guarded by the VM's MMU lock.
+ */
+public final class ShadowPage {
+    final int id;
+    final long gfn;
+    /** The role word; only {@link Role#INVALID} changes after creation. */
+    int role;
+    final long[] spt = new long[Spte.ENTRIES];
+    /** {@code sp->gfns}: the gfn each leaf spte maps; null for a direct page. */
+    final long[] gfns;
+    /** {@code parent_ptes}: encoded sptes that link this page. */
+    long[] parentPtes = new long[2];
+    int parentCount;
+    /** {@code sp->unsync}: the guest may write the page table directly. Level-1 indirect only. */
+    boolean unsync;
+    /** {@code unsync_child_bitmap}: entries leading to unsync pages below. */
+    final long[] unsyncChildBitmap = new long[Spte.ENTRIES / 64];
+    /** {@code unsync_children}: bits set in the bitmap. */
+    int unsyncChildren;
+    /** {@code write_flooding_count}: emulated writes since the page was last used. */
+    int writeFloodingCount;
+    /** {@code root_count}: vCPU roots (current or cached) that hold the page. */
+    int rootCount;
+    // Links of the hash chain and of the active list, by id (-1 = none).
+    int hashNext = -1;
+    int activePrev = -1;
+    int activeNext = -1;
+
+    ShadowPage(int id, long gfn, int role) {
+        this.id = id;
+        this.gfn = gfn;
+        this.role = role;
+        this.gfns = Role.direct(role) ? null : new long[Spte.ENTRIES];
+    }
+
+    /** Encodes a pointer to entry {@code index} of page {@code spId}. */
+    public static long sptep(int spId, int index) {
+        return ((long) spId << 9) | index;
+    }
+
+    public static int sptepPage(long sptep) {
+        return (int) (sptep >>> 9);
+    }
+
+    public static int sptepIndex(long sptep) {
+        return (int) (sptep & (Spte.ENTRIES - 1));
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public long gfn() {
+        return gfn;
+    }
+
+    public int role() {
+        return role;
+    }
+
+    public int level() {
+        return Role.level(role);
+    }
+
+    public boolean direct() {
+        return Role.direct(role);
+    }
+
+    public boolean invalid() {
+        return Role.invalid(role);
+    }
+
+    public boolean unsync() {
+        return unsync;
+    }
+
+    public int unsyncChildren() {
+        return unsyncChildren;
+    }
+
+    public int writeFloodingCount() {
+        return writeFloodingCount;
+    }
+
+    public int rootCount() {
+        return rootCount;
+    }
+
+    public int parentCount() {
+        return parentCount;
+    }
+
+    public long parentPte(int i) {
+        return parentPtes[i];
+    }
+
+    /** The spte at {@code index}. */
+    public long spte(int index) {
+        return spt[index];
+    }
+
+    /**
+     * {@code kvm_mmu_page_get_gfn}: the gfn entry {@code index} maps. A direct page maps
+     * consecutive frames from its own gfn.
+     */
+    public long gfnAt(int index) {
+        if (gfns == null) {
+            return gfn + ((long) index << ((level() - 1) * 9));
+        }
+        return gfns[index];
+    }
+
+    /** {@code mmu_page_add_parent_pte}. */
+    void addParent(long sptep) {
+        if (parentCount == parentPtes.length) {
+            parentPtes = Arrays.copyOf(parentPtes, parentCount * 2);
+        }
+        parentPtes[parentCount++] = sptep;
+    }
+
+    /** {@code mmu_page_remove_parent_pte}. */
+    void removeParent(long sptep) {
+        for (int i = 0; i < parentCount; i++) {
+            if (parentPtes[i] == sptep) {
+                parentPtes[i] = parentPtes[--parentCount];
+                return;
+            }
+        }
+        throw new IllegalStateException("sptep " + describeSptep(sptep) + " is not a parent of " + this);
+    }
+
+    boolean hasParent(long sptep) {
+        for (int i = 0; i < parentCount; i++) {
+            if (parentPtes[i] == sptep) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Sets bit {@code index} of the unsync-child bitmap; true if it was clear. */
+    boolean setUnsyncChild(int index) {
+        long bit = 1L << (index & 63);
+        if ((unsyncChildBitmap[index >>> 6] & bit) != 0) {
+            return false;
+        }
+        unsyncChildBitmap[index >>> 6] |= bit;
+        unsyncChildren++;
+        return true;
+    }
+
+    /** {@code clear_unsync_child_bit}. */
+    void clearUnsyncChild(int index) {
+        long bit = 1L << (index & 63);
+        if ((unsyncChildBitmap[index >>> 6] & bit) != 0) {
+            unsyncChildBitmap[index >>> 6] &= ~bit;
+            unsyncChildren--;
+        }
+    }
+
+    boolean unsyncChild(int index) {
+        return (unsyncChildBitmap[index >>> 6] & (1L << (index & 63))) != 0;
+    }
+
+    static String describeSptep(long sptep) {
+        return "sp" + sptepPage(sptep) + "[" + sptepIndex(sptep) + "]";
+    }
+
+    @Override
+    public String toString() {
+        return "sp" + id + " gfn 0x" + Long.toHexString(gfn) + " (" + Role.describe(role) + (unsync ? ", unsync" : "")
+                + ")";
+    }
+}
