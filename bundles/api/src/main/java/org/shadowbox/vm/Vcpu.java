@@ -28,7 +28,8 @@ public interface Vcpu {
      * {@code emulator_read_write_onepage} does. A write to a gpa in no memslot or in a
      * read-only slot is dropped as MMIO and notifies nobody.
      *
-     * @param bytes 1, 2, 4 or 8
+     * @param bytes 1 to 8 (an instruction's operand, or the piece of one that an emulator
+     *              split at a page boundary)
      */
     void emulatorWritePhys(long gpa, long value, int bytes);
 

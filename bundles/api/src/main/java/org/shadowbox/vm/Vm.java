@@ -18,6 +18,9 @@ public interface Vm {
 
     String name();
 
+    /** What the VM was created from, with every option filled in. */
+    VmSpec spec();
+
     /** A small integer, unique among the VMs of this hypervisor run. */
     int id();
 

@@ -51,7 +51,8 @@ class CommandsTest {
         String info = shell.print("vm:info demo");
         assertTrue(info.startsWith("name:         demo\nid:           0\nvcpus:        2\n"), info);
         assertTrue(info.contains("\ngfn limit:    0x400000000\n"), info);
-        assertTrue(info.contains("\n  VCPU         CR0  CR2  CR3  CR4  EFER  RFLAGS\n     0  0x60000010  0x0  0x0  0x0   0x0     0x2\n"), info);
+        assertTrue(info.contains("\n  VCPU         CR0  CR2  CR3   CR4   EFER  RFLAGS\n     0  0x80010011  0x0  0x0  0x20  0xd00     0x2\n"),
+                info);
         assertTrue(info.contains("\nstats:\n  emulated writes:     0\n"), info);
         assertTrue(shell.print("vm:info demo --json").startsWith("{\"name\":\"demo\",\"id\":0,\"vcpus\":2,"));
         assertEquals("destroyed: big\nmemory:    1023.9 GiB\nresident:  0", shell.print("vm:destroy big"));

@@ -9,6 +9,7 @@ import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
+import org.shadowbox.vm.VmSpec;
 
 /**
  * A vCPU ({@code struct kvm_vcpu}): registers, and the emulator's guest-physical write
@@ -21,13 +22,35 @@ final class VcpuImpl implements Vcpu {
     private final int id;
     private final long[] regs = new long[REGS.length];
 
-    VcpuImpl(VmImpl vm, int id) {
+    /** CR0 of a paging guest: PG, WP, ET, PE. */
+    static final long CR0_PAGING = Register.CR0_PG | Register.CR0_WP | 0x10L | Register.CR0_PE;
+
+    /**
+     * @param paging the {@link VmSpec#PAGING} option: "off" is the architectural reset state
+     *               (as {@code kvm_vcpu_reset} leaves it: CR0.CD, CR0.NW, CR0.ET, EFLAGS bit 1);
+     *               the others are what a guest kernel has set up by the time it runs code
+     */
+    VcpuImpl(VmImpl vm, int id, String paging) {
         this.vm = vm;
         this.id = id;
-        // The architectural reset state, as kvm_vcpu_reset leaves it: caches disabled
-        // (CR0.CD, CR0.NW), CR0.ET, and EFLAGS' fixed bit 1. No paging until the guest sets CR0.PG.
-        regs[Register.CR0.ordinal()] = 0x6000_0010L;
         regs[Register.RFLAGS.ordinal()] = 0x2L;
+        switch (paging) {
+            case VmSpec.PAGING_64 -> {
+                regs[Register.CR0.ordinal()] = CR0_PAGING;
+                regs[Register.CR4.ordinal()] = Register.CR4_PAE;
+                regs[Register.EFER.ordinal()] = Register.EFER_LME | Register.EFER_LMA | Register.EFER_NXE;
+            }
+            case VmSpec.PAGING_PAE -> {
+                regs[Register.CR0.ordinal()] = CR0_PAGING;
+                regs[Register.CR4.ordinal()] = Register.CR4_PAE;
+                regs[Register.EFER.ordinal()] = Register.EFER_NXE;
+            }
+            case VmSpec.PAGING_32 -> {
+                regs[Register.CR0.ordinal()] = CR0_PAGING;
+                regs[Register.CR4.ordinal()] = Register.CR4_PSE;
+            }
+            default -> regs[Register.CR0.ordinal()] = 0x6000_0010L;
+        }
     }
 
     @Override
@@ -56,7 +79,9 @@ final class VcpuImpl implements Vcpu {
      */
     @Override
     public void emulatorWritePhys(long gpa, long value, int bytes) {
-        GuestMemoryImpl.checkSize(bytes);
+        if (bytes < 1 || bytes > 8) {
+            throw new VmException("bad write size " + bytes + ": accepted 1 to 8 bytes");
+        }
         int first = PAGE_SIZE - (int) (gpa & (PAGE_SIZE - 1));
         if (bytes <= first) {
             writeOnePage(gpa, value, bytes);

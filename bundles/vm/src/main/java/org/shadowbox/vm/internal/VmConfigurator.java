@@ -22,7 +22,8 @@ import org.shadowbox.vm.VmSpec;
  * {@code workspace/config/org.shadowbox.vm-demo.cfg} becomes the embedded {@code demo}
  * VM. Properties: {@code name}, {@code vcpus} (1), {@code maxphyaddr} (46), and either
  * {@code slots} ({@code id:baseGfn:npages[:readonly][:dirtylog]}, comma separated) or
- * {@code memory} (a size such as {@code 1G}, laid out as a PC). Editing the file
+ * {@code memory} (a size such as {@code 1G}, laid out as a PC); and the options
+ * {@code mmu}, {@code policy}, {@code paging} of {@link VmSpec}. Editing the file
  * re-creates the VM; deleting it destroys the VM.
  */
 @Component(configurationPid = VmConfigurator.PID, configurationPolicy = ConfigurationPolicy.REQUIRE, service = {})
@@ -62,13 +63,20 @@ public final class VmConfigurator {
         }
         int vcpus = (int) number(props, "vcpus", 1);
         int maxPhyAddr = (int) number(props, "maxphyaddr", VmSpec.DEFAULT_MAXPHYADDR);
+        Map<String, String> options = new java.util.LinkedHashMap<>();
+        for (String key : List.of(VmSpec.MMU, VmSpec.POLICY, VmSpec.PAGING)) {
+            String v = string(props, key, null);
+            if (v != null) {
+                options.put(key, v);
+            }
+        }
         String slots = string(props, "slots", null);
         if (slots != null) {
-            return new VmSpec(name, vcpus, parseSlots(slots), maxPhyAddr);
+            return new VmSpec(name, vcpus, parseSlots(slots), maxPhyAddr, options);
         }
         long memory = parseSize(string(props, "memory", "1G"));
         VmSpec pc = VmSpec.pc(name, memory, vcpus);
-        return new VmSpec(name, vcpus, pc.slots(), maxPhyAddr);
+        return new VmSpec(name, vcpus, pc.slots(), maxPhyAddr, options);
     }
 
     static List<SlotSpec> parseSlots(String text) {

@@ -27,6 +27,7 @@ final class VmImpl implements Vm {
     private static final int KNOWN_FLAGS = Memslot.LOG_DIRTY_PAGES | Memslot.READONLY;
 
     private final HypervisorImpl hypervisor;
+    private final VmSpec spec;
     private final String name;
     private final int id;
     private final int maxPhyAddr;
@@ -42,13 +43,14 @@ final class VmImpl implements Vm {
 
     VmImpl(HypervisorImpl hypervisor, VmSpec spec, int id) {
         this.hypervisor = hypervisor;
+        this.spec = spec;
         this.name = spec.name();
         this.id = id;
         this.maxPhyAddr = spec.maxPhyAddr();
         this.memory = new GuestMemoryImpl(this);
         this.vcpus = new VcpuImpl[spec.vcpus()];
         for (int i = 0; i < vcpus.length; i++) {
-            vcpus[i] = new VcpuImpl(this, i);
+            vcpus[i] = new VcpuImpl(this, i, spec.option(VmSpec.PAGING));
         }
     }
 
@@ -67,6 +69,11 @@ final class VmImpl implements Vm {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public VmSpec spec() {
+        return spec;
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.shadowbox.vm.EmulatedWriteListener;
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Register;
 import org.shadowbox.vm.SlotSpec;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
@@ -108,9 +109,33 @@ class EmulatorWriteTest {
     }
 
     @Test
-    void aNewVcpuIsInTheArchitecturalResetState() {
-        assertEquals(0x6000_0010L, vm.vcpu(0).get(org.shadowbox.vm.Register.CR0));
-        assertEquals(0x2L, vm.vcpu(0).get(org.shadowbox.vm.Register.RFLAGS));
-        assertEquals(0, vm.vcpu(1).get(org.shadowbox.vm.Register.CR3));
+    void vcpusStartInThePagingModeTheSpecNames() {
+        Vm off = hv.createVm(VmSpec.pc("off", 16L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_OFF));
+        assertEquals(0x6000_0010L, off.vcpu(0).get(Register.CR0), "the architectural reset state");
+        assertEquals(0x2L, off.vcpu(0).get(Register.RFLAGS));
+        assertEquals(VmSpec.PAGING_64, vm.spec().option(VmSpec.PAGING), "64-bit is the default");
+        assertEquals(Register.EFER_LME | Register.EFER_LMA | Register.EFER_NXE, vm.vcpu(1).get(Register.EFER));
+        assertEquals(Register.CR4_PAE, vm.vcpu(1).get(Register.CR4));
+        Vm pae = hv.createVm(VmSpec.pc("pae", 16L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_PAE));
+        assertEquals(Register.EFER_NXE, pae.vcpu(0).get(Register.EFER));
+        Vm b32 = hv.createVm(VmSpec.pc("b32", 16L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_32));
+        assertEquals(Register.CR4_PSE, b32.vcpu(0).get(Register.CR4));
+        assertEquals(0x8001_0011L, b32.vcpu(0).get(Register.CR0));
+    }
+
+    @Test
+    void unknownOptionsAndValuesAreRefusedInOneLine() {
+        assertEquals("bad mmu 'ept': accepted shadow, tdp", assertThrows(VmException.class,
+                () -> VmSpec.pc("x", 16L << 20, 1).with(VmSpec.MMU, "ept")).getMessage());
+        assertEquals("unknown VM option 'cache': accepted mmu, policy, paging", assertThrows(VmException.class,
+                () -> VmSpec.pc("x", 16L << 20, 1).with("cache", "on")).getMessage());
+    }
+
+    @Test
+    void anOddSizedEmulatedWriteIsOneWrite() {
+        vm.vcpu(0).emulatorWritePhys(0x123_401, 0x33_2211L, 3);
+        assertEquals(List.of(new Seen(0, 0x123_401, 0x33_2211L, 3, 0x11)), seen);
+        assertEquals(0x33_2211L, vm.memory().read(0x123_400, 8) >>> 8);
+        assertThrows(VmException.class, () -> vm.vcpu(0).emulatorWritePhys(0, 0, 9));
     }
 }
