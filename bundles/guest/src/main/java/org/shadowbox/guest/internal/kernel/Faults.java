@@ -56,6 +56,14 @@ final class Faults {
                     + Long.toHexString(cpu.gpa()) + ", its pte maps gfn 0x" + Integer.toHexString(g));
         }
         if (kind == WRITE) {
+            if (phys.use[g] != PhysMem.ANON || phys.mapCount[g] != 1) {
+                // Copy-on-write isolation: a private write may land only on an anonymous page
+                // mapped by this pte alone. A stale writable translation (a missed flush after
+                // fork or mprotect) lands elsewhere, and is caught here.
+                throw new GuestCorruption(t + " write at gva 0x" + Long.toHexString(va) + " completed on gfn 0x"
+                        + Integer.toHexString(g) + " (" + PhysMem.useName(phys.use[g]) + ", mapped " + phys.mapCount[g]
+                        + " times) without a copy-on-write fault");
+            }
             image.set(g, slot, value);
         } else if (cpu.value() != image.get(g, slot)) {
             throw new GuestCorruption(t + " " + kindName(kind) + " at gva 0x" + Long.toHexString(va) + " (gpa 0x"

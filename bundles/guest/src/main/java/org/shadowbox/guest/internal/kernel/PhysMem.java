@@ -97,6 +97,18 @@ final class PhysMem {
         free[freeTop++] = g;
     }
 
+    static String useName(byte use) {
+        return switch (use) {
+            case FREE -> "free";
+            case RESERVED -> "reserved";
+            case PAGE_TABLE -> "page table";
+            case ANON -> "anonymous";
+            case FILE -> "page cache";
+            case ZERO -> "zero page";
+            default -> "kernel";
+        };
+    }
+
     int freePages() {
         return freeTop;
     }
