@@ -78,10 +78,9 @@ public final class MmuChecker {
             if (indirect != mmu.indirectShadowPages) {
                 out.add("(e) indirect_shadow_pages is " + mmu.indirectShadowPages + " but " + indirect + " pages are indirect");
             }
-            if (mmu.rmap.total() != leafSptes) {
-                out.add("(e) the rmap holds " + mmu.rmap.total() + " sptes but the tables hold " + leafSptes + " leaves");
-            }
+            long[] rmapped = {0};
             mmu.rmap.forEach((gfn, level, sptep) -> {
+                rmapped[0]++;
                 ShadowPage sp = mmu.pages.get(ShadowPage.sptepPage(sptep));
                 int idx = ShadowPage.sptepIndex(sptep);
                 if (sp == null || sp.level() != level || !Spte.isPresent(sp.spt[idx])
@@ -90,6 +89,9 @@ public final class MmuChecker {
                             + ShadowPage.describeSptep(sptep) + ", which does not map it");
                 }
             });
+            if (rmapped[0] != leafSptes) {
+                out.add("(e) the rmap holds " + rmapped[0] + " sptes but the tables hold " + leafSptes + " leaves");
+            }
             checkRoots();
             for (int v = 0; v < mmu.vcpuCount(); v++) {
                 checkTlb(mmu.vcpu(v));
@@ -218,11 +220,10 @@ public final class MmuChecker {
                 if (!Spte.isPresent(spte)) {
                     continue;
                 }
-                String where = ShadowPage.describeSptep(ShadowPage.sptep(sp.id, i)) + " of " + sp;
                 long gpte = mmu.vm.memory().read(sp.gpteGpa(i), size);
                 boolean gleaf = mode.isLeaf(gpte, level, guestCr4);
                 if ((gpte & Pte.P) == 0 || mode.reservedBitsSet(gpte, level, gleaf, mmu.vm.maxPhyAddr(), nxe) != 0) {
-                    out.add("(d) " + where + " is present but the gpte 0x" + Long.toHexString(gpte) + " is not valid");
+                    out.add("(d) " + where(sp, i) + " is present but the gpte 0x" + Long.toHexString(gpte) + " is not valid");
                     continue;
                 }
                 int allowed = Role.access(role) & Sync.gpteAccess(gpte, nxe);
@@ -230,10 +231,10 @@ public final class MmuChecker {
                 if (Spte.isLast(spte, level)) {
                     long want = gleaf ? (mode.leafAddress(gpte, level, gva) >>> 12) & -(1L << ((level - 1) * 9)) : -1;
                     if (want != sp.gfns[i]) {
-                        out.add("(d) " + where + " maps gfn 0x" + Long.toHexString(sp.gfns[i])
+                        out.add("(d) " + where(sp, i) + " maps gfn 0x" + Long.toHexString(sp.gfns[i])
                                 + " but the gpte is 0x" + Long.toHexString(gpte));
                     }
-                    checkRights(where, Spte.access(spte), allowed, gpte, role);
+                    checkRights(sp, i, null, Spte.access(spte), allowed, gpte, role);
                     continue;
                 }
                 ShadowPage child = mmu.pages.get(Spte.childId(spte));
@@ -242,19 +243,19 @@ public final class MmuChecker {
                 }
                 int quadrant = Role.cr4Pae(role) ? 0 : Role.quadrantOf(gva, level - 1);
                 if (Role.quadrant(child.role) != quadrant) {
-                    out.add("(d) " + where + " links " + child + " but its place is quadrant " + quadrant);
+                    out.add("(d) " + where(sp, i) + " links " + child + " but its place is quadrant " + quadrant);
                 }
                 if (gleaf) {
                     long base = (mode.leafAddress(gpte, level, gva) >>> 12) & -(1L << ((level - 1) * 9));
                     if (!child.direct() || child.gfn != base) {
-                        out.add("(d) " + where + " links " + child + " but the gpte maps the large page at gfn 0x"
+                        out.add("(d) " + where(sp, i) + " links " + child + " but the gpte maps the large page at gfn 0x"
                                 + Long.toHexString(base));
                     }
-                    checkRights(where + " -> " + child, Role.access(child.role), allowed, gpte, role);
+                    checkRights(sp, i, child, Role.access(child.role), allowed, gpte, role);
                 } else {
                     long frame = mode.tableAddress(gpte, level) >>> 12;
                     if (child.direct() || child.gfn != frame || Role.access(child.role) != allowed) {
-                        out.add("(d) " + where + " links " + child + " but the gpte names table gfn 0x"
+                        out.add("(d) " + where(sp, i) + " links " + child + " but the gpte names table gfn 0x"
                                 + Long.toHexString(frame) + " with rights " + Spte.describeAccess(allowed));
                     }
                 }
@@ -262,11 +263,14 @@ public final class MmuChecker {
         }
 
         /** Rights granted within the guest's; W also needs D; CR0.WP=0 lets a non-user spte be writable. */
-        private void checkRights(String where, int granted, int allowed, long gpte, int role) {
+        private void checkRights(ShadowPage sp, int i, ShadowPage child, int granted, int allowed, long gpte,
+                int role) {
             int extra = granted & ~allowed;
             if (extra == Spte.ACC_WRITE && !Role.cr0Wp(role) && (granted & Spte.ACC_USER) == 0) {
                 extra = 0; // a supervisor write under CR0.WP=0
             }
+            String where = extra != 0 || (granted & Spte.ACC_WRITE) != 0 && (gpte & Pte.D) == 0
+                    ? where(sp, i) + (child == null ? "" : " -> " + child) : null;
             if (extra != 0) {
                 out.add("(d) " + where + " grants " + Spte.describeAccess(granted) + " beyond the guest's "
                         + Spte.describeAccess(allowed));
@@ -274,6 +278,15 @@ public final class MmuChecker {
             if ((granted & Spte.ACC_WRITE) != 0 && (gpte & Pte.D) == 0) {
                 out.add("(d) " + where + " is writable but the gpte 0x" + Long.toHexString(gpte) + " is clean");
             }
+        }
+
+        private static String tlbEntry(VcpuMmu v, long vpn) {
+            return "(f) vCPU " + v.vcpu.id() + " TLB entry for gva 0x" + Long.toHexString(vpn << 12);
+        }
+
+        /** "sp3[17] of sp3 gfn 0x... (role)": built only for a report. */
+        private static String where(ShadowPage sp, int i) {
+            return ShadowPage.describeSptep(ShadowPage.sptep(sp.id, i)) + " of " + sp;
         }
 
         private void checkRoots() {
@@ -355,10 +368,9 @@ public final class MmuChecker {
                 if (vpn < 0) {
                     continue;
                 }
-                String entry = "(f) vCPU " + v.vcpu.id() + " TLB entry for gva 0x" + Long.toHexString(vpn << 12);
                 ShadowPage sp = v.shadowWalkRoot(vpn << 12);
                 if (sp != null && sp.invalid() || sp == null && v.mode == PagingMode.LONG) {
-                    out.add(entry + " survives without a valid root");
+                    out.add(tlbEntry(v, vpn) + " survives without a valid root");
                     continue;
                 }
                 int rights = Spte.ACC_ALL;
@@ -376,12 +388,12 @@ public final class MmuChecker {
                     sp = mmu.pages.get(Spte.childId(spte));
                 }
                 if (pfn < 0) {
-                    out.add(entry + " is stale: the sptes no longer map it");
+                    out.add(tlbEntry(v, vpn) + " is stale: the sptes no longer map it");
                 } else if (pfn != tlb.pfn(i)) {
-                    out.add(entry + " is stale: it names pfn 0x" + Long.toHexString(tlb.pfn(i)) + ", the sptes 0x"
+                    out.add(tlbEntry(v, vpn) + " is stale: it names pfn 0x" + Long.toHexString(tlb.pfn(i)) + ", the sptes 0x"
                             + Long.toHexString(pfn));
                 } else if ((tlb.access(i) & ~rights) != 0) {
-                    out.add(entry + " is stale: it grants " + Spte.describeAccess(tlb.access(i)) + ", the sptes only "
+                    out.add(tlbEntry(v, vpn) + " is stale: it grants " + Spte.describeAccess(tlb.access(i)) + ", the sptes only "
                             + Spte.describeAccess(rights));
                 }
             }
