@@ -29,8 +29,8 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * as a PAE OS must), switches CR3 between three address spaces, toggles EFER.NXE, CR0.WP,
  * CR4.SMEP, CR4.SMAP and EFLAGS.AC, and performs reads, writes and fetches of 1-8 bytes, user
  * and supervisor, some crossing pages, some into MMIO holes, some non-canonical (or above 4 GiB
- * in the 32-bit modes). An external tracker write-tracks random data pages on the shadow side
- * (invisible to the guest). Every guest-visible result (value, exception, error code, CR2,
+ * in the 32-bit modes). An external tracker write-tracks random data and page-table pages on the
+ * shadow side (invisible to the guest). Every guest-visible result (value, exception, error code, CR2,
  * page-table A/D bits and memory) must be equal, and {@link MmuChecker} must pass after every step.
  *
  * <p>{@code -Dshadowbox.ops=N} sets the operations per mode (default 34,000: 102,000 in all),
@@ -249,7 +249,9 @@ class DifferentialTest {
                 op = "kvmgt untracks gfn 0x" + Long.toHexString(gfn);
                 kvmgt.remove(s.vm, gfn, TrackMode.WRITE);
             } else {
-                long gfn = GuestOs.DATA + rnd.nextInt((int) GuestOs.DATA_PAGES);
+                // Mostly data pages; sometimes a page table, whose writes are then always emulated.
+                long gfn = rnd.nextInt(4) == 0 ? os.entries.get(rnd.nextInt(os.entries.size())) >>> 12
+                        : GuestOs.DATA + rnd.nextInt((int) GuestOs.DATA_PAGES);
                 op = "kvmgt tracks gfn 0x" + Long.toHexString(gfn);
                 kvmgt.add(s.vm, gfn, TrackMode.WRITE);
                 tracked.add(gfn);

@@ -102,7 +102,9 @@ final class GuestOs32 extends GuestOs {
             }
             return (kernelPt(slotOf(KERNEL_PDES, index)) << 12) | flags(rnd, true, false);
         }
-        return (leafGfn(rnd) << 12) | flags(rnd, false, false);
+        // Now and then a device page at 0xfee00000 (MMIO): bit 31 set in a 4-byte gpte.
+        long gfn = rnd.nextInt(40) == 0 ? 0xfee00 + rnd.nextInt(16) : leafGfn(rnd);
+        return (gfn << 12) | flags(rnd, false, false);
     }
 
     @Override

@@ -125,6 +125,23 @@ class Paging32ShadowTest {
     }
 
     @Test
+    void aResyncReadsFourByteGptesFromTheQuadrant() {
+        rig.vm.vcpu(0).set(Register.EFER, Register.EFER_NXE); // bit 63 of an 8-byte read would mean NX
+        rig.pte32(PT, 513, 0xfee0_0000L | DIRTY); // the next gpte has bit 31 set (a device page)
+        assertEquals(0x2222, read(HI));
+        ShadowPage upper = rig.shadowPath(cpu0, HI).get(1);
+        assertTrue(cpu0.write(PT_WINDOW + 4 * 7, 0, 4, false, rig.r).ok()); // unsync the PT
+        assertTrue(upper.unsync());
+        cpu0.writeCr3(PD << 12); // kvm_sync_page of both quadrants
+        assertFalse(upper.unsync());
+        long spte = upper.spte(0);
+        assertTrue(Spte.isPresent(spte));
+        assertEquals(0, spte & Spte.NX, "guest entry 512 alone decides the rights: 4 bytes, not 8");
+        assertEquals(rig.vm.slotForGfn(OTHER).hostFrame(OTHER), Spte.pfn(spte));
+        rig.assertConsistent("resynced");
+    }
+
+    @Test
     void theFallbackZapsEveryQuadrantOfAnEmulatedWrite() {
         assertEquals(0x1111, read(LO));
         assertEquals(0x2222, read(HI));
