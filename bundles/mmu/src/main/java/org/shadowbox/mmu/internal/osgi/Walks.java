@@ -107,14 +107,14 @@ final class Walks {
                         + (root.invalid() ? " (root invalid: reloaded at the next access)" : "");
             }
             ShadowPage child = mmu.page(Spte.childId(spte));
-            out.add(new Walk.Step(level, where, spte, "P -> sp" + child.id() + " (gfn 0x" + Long.toHexString(child.gfn())
+            out.add(new Walk.Step(level, where, spte, leafBits(spte) + " -> sp" + child.id() + " (gfn 0x" + Long.toHexString(child.gfn())
                     + ", " + Role.describe(child.role()) + (child.unsync() ? ", unsync" : "") + ")"));
             sp = child;
         }
         throw new IllegalStateException("shadow walk of 0x" + Long.toHexString(gva) + " passed level 1");
     }
 
-    /** A leaf spte's bits by name: P, W, U, A, D, PS, NX and KVM's mmu-writable bit. */
+    /** An spte's bits by name: P, W, U, A, D, PS, NX and KVM's mmu-writable bit. */
     static String leafBits(long spte) {
         StringBuilder sb = new StringBuilder("P");
         append(sb, spte, Spte.WRITABLE, "W");
