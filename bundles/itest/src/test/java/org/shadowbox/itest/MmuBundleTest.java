@@ -132,10 +132,15 @@ class MmuBundleTest {
     }
 
     @Test
-    void anExternalTrackInTheSlotStillRefusesTheMove() {
-        assertTrue(mmu().cpu(vm, 0).read(0x400000, 8, false));
-        pageTrack.add(vm, DATA, TrackMode.WRITE); // this test bundle is an external tracker
+    void anExternalTrackIsWriteProtectedThroughTheMmusHookAndRefusesTheMove() {
+        GuestCpu cpu = mmu().cpu(vm, 0);
+        assertTrue(cpu.write(0x400000, 1, 8, false));
+        assertTrue(!cpu.emulated(), "a writable spte: the guest writes natively");
+        pageTrack.add(vm, DATA, TrackMode.WRITE); // this test bundle is an external tracker (KVMGT's role)
         try {
+            assertTrue(cpu.write(0x400000, 2, 8, false));
+            assertTrue(cpu.emulated(), "page track write-protected the spte through the MMU's hook and flushed");
+            assertEquals(2, vm.memory().read(DATA << 12, 8));
             VmException refused = assertThrows(VmException.class, () -> vm.moveSlot(1, 0x100000));
             assertTrue(refused.getMessage().startsWith("cannot move slot 1 of VM " + vm.name()), refused.getMessage());
         } finally {

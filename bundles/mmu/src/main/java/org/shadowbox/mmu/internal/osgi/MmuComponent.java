@@ -21,9 +21,6 @@ import org.shadowbox.mmu.internal.shadow.Role;
 import org.shadowbox.mmu.internal.shadow.ShadowMmu;
 import org.shadowbox.mmu.internal.shadow.ShadowPage;
 import org.shadowbox.pagetrack.PageTrack;
-import org.shadowbox.pagetrack.PageTrackNotifier;
-import org.shadowbox.pagetrack.WriteProtectHook;
-import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.SlotChange;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
@@ -37,27 +34,25 @@ import org.shadowbox.vm.VmListener;
  * <li>{@link VmListener}: a VM created (or existing when the component starts, replayed by
  *     the hypervisor) gets a {@link ShadowMmu}; before a slot is deleted or moved everything
  *     is zapped ({@code kvm_arch_flush_shadow_memslot}); after a slot change the page limit is
- *     recomputed unless configured ({@code kvm_arch_commit_memory_region});
- * <li>{@link WriteProtectHook}: page track's way to write-protect a gfn's sptes;
- * <li>{@link PageTrackNotifier}: the fallback that keeps the shadow coherent on emulated
- *     writes to shadowed tables while {@code kvm_mmu_pte_write} is absent.
+ *     recomputed unless configured ({@code kvm_arch_commit_memory_region}).
  * </ul>
+ * Page track reaches the MMUs through {@link MmuHooksComponent} (its write-protect hook and
+ * the fallback notifier), whose {@link MmuHooks} this component attaches every MMU to.
  * The {@link PageTrack} it uses is its own bundle-scoped instance; the bundle's manifest says
  * {@code Shadowbox-Tracker-Role: mmu}, so page track counts its tracks as the MMU's. On
  * deactivation (bundle stopped, configuration changed) every shadow page is zapped, which
  * returns every track and lpage count, and the VMs run on without an MMU.
  */
-@Component(service = {Mmu.class, VmListener.class, WriteProtectHook.class, PageTrackNotifier.class},
-        configurationPid = MmuComponent.PID, immediate = true)
+@Component(service = {Mmu.class, VmListener.class}, configurationPid = MmuComponent.PID, immediate = true)
 @Designate(ocd = Config.class)
-public class MmuComponent implements Mmu, VmListener, WriteProtectHook, PageTrackNotifier {
+public class MmuComponent implements Mmu, VmListener {
     /** Configuration Admin PID of {@link Config}. */
     public static final String PID = "org.shadowbox.mmu";
 
     private static final System.Logger LOG = System.getLogger("org.shadowbox.mmu");
 
     private final PageTrack pageTrack;
-    private final MmuHooks hooks = new MmuHooks();
+    private final MmuHooks hooks;
     private final Map<Vm, VmMmu> vms = new ConcurrentHashMap<>();
     private final int tlbEntries;
     private final int rootCache;
@@ -65,11 +60,13 @@ public class MmuComponent implements Mmu, VmListener, WriteProtectHook, PageTrac
 
     /**
      * @param pageTrack the bundle's own page track (owner org.shadowbox.mmu, role MMU)
+     * @param hooks     page track's hooks into the MMUs
      * @throws VmException a configuration value out of range (the component does not start)
      */
     @Activate
-    public MmuComponent(@Reference PageTrack pageTrack, Config config) {
+    public MmuComponent(@Reference PageTrack pageTrack, @Reference MmuHooksComponent hooks, Config config) {
         this.pageTrack = pageTrack;
+        this.hooks = hooks.hooks;
         this.tlbEntries = config.tlb_entries();
         this.rootCache = config.root_cache();
         this.maxMmuPages = config.max_mmu_pages();
@@ -144,23 +141,6 @@ public class MmuComponent implements Mmu, VmListener, WriteProtectHook, PageTrac
         if (mmu != null && maxMmuPages == 0) {
             mmu.setMaxMmuPages(ShadowMmu.defaultMaxMmuPages(vm));
         }
-    }
-
-    // ---- page track's hooks ----
-
-    @Override
-    public boolean slotGfnWriteProtect(Vm vm, Memslot slot, long gfn) {
-        return hooks.slotGfnWriteProtect(vm, slot, gfn);
-    }
-
-    @Override
-    public void flushRemoteTlbs(Vm vm) {
-        hooks.flushRemoteTlbs(vm);
-    }
-
-    @Override
-    public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
-        hooks.trackWrite(vm, vcpuId, gpa, value, bytes);
     }
 
     // ---- Mmu ----

@@ -245,12 +245,12 @@ class MmuComponentTest {
         rig.stop();
 
         assertEquals("configuration org.shadowbox.mmu: bad tlb.entries 48: accepted a power of two from 1 to 65536",
-                assertThrows(VmException.class, () -> new MmuComponent(rig.core.forOwner("x"), Rig.config(48, 3, 0)))
-                        .getMessage());
+                assertThrows(VmException.class, () -> new MmuComponent(rig.core.forOwner("x"),
+                        new MmuHooksComponent(), Rig.config(48, 3, 0))).getMessage());
         assertTrue(assertThrows(VmException.class, () -> new MmuComponent(rig.core.forOwner("x"),
-                Rig.config(64, 17, 0))).getMessage().contains("bad root.cache 17: accepted 0 to 16"));
+                new MmuHooksComponent(), Rig.config(64, 17, 0))).getMessage().contains("bad root.cache 17: accepted 0 to 16"));
         assertTrue(assertThrows(VmException.class, () -> new MmuComponent(rig.core.forOwner("x"),
-                Rig.config(64, 3, 2))).getMessage().contains("bad max.mmu.pages 2"));
+                new MmuHooksComponent(), Rig.config(64, 3, 2))).getMessage().contains("bad max.mmu.pages 2"));
     }
 
     @Test

@@ -13,7 +13,8 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 /**
  * The real hypervisor and page track, and the MMU component wired to them as SCR wires it:
  * the component's own page track is the MMU owner's (as the bundle's manifest header makes
- * it), and it is page track's write-protect hook, a notifier for every VM and a VM listener.
+ * it), the hooks component is page track's write-protect hook and a notifier for every VM,
+ * and the MMU component a VM listener.
  * {@link #stop()} undoes that in SCR's order: services unregistered, deactivate, page track
  * released.
  *
@@ -29,6 +30,7 @@ final class Rig {
     final HypervisorImpl hv = new HypervisorImpl();
     final PageTrackCore core = new PageTrackCore();
     MmuComponent mmu;
+    MmuHooksComponent hooks;
     private OwnerTrack track;
 
     Rig() {
@@ -66,9 +68,10 @@ final class Rig {
 
     MmuComponent start(Config config) {
         track = core.forOwner(MMU_BUNDLE, TrackerRole.MMU);
-        mmu = new MmuComponent(track, config);
-        core.setWriteProtectHook(mmu, MMU_BUNDLE);
-        core.register(mmu, MMU_BUNDLE);
+        hooks = new MmuHooksComponent();
+        core.setWriteProtectHook(hooks, MMU_BUNDLE);
+        core.register(hooks, MMU_BUNDLE);
+        mmu = new MmuComponent(track, hooks, config);
         hv.addVmListener(mmu);
         return mmu;
     }
@@ -79,7 +82,7 @@ final class Rig {
 
     void stop() {
         hv.removeVmListener(mmu);
-        core.unregister(mmu);
+        core.unregister(hooks);
         core.setWriteProtectHook(null, MMU_BUNDLE);
         mmu.deactivate();
         track.release();
