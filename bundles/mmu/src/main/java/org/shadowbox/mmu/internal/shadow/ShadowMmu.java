@@ -60,7 +60,7 @@ public final class ShadowMmu {
     }
 
     /** {@code kvm_mmu_calculate_mmu_pages}: 20 per mille of guest pages, at least 64. */
-    static int defaultMaxMmuPages(Vm vm) {
+    public static int defaultMaxMmuPages(Vm vm) {
         long pagesTotal = 0;
         for (Memslot s : vm.memslots()) {
             pagesTotal += s.npages();
@@ -123,7 +123,8 @@ public final class ShadowMmu {
         }
     }
 
-    ShadowPage page(int id) {
+    /** The shadow page with that id (a non-leaf spte's child); read it with the MMU lock held. */
+    public ShadowPage page(int id) {
         return pages.get(id);
     }
 
