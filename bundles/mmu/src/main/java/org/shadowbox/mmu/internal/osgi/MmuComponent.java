@@ -15,11 +15,14 @@ import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
 import org.shadowbox.mmu.Walk;
+import org.shadowbox.mmu.internal.shadow.ExitMeter;
+import org.shadowbox.mmu.internal.shadow.MmuStats;
 import org.shadowbox.mmu.internal.shadow.MmuChecker;
 import org.shadowbox.mmu.internal.shadow.MmuHooks;
 import org.shadowbox.mmu.internal.shadow.Role;
 import org.shadowbox.mmu.internal.shadow.ShadowMmu;
 import org.shadowbox.mmu.internal.shadow.ShadowPage;
+import org.shadowbox.mmu.meter.MmuMeter;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.SlotChange;
 import org.shadowbox.vm.Vm;
@@ -31,6 +34,7 @@ import org.shadowbox.vm.VmListener;
  * {@code kvm_mmu_uninit_vm} around the plain-Java shadow MMU. Registered as
  * <ul>
  * <li>{@link Mmu}: the shell's and tools' way in; {@link GuestCpu} per vCPU;
+ * <li>{@link MmuMeter}: each vCPU's work by the guest mode that caused it, for cost models;
  * <li>{@link VmListener}: a VM created (or existing when the component starts, replayed by
  *     the hypervisor) gets a {@link ShadowMmu}; before a slot is deleted or moved everything
  *     is zapped ({@code kvm_arch_flush_shadow_memslot}); after a slot change the page limit is
@@ -43,9 +47,9 @@ import org.shadowbox.vm.VmListener;
  * deactivation (bundle stopped, configuration changed) every shadow page is zapped, which
  * returns every track and lpage count, and the VMs run on without an MMU.
  */
-@Component(service = {Mmu.class, VmListener.class}, configurationPid = MmuComponent.PID, immediate = true)
+@Component(service = {Mmu.class, MmuMeter.class, VmListener.class}, configurationPid = MmuComponent.PID, immediate = true)
 @Designate(ocd = Config.class)
-public class MmuComponent implements Mmu, VmListener {
+public class MmuComponent implements Mmu, MmuMeter, VmListener {
     /** Configuration Admin PID of {@link Config}. */
     public static final String PID = "org.shadowbox.mmu";
 
@@ -205,5 +209,17 @@ public class MmuComponent implements Mmu, VmListener {
         } else {
             e.cpu(vcpu).vcpuMmu().requestTlbFlush();
         }
+    }
+
+    // ---- MmuMeter ----
+
+    @Override
+    public Map<String, Long> work(Vm vm, int vcpu, boolean user) {
+        ExitMeter m = entry(vm).cpu(vcpu).vcpuMmu().meter();
+        MmuStats w = m.work(user);
+        Map<String, Long> out = new java.util.LinkedHashMap<>();
+        out.put(MmuMeter.ACCESSES, m.accesses(user));
+        out.putAll(w.asMap());
+        return out;
     }
 }

@@ -73,9 +73,10 @@ final class ShadowGuestCpu implements GuestCpu {
     }
 
     /**
-     * {@code kvm_set_cr3} in 64-bit paging: {@link VcpuMmu#writeCr3} loads (or finds in the
-     * root cache) the new root and flushes the TLB. Without 64-bit paging CR3 is only stored
-     * (it takes effect when paging is enabled). CR0, CR4 and EFER are stored; the MMU sees the
+     * {@code kvm_set_cr3} with paging on: {@link VcpuMmu#writeCr3} (a CR3 exit) loads, or finds
+     * in the root cache, the new root (a PAE guest's PDPTEs are loaded) and flushes the TLB, so
+     * that a reload of the same CR3 flushes in every paging mode. With paging off CR3 is only
+     * stored (it takes effect when paging is enabled). CR0, CR4 and EFER are stored; the MMU sees the
      * change at the vCPU's next access and resets its context ({@code kvm_mmu_reset_context}).
      */
     @Override
@@ -83,7 +84,7 @@ final class ShadowGuestCpu implements GuestCpu {
         owner.checkLive();
         Vcpu cpu = v.vcpu();
         if (r == Register.CR3 && PagingMode.of(cpu.get(Register.CR0), cpu.get(Register.CR4),
-                cpu.get(Register.EFER)) == PagingMode.LONG) {
+                cpu.get(Register.EFER)) != null) {
             v.writeCr3(value);
         } else {
             cpu.set(r, value);

@@ -44,6 +44,15 @@ final class GuestAccess {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
         }
+        v.meter.access((acc & Pfec.USER) != 0);
+        try {
+            return access0(gva, value, size, acc, out);
+        } finally {
+            v.meter.end();
+        }
+    }
+
+    private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
         out.reset();
         v.enterGuest();
         PagingMode mode = v.mode;
@@ -96,6 +105,7 @@ final class GuestAccess {
             setPiece(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
+        v.meter.begin();
         v.stats.tlbMiss++;
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
@@ -112,6 +122,7 @@ final class GuestAccess {
             }
             errorCode = hwErrorCode;
         }
+        v.stats.exits++; // the #PF exit
         int r = PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
         if (r == PageFault.RET_EMULATE) {
             setPiece(p, null, v.walk.gpa, true);
@@ -138,6 +149,7 @@ final class GuestAccess {
         for (int level = v.shadowWalkLevel();; level--) {
             int idx = PageFault.index(gva, level);
             long spte = sp.spt[idx];
+            v.stats.tlbWalkSteps++;
             if (!Spte.isPresent(spte)) {
                 hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
                 return false;
@@ -217,6 +229,7 @@ final class GuestAccess {
     private void emulateWrite(long gpa, long value, int len) {
         while (len > 0) {
             int c = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
+            v.stats.emulatedWrites++;
             v.vcpu.emulatorWritePhys(gpa, c == 8 ? value : value & ((1L << (8 * c)) - 1), c);
             gpa += c;
             value = c == 8 ? 0 : value >>> (8 * c);

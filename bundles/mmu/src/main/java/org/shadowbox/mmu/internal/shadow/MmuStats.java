@@ -45,6 +45,19 @@ public final class MmuStats {
     public long gfnWriteProtect;
     /** Shadow-page hash chain steps walked. */
     public long hashChainSteps;
+    // The work the cost model (issue 5) charges, counted where it happens.
+    /** vcpu exits: VM exits the vCPU took (#PF, CR3 write, INVLPG), each an exit/entry round trip. */
+    public long exits;
+    /** Guest page-table entries the fault handler's guest walk read ({@code FNAME(walk_addr)}). */
+    public long guestWalkSteps;
+    /** Shadow entries the hypervisor walked in software ({@code FNAME(fetch)}, the lockless flood-clearing walk). */
+    public long shadowWalkSteps;
+    /** Shadow entries the processor read to refill its TLB (the hardware walk on a TLB miss). */
+    public long tlbWalkSteps;
+    /** MMU lock acquisitions by the hypervisor (fault handler, CR3 and INVLPG exits, requests, pte writes). */
+    public long mmuLock;
+    /** Writes done by the emulator ({@code emulator_write_phys} calls), each delivered to every page-track notifier. */
+    public long emulatedWrites;
 
     /** Adds {@code o}'s counters to these. */
     public void add(MmuStats o) {
@@ -66,6 +79,50 @@ public final class MmuStats {
         mmuPteWriteFallbackZapped += o.mmuPteWriteFallbackZapped;
         gfnWriteProtect += o.gfnWriteProtect;
         hashChainSteps += o.hashChainSteps;
+        exits += o.exits;
+        guestWalkSteps += o.guestWalkSteps;
+        shadowWalkSteps += o.shadowWalkSteps;
+        tlbWalkSteps += o.tlbWalkSteps;
+        mmuLock += o.mmuLock;
+        emulatedWrites += o.emulatedWrites;
+    }
+
+    /**
+     * Adds {@code k} times {@code o}'s counters to these: -1 subtracts (the work between two
+     * snapshots), and {@code a.addScaled(a, -1)} clears {@code a}. Allocates nothing.
+     */
+    public void addScaled(MmuStats o, long k) {
+        pfFixed += k * o.pfFixed;
+        pfEmulate += k * o.pfEmulate;
+        pfGuest += k * o.pfGuest;
+        pfMmio += k * o.pfMmio;
+        invlpg += k * o.invlpg;
+        tlbFlush += k * o.tlbFlush;
+        tlbHit += k * o.tlbHit;
+        tlbMiss += k * o.tlbMiss;
+        remoteTlbFlush += k * o.remoteTlbFlush;
+        mmuCacheMiss += k * o.mmuCacheMiss;
+        mmuShadowZapped += k * o.mmuShadowZapped;
+        mmuUnsync += k * o.mmuUnsync;
+        mmuRecycled += k * o.mmuRecycled;
+        mmuSyncPage += k * o.mmuSyncPage;
+        mmuPteWriteFallback += k * o.mmuPteWriteFallback;
+        mmuPteWriteFallbackZapped += k * o.mmuPteWriteFallbackZapped;
+        gfnWriteProtect += k * o.gfnWriteProtect;
+        hashChainSteps += k * o.hashChainSteps;
+        exits += k * o.exits;
+        guestWalkSteps += k * o.guestWalkSteps;
+        shadowWalkSteps += k * o.shadowWalkSteps;
+        tlbWalkSteps += k * o.tlbWalkSteps;
+        mmuLock += k * o.mmuLock;
+        emulatedWrites += k * o.emulatedWrites;
+    }
+
+    /** A new instance with the same counts. */
+    public MmuStats copy() {
+        MmuStats c = new MmuStats();
+        c.add(this);
+        return c;
     }
 
     /** Every counter by its KVM-style name, in a stable order. */
@@ -89,6 +146,12 @@ public final class MmuStats {
         m.put("mmu_pte_write_fallback_zapped", mmuPteWriteFallbackZapped);
         m.put("gfn_write_protect", gfnWriteProtect);
         m.put("hash_chain_steps", hashChainSteps);
+        m.put("exits", exits);
+        m.put("guest_walk_steps", guestWalkSteps);
+        m.put("shadow_walk_steps", shadowWalkSteps);
+        m.put("tlb_walk_steps", tlbWalkSteps);
+        m.put("mmu_lock", mmuLock);
+        m.put("emulated_writes", emulatedWrites);
         return m;
     }
 

@@ -71,17 +71,23 @@ final class PageFault {
         return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
     }
 
-    /** {@code shadow_page_table_clear_flood}: the flood counts of the pages along the walk of {@code gva}. */
-    static void clearFlood(ShadowMmu mmu, ShadowPage top, int topLevel, long gva) {
+    /**
+     * {@code shadow_page_table_clear_flood}: the flood counts of the pages along the walk of
+     * {@code gva}. Returns the shadow entries walked.
+     */
+    static int clearFlood(ShadowMmu mmu, ShadowPage top, int topLevel, long gva) {
         ShadowPage sp = top;
+        int steps = 0;
         for (int level = topLevel; sp != null && level >= 1; level--) {
+            steps++;
             sp.writeFloodingCount = 0;
             long spte = sp.spt[index(gva, level)];
             if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
-                return;
+                return steps;
             }
             sp = mmu.page(Spte.childId(spte));
         }
+        return steps;
     }
 
     static int index(long gva, int level) {
@@ -97,13 +103,15 @@ final class PageFault {
      */
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
         GuestWalk w = v.walk;
-        if (!GuestWalker.walk(w, v.vcpu, gva, access, true, v.pdptrs)) {
+        boolean walked = GuestWalker.walk(w, v.vcpu, gva, access, true, v.pdptrs);
+        v.stats.guestWalkSteps += v.mode.rootLevel() - w.level + 1;
+        if (!walked) {
             v.stats.pfGuest++;
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
         if (handlePageTrack(mmu, errorCode, gfn)) {
-            clearFlood(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva); // lockless, as walk_shadow_page_lockless
+            v.stats.shadowWalkSteps += clearFlood(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva); // lockless, as walk_shadow_page_lockless
             v.stats.pfEmulate++;
             return RET_EMULATE;
         }
@@ -139,6 +147,7 @@ final class PageFault {
         long mapGfn = gfn & -(1L << ((level - 1) * 9));
         boolean emulate;
         mmu.vm.mmuLock().lock();
+        v.stats.mmuLock++;
         try {
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
@@ -184,6 +193,7 @@ final class PageFault {
         int level = v.shadowWalkLevel();
         for (; level > w.level; level--) {
             int idx = index(gva, level);
+            v.stats.shadowWalkSteps++;
             sp.writeFloodingCount = 0;
             mmu.dropLargeSpte(sp, idx);
             long spte = sp.spt[idx];
@@ -201,6 +211,7 @@ final class PageFault {
         }
         for (; level > hlevel; level--) {
             int idx = index(gva, level);
+            v.stats.shadowWalkSteps++;
             sp.writeFloodingCount = 0;
             validateDirectSpte(mmu, sp, idx, pteAccess);
             mmu.dropLargeSpte(sp, idx);
@@ -214,6 +225,7 @@ final class PageFault {
             mmu.linkShadowPage(sp, idx, child);
             sp = child;
         }
+        v.stats.shadowWalkSteps++;
         sp.writeFloodingCount = 0;
         return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true);
     }

@@ -46,6 +46,8 @@ public final class VcpuMmu {
     final Tlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final MmuStats stats = new MmuStats();
+    /** The work of this vCPU's exits by the guest mode that took them (the cost model's input). */
+    final ExitMeter meter = new ExitMeter(this);
     final GuestWalk walk = new GuestWalk();
     /** Per level, the rights of the guest entries above it in the current walk. */
     final int[] ptAccess = new int[5];
@@ -92,6 +94,11 @@ public final class VcpuMmu {
 
     public Tlb tlb() {
         return tlb;
+    }
+
+    /** The work of this vCPU's exits by guest mode, and its accesses by mode. */
+    public ExitMeter meter() {
+        return meter;
     }
 
     /**
@@ -166,14 +173,18 @@ public final class VcpuMmu {
         checkContext();
         long c3 = vcpu.get(Register.CR3);
         if (!rootLoaded || c3 != rootCr3) {
+            meter.begin();
             newRoot(c3, true);
         } else if (rootInvalid()) {
+            meter.begin();
             newRoot(c3, false); // kvm_mmu_reload: the same CR3 and the PDPTEs already loaded
         }
         int req;
         while ((int) REQUESTS.getVolatile(this) != 0 && (req = (int) REQUESTS.getAndSet(this, 0)) != 0) {
+            meter.begin();
             if ((req & REQ_MMU_SYNC) != 0) {
                 mmu.vm.mmuLock().lock();
+                stats.mmuLock++;
                 try {
                     syncRoots();
                 } finally {
@@ -194,6 +205,7 @@ public final class VcpuMmu {
         if (contextValid && c0 == cr0 && c4 == cr4 && ef == efer) {
             return;
         }
+        meter.begin();
         PagingMode m = PagingMode.of(c0, c4, ef);
         if (m == null) {
             throw new VmException("vCPU " + vcpu.id() + " has paging off (CR0=0x" + Long.toHexString(c0)
@@ -214,6 +226,7 @@ public final class VcpuMmu {
     /** {@code kvm_mmu_free_roots(KVM_MMU_ROOTS_ALL)}. */
     private void freeRoots() {
         mmu.vm.mmuLock().lock();
+        stats.mmuLock++;
         try {
             if (root != null) {
                 mmu.putRoot(root);
@@ -246,6 +259,7 @@ public final class VcpuMmu {
         int rootRole = Role.withAccess(Role.withLevel(baseRole, 4), Spte.ACC_ALL);
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
         mmu.vm.mmuLock().lock();
+        stats.mmuLock++;
         try {
             ShadowPage found = null;
             if (rootLoaded && root != null && !root.invalid() && rootCr3 == c3) {
@@ -308,6 +322,7 @@ public final class VcpuMmu {
             }
         }
         mmu.vm.mmuLock().lock();
+        stats.mmuLock++;
         try {
             if (changed) {
                 freePaeRoots();
@@ -422,27 +437,40 @@ public final class VcpuMmu {
 
     /** The guest writes CR3 ({@code kvm_set_cr3}): new root or the same one synced, and a TLB flush. */
     public void writeCr3(long value) {
-        vcpu.set(Register.CR3, value);
-        checkContext();
-        newRoot(value, true);
+        meter.beginSupervisorExit();
+        try {
+            stats.exits++;
+            vcpu.set(Register.CR3, value);
+            checkContext();
+            newRoot(value, true);
+        } finally {
+            meter.end();
+        }
     }
 
     /** The guest executes INVLPG ({@code kvm_mmu_invlpg}): {@code FNAME(invlpg)}, then a TLB flush. */
     public void invlpg(long gva) {
-        enterGuest();
-        stats.invlpg++;
-        gva = mode.truncate(gva);
-        ShadowPage top = shadowWalkRoot(gva);
-        if (top != null) {
-            mmu.vm.mmuLock().lock();
-            try {
-                Sync.invlpg(mmu, this, top, shadowWalkLevel(), gva);
-                mmu.commitZap();
-            } finally {
-                mmu.vm.mmuLock().unlock();
+        meter.beginSupervisorExit();
+        try {
+            enterGuest();
+            stats.exits++;
+            stats.invlpg++;
+            gva = mode.truncate(gva);
+            ShadowPage top = shadowWalkRoot(gva);
+            if (top != null) {
+                mmu.vm.mmuLock().lock();
+                stats.mmuLock++;
+                try {
+                    Sync.invlpg(mmu, this, top, shadowWalkLevel(), gva);
+                    mmu.commitZap();
+                } finally {
+                    mmu.vm.mmuLock().unlock();
+                }
             }
+            flushLocal();
+        } finally {
+            meter.end();
         }
-        flushLocal();
     }
 
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
