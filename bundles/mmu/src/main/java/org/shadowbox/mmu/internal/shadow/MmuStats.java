@@ -58,6 +58,8 @@ public final class MmuStats {
     public long mmuLock;
     /** Writes done by the emulator ({@code emulator_write_phys} calls), each delivered to every page-track notifier. */
     public long emulatedWrites;
+    /** Leaf pages marked unsync ({@code kvm_unsync_page}; {@link #mmuUnsync} is how many are unsync now). */
+    public long unsyncMarked;
 
     /** Adds {@code o}'s counters to these. */
     public void add(MmuStats o) {
@@ -85,6 +87,7 @@ public final class MmuStats {
         tlbWalkSteps += o.tlbWalkSteps;
         mmuLock += o.mmuLock;
         emulatedWrites += o.emulatedWrites;
+        unsyncMarked += o.unsyncMarked;
     }
 
     /**
@@ -116,6 +119,7 @@ public final class MmuStats {
         tlbWalkSteps += k * o.tlbWalkSteps;
         mmuLock += k * o.mmuLock;
         emulatedWrites += k * o.emulatedWrites;
+        unsyncMarked += k * o.unsyncMarked;
     }
 
     /** A new instance with the same counts. */
@@ -152,6 +156,7 @@ public final class MmuStats {
         m.put("tlb_walk_steps", tlbWalkSteps);
         m.put("mmu_lock", mmuLock);
         m.put("emulated_writes", emulatedWrites);
+        m.put("unsync_marked", unsyncMarked);
         return m;
     }
 

@@ -260,6 +260,7 @@ public final class ShadowMmu {
                 throw new IllegalStateException("unsync of " + sp + ": only level-1 pages go out of sync");
             }
             stats.mmuUnsync++;
+            stats.unsyncMarked++;
             sp.unsync = true;
             for (int i = 0; i < sp.parentCount; i++) {
                 markUnsync(sp.parentPtes[i]);

@@ -1,0 +1,64 @@
+package org.shadowbox.run.internal;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.shadowbox.guest.GuestCounts;
+
+/**
+ * One scenario run on the MMU, charged by the cost model.
+ *
+ * @param scenario    the scenario's name
+ * @param vm          the VM it ran on
+ * @param mmu         the VM's {@code mmu} option (shadow, tdp)
+ * @param policy      the VM's {@code policy} option (pagetrack, legacy)
+ * @param paging      the guest's paging mode
+ * @param vcpus       vCPUs
+ * @param memoryBytes guest memory covered by memslots
+ * @param scale       scale run
+ * @param seed        seed run
+ * @param time        the simulated time (real, user, sys) and its breakdown
+ * @param mmuStats    the change of every MMU counter during the run ({@code Mmu.stats} names)
+ * @param counts      the guest's own counts (identical for equal seeds on any MMU)
+ * @param checksum    the guest's memory checksum after the run
+ * @param hostNanos   host wall time of the simulation (boot, workload, verification)
+ * @param model       the cost model charged
+ * @param notifiers   page-track notifiers attached to the VM during the run
+ * @param bootAccesses guest accesses made with paging off (the boot's), which no MMU saw and
+ *                    nothing charges
+ */
+public record RunReport(String scenario, String vm, String mmu, String policy, String paging, int vcpus,
+        long memoryBytes, long scale, long seed, SimTime time, Map<String, Long> mmuStats, GuestCounts counts,
+        long checksum, long hostNanos, CostModel model, int notifiers, long bootAccesses) {
+
+    /** The event counts of the report, by label, in the order the tables print them. */
+    public Map<String, Long> events() {
+        Map<String, Long> e = new LinkedHashMap<>();
+        e.put("VM exits", stat("exits"));
+        e.put("faults fixed", stat("pf_fixed"));
+        e.put("guest page faults", stat("pf_guest"));
+        e.put("emulations", stat("pf_emulate") + stat("pf_mmio"));
+        e.put("pte writes", stat("mmu_pte_write_fallback") + stat("mmu_pte_write_handled"));
+        e.put("pte-write zaps", stat("mmu_pte_write_fallback_zapped"));
+        e.put("shadow pages made", stat("mmu_cache_miss"));
+        e.put("shadow pages zapped", stat("mmu_shadow_zapped"));
+        e.put("unsyncs", stat("unsync_marked"));
+        e.put("resyncs", stat("mmu_sync_page"));
+        e.put("hash chain steps", stat("hash_chain_steps"));
+        e.put("local TLB flushes", stat("tlb_flush"));
+        e.put("remote TLB flushes", stat("remote_tlb_flush"));
+        e.put("guest accesses", counts.accesses());
+        return e;
+    }
+
+    /** An MMU counter's change during the run, 0 if the MMU has no such counter. */
+    public long stat(String name) {
+        Long v = mmuStats.get(name);
+        return v == null ? 0 : v;
+    }
+
+    /** Simulated guest memory accesses per host second. */
+    public double accessesPerHostSecond() {
+        return hostNanos == 0 ? 0 : counts.accesses() * 1e9 / hostNanos;
+    }
+}

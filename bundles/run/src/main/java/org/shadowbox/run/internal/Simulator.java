@@ -1,0 +1,207 @@
+package org.shadowbox.run.internal;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.shadowbox.guest.ScenarioResult;
+import org.shadowbox.guest.ScenarioRunner;
+import org.shadowbox.mmu.Mmu;
+import org.shadowbox.mmu.meter.MmuMeter;
+import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.vm.Hypervisor;
+import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
+import org.shadowbox.vm.VmSpec;
+
+/**
+ * Runs scenarios on VMs through the MMU service and charges them: the guest runs on the
+ * {@link Mmu}'s vCPUs, the {@link MmuMeter} says what work each vCPU's exits caused in each
+ * guest mode, the {@link CostModel} turns that into simulated time. Counters are read before
+ * and after, so a run on a VM that already did work is charged only its own.
+ */
+public final class Simulator {
+    /** vCPUs of each VM {@link #compare} creates. */
+    public static final int COMPARE_VCPUS = 4;
+    /** Memory of each VM {@link #compare} creates (a PC layout, as {@code vm:create}). */
+    public static final long COMPARE_MEMORY = 1L << 30;
+    /** The seed when none is given: runs are reproducible by default. */
+    public static final long DEFAULT_SEED = 1;
+
+    private final Hypervisor hypervisor;
+    private final Mmu mmu;
+    private final MmuMeter meter;
+    private final ScenarioRunner runner;
+    private final PageTrack pageTrack;
+
+    public Simulator(Hypervisor hypervisor, Mmu mmu, MmuMeter meter, ScenarioRunner runner, PageTrack pageTrack) {
+        this.hypervisor = hypervisor;
+        this.mmu = mmu;
+        this.meter = meter;
+        this.runner = runner;
+        this.pageTrack = pageTrack;
+    }
+
+    public ScenarioRunner runner() {
+        return runner;
+    }
+
+    /** The scale to run: {@code scale} if given (above 0), else the scenario's default. */
+    public long scaleOf(String scenario, long scale) {
+        return scale > 0 ? scale : runner.scenario(scenario).defaultScale();
+    }
+
+    /**
+     * Runs {@code scenario} on {@code vm}'s vCPUs through the MMU and charges it.
+     *
+     * @param scale 0 for the scenario's default
+     */
+    public RunReport run(Vm vm, String scenario, long scale, long seed, CostModel model,
+            ScenarioRunner.Progress progress) {
+        long s = scaleOf(scenario, scale);
+        mmu.cpu(vm, 0); // one line if the MMU does not serve the VM
+        List<Map<String, Long>[]> before = work(vm);
+        Map<String, Long> statsBefore = stats(vm);
+        int notifiers = pageTrack.notifiers(vm).size();
+        BootCpu[] cpus = new BootCpu[vm.vcpuCount()];
+        for (int i = 0; i < cpus.length; i++) {
+            cpus[i] = new BootCpu(mmu.cpu(vm, i));
+        }
+        EndOfWorkload end = new EndOfWorkload(vm, progress);
+        ScenarioResult r = runner.run(scenario, vm, i -> cpus[i], s, seed, end);
+        if (end.work == null) {
+            end.snapshot(); // the scenario never said it was done: charge the run's verification reads too
+        }
+        List<Map<String, Long>[]> work = end.work;
+        for (int v = 0; v < work.size(); v++) {
+            for (int mode = 0; mode < 2; mode++) {
+                work.get(v)[mode] = minus(work.get(v)[mode], before.get(v)[mode]);
+            }
+        }
+        long physical = 0;
+        for (BootCpu c : cpus) {
+            physical += c.physicalAccesses;
+        }
+        SimTime time = SimTime.charge(model, work, notifiers);
+        return new RunReport(scenario, vm.name(), vm.spec().option(VmSpec.MMU), vm.spec().option(VmSpec.POLICY),
+                r.paging(), vm.vcpuCount(), memory(vm), s, seed, time, minus(end.stats, statsBefore), r.counts(),
+                r.checksum(), r.hostNanos(), model, notifiers, physical);
+    }
+
+    /**
+     * Takes the snapshot to charge when the scenario reports its last unit done, before the
+     * runner verifies the guest's memory (those reads are the runner's, not the workload's).
+     */
+    private final class EndOfWorkload implements ScenarioRunner.Progress {
+        private final Vm vm;
+        private final ScenarioRunner.Progress next;
+        List<Map<String, Long>[]> work;
+        Map<String, Long> stats;
+
+        EndOfWorkload(Vm vm, ScenarioRunner.Progress next) {
+            this.vm = vm;
+            this.next = next;
+        }
+
+        @Override
+        public void progress(long done, long total, long accesses) {
+            if (done >= total && total > 0) {
+                snapshot();
+            }
+            if (next != null) {
+                next.progress(done, total, accesses);
+            }
+        }
+
+        void snapshot() {
+            work = work(vm);
+            stats = stats(vm);
+        }
+    }
+
+    /**
+     * The seed's experiment: two fresh VMs of {@link #COMPARE_VCPUS} vCPUs and
+     * {@link #COMPARE_MEMORY} bytes, {@code mmu=mmuKind}, one with {@code policy=legacy} and one
+     * with {@code policy=pagetrack}, run the same scenario, scale and seed one after the other in
+     * this process; the VMs are destroyed afterwards.
+     *
+     * @param progress told which run is under way ("legacy", "pagetrack") and its progress, or null
+     */
+    public Comparison compare(String scenario, long scale, long seed, String mmuKind, CostModel model,
+            ProgressSink progress) {
+        if (!VmSpec.MMU_SHADOW.equals(mmuKind) && !VmSpec.MMU_TDP.equals(mmuKind)) {
+            throw new VmException("bad --mmu '" + mmuKind + "': accepted shadow or tdp");
+        }
+        long s = scaleOf(scenario, scale);
+        RunReport before = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_LEGACY, model, progress);
+        RunReport after = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_PAGETRACK, model, progress);
+        return new Comparison(before, after);
+    }
+
+    private RunReport compareRun(String scenario, long scale, long seed, String mmuKind, String policy, CostModel model,
+            ProgressSink progress) {
+        String name = freeName("run-" + policy);
+        Vm vm = hypervisor.createVm(VmSpec.pc(name, COMPARE_MEMORY, COMPARE_VCPUS).with(VmSpec.MMU, mmuKind)
+                .with(VmSpec.POLICY, policy));
+        try {
+            return run(vm, scenario, scale, seed, model, progress == null ? null : progress.start(policy));
+        } finally {
+            hypervisor.destroyVm(name);
+            if (progress != null) {
+                progress.done();
+            }
+        }
+    }
+
+    private String freeName(String base) {
+        String name = base;
+        for (int i = 2; hypervisor.vm(name).isPresent(); i++) {
+            name = base + "-" + i;
+        }
+        return name;
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Map<String, Long>[]> work(Vm vm) {
+        List<Map<String, Long>[]> out = new ArrayList<>();
+        for (int v = 0; v < vm.vcpuCount(); v++) {
+            out.add(new Map[] {meter.work(vm, v, false), meter.work(vm, v, true)});
+        }
+        return out;
+    }
+
+    private Map<String, Long> stats(Vm vm) {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (Mmu.Stat s : mmu.stats(vm)) {
+            m.put(s.name(), s.value());
+        }
+        return m;
+    }
+
+    private static Map<String, Long> minus(Map<String, Long> a, Map<String, Long> b) {
+        Map<String, Long> out = new LinkedHashMap<>(a);
+        Map<String, Long> bb = new HashMap<>(b);
+        out.replaceAll((k, v) -> v - bb.getOrDefault(k, 0L));
+        return out;
+    }
+
+    private static long memory(Vm vm) {
+        long pages = 0;
+        for (Memslot s : vm.memslots()) {
+            pages += s.npages();
+        }
+        return pages << 12;
+    }
+
+    /** Progress of the runs of a comparison, one after the other. */
+    public interface ProgressSink {
+        /** A run under {@code label} begins; its progress goes to the returned listener. */
+        ScenarioRunner.Progress start(String label);
+
+        /** That run is over. */
+        void done();
+    }
+}
