@@ -32,7 +32,8 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * memory) must be equal, and {@link MmuChecker} must pass after every step.
  *
  * <p>{@code -Dshadowbox.ops=N} sets the number of operations, {@code -Dshadowbox.seed=S}
- * replays a run.
+ * replays a run. Subclasses (the write-flood bundle's tests) run the same guests with a
+ * pte-write handler bound, and may act between steps ({@link #beforeStep}).
  */
 class DifferentialTest {
     private static final int AS = 3;
@@ -45,9 +46,9 @@ class DifferentialTest {
     private static final long GIGA = 2L << 30; // user PDPT entry 2: a read-only 1 GiB page at gfn 0
 
     private final long seed = Long.getLong("shadowbox.seed", new Random().nextLong());
-    private final int ops = Integer.getInteger("shadowbox.ops", 20_000);
+    private final int ops = Integer.getInteger("shadowbox.ops", defaultOps());
     private final Random rnd = new Random(seed);
-    private final ShadowRig s = new ShadowRig("shadow", 64L << 20, 2, 64);
+    final ShadowRig s = new ShadowRig("shadow", 64L << 20, 2, 64);
     private final Vm ref = new HypervisorImpl().createVm(VmSpec.pc("metal", 64L << 20, 2));
     private final BareMetal metal = new BareMetal();
     private final AccessResult sr = new AccessResult();
@@ -59,6 +60,21 @@ class DifferentialTest {
     private final List<Long> entries = new ArrayList<>();
     private int step;
     private String op = "boot";
+
+    /** Operations when {@code -Dshadowbox.ops} is not given (called during construction). */
+    int defaultOps() {
+        return 20_000;
+    }
+
+    /** Called before every step of the random sequence; the base test does nothing. */
+    void beforeStep(int step) {
+    }
+
+    /** What the run must have exercised: the base test's paths, with the MMU's fallback for page-table writes. */
+    void assertCoverage(MmuStats st) {
+        assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0 && st.tlbHit > 0, where() + " coverage " + st);
+        assertTrue(st.mmuSyncPage > 0 && st.mmuPteWriteFallbackZapped > 0 && st.invlpg > 0, where() + " coverage " + st);
+    }
 
     private static long pml4(int a) {
         return TABLES + a;
@@ -77,7 +93,7 @@ class DifferentialTest {
         return 0x240 + 4L * p + j;
     }
 
-    private String where() {
+    String where() {
         return "seed " + seed + " step " + step + " (" + op + ")";
     }
 
@@ -85,10 +101,12 @@ class DifferentialTest {
     void shadowPagingIsInvisibleToTheGuest() {
         int limit = 24 + rnd.nextInt(300);
         s.mmu.setMaxMmuPages(limit);
-        System.out.println("DifferentialTest seed " + seed + ", " + ops + " operations, shadow page limit " + limit
+        System.out.println(getClass().getSimpleName() + " seed " + seed + ", " + ops + " operations, shadow page limit " + limit
                 + " (replay: -Dshadowbox.seed=" + seed + ")");
         boot();
         for (step = 1; step <= ops; step++) {
+            op = "between steps";
+            beforeStep(step);
             int dice = rnd.nextInt(100);
             if (dice < 65) {
                 randomAccess();
@@ -117,9 +135,8 @@ class DifferentialTest {
         }
         compareMemory();
         MmuStats st = s.mmu.stats();
-        System.out.println("DifferentialTest seed " + seed + " stats " + st);
-        assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0 && st.tlbHit > 0, where() + " coverage " + st);
-        assertTrue(st.mmuSyncPage > 0 && st.mmuPteWriteFallbackZapped > 0 && st.invlpg > 0, where() + " coverage " + st);
+        System.out.println(getClass().getSimpleName() + " seed " + seed + " stats " + st);
+        assertCoverage(st);
     }
 
     /** Firmware sets up the window host-side in both VMs; the OS builds the rest by guest writes. */
