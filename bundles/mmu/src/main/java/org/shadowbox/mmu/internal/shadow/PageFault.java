@@ -2,14 +2,20 @@ package org.shadowbox.mmu.internal.shadow;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.GuestWalker;
+import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 
 /**
- * The shadow page fault handler for 64-bit guests: KVM's {@code FNAME(page_fault)} with
- * {@code page_fault_handle_page_track}, {@code mapping_level} and {@code FNAME(fetch)}.
+ * The shadow page fault handler: KVM's {@code FNAME(page_fault)} with
+ * {@code page_fault_handle_page_track}, {@code mapping_level} and {@code FNAME(fetch)}, for
+ * 64-bit, PAE and 32-bit guests. The guest walk is the mode's own (a PAE guest's PDPTEs are the
+ * ones loaded at CR3 write); the shadow walk starts at the root, or for PAE and 32-bit guests at
+ * the PAE root's entry for gva bits 31:30, and is the same 512-entry walk in every mode. A
+ * 32-bit guest's pages are got with their quadrant, and its 4 MiB page is mapped by 2 MiB
+ * sptes (or 4 KiB ones under a direct page), one half per fault.
  *
  * <p>Order, as in KVM: walk the guest tables (setting A/D host-side); a guest fault goes to
  * the guest; a present write fault on a write-tracked gfn is emulated at once, after the flood
@@ -66,9 +72,9 @@ final class PageFault {
     }
 
     /** {@code shadow_page_table_clear_flood}: the flood counts of the pages along the walk of {@code gva}. */
-    static void clearFlood(ShadowMmu mmu, ShadowPage root, long gva) {
-        ShadowPage sp = root;
-        for (int level = 4; sp != null && level >= 1; level--) {
+    static void clearFlood(ShadowMmu mmu, ShadowPage top, int topLevel, long gva) {
+        ShadowPage sp = top;
+        for (int level = topLevel; sp != null && level >= 1; level--) {
             sp.writeFloodingCount = 0;
             long spte = sp.spt[index(gva, level)];
             if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
@@ -91,26 +97,29 @@ final class PageFault {
      */
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
         GuestWalk w = v.walk;
-        if (!GuestWalker.walk(w, v.vcpu, gva, access, true)) {
+        if (!GuestWalker.walk(w, v.vcpu, gva, access, true, v.pdptrs)) {
             v.stats.pfGuest++;
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
         if (handlePageTrack(mmu, errorCode, gfn)) {
-            clearFlood(mmu, v.root, gva); // lockless, as KVM's walk_shadow_page_lockless
+            clearFlood(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva); // lockless, as walk_shadow_page_lockless
             v.stats.pfEmulate++;
             return RET_EMULATE;
         }
         Memslot slot = mmu.vm.slotForGfn(gfn);
-        if (slot == null || v.root == null || !tablesInSlots(mmu, w)) {
+        ShadowPage top = v.shadowWalkRoot(gva);
+        if (slot == null || top == null || !tablesInSlots(mmu, v.mode, w)) {
             v.stats.pfMmio++; // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
         boolean nxe = Role.nxe(v.baseRole);
         int acc = Spte.ACC_ALL;
-        for (int level = 4; level >= w.level; level--) {
+        for (int level = v.mode.rootLevel(); level >= w.level; level--) {
             v.ptAccess[level] = acc; // the rights of the entries above this level
-            acc &= Sync.gpteAccess(w.pte[level], nxe);
+            if (v.mode.hasRights(level)) { // a PAE PDPTE has none
+                acc &= Sync.gpteAccess(w.pte[level], nxe);
+            }
         }
         int pteAccess = Sync.protectCleanGpte(acc, w.pte[w.level]);
         boolean writeFault = (access & Pfec.WRITE) != 0;
@@ -132,10 +141,10 @@ final class PageFault {
         mmu.vm.mmuLock().lock();
         try {
             mmu.makeMmuPagesAvailable();
-            if (v.root.invalid()) {
+            if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
             }
-            emulate = fetch(mmu, v, gva, w, writeFault, level, pteAccess, mapGfn, gfn, slot);
+            emulate = fetch(mmu, v, top, gva, w, writeFault, level, pteAccess, mapGfn, gfn, slot);
             v.stats.pfFixed++;
         } finally {
             mmu.vm.mmuLock().unlock();
@@ -148,8 +157,8 @@ final class PageFault {
     }
 
     /** KVM's walker fails on a table outside every memslot; such a walk is emulated, never shadowed. */
-    private static boolean tablesInSlots(ShadowMmu mmu, GuestWalk w) {
-        for (int level = 4; level > w.level; level--) {
+    private static boolean tablesInSlots(ShadowMmu mmu, PagingMode mode, GuestWalk w) {
+        for (int level = mode.rootLevel(); level > w.level; level--) {
             if (mmu.vm.slotForGfn(tableGfn(w, level - 1)) == null) {
                 return false;
             }
@@ -169,10 +178,10 @@ final class PageFault {
      *
      * @return true if the write must be emulated
      */
-    private static boolean fetch(ShadowMmu mmu, VcpuMmu v, long gva, GuestWalk w, boolean writeFault, int hlevel,
-            int pteAccess, long mapGfn, long gfn, Memslot slot) {
-        ShadowPage sp = v.root;
-        int level = 4;
+    private static boolean fetch(ShadowMmu mmu, VcpuMmu v, ShadowPage top, long gva, GuestWalk w,
+            boolean writeFault, int hlevel, int pteAccess, long mapGfn, long gfn, Memslot slot) {
+        ShadowPage sp = top;
+        int level = v.shadowWalkLevel();
         for (; level > w.level; level--) {
             int idx = index(gva, level);
             sp.writeFloodingCount = 0;
@@ -182,7 +191,7 @@ final class PageFault {
             if (Spte.isPresent(spte)) {
                 child = mmu.page(Spte.childId(spte));
             } else {
-                child = mmu.getPage(v, tableGfn(w, level - 1), level - 1, false, v.ptAccess[level - 1]);
+                child = mmu.getPage(v, tableGfn(w, level - 1), gva, level - 1, false, v.ptAccess[level - 1]);
                 if (sp.invalid()) {
                     return false; // get_page's sync zapped our own path: retry from the root
                 }
@@ -201,7 +210,7 @@ final class PageFault {
                 continue;
             }
             long directGfn = gfn & -(1L << ((level - 1) * 9));
-            ShadowPage child = mmu.getPage(v, directGfn, level - 1, true, pteAccess);
+            ShadowPage child = mmu.getPage(v, directGfn, gva, level - 1, true, pteAccess);
             mmu.linkShadowPage(sp, idx, child);
             sp = child;
         }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
+import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
@@ -20,7 +21,8 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 /**
  * The real hypervisor, page track and the shadow MMU wired as the bundles will be: page
  * track is the VM and write listener, the MMU's hooks are page track's write-protect hook,
- * the MMU's fallback notifier and a VM listener. Every vCPU starts in 64-bit paging.
+ * the MMU's fallback notifier and a VM listener. Every vCPU starts in the rig's paging mode
+ * (64-bit unless told otherwise; CR3 is the test's to set).
  */
 final class ShadowRig {
     static final String MMU_BUNDLE = "org.shadowbox.mmu";
@@ -28,6 +30,17 @@ final class ShadowRig {
     static final long CR4 = Register.CR4_PAE;
     static final long EFER = Register.EFER_LME | Register.EFER_LMA | Register.EFER_NXE;
     static final long RWU = Pte.P | Pte.RW | Pte.US;
+    /** CR4 and EFER of a PAE guest (NX available) and of a 32-bit guest (4 MiB pages). */
+    static final long CR4_PAE = Register.CR4_PAE, EFER_PAE = Register.EFER_NXE;
+    static final long CR4_32 = Register.CR4_PSE, EFER_32 = 0;
+
+    static long cr4(PagingMode mode) {
+        return mode == PagingMode.LONG ? CR4 : mode == PagingMode.PAE ? CR4_PAE : CR4_32;
+    }
+
+    static long efer(PagingMode mode) {
+        return mode == PagingMode.LONG ? EFER : mode == PagingMode.PAE ? EFER_PAE : EFER_32;
+    }
 
     final HypervisorImpl hv = new HypervisorImpl();
     final PageTrackCore core = new PageTrackCore();
@@ -39,6 +52,10 @@ final class ShadowRig {
     final List<String> writes = Collections.synchronizedList(new ArrayList<>());
 
     ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries) {
+        this(name, memoryBytes, vcpus, tlbEntries, PagingMode.LONG);
+    }
+
+    ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries, PagingMode mode) {
         hv.addVmListener(core);
         hv.addWriteListener(core);
         hv.addVmListener(hooks);
@@ -55,13 +72,17 @@ final class ShadowRig {
         }, "test.recorder", vm.name());
         for (int i = 0; i < vcpus; i++) {
             vm.vcpu(i).set(Register.CR0, CR0);
-            vm.vcpu(i).set(Register.CR4, CR4);
-            vm.vcpu(i).set(Register.EFER, EFER);
+            vm.vcpu(i).set(Register.CR4, cr4(mode));
+            vm.vcpu(i).set(Register.EFER, efer(mode));
         }
     }
 
     ShadowRig() {
         this("t", 64L << 20, 2, 64);
+    }
+
+    ShadowRig(PagingMode mode) {
+        this("t", 64L << 20, 2, 64, mode);
     }
 
     /** An external tracker's page track (KVMGT's role). */
@@ -82,6 +103,15 @@ final class ShadowRig {
         return mem.read((tableGfn << 12) + 8L * index, 8);
     }
 
+    /** Host-side: writes 4-byte entry {@code index} (0-1023) of the 32-bit table at {@code tableGfn}. */
+    void pte32(long tableGfn, int index, long value) {
+        mem.write((tableGfn << 12) + 4L * index, value, 4);
+    }
+
+    long readPte32(long tableGfn, int index) {
+        return mem.read((tableGfn << 12) + 4L * index, 4);
+    }
+
     /**
      * Host-side: maps 4 KiB {@code gva} to {@code gfn} under PML4 {@code pml4}, with tables
      * taken from {@code tables} as needed ({@code tables[0..2]}: PDPT, PD, PT gfns).
@@ -95,8 +125,8 @@ final class ShadowRig {
 
     /** The level of the shadow leaf mapping {@code gva} in vCPU {@code v}'s root, or 0 if none. */
     int shadowLeafLevel(VcpuMmu v, long gva) {
-        ShadowPage sp = v.root;
-        for (int level = 4; sp != null; level--) {
+        ShadowPage sp = v.shadowWalkRoot(gva);
+        for (int level = v.shadowWalkLevel(); sp != null; level--) {
             long spte = sp.spte(PageFault.index(gva, level));
             if (!Spte.isPresent(spte)) {
                 return 0;
@@ -111,8 +141,8 @@ final class ShadowRig {
 
     /** The shadow leaf spte mapping {@code gva} (0 if none). */
     long shadowLeaf(VcpuMmu v, long gva) {
-        ShadowPage sp = v.root;
-        for (int level = 4; sp != null; level--) {
+        ShadowPage sp = v.shadowWalkRoot(gva);
+        for (int level = v.shadowWalkLevel(); sp != null; level--) {
             long spte = sp.spte(PageFault.index(gva, level));
             if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
                 return spte;
@@ -125,8 +155,8 @@ final class ShadowRig {
     /** The shadow pages along {@code gva}'s walk, root first. */
     List<ShadowPage> shadowPath(VcpuMmu v, long gva) {
         List<ShadowPage> out = new ArrayList<>();
-        ShadowPage sp = v.root;
-        for (int level = 4; sp != null; level--) {
+        ShadowPage sp = v.shadowWalkRoot(gva);
+        for (int level = v.shadowWalkLevel(); sp != null; level--) {
             out.add(sp);
             long spte = sp.spte(PageFault.index(gva, level));
             if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
