@@ -8,13 +8,13 @@ import org.shadowbox.vm.VmSpec;
 /**
  * Which VMs this build's MMU serves: the shadow MMU of KVM 2016 for 64-bit guests under the
  * page-track policy (a VM may start with paging off and enter 64-bit paging later). TDP, the
- * legacy policy and 32-bit or PAE guest paging are named as missing, so that a VM asking for
+ * legacy policy are named as missing, so that a VM asking for
  * them is refused in one line instead of being run by an MMU that would get it wrong.
  */
 final class Support {
-    /** What a served VM's spec says: {@code mmu=shadow, policy=pagetrack, paging=64 or off}. */
+    /** What a served VM's spec says: {@code mmu=shadow, policy=pagetrack}, any paging mode. */
     static final String SERVED = VmSpec.MMU + "=" + VmSpec.MMU_SHADOW + ", " + VmSpec.POLICY + "="
-            + VmSpec.POLICY_PAGETRACK + ", " + VmSpec.PAGING + "=" + VmSpec.PAGING_64 + " or " + VmSpec.PAGING_OFF;
+            + VmSpec.POLICY_PAGETRACK;
 
     private Support() {
     }
@@ -27,12 +27,6 @@ final class Support {
         }
         if (VmSpec.POLICY_LEGACY.equals(spec.option(VmSpec.POLICY))) {
             missing.add("policy=legacy (the pre-page-track path)");
-        }
-        String paging = spec.option(VmSpec.PAGING);
-        if (VmSpec.PAGING_32.equals(paging)) {
-            missing.add("paging=32 (32-bit guest paging)");
-        } else if (VmSpec.PAGING_PAE.equals(paging)) {
-            missing.add("paging=pae (PAE guest paging)");
         }
         return missing.isEmpty() ? null : String.join(" and ", missing);
     }

@@ -45,13 +45,12 @@ final class Walks {
             }
         }
         result = guestResult(mode, w);
-        if (mode != PagingMode.LONG) {
-            return new Walk(gva, guest, List.of(), result + "; shadow: none (the shadow MMU serves 64-bit paging only)");
-        }
         List<Walk.Step> shadow = new ArrayList<>();
         mmu.vm().mmuLock().lock();
         try {
-            result += "; shadow: " + shadowWalk(mmu, v.root(), gva, shadow);
+            // A 64-bit guest's walk starts at its level-4 root; a PAE or 32-bit guest's at the
+            // PAE root entry for gva bits 31:30, a level-2 page (KVM's pae_root).
+            result += "; shadow: " + shadowWalk(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva, shadow);
         } finally {
             mmu.vm().mmuLock().unlock();
         }
@@ -87,12 +86,12 @@ final class Walks {
     }
 
     /** The hardware's walk of the shadow tables from {@code root}; returns a summary. */
-    private static String shadowWalk(ShadowMmu mmu, ShadowPage root, long gva, List<Walk.Step> out) {
+    private static String shadowWalk(ShadowMmu mmu, ShadowPage root, int top, long gva, List<Walk.Step> out) {
         if (root == null) {
             return "no root (the vCPU has not run since its MMU context was reset, or CR3 names no memory)";
         }
         ShadowPage sp = root;
-        for (int level = 4; level >= 1; level--) {
+        for (int level = top; level >= 1; level--) {
             int idx = (int) ((gva >>> (12 + 9 * (level - 1))) & 511);
             long spte = sp.spte(idx);
             String where = "sp" + sp.id() + "[" + idx + "]";

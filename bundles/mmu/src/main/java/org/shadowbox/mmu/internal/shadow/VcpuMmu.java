@@ -116,12 +116,12 @@ public final class VcpuMmu {
      * {@code shadow_walk_init}: the shadow page a walk of {@code gva} starts in: the root of a
      * 64-bit guest, else the PAE root's entry for gva bits 31:30 (null: nothing mapped there).
      */
-    ShadowPage shadowWalkRoot(long gva) {
+    public ShadowPage shadowWalkRoot(long gva) {
         return mode == PagingMode.LONG || mode == null ? root : paeRoot[(int) (gva >>> 30) & 3];
     }
 
     /** The level of {@link #shadowWalkRoot}'s page: 4 for a 64-bit guest, else 2. */
-    int shadowWalkLevel() {
+    public int shadowWalkLevel() {
         return mode == PagingMode.LONG || mode == null ? 4 : 2;
     }
 
