@@ -27,8 +27,6 @@ final class BootCpu implements GuestCpu {
     private boolean mine;
     private long value;
     private long gpa;
-    /** Accesses served here, with paging off (the MMU never saw them). */
-    long physicalAccesses;
 
     BootCpu(GuestCpu mmu) {
         this.mmu = mmu;
@@ -74,7 +72,6 @@ final class BootCpu implements GuestCpu {
             throw new org.shadowbox.vm.VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
         }
         mine = true;
-        physicalAccesses++;
         gpa = gva & 0xffff_ffffL;
         if (write) {
             vcpu.emulatorWritePhys(gpa, v, size);

@@ -45,9 +45,9 @@ final class ReportText {
         out.add(String.format(Locale.ROOT, "user  %12s s", seconds(r.time().userSeconds())));
         out.add(String.format(Locale.ROOT, "sys   %12s s", seconds(r.time().sysSeconds())));
         out.add("");
-        out.add(String.format(Locale.ROOT, "%-42s %14s %14s %14s", "work", "count", "user cycles", "sys cycles"));
+        out.add(String.format(Locale.ROOT, "%-60s %12s %14s %14s", "work", "count", "user cycles", "sys cycles"));
         for (Item i : Item.values()) {
-            out.add(String.format(Locale.ROOT, "%-42s %14d %14d %14d", i.label + " (" + i.key + " " + r.model().cycles(i)
+            out.add(String.format(Locale.ROOT, "%-60s %12d %14d %14d", i.label + " (" + i.key + " " + r.model().cycles(i)
                     + ")", r.time().counts().get(i), r.time().userByItem().get(i), r.time().sysByItem().get(i)));
         }
         out.add("");

@@ -63,62 +63,70 @@ public final class Simulator {
             ScenarioRunner.Progress progress) {
         long s = scaleOf(scenario, scale);
         mmu.cpu(vm, 0); // one line if the MMU does not serve the VM
-        List<Map<String, Long>[]> before = work(vm);
-        Map<String, Long> statsBefore = stats(vm);
         int notifiers = pageTrack.notifiers(vm).size();
-        BootCpu[] cpus = new BootCpu[vm.vcpuCount()];
-        for (int i = 0; i < cpus.length; i++) {
-            cpus[i] = new BootCpu(mmu.cpu(vm, i));
+        Workload w = new Workload(vm, progress);
+        w.start(0); // replaced when the scenario reports its start, after the guest's boot
+        ScenarioResult r = runner.run(scenario, vm, i -> new BootCpu(mmu.cpu(vm, i)), s, seed, w);
+        if (w.endWork == null) {
+            w.end(r.counts().accesses()); // no end reported: the runner's verification reads are charged too
         }
-        EndOfWorkload end = new EndOfWorkload(vm, progress);
-        ScenarioResult r = runner.run(scenario, vm, i -> cpus[i], s, seed, end);
-        if (end.work == null) {
-            end.snapshot(); // the scenario never said it was done: charge the run's verification reads too
-        }
-        List<Map<String, Long>[]> work = end.work;
+        List<Map<String, Long>[]> work = w.endWork;
         for (int v = 0; v < work.size(); v++) {
             for (int mode = 0; mode < 2; mode++) {
-                work.get(v)[mode] = minus(work.get(v)[mode], before.get(v)[mode]);
+                work.get(v)[mode] = minus(work.get(v)[mode], w.startWork.get(v)[mode]);
             }
-        }
-        long physical = 0;
-        for (BootCpu c : cpus) {
-            physical += c.physicalAccesses;
         }
         SimTime time = SimTime.charge(model, work, notifiers);
         return new RunReport(scenario, vm.name(), vm.spec().option(VmSpec.MMU), vm.spec().option(VmSpec.POLICY),
-                r.paging(), vm.vcpuCount(), memory(vm), s, seed, time, minus(end.stats, statsBefore), r.counts(),
-                r.checksum(), r.hostNanos(), model, notifiers, physical);
+                r.paging(), vm.vcpuCount(), memory(vm), s, seed, time, minus(w.endStats, w.startStats), r.counts(),
+                r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses);
     }
 
     /**
-     * Takes the snapshot to charge when the scenario reports its last unit done, before the
-     * runner verifies the guest's memory (those reads are the runner's, not the workload's).
+     * The workload's window: the counters when the scenario reports its start (after the guest's
+     * boot) and when it reports its last unit done (before the runner verifies the guest's
+     * memory). Boot and verification are the runner's work, not the workload's: not charged.
      */
-    private final class EndOfWorkload implements ScenarioRunner.Progress {
+    private final class Workload implements ScenarioRunner.Progress {
         private final Vm vm;
         private final ScenarioRunner.Progress next;
-        List<Map<String, Long>[]> work;
-        Map<String, Long> stats;
+        private boolean started;
+        List<Map<String, Long>[]> startWork;
+        List<Map<String, Long>[]> endWork;
+        Map<String, Long> startStats;
+        Map<String, Long> endStats;
+        long startAccesses;
+        long endAccesses;
 
-        EndOfWorkload(Vm vm, ScenarioRunner.Progress next) {
+        Workload(Vm vm, ScenarioRunner.Progress next) {
             this.vm = vm;
             this.next = next;
         }
 
         @Override
         public void progress(long done, long total, long accesses) {
+            if (!started) {
+                started = true;
+                start(accesses);
+            }
             if (done >= total && total > 0) {
-                snapshot();
+                end(accesses);
             }
             if (next != null) {
                 next.progress(done, total, accesses);
             }
         }
 
-        void snapshot() {
-            work = work(vm);
-            stats = stats(vm);
+        void start(long accesses) {
+            startWork = work(vm);
+            startStats = stats(vm);
+            startAccesses = accesses;
+        }
+
+        void end(long accesses) {
+            endWork = work(vm);
+            endStats = stats(vm);
+            endAccesses = accesses;
         }
     }
 

@@ -117,6 +117,8 @@ public final class MmuStats {
         mmuSyncPage += k * o.mmuSyncPage;
         mmuPteWriteFallback += k * o.mmuPteWriteFallback;
         mmuPteWriteFallbackZapped += k * o.mmuPteWriteFallbackZapped;
+        pteWriteHandled += k * o.pteWriteHandled;
+        pteWriteDuplicates += k * o.pteWriteDuplicates;
         gfnWriteProtect += k * o.gfnWriteProtect;
         hashChainSteps += k * o.hashChainSteps;
         exits += k * o.exits;

@@ -61,6 +61,7 @@ final class PteWrites {
             curValue[vcpuId] = value;
             curBytes[vcpuId] = bytes;
             curSeen[vcpuId] = from;
+            mmu.stats.mmuLock++; // kvm_mmu_pte_write's (a duplicate delivery is the sandbox's, not KVM's)
             process(vcpuId, gpa, value, bytes);
         } finally {
             mmu.vm.mmuLock().unlock();
@@ -70,6 +71,7 @@ final class PteWrites {
     /** The direct route (legacy policy): the emulator calls {@code kvm_mmu_pte_write} itself. */
     void direct(int vcpuId, long gpa, long value, int bytes) {
         mmu.vm.mmuLock().lock();
+        mmu.stats.mmuLock++;
         try {
             process(vcpuId, gpa, value, bytes);
         } finally {

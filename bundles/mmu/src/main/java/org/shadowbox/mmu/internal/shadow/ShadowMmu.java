@@ -513,7 +513,6 @@ public final class ShadowMmu {
      */
     public void trackWriteFallback(long gpa) {
         vm.mmuLock().lock();
-        stats.mmuLock++;
         try {
             if (indirectShadowPages == 0) {
                 return;
