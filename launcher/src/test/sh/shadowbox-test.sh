@@ -265,6 +265,28 @@ echo never'
         || fail "expected one error line naming the violations"
 }
 
+# The seed's experiment from the command line: the side-by-side table on stdout (no progress
+# bar in batch mode), the JSON, CSV and SVG files in the workspace's results/ folder, named in
+# the output. A workspace of its own, removed afterwards.
+test_run_compare_prints_the_table_and_writes_three_files() {
+    local ws=$work/ws
+    mkdir -p "$ws/config"
+    SHADOWBOX_WORKSPACE=$ws run -c 'run:compare kernel-build --scale 1'
+    expect_status 0 && expect_no_errors || { rm -rf "$ws"; return 1; }
+    local line
+    for line in '^ *legacy *pagetrack *change$' '^real (s) ' '^user (s) ' '^sys (s) ' '^emulations ' '^pte writes ' \
+        '^unsyncs ' '^remote TLB flushes ' '^guest-visible results: identical' '^files: '; do
+        grep -q "$line" "$work/out" || { fail "no line matching '$line'"; rm -rf "$ws"; return 1; }
+    done
+    ! grep -q $'\r' "$work/out" || { fail "a progress bar was drawn in batch mode"; rm -rf "$ws"; return 1; }
+    local n=0 f
+    for f in "$ws"/results/compare-kernel-build-seed1-*.{json,csv,svg}; do
+        [[ -s $f ]] && grep -q "$f" "$work/out" && n=$((n + 1))
+    done
+    rm -rf "$ws"
+    [[ $n -eq 3 ]] || fail "expected 3 result files named in the output, found $n"
+}
+
 test_two_processes_at_once() {
     local a=$work/a b=$work/b
     timeout -k 5 "$limit" "$sb" -c 'echo one; sleep 2; $.context getProperty org.osgi.framework.storage' \

@@ -20,10 +20,12 @@ public final class ExitMeter {
     private final VcpuMmu v;
     /** Work by guest mode ({@link #SUPERVISOR}, {@link #USER}). */
     private final MmuStats[] work = {new MmuStats(), new MmuStats()};
-    /** Guest memory accesses by guest mode, every one (TLB hits included). */
-    final long[] accesses = new long[2];
-    /** The guest mode of the access or instruction under way. */
-    int mode;
+    /** Guest memory accesses in user mode, every one (TLB hits included). */
+    private long userAccesses;
+    /** The same in supervisor mode. */
+    private long supervisorAccesses;
+    /** The guest mode of the access or instruction under way ({@link #USER} when true). */
+    private boolean user;
     private boolean open;
     private final MmuStats vcpuBefore = new MmuStats();
     private final MmuStats vmBefore = new MmuStats();
@@ -34,9 +36,13 @@ public final class ExitMeter {
     }
 
     /** An access in guest mode {@code user} begins (counted). */
-    void access(boolean user) {
-        mode = user ? USER : SUPERVISOR;
-        accesses[mode]++;
+    void access(boolean userMode) {
+        user = userMode;
+        if (userMode) {
+            userAccesses++;
+        } else {
+            supervisorAccesses++;
+        }
     }
 
     /** Opens the window (once per access or instruction): snapshots the counters. */
@@ -55,7 +61,7 @@ public final class ExitMeter {
     /** A supervisor instruction that exits (CR3 write, INVLPG): the window opens at once. */
     void beginSupervisorExit() {
         if (!open) {
-            mode = SUPERVISOR;
+            user = false;
         }
         begin();
     }
@@ -66,7 +72,7 @@ public final class ExitMeter {
             return;
         }
         open = false;
-        MmuStats w = work[mode];
+        MmuStats w = work[user ? USER : SUPERVISOR];
         w.add(v.stats);
         w.addScaled(vcpuBefore, -1);
         w.add(v.mmu.stats);
@@ -75,12 +81,12 @@ public final class ExitMeter {
     }
 
     /** A copy of the work charged to guest mode {@code user}. Read it from the vCPU's thread or after the run. */
-    public MmuStats work(boolean user) {
-        return work[user ? USER : SUPERVISOR].copy();
+    public MmuStats work(boolean userMode) {
+        return work[userMode ? USER : SUPERVISOR].copy();
     }
 
     /** Guest memory accesses made in guest mode {@code user}. */
-    public long accesses(boolean user) {
-        return accesses[user ? USER : SUPERVISOR];
+    public long accesses(boolean userMode) {
+        return userMode ? userAccesses : supervisorAccesses;
     }
 }

@@ -1,0 +1,94 @@
+package org.shadowbox.bench;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+import org.shadowbox.run.internal.CostModel;
+import org.shadowbox.run.internal.RunReport;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmSpec;
+
+/**
+ * {@code kernel-build} at its default scale, end to end, as {@code run:scenario} runs it: a
+ * fresh 1 GiB VM of {@code vcpus} vCPUs with the shadow MMU and page tracking, the guest's boot,
+ * the workload, the verification of the guest's memory, the cost model. One operation is one
+ * whole run; {@code accesses} (a secondary result) is simulated guest memory accesses per host
+ * second. The guest model drives all its vCPUs from one thread; {@link #twoRunsOnTwoThreads}
+ * runs two independent simulations at once, one per thread, to show how the host's two cores
+ * scale (there is no runner that puts one VM's vCPUs on several threads).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 6)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+public class KernelBuildBench {
+    @Param({"4"})
+    public int vcpus;
+
+    private MmuSandbox sandbox;
+    private int n;
+
+    /** Guest accesses simulated, per second of the measurement. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Accesses {
+        public long accesses;
+
+        @Setup(Level.Iteration)
+        public void clear() {
+            accesses = 0;
+        }
+    }
+
+    @Setup
+    public void setup() {
+        sandbox = new MmuSandbox(0);
+    }
+
+    @TearDown
+    public void tearDown() {
+        sandbox.hypervisor.vms().forEach(v -> sandbox.hypervisor.destroyVm(v.name()));
+    }
+
+    private long run() {
+        String name = "kb" + n++;
+        Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, vcpus));
+        try {
+            RunReport r = sandbox.simulator.run(vm, "kernel-build", 0, 1, CostModel.defaults(), null);
+            return r.counts().accesses();
+        } finally {
+            sandbox.hypervisor.destroyVm(name);
+        }
+    }
+
+    @Benchmark
+    public long oneRunOneThread(Accesses a) {
+        long n = run();
+        a.accesses += n;
+        return n;
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long twoRunsOnTwoThreads(Accesses a) {
+        long n = run();
+        a.accesses += n;
+        return n;
+    }
+}

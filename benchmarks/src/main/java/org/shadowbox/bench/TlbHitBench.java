@@ -1,0 +1,80 @@
+package org.shadowbox.bench;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmSpec;
+
+/**
+ * A guest read that hits the vCPU's TLB: an 8-byte user read at a random gva of 64 pages
+ * (the TLB model's 64 entries, all filled) through the MMU service's {@link GuestCpu}, beside
+ * the floor, a random read of a plain {@code long[]} of the same 256 KiB, in the same run.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class TlbHitBench {
+    private static final int PAGES = 64;
+    private static final int WORDS = PAGES * 512;
+
+    private GuestCpu cpu;
+    private long[] plain;
+    private long x = 0x9e3779b97f4a7c15L;
+
+    @Setup
+    public void setup() {
+        MmuSandbox s = new MmuSandbox(0);
+        Vm vm = s.hypervisor.createVm(VmSpec.pc("bench", 256L << 20, 1));
+        MmuSandbox.buildTables(vm, 0x1000, 1, 0x2000, PAGES);
+        cpu = s.mmu.cpu(vm, 0);
+        for (int p = 0; p < PAGES; p++) {
+            if (!cpu.write(MmuSandbox.GVA + ((long) p << 12), p, 8, true) || !cpu.read(MmuSandbox.GVA + ((long) p << 12), 8, true)) {
+                throw new IllegalStateException("warm-up access to page " + p + " faulted");
+            }
+        }
+        long before = tlbHits(s, vm);
+        for (int p = 0; p < PAGES; p++) {
+            cpu.read(MmuSandbox.GVA + ((long) p << 12) + 8, 8, true);
+        }
+        if (tlbHits(s, vm) - before != PAGES) {
+            throw new IllegalStateException("the TLB does not hold the " + PAGES + " pages");
+        }
+        plain = new long[WORDS];
+    }
+
+    private static long tlbHits(MmuSandbox s, Vm vm) {
+        return s.mmu.stats(vm).stream().filter(st -> st.name().equals("tlb_hit")).findFirst().orElseThrow().value();
+    }
+
+    private int next() {
+        x ^= x << 13;
+        x ^= x >>> 7;
+        x ^= x << 17;
+        return (int) (x & (WORDS - 1));
+    }
+
+    @Benchmark
+    public long guestReadTlbHit() {
+        cpu.read(MmuSandbox.GVA + ((long) next() << 3), 8, true);
+        return cpu.value();
+    }
+
+    @Benchmark
+    public long plainLongArrayRead() {
+        return plain[next()];
+    }
+}
