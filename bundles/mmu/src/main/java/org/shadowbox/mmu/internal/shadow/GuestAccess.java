@@ -105,8 +105,8 @@ final class GuestAccess {
             setPiece(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
-        v.meter.begin();
         v.stats.tlbMiss++;
+        v.meter.tlbMiss();
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (top != null) {
@@ -122,6 +122,7 @@ final class GuestAccess {
             }
             errorCode = hwErrorCode;
         }
+        v.meter.begin();
         v.stats.exits++; // the #PF exit
         int r = PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
         if (r == PageFault.RET_EMULATE) {
@@ -150,6 +151,7 @@ final class GuestAccess {
             int idx = PageFault.index(gva, level);
             long spte = sp.spt[idx];
             v.stats.tlbWalkSteps++;
+            v.meter.tlbWalkStep();
             if (!Spte.isPresent(spte)) {
                 hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
                 return false;
