@@ -40,7 +40,7 @@ public record RunReport(String scenario, String vm, String mmu, String policy, S
         e.put("guest page faults", stat("pf_guest"));
         e.put("emulations", stat("pf_emulate") + stat("pf_mmio"));
         e.put("pte writes", stat("mmu_pte_write_fallback") + stat("mmu_pte_write_handled"));
-        e.put("pte-write zaps", stat("mmu_pte_write_fallback_zapped"));
+        e.put("pte-write zaps", stat("mmu_pte_write_zapped"));
         e.put("shadow pages made", stat("mmu_cache_miss"));
         e.put("shadow pages zapped", stat("mmu_shadow_zapped"));
         e.put("unsyncs", stat("unsync_marked"));

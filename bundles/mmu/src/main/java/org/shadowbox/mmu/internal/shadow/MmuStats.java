@@ -64,6 +64,8 @@ public final class MmuStats {
     public long emulatedWrites;
     /** Leaf pages marked unsync ({@code kvm_unsync_page}; {@link #mmuUnsync} is how many are unsync now). */
     public long unsyncMarked;
+    /** Shadow pages zapped while an emulated write to a page table was processed (flooded, misaligned, or the fallback's). */
+    public long pteWriteZapped;
 
     /** Adds {@code o}'s counters to these. */
     public void add(MmuStats o) {
@@ -94,6 +96,7 @@ public final class MmuStats {
         mmuLock += o.mmuLock;
         emulatedWrites += o.emulatedWrites;
         unsyncMarked += o.unsyncMarked;
+        pteWriteZapped += o.pteWriteZapped;
     }
 
     /**
@@ -128,6 +131,7 @@ public final class MmuStats {
         mmuLock += k * o.mmuLock;
         emulatedWrites += k * o.emulatedWrites;
         unsyncMarked += k * o.unsyncMarked;
+        pteWriteZapped += k * o.pteWriteZapped;
     }
 
     /** A new instance with the same counts. */
@@ -167,6 +171,7 @@ public final class MmuStats {
         m.put("mmu_lock", mmuLock);
         m.put("emulated_writes", emulatedWrites);
         m.put("unsync_marked", unsyncMarked);
+        m.put("mmu_pte_write_zapped", pteWriteZapped);
         return m;
     }
 

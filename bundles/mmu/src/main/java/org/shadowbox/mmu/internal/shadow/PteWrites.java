@@ -79,8 +79,17 @@ final class PteWrites {
         }
     }
 
-    /** Caller holds the MMU lock. */
+    /** Caller holds the MMU lock. Counts the shadow pages the write zapped ({@code mmu_pte_write_zapped}). */
     private void process(int vcpuId, long gpa, long value, int bytes) {
+        long zapped = mmu.stats.mmuShadowZapped;
+        try {
+            handle(vcpuId, gpa, value, bytes);
+        } finally {
+            mmu.stats.pteWriteZapped += mmu.stats.mmuShadowZapped - zapped;
+        }
+    }
+
+    private void handle(int vcpuId, long gpa, long value, int bytes) {
         HandlerEntry h = handler;
         if (h == null || h.disabled) {
             mmu.trackWriteFallback(gpa);
