@@ -6,13 +6,15 @@ import java.util.List;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.vm.Memslot;
 
 /**
  * The shadow MMU's invariants as code (issue 3, section 5), checked under the MMU lock:
  * <ol type="a">
- * <li>no writable spte maps a write-tracked gfn, nor the gfn of a synced level-1 shadow page;
- * <li>every gfn shadowed by a valid indirect non-leaf page is write-tracked;
+ * <li>no writable spte maps a write-tracked gfn, nor the gfn of a synced indirect shadow page;
+ * <li>under the pagetrack policy, every gfn shadowed by a valid indirect non-leaf page is
+ *     write-tracked; under the legacy policy, the MMU holds no page-track count at all;
  * <li>no writable large spte covers a frame with a non-zero disallow count (KVM write-protects,
  *     rather than drops, the large sptes over a frame that becomes disallowed);
  * <li>every present spte of a synced page maps the frame the guest tables name and grants no
@@ -57,7 +59,8 @@ public final class MmuChecker {
                 }
                 if (!sp.direct()) {
                     indirect++;
-                    if (sp.level() > 1 && !mmu.pageTrack.isActive(mmu.vm, sp.gfn, TrackMode.WRITE)) {
+                    if (mmu.policy.tracksShadowedTables() && sp.level() > 1
+                            && !mmu.pageTrack.isActive(mmu.vm, sp.gfn, TrackMode.WRITE)) {
                         out.add("(b) " + sp + " shadows a non-leaf table whose gfn is not write-tracked");
                     }
                 }
@@ -87,6 +90,14 @@ public final class MmuChecker {
                             + ShadowPage.describeSptep(sptep) + ", which does not map it");
                 }
             });
+            if (!mmu.policy.tracksShadowedTables()) {
+                for (TrackedPage t : mmu.pageTrack.tracked(mmu.vm)) {
+                    if (t.owners().containsKey(mmu.pageTrack.owner())) {
+                        out.add("(b) under the legacy policy the MMU holds " + t.owners().get(mmu.pageTrack.owner())
+                                + " page-track count(s) of gfn 0x" + Long.toHexString(t.gfn()));
+                    }
+                }
+            }
             checkRoots();
             for (int v = 0; v < mmu.vcpuCount(); v++) {
                 checkTlb(mmu.vcpu(v));

@@ -74,7 +74,7 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
     @Override
     public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
         ShadowMmu m = mmu(vm);
-        if (m != null) {
+        if (m != null && m.policy.pteWriteByNotifier()) {
             m.trackWriteFallback(gpa);
         }
     }

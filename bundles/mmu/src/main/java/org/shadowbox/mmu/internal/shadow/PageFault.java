@@ -90,15 +90,17 @@ final class PageFault {
      * @return {@link #RET_FIXED}, {@link #RET_EMULATE} or {@link #RET_GUEST_FAULT}
      */
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
+        v.stats.pfTaken++;
         GuestWalk w = v.walk;
         if (!GuestWalker.walk(w, v.vcpu, gva, access, true)) {
             v.stats.pfGuest++;
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
-        if (handlePageTrack(mmu, errorCode, gfn)) {
+        if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
             clearFlood(mmu, v.root, gva); // lockless, as KVM's walk_shadow_page_lockless
             v.stats.pfEmulate++;
+            v.stats.pfEmulateTracked++;
             return RET_EMULATE;
         }
         Memslot slot = mmu.vm.slotForGfn(gfn);
@@ -131,6 +133,7 @@ final class PageFault {
         boolean emulate;
         mmu.vm.mmuLock().lock();
         try {
+            v.stats.mmuLockFault++;
             mmu.makeMmuPagesAvailable();
             if (v.root.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
@@ -142,6 +145,7 @@ final class PageFault {
         }
         if (emulate) {
             v.stats.pfEmulate++;
+            v.stats.pfEmulateWp++;
             return RET_EMULATE;
         }
         return RET_FIXED;

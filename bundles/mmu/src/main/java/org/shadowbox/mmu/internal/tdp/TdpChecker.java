@@ -23,7 +23,7 @@ import org.shadowbox.vm.Register;
  *     read-only slot;
  * <li>tables link children of the level below and of the right gpa range, each reachable
  *     once; the large-leaf count agrees;
- * <li>no TLB entry of a vCPU with no flush pending survives a guest flush (CR3 load, INVLPG,
+ * <li>no TLB entry of a vCPU with no flush (or paging-control change) pending survives a guest flush (CR3 load, INVLPG,
  *     paging-mode change) or is more permissive than the TDP table now; and while the guest
  *     entries it was filled from are unchanged, it is no more permissive than the guest's
  *     walk now (a changed guest entry is the guest's to flush).
@@ -140,7 +140,7 @@ public final class TdpChecker {
         }
 
         void tlb(TdpVcpu v) {
-            if (v.tlbFlushPending()) {
+            if (v.tlbFlushPending() || v.contextChangePending()) {
                 return;
             }
             TdpTlb tlb = v.tlb;

@@ -74,6 +74,15 @@ public final class TdpVcpu {
         return ((int) REQUESTS.getVolatile(this) & REQ_TLB_FLUSH) != 0;
     }
 
+    /**
+     * True if CR0, CR3, CR4 or EFER changed since the last access (set from outside, e.g. by
+     * userspace): the TLB is flushed at the next entry, so until then it is as if a flush were pending.
+     */
+    public boolean contextChangePending() {
+        return !contextValid || vcpu.get(Register.CR0) != cr0 || vcpu.get(Register.CR3) != cr3
+                || vcpu.get(Register.CR4) != cr4 || vcpu.get(Register.EFER) != efer;
+    }
+
     /** Before each access: a paging-control or CR3 change flushes, then pending requests are served. */
     void enterGuest() {
         long c0 = vcpu.get(Register.CR0);

@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.pagetrack.PageTrack;
@@ -20,16 +21,18 @@ import org.shadowbox.vm.VmSpec;
 import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
- * Seeded random 64-bit guests run twice: through the shadow MMU, and on "bare metal" (the
- * reference walker alone, {@link BareMetal}) in a second, identical VM. The guest OS builds,
+ * Seeded random 64-bit guests run twice: through an MMU, and on "bare metal" (the
+ * reference walker alone, {@link BareMetal}) in a second, identical VM. The same seed runs
+ * through the shadow MMU under the pagetrack policy, under the legacy policy, and through
+ * TDP ({@link MmuUnderTest}), so all three show the guest identical results. The guest OS builds,
  * changes and tears down its page tables with guest writes through a page-table window,
  * executes INVLPG on every vCPU after each change (a TLB shootdown), switches CR3 between
  * three address spaces (sharing a kernel half and the window), toggles EFER.NXE, CR0.WP,
  * CR4.SMEP, CR4.SMAP and EFLAGS.AC, and performs reads, writes and fetches of 1-8 bytes, user and
  * supervisor, some crossing pages, some into MMIO holes, some non-canonical. An external
- * tracker write-tracks random data pages on the shadow side (invisible to the guest).
+ * tracker write-tracks random data pages on the MMU side (invisible to the guest).
  * Every guest-visible result (value, exception, error code, CR2, page-table A/D bits and
- * memory) must be equal, and {@link MmuChecker} must pass after every step.
+ * memory) must be equal, and the MMU's checker must pass after every step.
  *
  * <p>{@code -Dshadowbox.ops=N} sets the number of operations, {@code -Dshadowbox.seed=S}
  * replays a run.
@@ -44,15 +47,18 @@ class DifferentialTest {
     private static final long KERNEL = 1L << 39;
     private static final long GIGA = 2L << 30; // user PDPT entry 2: a read-only 1 GiB page at gfn 0
 
-    private final long seed = Long.getLong("shadowbox.seed", new Random().nextLong());
+    /** One seed for the three configurations of a run, so that they see the same guest. */
+    private static final long SEED = Long.getLong("shadowbox.seed", new Random().nextLong());
+    private final long seed = SEED;
     private final int ops = Integer.getInteger("shadowbox.ops", 20_000);
     private final Random rnd = new Random(seed);
-    private final ShadowRig s = new ShadowRig("shadow", 64L << 20, 2, 64);
+    private MmuUnderTest s;
+    private String config;
     private final Vm ref = new HypervisorImpl().createVm(VmSpec.pc("metal", 64L << 20, 2));
     private final BareMetal metal = new BareMetal();
     private final AccessResult sr = new AccessResult();
     private final AccessResult rr = new AccessResult();
-    private final PageTrack kvmgt = s.external("test.kvmgt");
+    private PageTrack kvmgt;
     private final List<Long> tracked = new ArrayList<>();
     private final long[] recent = new long[8];
     /** Every table entry the OS uses: table gfn * 512 + index. */
@@ -78,14 +84,18 @@ class DifferentialTest {
     }
 
     private String where() {
-        return "seed " + seed + " step " + step + " (" + op + ")";
+        return config + " seed " + seed + " step " + step + " (" + op + ")";
     }
 
-    @Test
-    void shadowPagingIsInvisibleToTheGuest() {
+    @ParameterizedTest
+    @ValueSource(strings = {MmuUnderTest.SHADOW_PAGETRACK, MmuUnderTest.SHADOW_LEGACY, MmuUnderTest.TDP})
+    void virtualizationIsInvisibleToTheGuest(String configuration) {
+        config = configuration;
+        s = MmuUnderTest.of(config, "mmu", 64L << 20, 2, 64);
+        kvmgt = s.external("test.kvmgt");
         int limit = 24 + rnd.nextInt(300);
-        s.mmu.setMaxMmuPages(limit);
-        System.out.println("DifferentialTest seed " + seed + ", " + ops + " operations, shadow page limit " + limit
+        s.limitPages(limit);
+        System.out.println("DifferentialTest " + config + " seed " + seed + ", " + ops + " operations, shadow page limit " + limit
                 + " (replay: -Dshadowbox.seed=" + seed + ")");
         boot();
         for (step = 1; step <= ops; step++) {
@@ -104,10 +114,10 @@ class DifferentialTest {
                 int v = rnd.nextInt(2);
                 long gva = randomGva();
                 op = "vcpu" + v + " invlpg 0x" + Long.toHexString(gva);
-                s.cpu(v).invlpg(gva);
+                s.invlpg(v, gva);
             }
             checkEntries();
-            List<String> violations = MmuChecker.check(s.mmu);
+            List<String> violations = s.check();
             if (!violations.isEmpty()) {
                 fail(where() + ": invariants broken: " + violations);
             }
@@ -116,15 +126,13 @@ class DifferentialTest {
             }
         }
         compareMemory();
-        MmuStats st = s.mmu.stats();
-        System.out.println("DifferentialTest seed " + seed + " stats " + st);
-        assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0 && st.tlbHit > 0, where() + " coverage " + st);
-        assertTrue(st.mmuSyncPage > 0 && st.mmuPteWriteFallbackZapped > 0 && st.invlpg > 0, where() + " coverage " + st);
+        System.out.println("DifferentialTest seed " + seed + " stats " + s.stats());
+        s.assertCoverage(where());
     }
 
     /** Firmware sets up the window host-side in both VMs; the OS builds the rest by guest writes. */
     private void boot() {
-        for (Vm vm : new Vm[] {s.vm, ref}) {
+        for (Vm vm : new Vm[] {s.vm(), ref}) {
             for (int a = 0; a < AS; a++) {
                 vm.memory().write((pml4(a) << 12) + 8 * 511, (WPDPT << 12) | Pte.P | Pte.RW | Pte.A, 8);
             }
@@ -257,7 +265,7 @@ class DifferentialTest {
         assertTrue(sr.ok(), where() + ": the window write failed: " + sr);
         long target = gvaOf(e);
         for (int c = 0; c < 2; c++) {
-            s.cpu(c).invlpg(target);
+            s.invlpg(c, target);
         }
     }
 
@@ -307,22 +315,15 @@ class DifferentialTest {
 
     /** One access on both machines; the guest-visible results must agree. */
     private void both(int v, long gva, long value, int size, int acc) {
-        VcpuMmu c = s.cpu(v);
-        if ((acc & Pfec.WRITE) != 0) {
-            c.write(gva, value, size, (acc & Pfec.USER) != 0, sr);
-        } else if ((acc & Pfec.FETCH) != 0) {
-            c.fetch(gva, size, (acc & Pfec.USER) != 0, sr);
-        } else {
-            c.read(gva, size, (acc & Pfec.USER) != 0, sr);
-        }
+        s.access(v, gva, value, size, acc, sr);
         metal.access(ref.vcpu(v), gva, value, size, acc, rr);
         assertEquals(rr.guestView(), sr.guestView(), where());
-        assertEquals(ref.vcpu(v).get(Register.CR2), s.vm.vcpu(v).get(Register.CR2), where() + ": CR2");
+        assertEquals(ref.vcpu(v).get(Register.CR2), s.vm().vcpu(v).get(Register.CR2), where() + ": CR2");
     }
 
     private void switchCr3(int v, int a) {
         op = "vcpu" + v + " mov cr3 <- AS " + a;
-        s.cpu(v).writeCr3(pml4(a) << 12);
+        s.writeCr3(v, pml4(a) << 12);
         ref.vcpu(v).set(Register.CR3, pml4(a) << 12);
     }
 
@@ -335,14 +336,14 @@ class DifferentialTest {
         // Never CR4.SMAP with CR0.WP=0: KVM's CR0.WP=0 trick (a supervisor write makes the spte
         // writable and not user) lets a later supervisor read with EFLAGS.AC=0 pass where bare metal
         // raises a SMAP fault. The shadow MMU models KVM there; the difference is documented.
-        Vcpu c = s.vm.vcpu(v);
+        Vcpu c = s.vm().vcpu(v);
         if (i == 2 && on && (c.get(Register.CR0) & Register.CR0_WP) == 0
                 || i == 4 && !on && (c.get(Register.CR4) & Register.CR4_SMAP) != 0) {
             on = !on;
         }
         long now = on ? c.get(regs[i]) | bits[i] : c.get(regs[i]) & ~bits[i];
         op = "vcpu" + v + " " + regs[i] + " <- 0x" + Long.toHexString(now);
-        s.vm.vcpu(v).set(regs[i], now);
+        s.vm().vcpu(v).set(regs[i], now);
         ref.vcpu(v).set(regs[i], now);
     }
 
@@ -351,11 +352,11 @@ class DifferentialTest {
         if (!tracked.isEmpty() && rnd.nextBoolean()) {
             long gfn = tracked.remove(rnd.nextInt(tracked.size()));
             op = "kvmgt untracks gfn 0x" + Long.toHexString(gfn);
-            kvmgt.remove(s.vm, gfn, TrackMode.WRITE);
+            kvmgt.remove(s.vm(), gfn, TrackMode.WRITE);
         } else {
             long gfn = DATA + rnd.nextInt((int) DATA_PAGES);
             op = "kvmgt tracks gfn 0x" + Long.toHexString(gfn);
-            kvmgt.add(s.vm, gfn, TrackMode.WRITE);
+            kvmgt.add(s.vm(), gfn, TrackMode.WRITE);
             tracked.add(gfn);
         }
     }
@@ -365,10 +366,10 @@ class DifferentialTest {
         for (long e : entries) {
             long gpa = (e / 512 << 12) + 8 * (e % 512);
             long want = ref.memory().read(gpa, 8);
-            long got = s.vm.memory().read(gpa, 8);
+            long got = s.vm().memory().read(gpa, 8);
             if (want != got) {
                 fail(where() + ": entry " + (e % 512) + " of table 0x" + Long.toHexString(e / 512) + " is 0x"
-                        + Long.toHexString(got) + " under shadow paging, 0x" + Long.toHexString(want) + " on bare metal");
+                        + Long.toHexString(got) + " under the MMU, 0x" + Long.toHexString(want) + " on bare metal");
             }
         }
     }
@@ -378,10 +379,10 @@ class DifferentialTest {
             for (int off = 0; off < 4096; off += 8) {
                 long gpa = (gfn << 12) + off;
                 long want = ref.memory().read(gpa, 8);
-                long got = s.vm.memory().read(gpa, 8);
+                long got = s.vm().memory().read(gpa, 8);
                 if (want != got) {
                     fail(where() + ": memory at gpa 0x" + Long.toHexString(gpa) + " is 0x" + Long.toHexString(got)
-                            + " under shadow paging, 0x" + Long.toHexString(want) + " on bare metal");
+                            + " under the MMU, 0x" + Long.toHexString(want) + " on bare metal");
                 }
             }
         }

@@ -39,11 +39,17 @@ final class ShadowRig {
     final List<String> writes = Collections.synchronizedList(new ArrayList<>());
 
     ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries) {
+        this(name, memoryBytes, vcpus, tlbEntries, VmSpec.POLICY_PAGETRACK);
+    }
+
+    /** @param policy {@link VmSpec#POLICY_PAGETRACK} or {@link VmSpec#POLICY_LEGACY} */
+    ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries, String policy) {
         hv.addVmListener(core);
         hv.addWriteListener(core);
+        hv.addWriteListener(new EmulatorPteWrite(hooks)); // the legacy policy's direct pte-write call
         hv.addVmListener(hooks);
         core.setWriteProtectHook(hooks, MMU_BUNDLE);
-        vm = hv.createVm(VmSpec.pc(name, memoryBytes, vcpus));
+        vm = hv.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.POLICY, policy));
         mem = vm.memory();
         mmu = hooks.attach(vm, core.forOwner(MMU_BUNDLE, TrackerRole.MMU), tlbEntries, 3);
         core.register(hooks, MMU_BUNDLE, vm.name());
