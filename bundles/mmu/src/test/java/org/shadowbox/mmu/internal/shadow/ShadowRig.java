@@ -143,6 +143,17 @@ final class ShadowRig {
         return out;
     }
 
+    /** A fresh result object (for tests that use several rigs). */
+    AccessResult rr() {
+        return new AccessResult();
+    }
+
+    /** {@code kvm_mmu_zap_all}, then the checker. */
+    void zapAllAndCheck() {
+        mmu.zapAll();
+        assertConsistent("after zap all");
+    }
+
     void assertConsistent(String context) {
         assertEquals(List.of(), MmuChecker.check(mmu), context);
     }
