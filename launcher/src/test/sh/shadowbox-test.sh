@@ -230,6 +230,41 @@ test_example_script_runs() {
         || fail "workspace/scripts/demo.gosh should run and list the demo VM"
 }
 
+# The MMU, as a user drives it: page tables built with host writes (mmu:map), then a guest
+# write to one of its own page-table pages, which the shadow MMU emulates (the PD is
+# write-tracked through page track), and the invariant checker agrees.
+test_mmu_emulates_a_write_to_a_page_table() {
+    run -c 'cpu:set demo 0 cr3 0x1000000
+mmu:map demo 0 0x400000 0x2000000 --user --writable --tables 0x1001
+mmu:map demo 0 0x8000000000 0x1002000 --writable --tables 0x1001
+mmu:access demo 0 0x400000 read
+track:list demo
+mmu:access demo 0 0x8000000020 write --value 0x1003007
+mmu:check demo'
+    expect_status 0 && expect_no_errors || return 1
+    grep -q '^0x1002  write      1  org.shadowbox.mmu=1$' "$work/out" \
+        || fail "the shadowed page directory (gfn 0x1002) should be write-tracked by the MMU" || return 1
+    sed -n '/^gva: *0x8000000020$/,/^counters:/p' "$work/out" >"$work/write"
+    grep -q '^emulated: *yes$' "$work/write" && grep -q '^counters: *pf_fixed +1, pf_emulate +1,' "$work/write" \
+        || fail "the write to the page directory should be emulated, with pf_emulate moving" || return 1
+    [[ $(tail -1 "$work/out") == "violations: -" ]] || fail "mmu:check should find no violation"
+}
+
+# mmu:check fails when an invariant is broken (here by a host write behind the MMU's back), so
+# that a script stops there: exit status 1, the violations on stdout, one line on stderr.
+test_mmu_check_failure_stops_the_script() {
+    run -c 'cpu:set demo 0 cr3 0x1000000
+mmu:map demo 0 0x400000 0x2000000 --writable --tables 0x1001
+mmu:access demo 0 0x400000 write --value 1
+mem:write demo 0x1003000 0x2005003
+mmu:check demo
+echo never'
+    expect_status 1 || return 1
+    ! grep -q '^never$' "$work/out" || fail "the script went on after mmu:check failed" || return 1
+    [[ $(errors | wc -l) -eq 1 ]] && errors | grep -q '^shadowbox: mmu:check demo: VM demo: [0-9]* MMU invariant violation' \
+        || fail "expected one error line naming the violations"
+}
+
 test_two_processes_at_once() {
     local a=$work/a b=$work/b
     timeout -k 5 "$limit" "$sb" -c 'echo one; sleep 2; $.context getProperty org.osgi.framework.storage' \
@@ -302,6 +337,7 @@ all_tests=(
     test_relative_script_path test_no_terminal_and_stdin_closed
     test_interactive_from_pipe test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
     test_demo_configuration_loaded_before_commands test_vm_list_shows_demo test_example_script_runs
+    test_mmu_emulates_a_write_to_a_page_table test_mmu_check_failure_stops_the_script
     test_deploy_folder_installs_and_uninstalls
     test_two_processes_at_once test_runs_leave_nothing_behind
 )

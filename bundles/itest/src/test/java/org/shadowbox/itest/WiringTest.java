@@ -35,7 +35,7 @@ class WiringTest {
     @Test
     void theShadowboxBundlesAreActive() {
         for (String bsn : new String[] { "org.shadowbox.api", "org.shadowbox.vm", "org.shadowbox.pagetrack",
-                "org.shadowbox.shell" }) {
+                "org.shadowbox.mmu", "org.shadowbox.shell" }) {
             var found = Itest.bundles(context, bsn);
             assertEquals(1, found.size(), "bundle " + bsn + " installed once");
             assertEquals(Bundle.ACTIVE, found.get(0).getState(), "bundle " + bsn + " is ACTIVE");
@@ -73,7 +73,8 @@ class WiringTest {
             "vm; list create info destroy",
             "slot; list add delete move dirty",
             "mem; read write",
-            "cpu; write cmpxchg",
+            "cpu; write cmpxchg show set",
+            "mmu; access walk pages stats check flush invlpg map",
             "track; add remove active list notifiers" })
     void theShellRegistersEachScope(String scope, String functions) {
         Set<String> want = new TreeSet<>(Arrays.asList(functions.split(" ")));

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import org.apache.felix.service.command.Descriptor;
+import org.shadowbox.mmu.Mmu;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
@@ -74,6 +75,15 @@ public abstract class CommandSupport {
             throw new VmException("missing VM: give a VM name (vm:list shows them)");
         }
         return hypervisor.require(name.trim());
+    }
+
+    /** The MMU, or the one-line error that says its bundle is not running. */
+    static Mmu require(Mmu mmu) {
+        if (mmu == null) {
+            throw new VmException("the MMU is unavailable: the org.shadowbox.mmu bundle is not active"
+                    + " (start it, then retry)");
+        }
+        return mmu;
     }
 
     /** Page track, or the one-line error that says its bundle is not running. */

@@ -20,8 +20,8 @@ public final class Views {
             implements View {
     }
 
-    /** vm:info. */
-    public record VmInfo(String name, int id, int vcpus, @Bytes long memory, long pages, int maxPhyAddr,
+    /** vm:info. {@code options}: mmu, policy and paging, as the VM was created. */
+    public record VmInfo(String name, int id, int vcpus, Map<String, String> options, @Bytes long memory, long pages, int maxPhyAddr,
             @Hex long gfnLimit, long resident, Table slots, Table registers, VmStats stats) implements View {
     }
 
@@ -95,5 +95,72 @@ public final class Views {
     /** A row of track:notifiers. */
     public record NotifierRow(String vm, String name, String bundle, long calls, long failures, boolean disabled,
             String lastError) implements View {
+    }
+
+    /** A row of cpu:show VM. */
+    public record CpuRow(int vcpu, String paging, @Hex long cr0, @Hex long cr2, @Hex long cr3, @Hex long cr4,
+            @Hex long efer, @Hex long rflags) implements View {
+    }
+
+    /**
+     * cpu:show VM VCPU. {@code flags}: the paging-related bits that are set, by name;
+     * {@code mmu}: "served", or why the MMU does not serve the vCPU.
+     */
+    public record CpuState(String vm, int vcpu, String paging, @Hex long cr0, @Hex long cr2, @Hex long cr3,
+            @Hex long cr4, @Hex long efer, @Hex long rflags, String flags, String mmu) implements View {
+    }
+
+    /** cpu:set. {@code via}: through the MMU (and what it did) or the register alone. */
+    public record CpuSet(String vm, int vcpu, String register, @Hex long old, @Hex long value, String via,
+            String paging) implements View {
+    }
+
+    /**
+     * mmu:access: what the guest saw. {@code outcome}: ok, page fault or general protection;
+     * {@code value} and {@code gpa} when it completed; {@code errorCode} and {@code errorBits}
+     * for a page fault; {@code emulated}: the hypervisor emulated it; {@code counters}: the MMU
+     * counters the access moved.
+     */
+    public record MmuAccess(String vm, int vcpu, @Hex long gva, String access, int size, String outcome,
+            @Hex Long value, @Hex Long gpa, @Hex Long errorCode, String errorBits, boolean emulated, String counters)
+            implements View {
+    }
+
+    /** mmu:invlpg. */
+    public record MmuInvlpg(String vm, int vcpu, @Hex long gva, String counters) implements View {
+    }
+
+    /** mmu:walk: the guest's walk and the hardware walk of the shadow tables. */
+    public record MmuWalk(String vm, int vcpu, @Hex long gva, Table guest, Table shadow, String result)
+            implements View {
+    }
+
+    /** One level of mmu:walk: where the entry is (a gpa, or sp ID[INDEX]), its value, its bits by name. */
+    public record WalkRow(int level, String address, @Hex long entry, String decoded) implements View {
+    }
+
+    /** A row of mmu:pages: one shadow page (struct kvm_mmu_page). */
+    public record ShadowPageRow(int id, @Hex long gfn, int level, String role, boolean direct, boolean unsync,
+            int flood, int parents, int roots) implements View {
+    }
+
+    /** A row of mmu:stats. */
+    public record StatRow(String name, long value) implements View {
+    }
+
+    /** mmu:check when every invariant holds (violations fail the command). */
+    public record MmuCheck(String vm, String result, List<String> violations) implements View {
+    }
+
+    /** mmu:flush. */
+    public record MmuFlush(String vm, String vcpus, String when) implements View {
+    }
+
+    /**
+     * mmu:map: the mapping added. {@code entry} is the leaf entry written at {@code entryGpa};
+     * {@code newTables}: the table pages taken from the area (zeroed pages nothing points at).
+     */
+    public record MmuMapped(String vm, int vcpu, @Hex long gva, @Hex long gpa, @Bytes long pageSize, @Hex long cr3,
+            @Hex long entryGpa, @Hex long entry, String bits, List<String> newTables) implements View {
     }
 }

@@ -51,24 +51,38 @@ public class VmCommands extends CommandSupport {
         });
     }
 
-    @Descriptor("create a VM laid out as a PC: slot 0 holds gfn 0x0-0x9f, slot 1 gfn 0x100 up to the memory size")
+    @Descriptor("create a VM laid out as a PC: slot 0 holds gfn 0x0-0x9f, slot 1 gfn 0x100 up to the memory size;"
+            + " its vCPUs start in the --paging mode")
     public Object create(
             @Descriptor("guest memory: 4096, 0x1000, 64M, 1G, 1T (K M G T are binary); a multiple of 4 KiB above 1 MiB")
             @Parameter(names = "--memory", absentValue = "1G") String size,
             @Descriptor("number of vCPUs, 1 to 64")
             @Parameter(names = "--vcpus", absentValue = "1") String n,
+            @Descriptor("the MMU: shadow (shadow paging, the seed's setting) or tdp (two-dimensional paging)")
+            @Parameter(names = "--mmu", absentValue = VmSpec.MMU_SHADOW) String mmu,
+            @Descriptor("how shadowed page tables stay write-protected: pagetrack (KVM since 2016) or legacy (before)")
+            @Parameter(names = "--policy", absentValue = VmSpec.POLICY_PAGETRACK) String policy,
+            @Descriptor("the paging mode the vCPUs start in: 64, pae, 32 or off (the reset state)")
+            @Parameter(names = "--paging", absentValue = VmSpec.PAGING_64) String paging,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the VM's name: 1 to 32 of A-Z a-z 0-9 _ . -") String name) {
         return run("create", help, json, () -> {
             long bytes = Sizes.parse("--memory", size);
             int vcpus = Numbers.integer("--vcpus", n, 1, VmSpec.MAX_VCPUS);
-            Vm vm = hypervisor.createVm(VmSpec.pc(name, bytes, vcpus));
+            VmSpec spec = VmSpec.pc(name, bytes, vcpus).with(VmSpec.MMU, option(mmu))
+                    .with(VmSpec.POLICY, option(policy)).with(VmSpec.PAGING, option(paging));
+            Vm vm = hypervisor.createVm(spec);
             return Rows.vmRow(vm);
         });
     }
 
-    @Descriptor("show a VM: memory, slots, vCPU registers and statistics")
+    /** An option value as typed (VmSpec checks it and names the accepted values). */
+    private static String option(String value) {
+        return value == null ? null : value.trim();
+    }
+
+    @Descriptor("show a VM: options (mmu, policy, paging), memory, slots, vCPU registers and statistics")
     public Object info(
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
@@ -80,7 +94,7 @@ public class VmCommands extends CommandSupport {
                 regs.add(Rows.vcpuRow(v.vcpu(i)));
             }
             long pages = Rows.pages(v);
-            return new VmInfo(v.name(), v.id(), v.vcpuCount(), pages << Rows.PAGE_SHIFT, pages, v.maxPhyAddr(),
+            return new VmInfo(v.name(), v.id(), v.vcpuCount(), v.spec().options(), pages << Rows.PAGE_SHIFT, pages, v.maxPhyAddr(),
                     v.gfnLimit(), v.memory().residentPages(), Rows.slots(v, pageTrack),
                     Table.of(VcpuRow.class, regs), v.stats());
         });

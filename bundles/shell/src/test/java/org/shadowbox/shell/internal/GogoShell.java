@@ -32,6 +32,7 @@ final class GogoShell implements AutoCloseable {
     private final ThreadIOImpl tio = new ThreadIOImpl();
     private final CommandProcessorImpl processor;
     private final CommandSessionImpl session;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
     GogoShell(Object... commands) throws Exception {
         tio.start();
@@ -58,8 +59,7 @@ final class GogoShell implements AutoCloseable {
                 processor.addCommand(scope, c, f);
             }
         }
-        session = processor.createSession(new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream(),
-                new ByteArrayOutputStream());
+        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, new ByteArrayOutputStream());
     }
 
     /** The generated {@code OSGI-INF/<class>.xml} of a DS component. */
@@ -88,6 +88,13 @@ final class GogoShell implements AutoCloseable {
 
     Object execute(String line) throws Exception {
         return session.execute(line);
+    }
+
+    /** What commands printed to the session's output themselves (not their results), then forgets it. */
+    String takeOutput() {
+        String s = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        out.reset();
+        return s;
     }
 
     /** What the interactive shell prints for {@code line}. */

@@ -22,14 +22,29 @@ public final class GuestWalker {
      * @return {@code w.ok()}
      */
     public static boolean walk(GuestWalk w, Vcpu vcpu, long gva, int access, boolean setAccessedDirty) {
+        return walk(w, vcpu, gva, access, setAccessedDirty, null);
+    }
+
+    /**
+     * The same, with PAE's PDPTEs taken from {@code pdptrs} (the four values loaded at the last
+     * CR3 write, KVM's {@code mmu->get_pdptr}) instead of guest memory; null reads memory.
+     */
+    public static boolean walk(GuestWalk w, Vcpu vcpu, long gva, int access, boolean setAccessedDirty,
+            long[] pdptrs) {
         return walk(w, vcpu.vm().memory(), vcpu.vm().maxPhyAddr(), vcpu.get(Register.CR0), vcpu.get(Register.CR3),
                 vcpu.get(Register.CR4), vcpu.get(Register.EFER), vcpu.get(Register.RFLAGS), gva, access,
-                setAccessedDirty);
+                setAccessedDirty, pdptrs);
     }
 
     /** The same, with the registers given one by one. */
     public static boolean walk(GuestWalk w, GuestMemory mem, int maxPhyAddr, long cr0, long cr3, long cr4,
             long efer, long rflags, long gva, int access, boolean setAccessedDirty) {
+        return walk(w, mem, maxPhyAddr, cr0, cr3, cr4, efer, rflags, gva, access, setAccessedDirty, null);
+    }
+
+    /** The same, with the registers given one by one and optionally the loaded PDPTEs. */
+    public static boolean walk(GuestWalk w, GuestMemory mem, int maxPhyAddr, long cr0, long cr3, long cr4,
+            long efer, long rflags, long gva, int access, boolean setAccessedDirty, long[] pdptrs) {
         w.gva = gva;
         w.exception = GuestWalk.OK;
         w.errorCode = 0;
@@ -55,8 +70,9 @@ public final class GuestWalker {
         int level = mode.rootLevel();
         long pte;
         while (true) {
-            long entry = table + (long) mode.index(gva, level) * size;
-            pte = mem.read(entry, size);
+            int index = mode.index(gva, level);
+            long entry = table + (long) index * size;
+            pte = pdptrs != null && mode == PagingMode.PAE && level == 3 ? pdptrs[index] : mem.read(entry, size);
             w.pteGpa[level] = entry;
             w.pte[level] = pte;
             w.level = level;

@@ -5,9 +5,11 @@ package org.shadowbox.mmu.internal.paging;
  * PDEs (PS: 2 MiB) and PTEs of 8 bytes.
  *
  * <p>Hardware loads the PDPTEs when CR3 is written and a bad one makes the CR3 write
- * fail with #GP; KVM keeps them in {@code pdptrs[]}. Shadowbox reads the PDPTE at walk
- * time and reports a bad one as a page fault: a documented simplification that keeps
- * the walker stateless.
+ * fail with #GP; KVM keeps them in {@code pdptrs[]}. The reference walk reads the PDPTE at
+ * walk time and reports a bad one as a page fault: a documented simplification that keeps
+ * the walker stateless. The shadow MMU passes the PDPTEs it loaded at the last CR3 write
+ * instead ({@code GuestWalker.walk(..., pdptrs)}), as KVM's walker does; the two agree as long
+ * as the guest writes CR3 after changing a PDPTE, as a PAE OS must.
  */
 final class PagingPae extends PagingMode {
     @Override

@@ -46,16 +46,18 @@ final class GuestAccess {
         }
         out.reset();
         v.enterGuest();
+        PagingMode mode = v.mode;
+        gva = mode.truncate(gva);
         int first = 4096 - (int) (gva & 4095);
         int pieces = size <= first ? 1 : 2;
         pieceGva[0] = gva;
         pieceLen[0] = Math.min(size, first);
         if (pieces == 2) {
-            pieceGva[1] = gva + first;
+            pieceGva[1] = mode.truncate(gva + first); // 32-bit linear addresses wrap at 4 GiB
             pieceLen[1] = size - first;
         }
         for (int p = 0; p < pieces; p++) {
-            if (!PagingMode.LONG.canonical(pieceGva[p]) || !PagingMode.LONG.canonical(pieceGva[p] + pieceLen[p] - 1)) {
+            if (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + pieceLen[p] - 1)) {
                 out.exception = GuestWalk.GENERAL_PROTECTION;
                 return out;
             }
@@ -96,10 +98,11 @@ final class GuestAccess {
         }
         v.stats.tlbMiss++;
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
-        if (v.root != null) {
+        ShadowPage top = v.shadowWalkRoot(gva);
+        if (top != null) {
             v.mmu.vm.mmuLock().lock();
             try {
-                if (hardwareWalk(gva, acc, i)) {
+                if (hardwareWalk(top, gva, acc, i)) {
                     int j = v.tlb.lookup(gva >>> 12);
                     setPiece(p, v.tlb.page(j), (v.tlb.gfn(j) << 12) | off, false);
                     return TRANSLATED;
@@ -127,12 +130,12 @@ final class GuestAccess {
      * The processor's walk of the shadow tables: rights are the AND over the levels; a
      * success fills the TLB. On failure {@link #hwErrorCode} holds the hardware error code.
      */
-    private boolean hardwareWalk(long gva, int acc, int staleSlot) {
-        ShadowPage sp = v.root;
+    private boolean hardwareWalk(ShadowPage top, long gva, int acc, int staleSlot) {
+        ShadowPage sp = top;
         int rights = Spte.ACC_ALL;
         long gfn;
         long pfn;
-        for (int level = 4;; level--) {
+        for (int level = v.shadowWalkLevel();; level--) {
             int idx = PageFault.index(gva, level);
             long spte = sp.spt[idx];
             if (!Spte.isPresent(spte)) {

@@ -18,10 +18,14 @@ import org.shadowbox.vm.Memslot;
  * <li>no writable large spte covers a frame with a non-zero disallow count (KVM write-protects,
  *     rather than drops, the large sptes over a frame that becomes disallowed);
  * <li>every present spte of a synced page maps the frame the guest tables name and grants no
- *     right they deny (W also needs the gpte's D); a child page carries the rights of the path;
- * <li>reverse maps, parent pointers, unsync bitmaps, root counts and the indirect-page count
- *     agree with the tables;
- * <li>no TLB entry of a vCPU with no flush pending is more permissive than its current sptes.
+ *     right they deny (W also needs the gpte's D); a child page carries the rights of the path
+ *     and, for a 32-bit guest, the quadrant of its place. A 32-bit guest's page is read 4 bytes
+ *     per gpte from its quadrant, and two level-2 sptes share one guest PDE (the two 2 MiB
+ *     halves of a 4 MiB page);
+ * <li>reverse maps, parent pointers, unsync bitmaps, root counts, the PAE roots (against CR3
+ *     and the loaded PDPTEs) and the indirect-page count agree with the tables;
+ * <li>no TLB entry of a vCPU with no flush (or root reload) pending is more permissive than its
+ *     current sptes.
  * </ol>
  */
 public final class MmuChecker {
@@ -80,10 +84,9 @@ public final class MmuChecker {
             if (indirect != mmu.indirectShadowPages) {
                 out.add("(e) indirect_shadow_pages is " + mmu.indirectShadowPages + " but " + indirect + " pages are indirect");
             }
-            if (mmu.rmap.total() != leafSptes) {
-                out.add("(e) the rmap holds " + mmu.rmap.total() + " sptes but the tables hold " + leafSptes + " leaves");
-            }
+            long[] rmapped = {0};
             mmu.rmap.forEach((gfn, level, sptep) -> {
+                rmapped[0]++;
                 ShadowPage sp = mmu.pages.get(ShadowPage.sptepPage(sptep));
                 int idx = ShadowPage.sptepIndex(sptep);
                 if (sp == null || sp.level() != level || !Spte.isPresent(sp.spt[idx])
@@ -92,6 +95,9 @@ public final class MmuChecker {
                             + ShadowPage.describeSptep(sptep) + ", which does not map it");
                 }
             });
+            if (rmapped[0] != leafSptes) {
+                out.add("(e) the rmap holds " + rmapped[0] + " sptes but the tables hold " + leafSptes + " leaves");
+            }
             if (!mmu.policy.tracksShadowedTables()) {
                 for (TrackedPage t : mmu.pageTrack.tracked(mmu.vm)) {
                     if (t.owners().containsKey(mmu.pageTrack.owner())) {
@@ -192,58 +198,93 @@ public final class MmuChecker {
             }
         }
 
+        /**
+         * The guest paging mode a synced page is read in: 32-bit for role.cr4_pae clear; else
+         * 64-bit if a vCPU runs in it (its reserved bits are the fewer), else PAE. Also the
+         * CR4 (for PSE) of a vCPU in that mode. Null if no vCPU runs in a mode of the page's kind:
+         * such a page is not compared.
+         */
+        private PagingMode guestMode(ShadowPage sp) {
+            boolean pae = Role.cr4Pae(sp.role);
+            PagingMode found = null;
+            for (int v = 0; v < mmu.vcpuCount(); v++) {
+                PagingMode m = mmu.vcpu(v).mode;
+                if (m != null && m.pae() == pae && (found == null || m == PagingMode.LONG)) {
+                    found = m;
+                    guestCr4 = mmu.vcpu(v).cr4;
+                }
+            }
+            return found;
+        }
+
+        private long guestCr4;
+
         /** (d): a synced indirect page against the guest table it shadows. */
         private void checkAgainstGuest(ShadowPage sp) {
+            PagingMode mode = guestMode(sp);
+            if (mode == null) {
+                return;
+            }
             int role = sp.role;
-            boolean nxe = Role.nxe(role);
+            boolean nxe = Role.nxe(role) && mode.hasNx();
             int level = sp.level();
+            int size = sp.gpteSize();
             for (int i = 0; i < Spte.ENTRIES; i++) {
                 long spte = sp.spt[i];
                 if (!Spte.isPresent(spte)) {
                     continue;
                 }
-                String where = ShadowPage.describeSptep(ShadowPage.sptep(sp.id, i)) + " of " + sp;
-                long gpte = mmu.vm.memory().read((sp.gfn << 12) + 8L * i, 8);
-                boolean gleaf = PagingMode.LONG.isLeaf(gpte, level, 0);
-                if ((gpte & Pte.P) == 0
-                        || PagingMode.LONG.reservedBitsSet(gpte, level, gleaf, mmu.vm.maxPhyAddr(), nxe) != 0) {
-                    out.add("(d) " + where + " is present but the gpte 0x" + Long.toHexString(gpte) + " is not valid");
+                long gpte = mmu.vm.memory().read(sp.gpteGpa(i), size);
+                boolean gleaf = mode.isLeaf(gpte, level, guestCr4);
+                if ((gpte & Pte.P) == 0 || mode.reservedBitsSet(gpte, level, gleaf, mmu.vm.maxPhyAddr(), nxe) != 0) {
+                    out.add("(d) " + where(sp, i) + " is present but the gpte 0x" + Long.toHexString(gpte) + " is not valid");
                     continue;
                 }
                 int allowed = Role.access(role) & Sync.gpteAccess(gpte, nxe);
-                long frame = (gpte & Pte.bits(12, 51)) >>> 12;
+                long gva = sp.entryGva(i);
                 if (Spte.isLast(spte, level)) {
-                    if (!gleaf || sp.gfns[i] != (frame & -(1L << ((level - 1) * 9)))) {
-                        out.add("(d) " + where + " maps gfn 0x" + Long.toHexString(sp.gfns[i])
+                    long want = gleaf ? (mode.leafAddress(gpte, level, gva) >>> 12) & -(1L << ((level - 1) * 9)) : -1;
+                    if (want != sp.gfns[i]) {
+                        out.add("(d) " + where(sp, i) + " maps gfn 0x" + Long.toHexString(sp.gfns[i])
                                 + " but the gpte is 0x" + Long.toHexString(gpte));
                     }
-                    checkRights(where, Spte.access(spte), allowed, gpte, role);
+                    checkRights(sp, i, null, Spte.access(spte), allowed, gpte, role);
                     continue;
                 }
                 ShadowPage child = mmu.pages.get(Spte.childId(spte));
                 if (child == null) {
                     continue; // reported by checkLinks
                 }
+                int quadrant = Role.cr4Pae(role) ? 0 : Role.quadrantOf(gva, level - 1);
+                if (Role.quadrant(child.role) != quadrant) {
+                    out.add("(d) " + where(sp, i) + " links " + child + " but its place is quadrant " + quadrant);
+                }
                 if (gleaf) {
-                    long base = frame & -(1L << ((level - 1) * 9));
+                    long base = (mode.leafAddress(gpte, level, gva) >>> 12) & -(1L << ((level - 1) * 9));
                     if (!child.direct() || child.gfn != base) {
-                        out.add("(d) " + where + " links " + child + " but the gpte maps the large page at gfn 0x"
+                        out.add("(d) " + where(sp, i) + " links " + child + " but the gpte maps the large page at gfn 0x"
                                 + Long.toHexString(base));
                     }
-                    checkRights(where + " -> " + child, Role.access(child.role), allowed, gpte, role);
-                } else if (child.direct() || child.gfn != frame || Role.access(child.role) != allowed) {
-                    out.add("(d) " + where + " links " + child + " but the gpte names table gfn 0x"
-                            + Long.toHexString(frame) + " with rights " + Spte.describeAccess(allowed));
+                    checkRights(sp, i, child, Role.access(child.role), allowed, gpte, role);
+                } else {
+                    long frame = mode.tableAddress(gpte, level) >>> 12;
+                    if (child.direct() || child.gfn != frame || Role.access(child.role) != allowed) {
+                        out.add("(d) " + where(sp, i) + " links " + child + " but the gpte names table gfn 0x"
+                                + Long.toHexString(frame) + " with rights " + Spte.describeAccess(allowed));
+                    }
                 }
             }
         }
 
         /** Rights granted within the guest's; W also needs D; CR0.WP=0 lets a non-user spte be writable. */
-        private void checkRights(String where, int granted, int allowed, long gpte, int role) {
+        private void checkRights(ShadowPage sp, int i, ShadowPage child, int granted, int allowed, long gpte,
+                int role) {
             int extra = granted & ~allowed;
             if (extra == Spte.ACC_WRITE && !Role.cr0Wp(role) && (granted & Spte.ACC_USER) == 0) {
                 extra = 0; // a supervisor write under CR0.WP=0
             }
+            String where = extra != 0 || (granted & Spte.ACC_WRITE) != 0 && (gpte & Pte.D) == 0
+                    ? where(sp, i) + (child == null ? "" : " -> " + child) : null;
             if (extra != 0) {
                 out.add("(d) " + where + " grants " + Spte.describeAccess(granted) + " beyond the guest's "
                         + Spte.describeAccess(allowed));
@@ -251,6 +292,15 @@ public final class MmuChecker {
             if ((granted & Spte.ACC_WRITE) != 0 && (gpte & Pte.D) == 0) {
                 out.add("(d) " + where + " is writable but the gpte 0x" + Long.toHexString(gpte) + " is clean");
             }
+        }
+
+        private static String tlbEntry(VcpuMmu v, long vpn) {
+            return "(f) vCPU " + v.vcpu.id() + " TLB entry for gva 0x" + Long.toHexString(vpn << 12);
+        }
+
+        /** "sp3[17] of sp3 gfn 0x... (role)": built only for a report. */
+        private static String where(ShadowPage sp, int i) {
+            return ShadowPage.describeSptep(ShadowPage.sptep(sp.id, i)) + " of " + sp;
         }
 
         private void checkRoots() {
@@ -270,11 +320,64 @@ public final class MmuChecker {
                     out.add("(e) " + sp + " has root_count " + sp.rootCount + " but " + held + " vCPU roots hold it");
                 }
             }
+            for (int v = 0; v < mmu.vcpuCount(); v++) {
+                checkPaeRoot(mmu.vcpu(v));
+            }
         }
 
-        /** (f): every TLB entry of a vCPU with no flush pending against a walk of its sptes now. */
+        /**
+         * (e) The PAE root of a PAE or 32-bit vCPU against what {@code mmu_alloc_shadow_roots}
+         * makes of its CR3 and loaded PDPTEs: entry i is the level-2 page of the directory (32-bit:
+         * CR3's, quadrant i; PAE: PDPTE i's, quadrant 0), or null for a not-present or bad PDPTE or
+         * a table in no memslot. A zapped entry may wait, invalid, for the vCPU's reload.
+         */
+        private void checkPaeRoot(VcpuMmu v) {
+            PagingMode mode = v.mode;
+            if (mode == null || mode == PagingMode.LONG || !v.rootLoaded()) {
+                for (int i = 0; i < 4; i++) {
+                    if (v.paeRoot[i] != null) {
+                        out.add("(e) vCPU " + v.vcpu.id() + " is not in PAE or 32-bit paging but holds PAE root entry "
+                                + i + ": " + v.paeRoot[i]);
+                    }
+                }
+                return;
+            }
+            for (int i = 0; i < 4; i++) {
+                ShadowPage sp = v.paeRoot[i];
+                long gfn = -1;
+                if (mode == PagingMode.BITS32) {
+                    gfn = mode.rootTable(v.rootCr3()) >>> 12;
+                } else if ((v.pdptrs[i] & Pte.P) != 0
+                        && mode.reservedBitsSet(v.pdptrs[i], 3, false, mmu.vm.maxPhyAddr(), false) == 0) {
+                    gfn = mode.tableAddress(v.pdptrs[i], 3) >>> 12;
+                }
+                if (gfn >= 0 && mmu.vm.slotForGfn(gfn) == null) {
+                    gfn = -1;
+                }
+                String entry = "(e) vCPU " + v.vcpu.id() + " PAE root entry " + i;
+                if (sp == null) {
+                    if (gfn >= 0) {
+                        out.add(entry + " is empty but should shadow table gfn 0x" + Long.toHexString(gfn));
+                    }
+                } else if (sp.invalid()) {
+                    continue;
+                } else if (gfn < 0 || sp.gfn != gfn || sp.level() != 2 || sp.direct()
+                        || Role.quadrant(sp.role) != (mode == PagingMode.BITS32 ? i : 0)
+                        || Role.access(sp.role) != Spte.ACC_ALL) {
+                    out.add(entry + " is " + sp + " but should be " + (gfn < 0 ? "empty"
+                            : "the level-2 page of gfn 0x" + Long.toHexString(gfn)
+                                    + (mode == PagingMode.BITS32 ? " quadrant " + i : "")));
+                }
+            }
+        }
+
+        /**
+         * (f): every TLB entry of a vCPU with no flush pending against a walk of its sptes now. A
+         * zapped root is a pending reload ({@code KVM_REQ_MMU_RELOAD}), which flushes the TLB
+         * before the next access, as a pending flush does: such a vCPU is skipped too.
+         */
         private void checkTlb(VcpuMmu v) {
-            if (v.tlbFlushPending()) {
+            if (v.tlbFlushPending() || v.rootInvalid()) {
                 return;
             }
             Tlb tlb = v.tlb;
@@ -283,15 +386,14 @@ public final class MmuChecker {
                 if (vpn < 0) {
                     continue;
                 }
-                String entry = "(f) vCPU " + v.vcpu.id() + " TLB entry for gva 0x" + Long.toHexString(vpn << 12);
-                ShadowPage sp = v.root;
-                if (sp == null || sp.invalid()) {
-                    out.add(entry + " survives without a valid root");
+                ShadowPage sp = v.shadowWalkRoot(vpn << 12);
+                if (sp != null && sp.invalid() || sp == null && v.mode == PagingMode.LONG) {
+                    out.add(tlbEntry(v, vpn) + " survives without a valid root");
                     continue;
                 }
                 int rights = Spte.ACC_ALL;
                 long pfn = -1;
-                for (int level = 4; sp != null; level--) {
+                for (int level = v.shadowWalkLevel(); sp != null; level--) {
                     long spte = sp.spt[PageFault.index(vpn << 12, level)];
                     if (!Spte.isPresent(spte)) {
                         break;
@@ -304,12 +406,12 @@ public final class MmuChecker {
                     sp = mmu.pages.get(Spte.childId(spte));
                 }
                 if (pfn < 0) {
-                    out.add(entry + " is stale: the sptes no longer map it");
+                    out.add(tlbEntry(v, vpn) + " is stale: the sptes no longer map it");
                 } else if (pfn != tlb.pfn(i)) {
-                    out.add(entry + " is stale: it names pfn 0x" + Long.toHexString(tlb.pfn(i)) + ", the sptes 0x"
+                    out.add(tlbEntry(v, vpn) + " is stale: it names pfn 0x" + Long.toHexString(tlb.pfn(i)) + ", the sptes 0x"
                             + Long.toHexString(pfn));
                 } else if ((tlb.access(i) & ~rights) != 0) {
-                    out.add(entry + " is stale: it grants " + Spte.describeAccess(tlb.access(i)) + ", the sptes only "
+                    out.add(tlbEntry(v, vpn) + " is stale: it grants " + Spte.describeAccess(tlb.access(i)) + ", the sptes only "
                             + Spte.describeAccess(rights));
                 }
             }

@@ -2,20 +2,28 @@ package org.shadowbox.mmu.internal.shadow;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.GuestWalker;
+import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 
 /**
- * The shadow page fault handler for 64-bit guests: KVM's {@code FNAME(page_fault)} with
- * {@code page_fault_handle_page_track}, {@code mapping_level} and {@code FNAME(fetch)}.
+ * The shadow page fault handler: KVM's {@code FNAME(page_fault)} with
+ * {@code page_fault_handle_page_track}, {@code mapping_level} and {@code FNAME(fetch)}, for
+ * 64-bit, PAE and 32-bit guests. The guest walk is the mode's own (a PAE guest's PDPTEs are the
+ * ones loaded at CR3 write); the shadow walk starts at the root, or for PAE and 32-bit guests at
+ * the PAE root's entry for gva bits 31:30, and is the same 512-entry walk in every mode. A
+ * 32-bit guest's pages are got with their quadrant, and its 4 MiB page is mapped by 2 MiB
+ * sptes (or 4 KiB ones under a direct page), one half per fault.
  *
  * <p>Order, as in KVM: walk the guest tables (setting A/D host-side); a guest fault goes to
  * the guest; a present write fault on a write-tracked gfn is emulated at once, after the flood
  * counts along the shadow walk are cleared, without the MMU lock; otherwise, under the MMU
  * lock, the shadow pages are got and linked level by level and the leaf spte is set, and a
- * write that ends on a write-protected spte is emulated.
+ * write that ends on a write-protected spte is emulated. Under the legacy policy
+ * ({@link WriteProtectPolicy#fastPageTrackPath()} false) there is no fast return: every such
+ * write takes the MMU lock, the shadow walk and the mapping attempt first, in every paging mode.
  *
  * <p>Shadow pages inherit, per level, the rights of the guest entries above them (the fix
  * KVM made in 2021, "Use the correct inherited permissions to get shadow page"): the 2016
@@ -66,9 +74,9 @@ final class PageFault {
     }
 
     /** {@code shadow_page_table_clear_flood}: the flood counts of the pages along the walk of {@code gva}. */
-    static void clearFlood(ShadowMmu mmu, ShadowPage root, long gva) {
-        ShadowPage sp = root;
-        for (int level = 4; sp != null && level >= 1; level--) {
+    static void clearFlood(ShadowMmu mmu, ShadowPage top, int topLevel, long gva) {
+        ShadowPage sp = top;
+        for (int level = topLevel; sp != null && level >= 1; level--) {
             sp.writeFloodingCount = 0;
             long spte = sp.spt[index(gva, level)];
             if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
@@ -92,27 +100,30 @@ final class PageFault {
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
         v.stats.pfTaken++;
         GuestWalk w = v.walk;
-        if (!GuestWalker.walk(w, v.vcpu, gva, access, true)) {
+        if (!GuestWalker.walk(w, v.vcpu, gva, access, true, v.pdptrs)) {
             v.stats.pfGuest++;
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
         if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
-            clearFlood(mmu, v.root, gva); // lockless, as KVM's walk_shadow_page_lockless
+            clearFlood(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva); // lockless, as walk_shadow_page_lockless
             v.stats.pfEmulate++;
             v.stats.pfEmulateTracked++;
             return RET_EMULATE;
         }
         Memslot slot = mmu.vm.slotForGfn(gfn);
-        if (slot == null || v.root == null || !tablesInSlots(mmu, w)) {
+        ShadowPage top = v.shadowWalkRoot(gva);
+        if (slot == null || top == null || !tablesInSlots(mmu, v.mode, w)) {
             v.stats.pfMmio++; // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
         boolean nxe = Role.nxe(v.baseRole);
         int acc = Spte.ACC_ALL;
-        for (int level = 4; level >= w.level; level--) {
+        for (int level = v.mode.rootLevel(); level >= w.level; level--) {
             v.ptAccess[level] = acc; // the rights of the entries above this level
-            acc &= Sync.gpteAccess(w.pte[level], nxe);
+            if (v.mode.hasRights(level)) { // a PAE PDPTE has none
+                acc &= Sync.gpteAccess(w.pte[level], nxe);
+            }
         }
         int pteAccess = Sync.protectCleanGpte(acc, w.pte[w.level]);
         boolean writeFault = (access & Pfec.WRITE) != 0;
@@ -135,10 +146,10 @@ final class PageFault {
         try {
             v.stats.mmuLockFault++;
             mmu.makeMmuPagesAvailable();
-            if (v.root.invalid()) {
+            if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
             }
-            emulate = fetch(mmu, v, gva, w, writeFault, level, pteAccess, mapGfn, gfn, slot);
+            emulate = fetch(mmu, v, top, gva, w, writeFault, level, pteAccess, mapGfn, gfn, slot);
             v.stats.pfFixed++;
         } finally {
             mmu.vm.mmuLock().unlock();
@@ -152,8 +163,8 @@ final class PageFault {
     }
 
     /** KVM's walker fails on a table outside every memslot; such a walk is emulated, never shadowed. */
-    private static boolean tablesInSlots(ShadowMmu mmu, GuestWalk w) {
-        for (int level = 4; level > w.level; level--) {
+    private static boolean tablesInSlots(ShadowMmu mmu, PagingMode mode, GuestWalk w) {
+        for (int level = mode.rootLevel(); level > w.level; level--) {
             if (mmu.vm.slotForGfn(tableGfn(w, level - 1)) == null) {
                 return false;
             }
@@ -173,10 +184,10 @@ final class PageFault {
      *
      * @return true if the write must be emulated
      */
-    private static boolean fetch(ShadowMmu mmu, VcpuMmu v, long gva, GuestWalk w, boolean writeFault, int hlevel,
-            int pteAccess, long mapGfn, long gfn, Memslot slot) {
-        ShadowPage sp = v.root;
-        int level = 4;
+    private static boolean fetch(ShadowMmu mmu, VcpuMmu v, ShadowPage top, long gva, GuestWalk w,
+            boolean writeFault, int hlevel, int pteAccess, long mapGfn, long gfn, Memslot slot) {
+        ShadowPage sp = top;
+        int level = v.shadowWalkLevel();
         for (; level > w.level; level--) {
             int idx = index(gva, level);
             sp.writeFloodingCount = 0;
@@ -186,7 +197,7 @@ final class PageFault {
             if (Spte.isPresent(spte)) {
                 child = mmu.page(Spte.childId(spte));
             } else {
-                child = mmu.getPage(v, tableGfn(w, level - 1), level - 1, false, v.ptAccess[level - 1]);
+                child = mmu.getPage(v, tableGfn(w, level - 1), gva, level - 1, false, v.ptAccess[level - 1]);
                 if (sp.invalid()) {
                     return false; // get_page's sync zapped our own path: retry from the root
                 }
@@ -205,7 +216,7 @@ final class PageFault {
                 continue;
             }
             long directGfn = gfn & -(1L << ((level - 1) * 9));
-            ShadowPage child = mmu.getPage(v, directGfn, level - 1, true, pteAccess);
+            ShadowPage child = mmu.getPage(v, directGfn, gva, level - 1, true, pteAccess);
             mmu.linkShadowPage(sp, idx, child);
             sp = child;
         }

@@ -60,6 +60,16 @@ public final class Role {
         return (role & ~(3 << QUADRANT_SHIFT)) | ((quadrant & 3) << QUADRANT_SHIFT);
     }
 
+    /**
+     * {@code kvm_mmu_get_page}'s quadrant for a 32-bit guest: which 512-entry part of a
+     * 1024-entry guest table a shadow page of {@code level} covers when got for {@code gaddr}:
+     * {@code (gaddr >> (12 + 9 * level)) & ((1 << level) - 1)}, so bit 21 at level 1 and bits
+     * 31:30 at level 2.
+     */
+    public static int quadrantOf(long gaddr, int level) {
+        return (int) (gaddr >>> (12 + 9 * level)) & ((1 << level) - 1);
+    }
+
     public static int access(int role) {
         return (role >>> ACCESS_SHIFT) & 7;
     }

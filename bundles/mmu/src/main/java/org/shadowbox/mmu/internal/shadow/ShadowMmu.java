@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
@@ -61,7 +62,7 @@ public final class ShadowMmu {
     }
 
     /** {@code kvm_mmu_calculate_mmu_pages}: 20 per mille of guest pages, at least 64. */
-    static int defaultMaxMmuPages(Vm vm) {
+    public static int defaultMaxMmuPages(Vm vm) {
         long pagesTotal = 0;
         for (Memslot s : vm.memslots()) {
             pagesTotal += s.npages();
@@ -124,7 +125,8 @@ public final class ShadowMmu {
         }
     }
 
-    ShadowPage page(int id) {
+    /** The shadow page with that id (a non-leaf spte's child); read it with the MMU lock held. */
+    public ShadowPage page(int id) {
         return pages.get(id);
     }
 
@@ -137,9 +139,23 @@ public final class ShadowMmu {
      * new level-1 page and syncs the gfn's unsync pages when a higher-level page appears.
      */
     ShadowPage getPage(VcpuMmu v, long gfn, int level, boolean direct, int access) {
+        return getPage(v, gfn, 0, level, direct, access);
+    }
+
+    /**
+     * {@code kvm_mmu_get_page} with the guest address it is got for: a 32-bit guest's tables
+     * have 1024 4-byte entries, so each is shadowed by several 512-entry pages told apart by
+     * {@code role.quadrant}: the part of the guest table that {@code gaddr} falls in (bit 21 for
+     * a level-1 page, bits 31:30 for a level-2 page). Other modes have quadrant 0, and the
+     * 5-argument form (gaddr 0) serves them.
+     */
+    ShadowPage getPage(VcpuMmu v, long gfn, long gaddr, int level, boolean direct, int access) {
         int role = Role.withAccess(Role.withLevel(v.baseRole, level), access);
         if (direct) {
             role = (role | Role.DIRECT) & ~Role.CR4_PAE;
+        }
+        if (v.mode == PagingMode.BITS32) {
+            role = Role.withQuadrant(role, Role.quadrantOf(gaddr, level));
         }
         boolean needSync = false;
         for (ShadowPage sp = pages.first(gfn); sp != null; sp = pages.next(sp)) {

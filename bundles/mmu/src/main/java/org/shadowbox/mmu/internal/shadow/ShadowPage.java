@@ -120,6 +120,38 @@ public final class ShadowPage {
         return gfns[index];
     }
 
+    /** Bytes of the guest entries this indirect page shadows: 8, or 4 for a 32-bit guest (role.cr4_pae clear). */
+    public int gpteSize() {
+        return Role.cr4Pae(role) ? 8 : 4;
+    }
+
+    /**
+     * The guest-physical address of the gpte that entry {@code index} shadows
+     * ({@code FNAME(get_level1_sp_gpa)} plus the index). With 8-byte gptes it is entry
+     * {@code index} of the guest table. With 4-byte gptes the 512 entries cover one quadrant of
+     * the 1024-entry guest table: at level 1, guest entry {@code quadrant * 512 + index}; at
+     * level 2 two shadow entries (two 2 MiB halves) share guest entry
+     * {@code quadrant * 256 + index / 2}.
+     */
+    public long gpteGpa(int index) {
+        long table = gfn << 12;
+        if (Role.cr4Pae(role)) {
+            return table + 8L * index;
+        }
+        int quadrant = Role.quadrant(role);
+        int entry = level() == 1 ? quadrant * 512 + index : quadrant * 256 + index / 2;
+        return table + 4L * entry;
+    }
+
+    /**
+     * The lowest guest address that entry {@code index} translates, within the part of the
+     * address space a page of this level and quadrant covers (bits above are the caller's).
+     */
+    public long entryGva(int index) {
+        int shift = 12 + 9 * (level() - 1);
+        return ((long) Role.quadrant(role) << (shift + 9)) | ((long) index << shift);
+    }
+
     /** {@code mmu_page_add_parent_pte}. */
     void addParent(long sptep) {
         if (parentCount == parentPtes.length) {

@@ -7,7 +7,10 @@ import org.shadowbox.vm.Memslot;
 /**
  * Bringing unsync pages back in sync with the guest: KVM's {@code kvm_sync_page},
  * {@code FNAME(sync_page)}, {@code mmu_sync_children}, {@code kvm_mmu_sync_roots},
- * {@code kvm_sync_pages} and {@code FNAME(invlpg)}. Caller holds the MMU lock.
+ * {@code kvm_sync_pages} and {@code FNAME(invlpg)}. Caller holds the MMU lock. A 32-bit guest's
+ * page is read from the quadrant its role names, 4 bytes per gpte ({@link ShadowPage#gpteGpa}),
+ * and gptes are judged by the syncing vCPU's paging mode, as KVM's {@code sync_page} is the
+ * mode's own {@code FNAME}.
  *
  * <p>One deliberate difference from 2016: when a sync takes rights away from (or drops) an
  * spte, remote TLBs are flushed at once instead of counting {@code tlbs_dirty} and trusting
@@ -31,10 +34,13 @@ final class Sync {
         return (gpte & Pte.D) == 0 ? access & ~Spte.ACC_WRITE : access;
     }
 
-    /** {@code FNAME(prefetch_invalid_gpte)}'s test: reserved bits, not present, or never accessed. */
-    static boolean invalidGpte(ShadowMmu mmu, int role, long gpte) {
+    /**
+     * {@code FNAME(prefetch_invalid_gpte)}'s test for a level-1 gpte of {@code mode}: reserved
+     * bits, not present, or never accessed.
+     */
+    static boolean invalidGpte(ShadowMmu mmu, PagingMode mode, int role, long gpte) {
         return (gpte & Pte.P) == 0 || (gpte & Pte.A) == 0
-                || PagingMode.LONG.reservedBitsSet(gpte, 1, true, mmu.vm.maxPhyAddr(), Role.nxe(role)) != 0;
+                || mode.reservedBitsSet(gpte, 1, true, mmu.vm.maxPhyAddr(), Role.nxe(role)) != 0;
     }
 
     /**
@@ -78,7 +84,8 @@ final class Sync {
      */
     static boolean syncPage(ShadowMmu mmu, VcpuMmu v, ShadowPage sp) {
         mmu.stats.mmuSyncPage++;
-        long base = sp.gfn << 12;
+        PagingMode mode = v.mode;
+        int size = sp.gpteSize();
         boolean flush = false;
         int present = 0;
         boolean nxe = Role.nxe(sp.role);
@@ -87,13 +94,13 @@ final class Sync {
             if (!Spte.isPresent(old)) {
                 continue;
             }
-            long gpte = mmu.vm.memory().read(base + 8L * i, 8);
-            if (invalidGpte(mmu, sp.role, gpte)) {
+            long gpte = mmu.vm.memory().read(sp.gpteGpa(i), size);
+            if (invalidGpte(mmu, mode, sp.role, gpte)) {
                 mmu.dropSpte(sp, i);
                 flush = true;
                 continue;
             }
-            long gfn = (gpte & Pte.bits(12, 51)) >>> 12;
+            long gfn = mode.leafAddress(gpte, 1, 0) >>> 12;
             Memslot slot = mmu.vm.slotForGfn(gfn);
             if (gfn != sp.gfns[i] || slot == null) {
                 mmu.dropSpte(sp, i);
@@ -169,9 +176,9 @@ final class Sync {
      * it is zapped and rebuilt from the current gpte ({@code FNAME(update_pte)}). Descends only
      * while the page has unsync children.
      */
-    static void invlpg(ShadowMmu mmu, VcpuMmu v, ShadowPage root, long gva) {
-        ShadowPage sp = root;
-        for (int level = 4; level >= 1; level--) {
+    static void invlpg(ShadowMmu mmu, VcpuMmu v, ShadowPage top, int topLevel, long gva) {
+        ShadowPage sp = top;
+        for (int level = topLevel; level >= 1; level--) {
             int idx = (int) ((gva >>> (12 + 9 * (level - 1))) & 511);
             long spte = sp.spt[idx];
             if (level == 1 || (Spte.isPresent(spte) && Spte.isLarge(spte))) {
@@ -181,7 +188,7 @@ final class Sync {
                 if (mmu.zapPte(sp, idx)) {
                     mmu.flushRemoteTlbs();
                 }
-                long gpte = mmu.vm.memory().read((sp.gfn << 12) + 8L * idx, 8);
+                long gpte = mmu.vm.memory().read(sp.gpteGpa(idx), sp.gpteSize());
                 updatePte(mmu, v, sp, idx, gpte);
                 return;
             }
@@ -194,10 +201,10 @@ final class Sync {
 
     /** {@code FNAME(update_pte)} / {@code FNAME(prefetch_gpte)}: a speculative spte from a gpte. */
     static void updatePte(ShadowMmu mmu, VcpuMmu v, ShadowPage sp, int idx, long gpte) {
-        if (invalidGpte(mmu, sp.role, gpte)) {
+        if (invalidGpte(mmu, v.mode, sp.role, gpte)) {
             return;
         }
-        long gfn = (gpte & Pte.bits(12, 51)) >>> 12;
+        long gfn = v.mode.leafAddress(gpte, 1, 0) >>> 12;
         Memslot slot = mmu.vm.slotForGfn(gfn);
         if (slot == null) {
             return;

@@ -18,8 +18,15 @@ import org.shadowbox.vm.VmException;
  * {@code KVM_REQ_MMU_SYNC}), the {@link Tlb}, CR3 writes and INVLPG, and the guest's memory
  * accesses ({@link GuestAccess}: TLB, then the hardware walk of the sptes, then {@link PageFault}).
  *
+ * <p>Guest modes: 64-bit (a 4-level shadow root, with a cache of earlier roots), and PAE and
+ * 32-bit, which KVM shadows under a PAE root ({@code pae_root}: 4 entries, each naming a level-2
+ * shadow page, as {@code mmu_alloc_shadow_roots} builds it). A PAE guest's 4 PDPTEs are loaded
+ * when CR3 is written or the paging mode changes ({@code load_pdptrs}) and used from then on,
+ * by the shadow and by the MMU's guest walks, until the next CR3 write. A 32-bit guest's
+ * 1024-entry directory is shadowed by 4 level-2 pages, one per quadrant (gva bits 31:30). Paging
+ * off (CR0.PG clear) is refused with a VmException.
+ *
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
- * 64-bit guests only (CR0.PG, CR4.PAE, EFER.LMA); other modes are refused with a VmException.
  */
 public final class VcpuMmu {
     static final int REQ_TLB_FLUSH = 1;
@@ -49,8 +56,17 @@ public final class VcpuMmu {
     long cr4;
     private long efer;
     private boolean contextValid;
-    /** {@code root_hpa}; null when the root gfn is in no memslot (nothing can be shadowed). */
+    /** The guest's paging mode as of the last context check (null before the first). */
+    PagingMode mode;
+    /** {@code root_hpa} of a 64-bit guest; null when the root gfn is in no memslot (nothing can be shadowed). */
     ShadowPage root;
+    /**
+     * {@code pae_root} of a PAE or 32-bit guest: entry i is the level-2 shadow page for gva
+     * bits 31:30 = i, or null (a not-present or bad PDPTE, or a table in no memslot).
+     */
+    final ShadowPage[] paeRoot = new ShadowPage[4];
+    /** {@code walk_mmu->pdptrs}: a PAE guest's PDPTEs as loaded at the last CR3 write. */
+    final long[] pdptrs = new long[4];
     private long rootCr3;
     private boolean rootLoaded;
     private final ShadowPage[] prevRoot;
@@ -78,15 +94,57 @@ public final class VcpuMmu {
         return tlb;
     }
 
-    /** The current root (null before the first access, or when CR3 names no memory). */
+    /**
+     * The current root of a 64-bit guest (null before the first access, when CR3 names no
+     * memory, or for a PAE or 32-bit guest: see {@link #paeRoot(int)}).
+     */
     public ShadowPage root() {
         return root;
+    }
+
+    /** Entry {@code i} (0-3) of the PAE root of a PAE or 32-bit guest, or null. */
+    public ShadowPage paeRoot(int i) {
+        return paeRoot[i];
+    }
+
+    /** The paging mode the vCPU was last entered in (null before its first access). */
+    public PagingMode mode() {
+        return mode;
+    }
+
+    /**
+     * {@code shadow_walk_init}: the shadow page a walk of {@code gva} starts in: the root of a
+     * 64-bit guest, else the PAE root's entry for gva bits 31:30 (null: nothing mapped there).
+     */
+    public ShadowPage shadowWalkRoot(long gva) {
+        return mode == PagingMode.LONG || mode == null ? root : paeRoot[(int) (gva >>> 30) & 3];
+    }
+
+    /** The level of {@link #shadowWalkRoot}'s page: 4 for a 64-bit guest, else 2. */
+    public int shadowWalkLevel() {
+        return mode == PagingMode.LONG || mode == null ? 4 : 2;
+    }
+
+    /**
+     * True if the root, or any entry of the PAE root, was zapped ({@code KVM_REQ_MMU_RELOAD}):
+     * the next entry reloads the roots and flushes the TLB ({@code kvm_mmu_load}).
+     */
+    boolean rootInvalid() {
+        if (root != null && root.invalid()) {
+            return true;
+        }
+        for (ShadowPage p : paeRoot) {
+            if (p != null && p.invalid()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- requests ----
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
-    void requestTlbFlush() {
+    public void requestTlbFlush() {
         REQUESTS.getAndBitwiseOr(this, REQ_TLB_FLUSH);
     }
 
@@ -110,15 +168,17 @@ public final class VcpuMmu {
     void enterGuest() {
         checkContext();
         long c3 = vcpu.get(Register.CR3);
-        if (!rootLoaded || c3 != rootCr3 || (root != null && root.invalid())) {
-            newRoot(c3);
+        if (!rootLoaded || c3 != rootCr3) {
+            newRoot(c3, true);
+        } else if (rootInvalid()) {
+            newRoot(c3, false); // kvm_mmu_reload: the same CR3 and the PDPTEs already loaded
         }
         int req;
         while ((int) REQUESTS.getVolatile(this) != 0 && (req = (int) REQUESTS.getAndSet(this, 0)) != 0) {
-            if ((req & REQ_MMU_SYNC) != 0 && root != null) {
+            if ((req & REQ_MMU_SYNC) != 0) {
                 mmu.vm.mmuLock().lock();
                 try {
-                    Sync.syncRoots(mmu, this, root);
+                    syncRoots();
                 } finally {
                     mmu.vm.mmuLock().unlock();
                 }
@@ -137,18 +197,20 @@ public final class VcpuMmu {
         if (contextValid && c0 == cr0 && c4 == cr4 && ef == efer) {
             return;
         }
-        if (PagingMode.of(c0, c4, ef) != PagingMode.LONG) {
-            throw new VmException("vCPU " + vcpu.id() + " is not in 64-bit paging (CR0=0x" + Long.toHexString(c0)
-                    + " CR4=0x" + Long.toHexString(c4) + " EFER=0x" + Long.toHexString(ef)
-                    + "): the shadow MMU accepts CR0.PG with CR4.PAE and EFER.LMA");
+        PagingMode m = PagingMode.of(c0, c4, ef);
+        if (m == null) {
+            throw new VmException("vCPU " + vcpu.id() + " has paging off (CR0=0x" + Long.toHexString(c0)
+                    + "): the shadow MMU accepts CR0.PG set, in 64-bit, PAE or 32-bit paging");
         }
+        freeRoots();
+        mode = m;
         cr0 = c0;
         cr4 = c4;
         efer = ef;
-        baseRole = Role.base(true, (ef & Register.EFER_NXE) != 0, (c0 & Register.CR0_WP) != 0,
+        // role.cr4_pae is clear for a 32-bit guest: its 4-byte gptes need quadrants.
+        baseRole = Role.base(m.pae(), (ef & Register.EFER_NXE) != 0, (c0 & Register.CR0_WP) != 0,
                 (c4 & Register.CR4_SMEP) != 0, (c4 & Register.CR4_SMAP) != 0);
         contextValid = true;
-        freeRoots();
         flushLocal();
     }
 
@@ -167,6 +229,7 @@ public final class VcpuMmu {
                     prevRoot[i] = null;
                 }
             }
+            freePaeRoots();
         } finally {
             mmu.vm.mmuLock().unlock();
         }
@@ -178,7 +241,11 @@ public final class VcpuMmu {
      * old root goes to the cache. Then {@code kvm_mmu_sync_roots} and a local TLB flush (a
      * CR3 write without PCID flushes the TLB).
      */
-    private void newRoot(long c3) {
+    private void newRoot(long c3, boolean loadPdptrs) {
+        if (mode != PagingMode.LONG) {
+            newPaeRoots(c3, loadPdptrs);
+            return;
+        }
         int rootRole = Role.withAccess(Role.withLevel(baseRole, 4), Spte.ACC_ALL);
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
         mmu.vm.mmuLock().lock();
@@ -225,6 +292,84 @@ public final class VcpuMmu {
         flushLocal();
     }
 
+    /**
+     * {@code kvm_set_cr3} and {@code mmu_alloc_shadow_roots} for a PAE or 32-bit guest (KVM keeps
+     * no cache of such roots): a CR3 write loads the PDPTEs ({@code load_pdptrs}); the same CR3
+     * with the same PDPTEs keeps the PAE root and only syncs it, as KVM's fast path does;
+     * otherwise the 4 root pages are let go and got again ({@code kvm_mmu_get_page} finds
+     * those that still exist). A 32-bit guest's entry i is its directory's quadrant i; a PAE
+     * guest's is the directory its PDPTE i names. Then the roots are synced and the TLB flushed.
+     */
+    private void newPaeRoots(long c3, boolean loadPdptrs) {
+        boolean changed = !rootLoaded || c3 != rootCr3 || rootInvalid();
+        if (loadPdptrs && mode == PagingMode.PAE) {
+            long table = mode.rootTable(c3);
+            for (int i = 0; i < 4; i++) {
+                long pdpte = mmu.vm.memory().read(table + 8L * i, 8);
+                changed |= pdpte != pdptrs[i];
+                pdptrs[i] = pdpte;
+            }
+        }
+        mmu.vm.mmuLock().lock();
+        try {
+            if (changed) {
+                freePaeRoots();
+                for (int i = 0; i < 4; i++) {
+                    paeRoot[i] = allocPaeRoot(i, c3);
+                }
+            }
+            rootCr3 = c3;
+            rootLoaded = true;
+            syncRoots();
+        } finally {
+            mmu.vm.mmuLock().unlock();
+        }
+        flushLocal();
+    }
+
+    /** One entry of {@code mmu_alloc_shadow_roots}: a level-2 root page with ACC_ALL, or null. */
+    private ShadowPage allocPaeRoot(int i, long c3) {
+        long rootGfn;
+        if (mode == PagingMode.PAE) {
+            long pdpte = pdptrs[i];
+            if ((pdpte & Pte.P) == 0
+                    || mode.reservedBitsSet(pdpte, 3, false, mmu.vm.maxPhyAddr(), Role.nxe(baseRole)) != 0) {
+                return null; // KVM's load_pdptrs refuses a bad PDPTE; the walk reports it here
+            }
+            rootGfn = mode.tableAddress(pdpte, 3) >>> 12;
+        } else {
+            rootGfn = mode.rootTable(c3) >>> 12;
+        }
+        if (mmu.vm.slotForGfn(rootGfn) == null) {
+            return null; // mmu_check_root: nothing to shadow, every walk through it is emulated
+        }
+        ShadowPage sp = mmu.getPage(this, rootGfn, (long) i << 30, 2, false, Spte.ACC_ALL);
+        sp.rootCount++;
+        return sp;
+    }
+
+    /** The PAE root's half of {@code mmu_free_roots}. Caller holds the MMU lock. */
+    private void freePaeRoots() {
+        for (int i = 0; i < 4; i++) {
+            if (paeRoot[i] != null) {
+                mmu.putRoot(paeRoot[i]);
+                paeRoot[i] = null;
+            }
+        }
+    }
+
+    /** {@code kvm_mmu_sync_roots}: the root, or each entry of the PAE root. Caller holds the MMU lock. */
+    private void syncRoots() {
+        if (root != null) {
+            Sync.syncRoots(mmu, this, root);
+        }
+        for (ShadowPage p : paeRoot) {
+            if (p != null && !p.invalid()) {
+                Sync.syncRoots(mmu, this, p);
+            }
+        }
+    }
+
     private void pushPrev(ShadowPage sp, long c3) {
         if (sp.invalid() || prevRoot.length == 0) {
             mmu.putRoot(sp);
@@ -257,28 +402,44 @@ public final class VcpuMmu {
                 out[n++] = p;
             }
         }
+        for (ShadowPage p : paeRoot) {
+            if (p != null) {
+                out[n++] = p;
+            }
+        }
         return n;
     }
 
     int maxHeldRoots() {
-        return prevRoot.length + 1;
+        return prevRoot.length + 1 + paeRoot.length;
+    }
+
+    /** The CR3 the roots were loaded for, and whether they are loaded (for the checker). */
+    long rootCr3() {
+        return rootCr3;
+    }
+
+    boolean rootLoaded() {
+        return rootLoaded;
     }
 
     /** The guest writes CR3 ({@code kvm_set_cr3}): new root or the same one synced, and a TLB flush. */
     public void writeCr3(long value) {
         vcpu.set(Register.CR3, value);
         checkContext();
-        newRoot(value);
+        newRoot(value, true);
     }
 
     /** The guest executes INVLPG ({@code kvm_mmu_invlpg}): {@code FNAME(invlpg)}, then a TLB flush. */
     public void invlpg(long gva) {
         enterGuest();
         stats.invlpg++;
-        if (root != null) {
+        gva = mode.truncate(gva);
+        ShadowPage top = shadowWalkRoot(gva);
+        if (top != null) {
             mmu.vm.mmuLock().lock();
             try {
-                Sync.invlpg(mmu, this, root, gva);
+                Sync.invlpg(mmu, this, top, shadowWalkLevel(), gva);
                 mmu.commitZap();
             } finally {
                 mmu.vm.mmuLock().unlock();

@@ -56,15 +56,18 @@ final class TdpAccess {
         out.gpa = 0;
         out.emulated = false;
         v.enterGuest();
+        PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
+        if (mode != null) {
+            gva = mode.truncate(gva); // a 32-bit linear address: the TLB tag and CR2 are its 32 bits
+        }
         int first = 4096 - (int) (gva & 4095);
         int pieces = size <= first ? 1 : 2;
         pieceGva[0] = gva;
         pieceLen[0] = Math.min(size, first);
         if (pieces == 2) {
-            pieceGva[1] = gva + first;
+            pieceGva[1] = mode != null ? mode.truncate(gva + first) : gva + first; // wraps at 4 GiB
             pieceLen[1] = size - first;
         }
-        PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
         for (int p = 0; p < pieces; p++) {
             if (mode != null && (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + pieceLen[p] - 1))) {
                 out.exception = GuestWalk.GENERAL_PROTECTION;

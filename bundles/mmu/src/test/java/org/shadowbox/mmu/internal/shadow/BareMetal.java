@@ -10,8 +10,8 @@ import org.shadowbox.vm.Vcpu;
 
 /**
  * The reference: what a guest on bare metal sees. Every access walks the guest tables with
- * {@link GuestWalker} alone (no TLB, no shadow), piece by piece when it crosses a page, and
- * then reads or writes guest memory. The same {@link AccessResult} as the shadow MMU's.
+ * {@link GuestWalker} alone (no TLB, no shadow; a PAE PDPTE is read at walk time), piece by
+ * piece when it crosses a page, and then reads or writes guest memory. The same {@link AccessResult} as the shadow MMU's.
  */
 final class BareMetal {
     private final GuestWalk w = new GuestWalk();
@@ -20,12 +20,14 @@ final class BareMetal {
     AccessResult access(Vcpu vcpu, long gva, long value, int size, int acc, AccessResult out) {
         out.reset();
         GuestMemory mem = vcpu.vm().memory();
+        PagingMode mode = PagingMode.of(vcpu.get(Register.CR0), vcpu.get(Register.CR4), vcpu.get(Register.EFER));
+        gva = mode.truncate(gva);
         int first = 4096 - (int) (gva & 4095);
         int pieces = size <= first ? 1 : 2;
-        long[] pieceGva = {gva, gva + first};
+        long[] pieceGva = {gva, mode.truncate(gva + first)}; // 32-bit linear addresses wrap at 4 GiB
         int[] len = {Math.min(size, first), size - first};
         for (int p = 0; p < pieces; p++) {
-            if (!PagingMode.LONG.canonical(pieceGva[p]) || !PagingMode.LONG.canonical(pieceGva[p] + len[p] - 1)) {
+            if (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + len[p] - 1)) {
                 out.exception = GuestWalk.GENERAL_PROTECTION;
                 return out;
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
+import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.tdp.TdpChecker;
 import org.shadowbox.mmu.internal.tdp.TdpRig;
@@ -16,7 +17,8 @@ import org.shadowbox.vm.VmSpec;
 
 /**
  * One MMU configuration as a randomized test drives it: the shadow MMU under the pagetrack or
- * the legacy policy, or TDP. The same seeded guest runs through each against bare metal.
+ * the legacy policy, or TDP, with every vCPU starting in a given guest paging mode. The same
+ * seeded guest runs through each against bare metal.
  */
 abstract class MmuUnderTest {
     /** The configurations: "shadow-pagetrack", "shadow-legacy", "tdp". */
@@ -43,14 +45,15 @@ abstract class MmuUnderTest {
     /** The run exercised what it should have (fails with {@code where} in the message). */
     abstract void assertCoverage(String where);
 
-    static MmuUnderTest of(String config, String name, long memoryBytes, int vcpus, int tlbEntries) {
+    /** @param mode the guest paging mode the vCPUs start in (64-bit, PAE or 32-bit) */
+    static MmuUnderTest of(String config, PagingMode mode, String name, long memoryBytes, int vcpus, int tlbEntries) {
         switch (config) {
             case SHADOW_PAGETRACK:
-                return new Shadow(new ShadowRig(name, memoryBytes, vcpus, tlbEntries, VmSpec.POLICY_PAGETRACK));
+                return new Shadow(new ShadowRig(name, memoryBytes, vcpus, tlbEntries, mode, VmSpec.POLICY_PAGETRACK));
             case SHADOW_LEGACY:
-                return new Shadow(new ShadowRig(name, memoryBytes, vcpus, tlbEntries, VmSpec.POLICY_LEGACY));
+                return new Shadow(new ShadowRig(name, memoryBytes, vcpus, tlbEntries, mode, VmSpec.POLICY_LEGACY));
             case TDP:
-                return new Tdp(new TdpRig(name, memoryBytes, vcpus, VmSpec.PAGING_64, tlbEntries));
+                return new Tdp(new TdpRig(name, memoryBytes, vcpus, mode.name(), tlbEntries));
             default:
                 throw new IllegalArgumentException(config);
         }

@@ -285,4 +285,34 @@ class TdpFaultTest {
         }
         assertTrue(observer.tracked(rig.vm).isEmpty(), "the TDP MMU tracks nothing");
     }
+
+    /**
+     * A 32-bit guest's linear addresses are 32 bits: an access that crosses 4 GiB wraps to 0,
+     * bits 63:32 of a gva are dropped (in the TLB tag too), and CR2 holds the 32-bit address.
+     */
+    @Test
+    void thirtyTwoBitLinearAddressesWrapAtFourGigabytes() {
+        TdpRig r32 = new TdpRig("32");
+        TdpVcpu c = r32.cpu(0);
+        long pd = 0x10, pt = 0x11;
+        r32.mem.write((pd << 12) + 4 * 0x3ff, (pt << 12) | DIRTY, 4); // the last 4 MiB: PT entry 1023
+        r32.mem.write((pt << 12) + 4 * 1023, (OTHER << 12) | DIRTY, 4);
+        r32.mem.write(pd << 12, (pt << 12) | DIRTY, 4); // gva 0: PT entry 0
+        r32.mem.write(pt << 12, (DATA << 12) | DIRTY, 4);
+        r32.mem.write((OTHER << 12) + 4094, 0xbbaa, 2);
+        r32.mem.write(DATA << 12, 0xddcc, 2);
+        r32.vm.vcpu(0).set(Register.CR3, pd << 12);
+        assertTrue(c.read(0xffff_fffeL, 4, false, r32.r).ok(), r32.r.toString());
+        assertEquals(0xddcc_bbaaL, r32.r.value, "the second half comes from linear address 0");
+        c.writeCr3(pd << 12); // an empty TLB
+        assertTrue(c.read(0, 2, false, r32.r).ok());
+        long hits = r32.mmu.stats().tlbHit;
+        assertTrue(c.read(0x1_0000_0000L, 2, false, r32.r).ok());
+        assertEquals(0xddcc, r32.r.value, "bits 63:32 are dropped");
+        assertEquals(hits + 1, r32.mmu.stats().tlbHit, "the TLB entry of linear address 0 serves it");
+        assertFalse(c.read(0x1_0000_0000L + 0x2000_0000L, 4, false, r32.r).ok());
+        assertEquals(GuestWalk.PAGE_FAULT, r32.r.exception);
+        assertEquals(0x2000_0000L, r32.vm.vcpu(0).get(Register.CR2), "CR2 holds the 32-bit linear address");
+        r32.assertConsistent("wrap");
+    }
 }

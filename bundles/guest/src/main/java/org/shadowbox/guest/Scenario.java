@@ -1,0 +1,27 @@
+package org.shadowbox.guest;
+
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * A guest workload, registered as an OSGi service. Deterministic: the same {@code seed} and
+ * {@code scale} give the same guest behaviour and the same {@link GuestCounts}, run to run,
+ * whatever MMU the guest runs on.
+ */
+@ConsumerType
+public interface Scenario {
+    /** Short name used on the command line ({@code kernel-build}): lower case, digits and '-'. */
+    String name();
+
+    /** One line for {@code run:list}. */
+    String description();
+
+    /** The scale that runs in a few seconds on bare metal ({@code --scale} absent). */
+    long defaultScale();
+
+    /**
+     * Runs the workload on the booted guest of {@code ctx} and returns when it is done (every
+     * process it started has exited and been reaped). The runner verifies the guest's memory
+     * afterwards. Failures are thrown; the runner reports them in one line.
+     */
+    void run(ScenarioContext ctx);
+}

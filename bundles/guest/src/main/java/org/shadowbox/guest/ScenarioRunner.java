@@ -1,0 +1,46 @@
+package org.shadowbox.guest;
+
+import java.util.List;
+import java.util.function.IntFunction;
+
+import org.osgi.annotation.versioning.ConsumerType;
+import org.osgi.annotation.versioning.ProviderType;
+import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.vm.Vm;
+
+/**
+ * Runs scenarios: boots the guest model on a VM's vCPUs, runs the named {@link Scenario},
+ * then verifies the guest's view of its memory through the reference walker
+ * ({@link org.shadowbox.mmu.reference.BareMetalCpu}) and through vCPU 0. Registered as a
+ * service by the guest bundle, which tracks every {@link Scenario} service.
+ */
+@ProviderType
+public interface ScenarioRunner {
+
+    /** The scenarios there are, sorted by name. */
+    List<Scenario> scenarios();
+
+    /** The scenario of that name, or a one-line VmException listing the names there are. */
+    Scenario scenario(String name);
+
+    /**
+     * Runs scenario {@code name} on {@code vm}, vCPU {@code i} being {@code cpus.apply(i)}
+     * (an MMU's GuestCpu, or a BareMetalCpu). The guest's paging mode is the VM's
+     * {@code paging} option ("off" boots a 64-bit guest). Scale below 1 is refused.
+     *
+     * @param progress told of progress now and then, or null
+     * @throws org.shadowbox.vm.VmException one line: bad input, the scenario failed, or the guest's
+     *         memory was found corrupted (naming where)
+     */
+    ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, Progress progress);
+
+    /** Progress of a run, for a progress bar; called on the running thread, now and then. */
+    @ConsumerType
+    interface Progress {
+        /**
+         * @param done     units done of {@code total} (the scenario's units)
+         * @param accesses guest accesses so far
+         */
+        void progress(long done, long total, long accesses);
+    }
+}

@@ -1,0 +1,136 @@
+package org.shadowbox.guest.internal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntFunction;
+import java.util.stream.Collectors;
+
+import org.shadowbox.guest.GuestKernel;
+import org.shadowbox.guest.Scenario;
+import org.shadowbox.guest.ScenarioContext;
+import org.shadowbox.guest.ScenarioResult;
+import org.shadowbox.guest.ScenarioRunner;
+import org.shadowbox.guest.internal.kernel.GuestCorruption;
+import org.shadowbox.guest.internal.kernel.Kernel;
+import org.shadowbox.guest.internal.kernel.Verifier;
+import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.mmu.reference.BareMetalCpu;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
+import org.shadowbox.vm.VmSpec;
+
+/**
+ * The scenario runner as plain Java: the scenarios it knows, and a run = boot the guest on the
+ * VM's vCPUs, run the scenario (foreign code: any failure is caught and reported in one line
+ * naming the scenario), then verify the guest's memory through a
+ * {@link BareMetalCpu#inspector bare-metal inspector} and through vCPU 0 of the run, which
+ * must agree word for word.
+ */
+public final class Runner implements ScenarioRunner {
+    private final List<Scenario> scenarios = new CopyOnWriteArrayList<>();
+
+    public void add(Scenario s) {
+        scenarios.add(s);
+    }
+
+    public void remove(Scenario s) {
+        scenarios.remove(s);
+    }
+
+    @Override
+    public List<Scenario> scenarios() {
+        List<Scenario> out = new ArrayList<>();
+        for (Scenario s : scenarios) {
+            if (nameOf(s) != null) {
+                out.add(s);
+            }
+        }
+        out.sort(Comparator.comparing(Runner::nameOf));
+        return out;
+    }
+
+    @Override
+    public Scenario scenario(String name) {
+        for (Scenario s : scenarios()) {
+            if (nameOf(s).equals(name)) {
+                return s;
+            }
+        }
+        throw new VmException("no scenario named '" + name + "': the scenarios are "
+                + scenarios().stream().map(Runner::nameOf).collect(Collectors.joining(", ")));
+    }
+
+    @Override
+    public ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, Progress progress) {
+        Scenario s = scenario(name);
+        if (scale < 1) {
+            throw new VmException("bad scale " + scale + ": accepted 1 or more");
+        }
+        String paging = vm.spec().option(VmSpec.PAGING);
+        GuestCpu[] c = new GuestCpu[vm.vcpuCount()];
+        for (int i = 0; i < c.length; i++) {
+            c[i] = cpus.apply(i);
+        }
+        long t0 = System.nanoTime(); // measures the run; never decides anything in it
+        Kernel k = new Kernel(vm, c, paging, seed);
+        k.boot();
+        Context ctx = new Context(vm, c, scale, seed, k, progress);
+        try {
+            s.run(ctx);
+        } catch (GuestCorruption e) {
+            throw new VmException("scenario " + name + " (seed " + seed + "): " + e.getMessage());
+        } catch (VmException e) {
+            throw e;
+        } catch (Exception | LinkageError | AssertionError e) {
+            throw new VmException("scenario " + name + " (seed " + seed + ") failed: " + e);
+        }
+        long checksum;
+        try {
+            checksum = Verifier.verify(k, BareMetalCpu.inspector(vm.vcpu(0)), true);
+            long again = Verifier.verify(k, c[0], false);
+            if (again != checksum) {
+                throw new GuestCorruption("vCPU 0 reads the guest's memory with checksum " + Long.toHexString(again)
+                        + ", the reference walker " + Long.toHexString(checksum));
+            }
+        } catch (GuestCorruption e) {
+            throw new VmException("scenario " + name + " (seed " + seed + ") after the run: " + e.getMessage());
+        }
+        return new ScenarioResult(name, k.paging(), c.length, scale, seed, k.counts(), checksum, System.nanoTime() - t0);
+    }
+
+    /** The scenario's name, or null if asking it failed (a broken foreign scenario is left out). */
+    private static String nameOf(Scenario s) {
+        try {
+            return s.name();
+        } catch (Exception | LinkageError | AssertionError e) {
+            return null;
+        }
+    }
+
+    private record Context(Vm vm, GuestCpu[] cpus, long scale, long seed, Kernel kernelModel, Progress listener)
+            implements ScenarioContext {
+        @Override
+        public int vcpus() {
+            return cpus.length;
+        }
+
+        @Override
+        public GuestCpu cpu(int i) {
+            return cpus[i];
+        }
+
+        @Override
+        public GuestKernel kernel() {
+            return kernelModel;
+        }
+
+        @Override
+        public void progress(long done, long total) {
+            if (listener != null) {
+                listener.progress(done, total, kernelModel.counters().accesses());
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package org.shadowbox.guest.internal.kernel;
+
+import org.shadowbox.mmu.GuestCpu;
+
+/**
+ * The kernel's own loads and stores: every one a supervisor access on a vCPU at the direct-map
+ * address of a guest-physical address (identity before paging is on), so the MMU sees it as a
+ * real guest's (trapped and emulated on a write-protected page table, native otherwise). Page
+ * clears and copies are 512 eight-byte accesses, as {@code clear_page} ({@code rep stosq}) and
+ * {@code copy_page} do. A kernel access that faults is a broken MMU or a broken model: it
+ * throws {@link GuestCorruption}.
+ */
+final class KernelMemory {
+    private final GuestCpu[] cpus;
+    private final Counters counters;
+    private long base;
+
+    KernelMemory(GuestCpu[] cpus, Counters counters) {
+        this.cpus = cpus;
+        this.counters = counters;
+    }
+
+    /** Paging is on: from now on the kernel reaches RAM at {@code directMapBase + gpa}. */
+    void useDirectMap(long directMapBase) {
+        base = directMapBase;
+    }
+
+    long address(long gpa) {
+        return base + gpa;
+    }
+
+    GuestCpu cpu(int i) {
+        return cpus[i];
+    }
+
+    long read(int cpu, long gpa, int size) {
+        GuestCpu c = cpus[cpu];
+        counters.kernelAccesses++;
+        if (!c.read(base + gpa, size, false)) {
+            throw fault(c, "read", gpa);
+        }
+        return c.value();
+    }
+
+    void write(int cpu, long gpa, long value, int size) {
+        GuestCpu c = cpus[cpu];
+        counters.kernelAccesses++;
+        if (!c.write(base + gpa, value, size, false)) {
+            throw fault(c, "write", gpa);
+        }
+    }
+
+    /** {@code clear_page}. */
+    void clearPage(int cpu, long gfn) {
+        long gpa = gfn << 12;
+        for (int off = 0; off < 4096; off += 8) {
+            write(cpu, gpa + off, 0, 8);
+        }
+    }
+
+    /** {@code copy_page}. */
+    void copyPage(int cpu, long fromGfn, long toGfn) {
+        long from = fromGfn << 12;
+        long to = toGfn << 12;
+        for (int off = 0; off < 4096; off += 8) {
+            write(cpu, to + off, read(cpu, from + off, 8), 8);
+        }
+    }
+
+    private GuestCorruption fault(GuestCpu c, String what, long gpa) {
+        return new GuestCorruption("kernel " + what + " of gpa 0x" + Long.toHexString(gpa) + " at gva 0x"
+                + Long.toHexString(base + gpa) + " on vCPU " + c.vcpu().id() + " faulted (exception "
+                + c.exception() + ", error code 0x" + Integer.toHexString(c.errorCode()) + ")");
+    }
+}

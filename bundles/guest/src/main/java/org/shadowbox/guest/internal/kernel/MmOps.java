@@ -1,0 +1,263 @@
+package org.shadowbox.guest.internal.kernel;
+
+/**
+ * Address-space operations (Linux's {@code mm/mmap.c}, {@code mm/mprotect.c} and the teardown and
+ * fork paths of {@code mm/memory.c}): exec's layout, mmap, munmap, mprotect, brk, fork's
+ * {@code dup_mmap}/{@code copy_page_range}, and {@code exit_mmap}. Every pte change is a guest
+ * write; pages and tables are freed only after the TLB flush ({@code mmu_gather}).
+ */
+final class MmOps {
+    /** Guard gap left between mmaps. */
+    private static final long GUARD = 4096;
+    private final Kernel k;
+    private final PageTables tables;
+    private final PageTableFormat f;
+    private final Counters counters;
+    private final LongStack freedPages = new LongStack();
+    private final LongStack freedTables = new LongStack();
+    private final PtCursor cursor;
+    private final PtCursor childCursor;
+
+    MmOps(Kernel k) {
+        this.k = k;
+        this.tables = k.tables;
+        this.f = k.f;
+        this.counters = k.counters;
+        this.cursor = new PtCursor(tables);
+        this.childCursor = new PtCursor(tables);
+    }
+
+    /** exec's layout ({@code load_elf_binary}): text, data after it, the heap after that, the stack at the top. */
+    void setupImage(Task t, Image img) {
+        Mm mm = t.mm;
+        Area text = new Area(f.textBase(), img.textPages(), Area.READ | Area.EXEC, img.textFile(), 0);
+        Area data = new Area(text.end(), img.dataPages(), Area.READ | Area.WRITE, img.dataFile(), 0);
+        Area heap = new Area(data.end(), img.heapPages(), Area.READ | Area.WRITE, Area.ANON, 0);
+        Area stack = new Area(f.stackTop() - ((long) img.stackPages() << 12), img.stackPages(),
+                Area.READ | Area.WRITE, Area.ANON, 0);
+        mm.insert(text);
+        mm.insert(data);
+        mm.insert(heap);
+        mm.insert(stack);
+        t.text = text;
+        t.data = data;
+        t.heap = heap;
+        t.stack = stack;
+    }
+
+    /** {@code mmap} at the highest free gap below the mmap base ({@code get_unmapped_area} top-down). */
+    Area mmap(Task t, int pages, int prot, int file, long fileOffset) {
+        Mm mm = t.mm;
+        long size = (long) pages << 12;
+        long top = f.mmapBase();
+        for (int i = mm.nAreas - 1; i >= 0; i--) {
+            Area a = mm.areas[i];
+            if (a.start >= top) {
+                continue;
+            }
+            if (a.end() + GUARD <= top - size) {
+                break;
+            }
+            top = a.start - GUARD;
+        }
+        Area a = new Area(top - size, pages, prot, file, fileOffset);
+        mm.insert(a);
+        counters.mmaps++;
+        return a;
+    }
+
+    /** {@code brk} growing the heap: the new pages are demand-faulted. */
+    void brk(Task t, Area heap, int pages) {
+        if (pages > heap.pages) {
+            heap.grow(pages);
+            counters.brks++;
+        }
+    }
+
+    /** {@code munmap} of a whole area: zap, free the tables no other area needs, flush, free. */
+    void munmap(Task t, Area a) {
+        int v = t.vcpu;
+        Mm mm = t.mm;
+        int zapped = zap(v, mm, a);
+        long floor = mm.floorOf(a);
+        long ceiling = mm.ceilingOf(a, f.userTop());
+        mm.remove(a);
+        tables.freeRange(v, mm.pgd, f.levels(), a.start, a.end(), floor, ceiling, freedTables);
+        if (zapped > 0 || freedTables.size() > 0) {
+            k.flushRange(v, mm, a.start, a.pages);
+        }
+        freeAll();
+        counters.munmaps++;
+    }
+
+    /** {@code mprotect} of a whole area: present ptes lose write (or change NX); adding write is lazy. */
+    void mprotect(Task t, Area a, int prot) {
+        int v = t.vcpu;
+        Mm mm = t.mm;
+        cursor.reset();
+        int changed = 0;
+        for (int i = 0; i < a.pages; i++) {
+            if (a.frame[i] < 0) {
+                continue;
+            }
+            long va = a.start + ((long) i << 12);
+            long pt = cursor.table(v, mm.pgd, va, false);
+            int idx = f.index(va, 1);
+            long pte = checkedPte(v, pt, idx, a, i);
+            long n = pte;
+            if ((prot & Area.WRITE) == 0) {
+                n &= ~PageTableFormat.RW;
+            }
+            if (f.hasNx()) {
+                n = (prot & Area.EXEC) != 0 ? n & ~PageTableFormat.NX : n | PageTableFormat.NX;
+            }
+            if (n != pte) {
+                tables.set(v, pt, idx, 1, n);
+                changed++;
+            }
+        }
+        a.prot = prot;
+        if (changed > 0) {
+            k.flushRange(v, mm, a.start, a.pages);
+        }
+        counters.mprotects++;
+    }
+
+    /**
+     * {@code dup_mmap}: the child's areas, and for areas that may hold anonymous pages the ptes,
+     * write-protected in both ({@code copy_present_pte}); file areas without anonymous pages are
+     * left for the child to fault in. The parent's TLB is flushed if it lost write access.
+     */
+    Mm dupMmap(Task parent, Task child) {
+        int v = parent.vcpu;
+        Mm pm = parent.mm;
+        Mm cm = new Mm(tables.pgdAlloc(v, k.kernelPgd), f.mmapBase());
+        cursor.reset();
+        childCursor.reset();
+        int protectedPtes = 0;
+        for (int ai = 0; ai < pm.nAreas; ai++) {
+            Area pa = pm.areas[ai];
+            Area ca = pa.copyForFork();
+            cm.insert(ca);
+            if (!pa.anonVma) {
+                continue;
+            }
+            for (int i = 0; i < pa.pages; i++) {
+                int g = pa.frame[i];
+                if (g < 0) {
+                    continue;
+                }
+                long va = pa.start + ((long) i << 12);
+                long ppt = cursor.table(v, pm.pgd, va, false);
+                int idx = f.index(va, 1);
+                long pte = checkedPte(v, ppt, idx, pa, i);
+                if (pa.writable() && PageTableFormat.writable(pte)) {
+                    pte &= ~PageTableFormat.RW;
+                    tables.set(v, ppt, idx, 1, pte);
+                    protectedPtes++;
+                }
+                long cpt = childCursor.table(v, cm.pgd, va, true);
+                tables.set(v, cpt, idx, 1, pte & ~PageTableFormat.A);
+                ca.frame[i] = g;
+                if (g != k.zeroPage) {
+                    k.phys.mapCount[g]++;
+                }
+            }
+        }
+        if (parent.text != null) {
+            child.text = cm.find(parent.text.start);
+            child.data = cm.find(parent.data.start);
+            child.heap = cm.find(parent.heap.start);
+            child.stack = cm.find(parent.stack.start);
+        }
+        if (protectedPtes > 0) {
+            k.flushRange(v, pm, 0, Integer.MAX_VALUE); // flush_tlb_mm
+        }
+        return cm;
+    }
+
+    /**
+     * {@code mmput} of the last user: vCPUs still holding the mm lazily are moved to the
+     * kernel's pgd ({@code leave_mm}), then {@code exit_mmap} (zap every area, free every user
+     * table, flush if loaded here, free), then the pgd goes.
+     */
+    void releaseMm(int v, Mm mm) {
+        for (int w = 0; w < k.loadedMm.length; w++) {
+            if (w != v && k.loadedMm[w] == mm) {
+                k.writeCr3(w, k.kernelPgd);
+                k.loadedMm[w] = k.initMm;
+            }
+        }
+        for (int ai = 0; ai < mm.nAreas; ai++) {
+            zap(v, mm, mm.areas[ai]);
+        }
+        // free_pgtables: area by area, each up to the next area's start (every area is going).
+        for (int ai = 0; ai < mm.nAreas; ai++) {
+            Area a = mm.areas[ai];
+            long ceiling = ai + 1 < mm.nAreas ? mm.areas[ai + 1].start : f.userTop();
+            tables.freeRange(v, mm.pgd, f.levels(), a.start, a.end(), 0, ceiling, freedTables);
+        }
+        if (k.loadedMm[v] == mm) {
+            k.flushRange(v, mm, 0, Integer.MAX_VALUE);
+            k.writeCr3(v, k.kernelPgd);
+            k.loadedMm[v] = k.initMm;
+        }
+        freeAll();
+        tables.pgdFree(v, mm.pgd);
+    }
+
+    /** {@code zap_pte_range} over an area: clears every present pte, drops the page references. */
+    private int zap(int v, Mm mm, Area a) {
+        cursor.reset();
+        int n = 0;
+        for (int i = 0; i < a.pages; i++) {
+            int g = a.frame[i];
+            if (g < 0) {
+                continue;
+            }
+            long va = a.start + ((long) i << 12);
+            long pt = cursor.table(v, mm.pgd, va, false);
+            int idx = f.index(va, 1);
+            checkedPte(v, pt, idx, a, i);
+            tables.clear(v, pt, idx, 1);
+            a.frame[i] = -1;
+            dropRef(g);
+            n++;
+        }
+        return n;
+    }
+
+    /** Reads a pte the kernel's bookkeeping says is present and checks that it maps what it should. */
+    private long checkedPte(int v, long pt, int idx, Area a, int page) {
+        long pte = pt < 0 ? 0 : tables.read(v, pt, idx);
+        if (!PageTableFormat.present(pte) || f.frame(pte) != a.frame[page]) {
+            throw new GuestCorruption("pte of page " + page + " of " + a + " reads 0x" + Long.toHexString(pte)
+                    + ", the kernel wrote gfn 0x" + Integer.toHexString(a.frame[page]));
+        }
+        return pte;
+    }
+
+    private void dropRef(int g) {
+        if (g == k.zeroPage) {
+            return;
+        }
+        int c = --k.phys.mapCount[g];
+        if (c < 0) {
+            throw new IllegalStateException("guest kernel bug: gfn 0x" + Integer.toHexString(g) + " unmapped more often than mapped");
+        }
+        if (c == 0 && k.phys.use[g] == PhysMem.ANON) {
+            freedPages.push(g);
+        }
+    }
+
+    private void freeAll() {
+        for (int i = 0; i < freedPages.size(); i++) {
+            k.phys.free(freedPages.get(i));
+        }
+        for (int i = 0; i < freedTables.size(); i++) {
+            k.phys.free(freedTables.get(i));
+        }
+        freedPages.clear();
+        freedTables.clear();
+    }
+}

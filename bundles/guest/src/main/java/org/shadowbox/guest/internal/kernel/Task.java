@@ -1,0 +1,44 @@
+package org.shadowbox.guest.internal.kernel;
+
+import java.util.SplittableRandom;
+
+/** A process ({@code struct task_struct}), single-threaded. */
+public final class Task {
+    static final int RUNNABLE = 0, RUNNING = 1, BLOCKED = 2, ZOMBIE = 3, REAPED = 4;
+
+    final int pid;
+    final Task parent;
+    Mm mm;
+    Program program;
+    int state = RUNNABLE;
+    /** The vCPU it runs on, -1 when not running. */
+    int vcpu = -1;
+    /** Children that exited and were not reaped yet. */
+    int zombies;
+    int liveChildren;
+    /** User accesses in its current time slice. */
+    int slice;
+    /** This process's own random stream: what it does does not depend on where it runs. */
+    public final SplittableRandom rng;
+    /** The areas exec set up (null before the first exec). */
+    public Area text, data, heap, stack;
+
+    Task(int pid, Task parent, long seed) {
+        this.pid = pid;
+        this.parent = parent;
+        this.rng = new SplittableRandom(seed ^ (pid * 0x9e37_79b9_7f4a_7c15L));
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    public boolean exited() {
+        return state >= ZOMBIE;
+    }
+
+    @Override
+    public String toString() {
+        return "pid " + pid;
+    }
+}

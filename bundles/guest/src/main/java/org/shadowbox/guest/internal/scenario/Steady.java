@@ -1,0 +1,42 @@
+package org.shadowbox.guest.internal.scenario;
+
+import java.util.SplittableRandom;
+
+import org.osgi.service.component.annotations.Component;
+import org.shadowbox.guest.Scenario;
+import org.shadowbox.guest.internal.kernel.Image;
+import org.shadowbox.guest.internal.kernel.Kernel;
+
+/**
+ * One long-lived process (a server) that builds its working set and then keeps touching it:
+ * 250,000 x scale accesses, very few page-table writes after the warm-up.
+ */
+@Component(service = Scenario.class)
+public final class Steady extends GuestScenario {
+    static final Profile SERVER = new Profile(0, 40, 20, 30, 10, 48, 48, 384, 0, 0);
+
+    @Override
+    public String name() {
+        return "steady";
+    }
+
+    @Override
+    public String description() {
+        return "one long-lived process with a stable working set: 250,000 x scale accesses, few table writes";
+    }
+
+    @Override
+    public long defaultScale() {
+        return 8;
+    }
+
+    @Override
+    protected long start(Kernel k, long scale, SplittableRandom rng) {
+        long lifetime = 250_000L * units(scale, "scale");
+        Profile p = new Profile(lifetime, SERVER.fetch(), SERVER.stack(), SERVER.heap(), SERVER.data(), SERVER.hotText(),
+                SERVER.allocEvery(), SERVER.maxHeap(), 0, 0);
+        Image img = new Image("server", k.createFile(96), 96, k.createFile(16), 16, 64, 16);
+        k.spawn(img, new Worker(p, new int[] {k.createFile(32)}, k.createFile(1)));
+        return 1;
+    }
+}

@@ -1,0 +1,103 @@
+package org.shadowbox.mmu.internal.osgi;
+
+import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.mmu.internal.paging.PagingMode;
+import org.shadowbox.mmu.internal.shadow.AccessResult;
+import org.shadowbox.mmu.internal.shadow.VcpuMmu;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.Vcpu;
+
+/**
+ * One vCPU of a shadow-paged VM as {@link GuestCpu}: an adapter over {@link VcpuMmu}, whose
+ * accesses go TLB, hardware walk of the sptes, then the fault handler. The outcome of the last
+ * access lives in one reused {@link AccessResult}, so an access allocates nothing; the only
+ * extra work per access is one volatile read (is the MMU still there).
+ */
+final class ShadowGuestCpu implements GuestCpu {
+    private final VmMmu owner;
+    private final VcpuMmu v;
+    private final AccessResult last = new AccessResult();
+
+    ShadowGuestCpu(VmMmu owner, VcpuMmu v) {
+        this.owner = owner;
+        this.v = v;
+    }
+
+    @Override
+    public Vcpu vcpu() {
+        return v.vcpu();
+    }
+
+    @Override
+    public boolean read(long gva, int size, boolean user) {
+        owner.checkLive();
+        return v.read(gva, size, user, last).ok();
+    }
+
+    @Override
+    public boolean write(long gva, long value, int size, boolean user) {
+        owner.checkLive();
+        return v.write(gva, value, size, user, last).ok();
+    }
+
+    @Override
+    public boolean fetch(long gva, int size, boolean user) {
+        owner.checkLive();
+        return v.fetch(gva, size, user, last).ok();
+    }
+
+    @Override
+    public long value() {
+        return last.value;
+    }
+
+    /** {@link GuestCpu}'s exception numbers are the vector numbers the walker uses (0, 13, 14). */
+    @Override
+    public int exception() {
+        return last.exception;
+    }
+
+    @Override
+    public int errorCode() {
+        return last.errorCode;
+    }
+
+    @Override
+    public long gpa() {
+        return last.gpa;
+    }
+
+    @Override
+    public boolean emulated() {
+        return last.emulated;
+    }
+
+    /**
+     * {@code kvm_set_cr3} in 64-bit paging: {@link VcpuMmu#writeCr3} loads (or finds in the
+     * root cache) the new root and flushes the TLB. Without 64-bit paging CR3 is only stored
+     * (it takes effect when paging is enabled). CR0, CR4 and EFER are stored; the MMU sees the
+     * change at the vCPU's next access and resets its context ({@code kvm_mmu_reset_context}).
+     */
+    @Override
+    public void writeRegister(Register r, long value) {
+        owner.checkLive();
+        Vcpu cpu = v.vcpu();
+        if (r == Register.CR3 && PagingMode.of(cpu.get(Register.CR0), cpu.get(Register.CR4),
+                cpu.get(Register.EFER)) == PagingMode.LONG) {
+            v.writeCr3(value);
+        } else {
+            cpu.set(r, value);
+        }
+    }
+
+    @Override
+    public void invlpg(long gva) {
+        owner.checkLive();
+        v.invlpg(gva);
+    }
+
+    /** The underlying vCPU MMU, for the component's diagnostics (walk). */
+    VcpuMmu vcpuMmu() {
+        return v;
+    }
+}
