@@ -144,7 +144,8 @@ class DifferentialTest {
                 }
             }
             compareMemory();
-            System.out.println("DifferentialTest mode " + mode + " " + config + " seed " + seed + " stats " + s.stats());
+            System.out.println("DifferentialTest mode " + mode + " " + config + " seed " + seed + " stats "
+                    + s.stats());
             s.assertCoverage(where());
         }
 

@@ -233,7 +233,8 @@ class LegacyPolicyTest {
         assertEquals(2, p.pfEmulateTracked, "pagetrack: both emulated writes took the fast return: " + both);
         assertEquals(0, l.pfEmulateTracked, both);
         assertEquals(p.pfEmulate, l.pfEmulateWp, "legacy: the full fault path before each emulation: " + both);
-        assertEquals(p.mmuPteWriteFallbackZapped, l.mmuPteWriteFallbackZapped, "4 PD quadrants, then 2 PT halves: " + both);
+        assertEquals(p.mmuPteWriteFallbackZapped, l.mmuPteWriteFallbackZapped,
+                "4 PD quadrants, then 2 PT halves: " + both);
         assertEquals(6, l.mmuPteWriteFallbackZapped, both);
         assertEquals(p.mmuUnsync, l.mmuUnsync, "the hash walk unsynced every quadrant page: " + both);
         assertTrue(l.pteWriteEmulator >= 2 && p.pteWriteEmulator == 0, both);
@@ -302,7 +303,8 @@ class LegacyPolicyTest {
             rig.assertConsistent(policy + " after the emulated write, before the reload");
             long hits = rig.mmu.stats().tlbHit;
             assertTrue(c0.read(LO32, 8, false, rig.r).ok(), policy + ": " + rig.r);
-            assertEquals(hits, rig.mmu.stats().tlbHit, policy + ": the reload flushed the TLB: no hit on the old entry");
+            assertEquals(hits, rig.mmu.stats().tlbHit,
+                    policy + ": the reload flushed the TLB: no hit on the old entry");
             assertNotSame(q[0], c0.paeRoot(0), policy);
             rig.assertConsistent(policy + " reloaded");
         }
