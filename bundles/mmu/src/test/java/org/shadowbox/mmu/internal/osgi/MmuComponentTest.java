@@ -305,4 +305,50 @@ class MmuComponentTest {
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertTrue(allocated < 4096, "200000 accesses allocated " + allocated + " bytes (checksum " + sum + ")");
     }
+
+    /**
+     * A PAE or 32-bit guest's MOV to CR3 through the service is {@code kvm_set_cr3}: even with
+     * the same value it reloads a PAE guest's PDPTEs and flushes the TLB (a PAE OS makes a PDPTE
+     * change take effect that way; any OS flushes its TLB that way).
+     */
+    @Test
+    void aCr3WriteOfAPaeOr32BitGuestReloadsPdptesAndFlushesTheTlb() {
+        Mmu mmu = rig.start();
+        Vm pae = rig.hv.createVm(VmSpec.pc("pae", 64L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_PAE));
+        long pdpt = 0x200, pd = 0x202, pt = 0x203, pd2 = 0x204, pt2 = 0x205, other = 0x301;
+        Rig.pte(pae.memory(), pdpt, 0, (pd << 12) | Rig.P);
+        Rig.pte(pae.memory(), pd, 2, (pt << 12) | Rig.P | Rig.RW | Rig.US);
+        Rig.pte(pae.memory(), pt, 0, (Rig.DATA << 12) | Rig.P | Rig.RW | Rig.US);
+        Rig.pte(pae.memory(), pd2, 2, (pt2 << 12) | Rig.P | Rig.RW | Rig.US);
+        Rig.pte(pae.memory(), pt2, 0, (other << 12) | Rig.P | Rig.RW | Rig.US);
+        pae.memory().write(Rig.DATA << 12, 0x1111, 8);
+        pae.memory().write(other << 12, 0x2222, 8);
+        GuestCpu cpu = mmu.cpu(pae, 0);
+        cpu.writeRegister(Register.CR3, pdpt << 12);
+        assertTrue(cpu.read(0x400000, 8, false));
+        assertEquals(0x1111, cpu.value());
+        Rig.pte(pae.memory(), pdpt, 0, (pd2 << 12) | Rig.P); // the OS changes PDPTE 0 ...
+        assertTrue(cpu.read(0x400000, 8, false));
+        assertEquals(0x1111, cpu.value(), "... which takes effect at the next CR3 write, not before");
+        cpu.writeRegister(Register.CR3, pdpt << 12);
+        assertTrue(cpu.read(0x400000, 8, false));
+        assertEquals(0x2222, cpu.value(), "the CR3 write loaded the new PDPTE");
+        assertTrue(mmu.check(pae).isEmpty(), mmu.check(pae).toString());
+
+        Vm p32 = rig.hv.createVm(VmSpec.pc("p32", 64L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_32));
+        p32.memory().write((pd << 12) + 4, (pt << 12) | Rig.P | Rig.RW | Rig.US, 4); // PDE 1
+        p32.memory().write(pt << 12, (Rig.DATA << 12) | Rig.P | Rig.RW | Rig.US, 4);
+        p32.memory().write((pt << 12) + 4, (pt << 12) | Rig.P | Rig.RW | 0x60, 4); // PT entry 1: a window on the PT
+        p32.memory().write(Rig.DATA << 12, 0x1111, 8);
+        p32.memory().write(other << 12, 0x2222, 8);
+        GuestCpu c32 = mmu.cpu(p32, 0);
+        c32.writeRegister(Register.CR3, pd << 12);
+        assertTrue(c32.read(0x400000, 8, false));
+        assertEquals(0x1111, c32.value());
+        assertTrue(c32.write(0x401000, (other << 12) | Rig.P | Rig.RW | Rig.US, 4, false)); // the OS edits its PT
+        c32.writeRegister(Register.CR3, pd << 12);
+        assertTrue(c32.read(0x400000, 8, false));
+        assertEquals(0x2222, c32.value(), "the CR3 write flushed the TLB (and resynced the PT)");
+        assertTrue(mmu.check(p32).isEmpty(), mmu.check(p32).toString());
+    }
 }
