@@ -51,6 +51,11 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * </ul>
  * For example: {@code mvn -o -pl bundles/mmu test -Dtest=DifferentialTest -Dshadowbox.mode=pae
  * -Dshadowbox.config=shadow-legacy -Dshadowbox.seed=42}.
+ *
+ * <p>Other tests (the write-flood bundle's) make {@link Run}s of their own with a pte-write
+ * handler bound to a shadow configuration: {@link Run#attached}, {@link Run#beforeStep} and
+ * {@link Run#assertCoverage} are theirs to override, {@link Run#s} and {@link MmuUnderTest#shadow}
+ * give them the rig.
  */
 class DifferentialTest {
     private static final int OPS = Integer.getInteger("shadowbox.ops", 34_000);
@@ -71,21 +76,18 @@ class DifferentialTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("runs")
     void virtualizationIsInvisibleToTheGuest(PagingMode mode, String config) {
-        String onlyMode = System.getProperty("shadowbox.mode");
-        String onlyConfig = System.getProperty("shadowbox.config");
-        Assumptions.assumeTrue(onlyMode == null || onlyMode.equals(mode.name()), "only mode " + onlyMode + " runs");
-        Assumptions.assumeTrue(onlyConfig == null || onlyConfig.equals(config), "only " + onlyConfig + " runs");
         new Run(mode, config).run();
     }
 
     /** One run: an MMU configuration and a bare-metal VM with the same random OS of one paging mode. */
-    private static final class Run {
+    static class Run {
         private final PagingMode mode;
         private final String config;
+        private final int ops;
         private final long seed = SEED;
         private final Random rnd = new Random(seed);
         private final GuestOs os;
-        private final MmuUnderTest s;
+        final MmuUnderTest s;
         private final Vm ref = new HypervisorImpl().createVm(VmSpec.pc("metal", 64L << 20, 2));
         private final BareMetal metal = new BareMetal();
         private final AccessResult sr = new AccessResult();
@@ -97,26 +99,52 @@ class DifferentialTest {
         private String op = "boot";
 
         Run(PagingMode mode, String config) {
+            this(mode, config, OPS);
+        }
+
+        /** Skipped (an assumption) unless {@code -Dshadowbox.mode} and {@code -Dshadowbox.config} allow it. */
+        Run(PagingMode mode, String config, int ops) {
+            String onlyMode = System.getProperty("shadowbox.mode");
+            String onlyConfig = System.getProperty("shadowbox.config");
+            Assumptions.assumeTrue(onlyMode == null || onlyMode.equals(mode.name()), "only mode " + onlyMode + " runs");
+            Assumptions.assumeTrue(onlyConfig == null || onlyConfig.equals(config), "only " + onlyConfig + " runs");
             this.mode = mode;
             this.config = config;
+            this.ops = ops;
             this.os = GuestOs.of(mode);
             this.s = MmuUnderTest.of(config, mode, "mmu", 64L << 20, 2, 64);
             this.kvmgt = s.external("test.kvmgt");
         }
 
-        private String where() {
+        String where() {
             return "mode " + mode + " " + config + " seed " + seed + " step " + step + " (" + op
                     + ") [replay: -Dshadowbox.mode=" + mode + " -Dshadowbox.config=" + config + " -Dshadowbox.seed="
                     + seed + "]";
         }
 
+        /** Called once the rig exists, before the guest boots. */
+        void attached() {
+        }
+
+        /** Called before every step of the random sequence. */
+        void beforeStep(int step, int steps) {
+        }
+
+        /** What the run must have exercised: its configuration's paths ({@link MmuUnderTest#assertCoverage}). */
+        void assertCoverage() {
+            s.assertCoverage(where());
+        }
+
         void run() {
             int limit = 24 + rnd.nextInt(300);
             s.limitPages(limit);
-            System.out.println("DifferentialTest mode " + mode + " " + config + " seed " + seed + ", " + OPS
+            System.out.println(getClass().getName() + " mode " + mode + " " + config + " seed " + seed + ", " + ops
                     + " operations, shadow page limit " + limit);
+            attached();
             boot();
-            for (step = 1; step <= OPS; step++) {
+            for (step = 1; step <= ops; step++) {
+                op = "between steps";
+                beforeStep(step, ops);
                 int dice = rnd.nextInt(100);
                 if (dice < 65) {
                     randomAccess();
@@ -144,9 +172,9 @@ class DifferentialTest {
                 }
             }
             compareMemory();
-            System.out.println("DifferentialTest mode " + mode + " " + config + " seed " + seed + " stats "
+            System.out.println(getClass().getName() + " mode " + mode + " " + config + " seed " + seed + " stats "
                     + s.stats());
-            s.assertCoverage(where());
+            assertCoverage();
         }
 
         /** Firmware sets up the window host-side in both VMs; the OS builds the rest by guest writes. */

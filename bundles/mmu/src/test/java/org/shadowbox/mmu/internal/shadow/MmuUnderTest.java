@@ -45,6 +45,9 @@ abstract class MmuUnderTest {
     /** The run exercised what it should have (fails with {@code where} in the message). */
     abstract void assertCoverage(String where);
 
+    /** The shadow rig of a shadow configuration (for tests that bind a pte-write handler to it). */
+    abstract ShadowRig shadow();
+
     /** @param mode the guest paging mode the vCPUs start in (64-bit, PAE or 32-bit) */
     static MmuUnderTest of(String config, PagingMode mode, String name, long memoryBytes, int vcpus, int tlbEntries) {
         switch (config) {
@@ -69,6 +72,11 @@ abstract class MmuUnderTest {
         @Override
         Vm vm() {
             return s.vm;
+        }
+
+        @Override
+        ShadowRig shadow() {
+            return s;
         }
 
         @Override
@@ -138,6 +146,11 @@ abstract class MmuUnderTest {
         @Override
         Vm vm() {
             return t.vm;
+        }
+
+        @Override
+        ShadowRig shadow() {
+            throw new IllegalStateException("TDP has no shadow rig");
         }
 
         @Override
