@@ -106,28 +106,39 @@ public final class TdpMmu {
         return gfn & -(1L << (9 * (level - 1)));
     }
 
-    int root() {
+    // Read-only views for the checker and the OSGi adapter (mmu:walk, mmu:pages): caller holds the MMU lock.
+
+    /** The root table's id. */
+    public int root() {
         return root;
+    }
+
+    /** Entry {@code index} of table {@code id}. Caller holds the MMU lock. */
+    public long entry(int id, int index) {
+        return tables[id][index];
     }
 
     long[] table(int id) {
         return tables[id];
     }
 
-    int tableLevel(int id) {
+    /** The level of table {@code id} (4 for the root). Caller holds the MMU lock. */
+    public int tableLevel(int id) {
         return tableLevel[id];
     }
 
-    long tableGfn(int id) {
+    /** The first gfn of the guest-physical range table {@code id} maps. Caller holds the MMU lock. */
+    public long tableGfn(int id) {
         return tableGfn[id];
     }
 
-    /** Ids handed out so far (live or free), for the checker. */
-    int idLimit() {
+    /** Ids handed out so far (live or free). Caller holds the MMU lock. */
+    public int idLimit() {
         return nextId;
     }
 
-    boolean live(int id) {
+    /** Whether {@code id} names a table in use. Caller holds the MMU lock. */
+    public boolean live(int id) {
         return id > 0 && id < nextId && tables[id] != null;
     }
 

@@ -65,7 +65,7 @@ public final class TdpVcpu {
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
-    void requestTlbFlush() {
+    public void requestTlbFlush() {
         REQUESTS.getAndBitwiseOr(this, REQ_TLB_FLUSH);
     }
 
