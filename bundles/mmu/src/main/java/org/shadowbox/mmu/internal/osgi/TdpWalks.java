@@ -68,8 +68,8 @@ final class TdpWalks {
                         + (Spte.isWritable(e) ? "writable" : "read-only");
             }
             int child = Spte.childId(e);
-            out.add(new Walk.Step(level, where, e, "-> tdp" + child + " (gfn 0x" + Long.toHexString(mmu.tableGfn(child))
-                    + ", level " + mmu.tableLevel(child) + ")"));
+            out.add(new Walk.Step(level, where, e, Walks.leafBits(e) + " -> tdp" + child + " (gfn 0x"
+                    + Long.toHexString(mmu.tableGfn(child)) + ", level " + mmu.tableLevel(child) + ")"));
             id = child;
         }
         throw new IllegalStateException("TDP walk of gfn 0x" + Long.toHexString(gfn) + " passed level 1");
