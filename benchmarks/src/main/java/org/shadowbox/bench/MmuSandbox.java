@@ -41,6 +41,7 @@ final class MmuSandbox {
         OwnerTrack track = pageTrack.forOwner("org.shadowbox.mmu", TrackerRole.MMU);
         pageTrack.setWriteProtectHook(hooks, "org.shadowbox.mmu");
         pageTrack.register(hooks, "org.shadowbox.mmu");
+        hypervisor.addWriteListener(hooks); // the legacy policy's direct pte-write call from the emulator
         mmu = new MmuComponent(track, hooks, config(maxMmuPages));
         hypervisor.addVmListener(mmu);
         for (var s : List.of(new KernelBuild(), new ForkStorm(), new PtReuse(), new Steady())) {

@@ -249,7 +249,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                     st.notifiers = inserted(st.notifiers, e);
                 }
             }
-            VmState[] b = Arrays.copyOf(a, Math.max(a.length, Math.max(id + 1, a.length * 2)));
+            VmState[] b = Arrays.copyOf(a, id < a.length ? a.length : Math.max(id + 1, a.length * 2));
             b[id] = st;
             states = b;
             return st;

@@ -32,6 +32,18 @@ class SlotLifecycleTest {
     }
 
     @Test
+    void manyVmsCreatedAndDestroyedOneAfterTheOtherCostNoMoreThanTheLiveOnes() {
+        // The per-VM state array once doubled at every VM created: 40 VMs made it 2^40 entries.
+        for (int i = 0; i < 200; i++) {
+            Vm v = rig.pc("many" + i, 2L << 20);
+            ext.add(v, 0x10, WRITE);
+            assertTrue(ext.isActive(v, 0x10, WRITE));
+            rig.hv.destroyVm(v.name());
+        }
+        assertEquals(1, rig.core.states().size(), "only VM s is left");
+    }
+
+    @Test
     void aNewSlotStartsWithZeroCounters() {
         for (long gfn = 0x10000; gfn < 0x10400; gfn += 0x3f) {
             assertFalse(ext.isActive(vm, gfn, WRITE));

@@ -69,7 +69,6 @@ class RunCommandsTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("until the MMU serves policy=legacy (branch tdp): enabled by the merge that brings it")
     void compareWritesTheTableAndThreeFilesAndTheGuestSawTheSame(@TempDir Path ws) throws IOException {
         System.setProperty("shadowbox.workspace", ws.toString());
         try {

@@ -17,7 +17,7 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
  * The real hypervisor, page track, MMU component (as SCR wires them: the MMU's own page track,
- * its hooks as write-protect hook and notifier, the component a VM listener) and the guest
+ * its hooks as write-protect hook, notifier and emulated-write listener, the component a VM listener) and the guest
  * bundle's scenario runner with the built-in scenarios, and a {@link Simulator} over them.
  */
 final class SimRig {
@@ -34,6 +34,7 @@ final class SimRig {
         MmuHooksComponent hooks = new MmuHooksComponent();
         core.setWriteProtectHook(hooks, "org.shadowbox.mmu");
         core.register(hooks, "org.shadowbox.mmu");
+        hv.addWriteListener(hooks); // the legacy policy's direct pte-write call from the emulator
         mmu = new MmuComponent(track, hooks, config());
         hv.addVmListener(mmu);
         for (var s : List.of(new KernelBuild(), new ForkStorm(), new PtReuse(), new Steady())) {

@@ -40,17 +40,23 @@ class SimulatorTest {
         for (String paging : List.of("64", "pae", "32")) {
             for (String scenario : List.of("kernel-build", "fork-storm", "pt-reuse", "steady")) {
                 long seed = 7;
-                Vm vm = vm(scenario + "-" + paging, paging);
-                RunReport r = rig.sim.run(vm, scenario, 1, seed, CostModel.defaults(), null);
-                String where = scenario + " (" + paging + ", seed " + seed + ")";
-                assertEquals(List.of(), rig.mmu.check(vm), where + ": the MMU invariant checker");
-                // The runner verified the guest's memory through the reference walker and vCPU 0;
-                // bare metal, same seed, must leave the very same memory and counts.
                 Vm bare = vm(scenario + "-" + paging + "-bare", paging);
                 ScenarioResult ref = rig.runner.run(scenario, bare, i -> new BareMetalCpu(bare.vcpu(i)), 1, seed, null);
-                assertEquals(ref.checksum(), r.checksum(), where + ": memory as bare metal leaves it");
-                assertEquals(ref.counts(), r.counts(), where + ": the guest saw what it sees on bare metal");
-                assertTrue(r.stat("exits") > 0 && r.time().sysSeconds() > 0 && r.time().userSeconds() > 0, where + ": " + r);
+                for (String policy : List.of(VmSpec.POLICY_PAGETRACK, VmSpec.POLICY_LEGACY)) {
+                    Vm vm = rig.hv.createVm(VmSpec.pc(scenario + "-" + paging + "-" + policy, 256L << 20, 2)
+                            .with(VmSpec.PAGING, paging).with(VmSpec.POLICY, policy));
+                    RunReport r = rig.sim.run(vm, scenario, 1, seed, CostModel.defaults(), null);
+                    String where = scenario + " (" + paging + ", " + policy + ", seed " + seed + ")";
+                    assertEquals(List.of(), rig.mmu.check(vm), where + ": the MMU invariant checker");
+                    // The runner verified the guest's memory through the reference walker and vCPU 0;
+                    // bare metal, same seed, must leave the very same memory and counts.
+                    assertEquals(ref.checksum(), r.checksum(), where + ": memory as bare metal leaves it");
+                    assertEquals(ref.counts(), r.counts(), where + ": the guest saw what it sees on bare metal");
+                    assertTrue(r.stat("exits") > 0 && r.time().sysSeconds() > 0 && r.time().userSeconds() > 0,
+                            where + ": " + r);
+                    rig.hv.destroyVm(vm.name());
+                }
+                rig.hv.destroyVm(bare.name());
             }
         }
     }

@@ -73,11 +73,12 @@ final class ShadowGuestCpu implements GuestCpu {
     }
 
     /**
-     * {@code kvm_set_cr3} with paging on: {@link VcpuMmu#writeCr3} (a CR3 exit) loads, or finds
-     * in the root cache, the new root (a PAE guest's PDPTEs are loaded) and flushes the TLB, so
-     * that a reload of the same CR3 flushes in every paging mode. With paging off CR3 is only
-     * stored (it takes effect when paging is enabled). CR0, CR4 and EFER are stored; the MMU sees the
-     * change at the vCPU's next access and resets its context ({@code kvm_mmu_reset_context}).
+     * {@code kvm_set_cr3} with paging on (64-bit, PAE or 32-bit): {@link VcpuMmu#writeCr3} loads
+     * (or, in 64-bit paging, finds in the root cache) the new root, loads a PAE guest's PDPTEs
+     * ({@code load_pdptrs}) and flushes the TLB, even when the value is unchanged. With paging
+     * off CR3 is only stored (it takes effect when paging is enabled). CR0, CR4 and EFER are
+     * stored; the MMU sees the change at the vCPU's next access and resets its context
+     * ({@code kvm_mmu_reset_context}).
      */
     @Override
     public void writeRegister(Register r, long value) {

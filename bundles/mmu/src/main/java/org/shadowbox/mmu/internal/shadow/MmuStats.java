@@ -58,7 +58,7 @@ public final class MmuStats {
     public long shadowWalkSteps;
     /** Shadow entries the processor read to refill its TLB (the hardware walk on a TLB miss). */
     public long tlbWalkSteps;
-    /** MMU lock acquisitions by the hypervisor (fault handler, CR3 and INVLPG exits, requests, pte writes). */
+    /** MMU lock acquisitions by the hypervisor outside the fault handler (CR3 and INVLPG exits, requests, pte writes); the fault handler's are {@link #mmuLockFault}. */
     public long mmuLock;
     /** Writes done by the emulator ({@code emulator_write_phys} calls), each delivered to every page-track notifier. */
     public long emulatedWrites;
@@ -66,6 +66,17 @@ public final class MmuStats {
     public long unsyncMarked;
     /** Shadow pages zapped while an emulated write to a page table was processed (flooded, misaligned, or the fallback's). */
     public long pteWriteZapped;
+    // The work the two write-protection policies do differently (issue 5's cost model charges it).
+    /** vcpu pf_taken: entries into the shadow page fault handler. */
+    public long pfTaken;
+    /** Faults emulated by page_fault_handle_page_track's fast return (no MMU lock, no mapping attempt). */
+    public long pfEmulateTracked;
+    /** Faults emulated after the full path: MMU lock, shadow fetch, a mapping attempt that ended read-only. */
+    public long pfEmulateWp;
+    /** MMU lock acquisitions by the fault handler. */
+    public long mmuLockFault;
+    /** Pte-write handler calls made by the emulator directly (legacy policy). */
+    public long pteWriteEmulator;
 
     /** Adds {@code o}'s counters to these. */
     public void add(MmuStats o) {
@@ -97,6 +108,11 @@ public final class MmuStats {
         emulatedWrites += o.emulatedWrites;
         unsyncMarked += o.unsyncMarked;
         pteWriteZapped += o.pteWriteZapped;
+        pfTaken += o.pfTaken;
+        pfEmulateTracked += o.pfEmulateTracked;
+        pfEmulateWp += o.pfEmulateWp;
+        mmuLockFault += o.mmuLockFault;
+        pteWriteEmulator += o.pteWriteEmulator;
     }
 
     /**
@@ -132,6 +148,11 @@ public final class MmuStats {
         emulatedWrites += k * o.emulatedWrites;
         unsyncMarked += k * o.unsyncMarked;
         pteWriteZapped += k * o.pteWriteZapped;
+        pfTaken += k * o.pfTaken;
+        pfEmulateTracked += k * o.pfEmulateTracked;
+        pfEmulateWp += k * o.pfEmulateWp;
+        mmuLockFault += k * o.mmuLockFault;
+        pteWriteEmulator += k * o.pteWriteEmulator;
     }
 
     /** A new instance with the same counts. */
@@ -172,6 +193,11 @@ public final class MmuStats {
         m.put("emulated_writes", emulatedWrites);
         m.put("unsync_marked", unsyncMarked);
         m.put("mmu_pte_write_zapped", pteWriteZapped);
+        m.put("pf_taken", pfTaken);
+        m.put("pf_emulate_tracked", pfEmulateTracked);
+        m.put("pf_emulate_wp", pfEmulateWp);
+        m.put("mmu_lock_fault", mmuLockFault);
+        m.put("pte_write_emulator", pteWriteEmulator);
         return m;
     }
 
