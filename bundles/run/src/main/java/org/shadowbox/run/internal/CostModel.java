@@ -59,7 +59,7 @@ public record CostModel(int clockMhz, Map<Item, Long> cycles) {
                 case SHADOW_WALK_STEP -> get(w, "shadow_walk_steps");
                 case TLB_WALK_STEP -> get(w, "tlb_walk_steps");
                 case HASH_CHAIN_STEP -> get(w, "hash_chain_steps");
-                case MMU_LOCK -> get(w, "mmu_lock");
+                case MMU_LOCK -> get(w, "mmu_lock") + get(w, "mmu_lock_fault");
                 case SP_ALLOC -> get(w, "mmu_cache_miss");
                 case SP_ZAP -> get(w, "mmu_shadow_zapped");
                 case SP_SYNC -> get(w, "mmu_sync_page");

@@ -82,6 +82,7 @@ class SimTimeTest {
         assertEquals(0, Item.TLB_FLUSH_REMOTE_TARGET.count(Map.of("remote_tlb_flush", 3L), 1, 1), "no other vCPU");
         assertEquals(15, Item.NOTIFIER_CALL.count(Map.of("emulated_writes", 5L), 2, 3));
         assertEquals(0, Item.MMU_LOCK.count(Map.of(), 2, 1), "a counter the MMU lacks counts 0");
+        assertEquals(5, Item.MMU_LOCK.count(Map.of("mmu_lock", 2L, "mmu_lock_fault", 3L), 2, 1), "the fault handler's too");
     }
 
     @Test
