@@ -143,6 +143,12 @@ public final class Simulator {
         if (!VmSpec.MMU_SHADOW.equals(mmuKind) && !VmSpec.MMU_TDP.equals(mmuKind)) {
             throw new VmException("bad --mmu '" + mmuKind + "': accepted shadow or tdp");
         }
+        if (VmSpec.MMU_TDP.equals(mmuKind)) {
+            // Checked here so that nothing is created: the MMU refuses the pair, and meters only shadow VMs.
+            throw new VmException("--mmu tdp: the MMU serves policy=legacy only with mmu=shadow (under TDP no guest"
+                    + " page table is shadowed, so legacy and pagetrack would do the same work) and meters its work by"
+                    + " guest mode only for mmu=shadow; compare with --mmu shadow");
+        }
         long s = scaleOf(scenario, scale);
         RunReport before = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_LEGACY, model, progress);
         RunReport after = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_PAGETRACK, model, progress);

@@ -44,6 +44,8 @@ class RunCommandsTest {
                 assertThrows(VmException.class, () -> cmd.compare("", "abc", "shadow", OFF, OFF, "steady")).getMessage());
         assertEquals("bad --mmu 'ept': accepted shadow or tdp",
                 assertThrows(VmException.class, () -> cmd.compare("", "", "ept", OFF, OFF, "steady")).getMessage());
+        assertTrue(assertThrows(VmException.class, () -> cmd.compare("1", "", "tdp", OFF, OFF, "steady")).getMessage()
+                .startsWith("--mmu tdp: the MMU serves policy=legacy only with mmu=shadow"));
         String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", OFF, OFF, "kernelbuild")).getMessage();
         assertTrue(e.startsWith("no scenario named 'kernelbuild': the scenarios are ") && !e.contains("\n"), e);
         e = assertThrows(VmException.class, () -> cmd.scenario("1", "", OFF, OFF, "nope", "steady")).getMessage();
