@@ -162,7 +162,7 @@ class TimeoutTest {
     }
 
     @Test
-    void fastCallsAreSampledOneInSixtyFourAndCostNoSlowCount() {
+    void oneCallInSixtyFourIsTimedAndTheEstimateCoversAllCalls() {
         Vm vm = rig.pc("f");
         rig.core.register(new Rig.Recorder("r", log), "fast.bundle");
         for (int i = 0; i < 640; i++) {
@@ -173,7 +173,6 @@ class TimeoutTest {
         assertEquals(10, r.sampledCalls());
         assertTrue(r.sampledNanos() > 0);
         assertTrue(r.estimatedNanos() >= r.sampledNanos(), "the estimate extrapolates the sample");
-        assertEquals(0, r.slowCalls());
         assertEquals(0, r.running());
     }
 
