@@ -84,7 +84,7 @@ class GpuBundleTest {
     private Thread scenario(String name, long scale, long seed, AtomicReference<Object> outcome) {
         Thread t = new Thread(() -> {
             try {
-                outcome.set(runner.run(name, vm, i -> mmu.cpu(vm, i), scale, seed, null));
+                outcome.set(runner.run(name, vm, i -> new BootCpu(mmu, pageTrack, vm, i), scale, seed, null));
             } catch (Throwable e) {
                 outcome.set(e);
             }

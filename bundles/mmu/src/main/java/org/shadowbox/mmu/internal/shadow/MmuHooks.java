@@ -2,6 +2,8 @@ package org.shadowbox.mmu.internal.shadow;
 
 import java.util.Arrays;
 
+import org.shadowbox.mmu.spi.PteWriteHandler;
+import org.shadowbox.mmu.spi.PteWriteRoute;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.WriteProtectHook;
@@ -19,10 +21,23 @@ import org.shadowbox.vm.VmListener;
  * is deleted or moved ({@code kvm_arch_flush_shadow_memslot}) and forgets destroyed VMs.
  *
  * <p>MMUs are found by {@link Vm#id()} in a copy-on-write array: no lock, no allocation.
+ *
+ * <p>Emulated writes to shadowed page tables go to the bound {@link PteWriteHandler}
+ * ({@link #setPteWriteHandler}; under OSGi, a dynamic optional reference) or to the MMU's
+ * fallback; the handler's own page-track notifier reaches the MMU through {@link #route()}.
+ * See package {@code org.shadowbox.mmu.spi} for why each write is processed exactly once.
  */
 public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmListener {
     private final Object lock = new Object();
     private volatile ShadowMmu[] byVmId = new ShadowMmu[0];
+    /** The bound pte-write handler, or null. Changed under {@link #lock}. */
+    private PteWrites.HandlerEntry handler;
+    private final PteWriteRoute route = (vm, vcpuId, gpa, value, bytes) -> {
+        ShadowMmu m = mmu(vm);
+        if (m != null) {
+            m.pteWrites.notified(PteWrites.FROM_HANDLER_NOTIFIER, vcpuId, gpa, value, bytes);
+        }
+    };
 
     /** Creates the shadow MMU of {@code vm}, using {@code pageTrack} as the MMU's owner. */
     public ShadowMmu attach(Vm vm, PageTrack pageTrack, int tlbEntries, int prevRoots) {
@@ -31,6 +46,7 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
                 throw new org.shadowbox.vm.VmException("VM " + vm.name() + " already has a shadow MMU");
             }
             ShadowMmu mmu = new ShadowMmu(vm, pageTrack, tlbEntries, prevRoots);
+            mmu.pteWrites.handler = handler;
             ShadowMmu[] next = Arrays.copyOf(byVmId, Math.max(byVmId.length, vm.id() + 1));
             next[vm.id()] = mmu;
             byVmId = next;
@@ -57,6 +73,52 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
         }
     }
 
+    /**
+     * Binds {@code h} (blamed on {@code bundle} when it fails): from the next emulated write on,
+     * every shadow MMU gives writes to it instead of zapping. Replaces a handler bound before.
+     */
+    public void setPteWriteHandler(PteWriteHandler h, String bundle) {
+        synchronized (lock) {
+            handler = new PteWrites.HandlerEntry(h, bundle);
+            for (ShadowMmu m : byVmId) {
+                if (m != null) {
+                    m.pteWrites.handler = handler;
+                }
+            }
+        }
+    }
+
+    /**
+     * Unbinds {@code h} if it is the bound handler, and returns when no call into it is running
+     * in any VM; from then on the fallback serves every write. Not from inside the handler.
+     */
+    public void unsetPteWriteHandler(PteWriteHandler h) {
+        synchronized (lock) {
+            if (handler == null || handler.handler != h) {
+                return;
+            }
+            handler = null;
+            for (ShadowMmu m : byVmId) {
+                if (m != null) {
+                    m.pteWrites.handler = null;
+                    m.pteWrites.quiesce();
+                }
+            }
+        }
+    }
+
+    /** The bound handler, or null. */
+    public PteWriteHandler pteWriteHandler() {
+        synchronized (lock) {
+            return handler == null ? null : handler.handler;
+        }
+    }
+
+    /** The MMU's {@link PteWriteRoute} service: the handler's notifier passes writes here. */
+    public PteWriteRoute route() {
+        return route;
+    }
+
     @Override
     public boolean slotGfnWriteProtect(Vm vm, Memslot slot, long gfn) {
         ShadowMmu m = mmu(vm);
@@ -75,7 +137,7 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
     public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
         ShadowMmu m = mmu(vm);
         if (m != null) {
-            m.trackWriteFallback(gpa);
+            m.pteWrites.notified(PteWrites.FROM_MMU_NOTIFIER, vcpuId, gpa, value, bytes);
         }
     }
 

@@ -41,6 +41,10 @@ public final class MmuStats {
     public long mmuPteWriteFallback;
     /** Shadow pages zapped by that fallback (every indirect page of the written gfn). */
     public long mmuPteWriteFallbackZapped;
+    /** Emulated writes given to the bound pte-write handler (write-flood detection) instead of the fallback. */
+    public long pteWriteHandled;
+    /** Second deliveries of one emulated write (both the MMU's and the handler's notifier), ignored. */
+    public long pteWriteDuplicates;
     /** {@code kvm_mmu_slot_gfn_write_protect} calls that changed an spte. */
     public long gfnWriteProtect;
     /** Shadow-page hash chain steps walked. */
@@ -64,6 +68,8 @@ public final class MmuStats {
         mmuSyncPage += o.mmuSyncPage;
         mmuPteWriteFallback += o.mmuPteWriteFallback;
         mmuPteWriteFallbackZapped += o.mmuPteWriteFallbackZapped;
+        pteWriteHandled += o.pteWriteHandled;
+        pteWriteDuplicates += o.pteWriteDuplicates;
         gfnWriteProtect += o.gfnWriteProtect;
         hashChainSteps += o.hashChainSteps;
     }
@@ -87,6 +93,8 @@ public final class MmuStats {
         m.put("mmu_sync_page", mmuSyncPage);
         m.put("mmu_pte_write_fallback", mmuPteWriteFallback);
         m.put("mmu_pte_write_fallback_zapped", mmuPteWriteFallbackZapped);
+        m.put("mmu_pte_write_handled", pteWriteHandled);
+        m.put("mmu_pte_write_duplicates", pteWriteDuplicates);
         m.put("gfn_write_protect", gfnWriteProtect);
         m.put("hash_chain_steps", hashChainSteps);
         return m;

@@ -41,6 +41,8 @@ public final class ShadowMmu {
     /** {@code kvm->arch.n_max_mmu_pages}. */
     private int maxMmuPages;
     private final VcpuMmu[] vcpus;
+    /** Where emulated writes to shadowed page tables come in ({@code kvm_mmu_pte_write}'s callers). */
+    final PteWrites pteWrites;
     private int[] invalidList = new int[16];
     private int invalidCount;
 
@@ -57,6 +59,7 @@ public final class ShadowMmu {
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new VcpuMmu(this, vm.vcpu(i), tlbEntries, prevRoots);
         }
+        this.pteWrites = new PteWrites(this);
     }
 
     /** {@code kvm_mmu_calculate_mmu_pages}: 20 per mille of guest pages, at least 64. */
@@ -490,7 +493,16 @@ public final class ShadowMmu {
         }
     }
 
-    // ---- the fallback for writes to shadowed page tables ----
+    // ---- writes to shadowed page tables ----
+
+    /**
+     * The legacy policy's direct call of {@code kvm_mmu_pte_write} from the emulator, after the
+     * write landed in guest memory: the bound pte-write handler, or the fallback. Takes the MMU
+     * lock. (Under the pagetrack policy writes come through the notifiers instead.)
+     */
+    public void pteWrite(int vcpuId, long gpa, long value, int bytes) {
+        pteWrites.direct(vcpuId, gpa, value, bytes);
+    }
 
     /**
      * The MMU's own answer to an emulated write while {@code kvm_mmu_pte_write} is absent:

@@ -34,7 +34,9 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * page-table A/D bits and memory) must be equal, and {@link MmuChecker} must pass after every step.
  *
  * <p>{@code -Dshadowbox.ops=N} sets the operations per mode (default 34,000: 102,000 in all),
- * {@code -Dshadowbox.seed=S -Dshadowbox.mode=64|pae|32} replays a run.
+ * {@code -Dshadowbox.seed=S -Dshadowbox.mode=64|pae|32} replays a run. Other tests (the write-flood
+ * bundle's) make {@link Run}s of their own with a pte-write handler bound: {@link Run#attached},
+ * {@link Run#beforeStep} and {@link Run#assertCoverage} are theirs to override.
  */
 class DifferentialTest {
     private static final int OPS = Integer.getInteger("shadowbox.ops", 34_000);
@@ -55,12 +57,13 @@ class DifferentialTest {
     }
 
     /** One run: a shadow VM and a bare-metal VM with the same random OS of one paging mode. */
-    private static final class Run {
+    static class Run {
         private final PagingMode mode;
+        private final int ops;
         private final long seed;
         private final Random rnd;
         private final GuestOs os;
-        private final ShadowRig s;
+        final ShadowRig s;
         private final Vm ref = new HypervisorImpl().createVm(VmSpec.pc("metal", 64L << 20, 2));
         private final BareMetal metal = new BareMetal();
         private final AccessResult sr = new AccessResult();
@@ -72,9 +75,14 @@ class DifferentialTest {
         private String op = "boot";
 
         Run(PagingMode mode) {
+            this(mode, OPS);
+        }
+
+        Run(PagingMode mode, int ops) {
             String only = System.getProperty("shadowbox.mode");
             Assumptions.assumeTrue(only == null || only.equals(mode.name()), "only mode " + only + " runs");
             this.mode = mode;
+            this.ops = ops;
             this.seed = Long.getLong("shadowbox.seed", new Random().nextLong());
             this.rnd = new Random(seed);
             this.os = GuestOs.of(mode);
@@ -82,18 +90,36 @@ class DifferentialTest {
             this.kvmgt = s.external("test.kvmgt");
         }
 
-        private String where() {
+        String where() {
             return "mode " + mode + " seed " + seed + " step " + step + " (" + op + ") [replay: -Dshadowbox.mode="
                     + mode + " -Dshadowbox.seed=" + seed + "]";
+        }
+
+        /** Called once the rig exists, before the guest boots. */
+        void attached() {
+        }
+
+        /** Called before every step of the random sequence. */
+        void beforeStep(int step, int steps) {
+        }
+
+        /** What the run must have exercised: the MMU's own paths, with its fallback for page-table writes. */
+        void assertCoverage(MmuStats st) {
+            assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0 && st.tlbHit > 0, where() + " coverage " + st);
+            assertTrue(st.mmuSyncPage > 0 && st.mmuPteWriteFallbackZapped > 0 && st.invlpg > 0,
+                    where() + " coverage " + st);
         }
 
         void run() {
             int limit = 24 + rnd.nextInt(300);
             s.mmu.setMaxMmuPages(limit);
-            System.out.println("DifferentialTest mode " + mode + " seed " + seed + ", " + OPS
+            System.out.println(getClass().getName() + " mode " + mode + " seed " + seed + ", " + ops
                     + " operations, shadow page limit " + limit);
+            attached();
             boot();
-            for (step = 1; step <= OPS; step++) {
+            for (step = 1; step <= ops; step++) {
+                op = "between steps";
+                beforeStep(step, ops);
                 int dice = rnd.nextInt(100);
                 if (dice < 65) {
                     randomAccess();
@@ -122,10 +148,8 @@ class DifferentialTest {
             }
             compareMemory();
             MmuStats st = s.mmu.stats();
-            System.out.println("DifferentialTest mode " + mode + " seed " + seed + " stats " + st);
-            assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0 && st.tlbHit > 0, where() + " coverage " + st);
-            assertTrue(st.mmuSyncPage > 0 && st.mmuPteWriteFallbackZapped > 0 && st.invlpg > 0,
-                    where() + " coverage " + st);
+            System.out.println(getClass().getName() + " mode " + mode + " seed " + seed + " stats " + st);
+            assertCoverage(st);
         }
 
         /** Firmware sets up the window host-side in both VMs; the OS builds the rest by guest writes. */

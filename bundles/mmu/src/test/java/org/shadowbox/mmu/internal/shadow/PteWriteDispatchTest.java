@@ -1,0 +1,155 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.shadowbox.mmu.internal.paging.Pte;
+import org.shadowbox.mmu.spi.PteWriteContext;
+import org.shadowbox.mmu.spi.PteWriteHandler;
+import org.shadowbox.pagetrack.PageTrackNotifier;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.Vm;
+
+/**
+ * How emulated page-table writes reach a pte-write handler: exactly once per write through the
+ * MMU's notifier and the handler's own, in either order and while the handler is bound or
+ * unbound between the two deliveries; the guard when it throws; unbinding waits for it.
+ */
+class PteWriteDispatchTest {
+    private static final long PML4 = 0x10, PDPT = 0x11, PD = 0x12, PT = 0x13, DATA = 0x200;
+    private static final long GVA = 0x40_0000L;
+    private static final long PT_ENTRY5 = (PT << 12) + 8 * 5;
+
+    private final ShadowRig rig = new ShadowRig();
+    private final List<String> calls = new ArrayList<>();
+    /** Records each call; zaps like the fallback so the shadow stays coherent. */
+    private final PteWriteHandler recorder = (ctx, gpa, value, bytes) -> {
+        calls.add("vcpu" + ctx.vcpuId() + " 0x" + Long.toHexString(gpa) + "=0x" + Long.toHexString(value) + "/" + bytes);
+        for (int sp = ctx.firstIndirectPage(gpa >>> 12); sp != 0; sp = ctx.nextIndirectPage(sp)) {
+            ctx.prepareZap(sp);
+        }
+        ctx.commitZap();
+    };
+    /** The handler's page-track notifier: passes every write to the MMU's route. */
+    private final PageTrackNotifier handlerNotifier = new PageTrackNotifier() {
+        @Override
+        public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
+            rig.hooks.route().trackWrite(vm, vcpuId, gpa, value, bytes);
+        }
+    };
+
+    PteWriteDispatchTest() {
+        rig.map4k(PML4, new long[] {PDPT, PD, PT}, GVA, DATA, ShadowRig.RWU | Pte.A | Pte.D);
+        rig.vm.vcpu(0).set(Register.CR3, PML4 << 12);
+        assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok()); // PML4, PDPT, PD and PT are shadowed
+    }
+
+    private void emulatedWrite(long value) {
+        rig.vm.vcpu(0).emulatorWritePhys(PT_ENTRY5, value, 8);
+    }
+
+    @Test
+    void withoutAHandlerTheFallbackZaps() {
+        emulatedWrite(0);
+        MmuStats st = rig.mmu.stats();
+        assertEquals(1, st.mmuPteWriteFallback);
+        assertEquals(1, st.mmuPteWriteFallbackZapped, "the PT's shadow page");
+        assertEquals(0, st.pteWriteHandled);
+    }
+
+    @Test
+    void eachWriteReachesTheHandlerOnceWhicheverNotifierComesFirst() {
+        rig.hooks.setPteWriteHandler(recorder, "test.flood");
+        emulatedWrite(0); // only the MMU's notifier is attached: it delivers to the handler
+        rig.core.register(handlerNotifier, "test.flood", rig.vm.name()); // newest: called before the MMU's
+        emulatedWrite(0); // the same bytes again: a second write, not a duplicate
+        emulatedWrite(1);
+        assertEquals(List.of("vcpu0 0x13028=0x0/8", "vcpu0 0x13028=0x0/8", "vcpu0 0x13028=0x1/8"), calls);
+        MmuStats st = rig.mmu.stats();
+        assertEquals(3, st.pteWriteHandled);
+        assertEquals(2, st.pteWriteDuplicates, "the MMU's own delivery of the last two writes");
+        assertEquals(0, st.mmuPteWriteFallback, "the fallback never acts while a handler is bound");
+        rig.assertConsistent("after the writes");
+    }
+
+    @Test
+    void aFlipBetweenTheTwoDeliveriesOfOneWriteNeitherLosesNorRepeatsIt() {
+        // Delivered by the MMU's notifier while bound, unbound, then by the handler's: one call, the handler's.
+        rig.hooks.setPteWriteHandler(recorder, "test.flood");
+        rig.hooks.trackWrite(rig.vm, 0, PT_ENTRY5, 7, 8);
+        rig.hooks.unsetPteWriteHandler(recorder);
+        rig.hooks.route().trackWrite(rig.vm, 0, PT_ENTRY5, 7, 8);
+        assertEquals(1, calls.size());
+        assertEquals(0, rig.mmu.stats().mmuPteWriteFallback);
+        // The other way round: the handler's notifier first, unbound (the fallback zaps), then bound.
+        assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok()); // the PT is shadowed again
+        rig.hooks.route().trackWrite(rig.vm, 0, PT_ENTRY5, 8, 8);
+        rig.hooks.setPteWriteHandler(recorder, "test.flood");
+        rig.hooks.trackWrite(rig.vm, 0, PT_ENTRY5, 8, 8);
+        assertEquals(1, calls.size(), "the write was processed once, by the fallback");
+        assertEquals(1, rig.mmu.stats().mmuPteWriteFallback);
+    }
+
+    @Test
+    void aFailingHandlerIsBlamedTheFallbackZapsAndAfterRepeatedFailuresItIsNoLongerCalled() {
+        int[] calls = new int[1];
+        PteWriteHandler bad = (ctx, gpa, value, bytes) -> {
+            calls[0]++;
+            ctx.zapPte(ctx.firstIndirectPage(gpa >>> 12), 0); // half done, then
+            throw new IllegalStateException("boom");
+        };
+        rig.hooks.setPteWriteHandler(bad, "test.bad");
+        for (int i = 0; i < PteWrites.HandlerEntry.MAX_FAILURES + 3; i++) {
+            emulatedWrite(i);
+            rig.assertConsistent("after failing write " + i);
+            assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok()); // reshadow
+        }
+        assertEquals(PteWrites.HandlerEntry.MAX_FAILURES, calls[0]);
+        assertEquals(PteWrites.HandlerEntry.MAX_FAILURES + 3, rig.mmu.stats().mmuPteWriteFallback);
+    }
+
+    @Test
+    void unbindingReturnsOnlyWhenNoCallIsRunningAndNothingIsCalledAfter() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> events = java.util.Collections.synchronizedList(new ArrayList<>());
+        PteWriteHandler slow = (PteWriteContext ctx, long gpa, long value, int bytes) -> {
+            events.add("call");
+            inside.countDown();
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            events.add("return");
+        };
+        rig.hooks.setPteWriteHandler(slow, "test.slow");
+        Thread vcpu = new Thread(() -> emulatedWrite(3));
+        vcpu.start();
+        assertTrue(inside.await(5, TimeUnit.SECONDS));
+        Thread unbinder = new Thread(() -> {
+            rig.hooks.unsetPteWriteHandler(slow);
+            events.add("unbound");
+        });
+        unbinder.start();
+        unbinder.join(200);
+        assertTrue(unbinder.isAlive(), "unbinding waits for the running call");
+        release.countDown();
+        unbinder.join(5000);
+        vcpu.join(5000);
+        assertFalse(unbinder.isAlive());
+        assertEquals(List.of("call", "return", "unbound"), events);
+        assertNull(rig.hooks.pteWriteHandler());
+        emulatedWrite(4);
+        assertEquals(3, events.size(), "not called after unbinding");
+        assertEquals(1, rig.mmu.stats().mmuPteWriteFallback, "the fallback took the next write at once");
+    }
+}
