@@ -19,7 +19,8 @@ import org.shadowbox.vm.Vm;
 
 /**
  * The vGPU plugin: {@code gpu:list}, {@code gpu:attach}, {@code gpu:detach}, {@code gpu:tables},
- * {@code gpu:stats}, the tracker's notifier (attached to every VM; it ignores VMs with no vGPU)
+ * {@code gpu:stats}, the driver's registers by hand ({@code gpu:give}, {@code gpu:take},
+ * {@code gpu:root}, {@code gpu:submit}), the tracker's notifier (attached to every VM; it ignores VMs with no vGPU)
  * and, when the guest bundle is there, the {@code gpu-driver} scenario.
  *
  * <p>Like any tracker bundle: page track is bundle-scoped, so the tables it write-protects are
@@ -33,7 +34,11 @@ import org.shadowbox.vm.Vm;
         "osgi.command.function=attach",
         "osgi.command.function=detach",
         "osgi.command.function=tables",
-        "osgi.command.function=stats" })
+        "osgi.command.function=stats",
+        "osgi.command.function=give",
+        "osgi.command.function=take",
+        "osgi.command.function=root",
+        "osgi.command.function=submit" })
 public final class GpuCommands {
     private static final System.Logger LOG = System.getLogger("org.shadowbox.gpu");
     private static final String JSON = "print one JSON value instead of text";
@@ -133,6 +138,79 @@ public final class GpuCommands {
         }
         VGpu g = gpus.require(hypervisor.require(vm));
         return json ? GpuFormat.jsonStats(g.vm.name(), g.stats()) : GpuFormat.textStats(g.vm.name(), g.stats());
+    }
+
+    @Descriptor("the driver's registration: give a guest page to the GPU as a data page, or with --table as a"
+            + " page table of that level (1 to 4)")
+    public String give(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor("a page-table level, 1 (leaf) to 4 (root); absent: a data page")
+            @Parameter(names = "--table", absentValue = "0") String level,
+            @Descriptor("VM name") String vm,
+            @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
+        if (help) {
+            return GpuUsage.of(getClass(), "give");
+        }
+        VGpu g = gpus.require(hypervisor.require(vm));
+        long f = Numbers.parse(gfn, "GFN");
+        int l = (int) Numbers.parse(level, "LEVEL");
+        if (l == 0) {
+            g.grantData(f);
+        } else {
+            g.grantTable(f, l);
+        }
+        return GpuFormat.change(json, g.vm.name(), "gave gfn 0x" + Long.toHexString(f) + " as " + Grants.name(l));
+    }
+
+    @Descriptor("take a page back from the GPU: shadow entries that used it go to the scratch page")
+    public String take(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor("VM name") String vm,
+            @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
+        if (help) {
+            return GpuUsage.of(getClass(), "take");
+        }
+        VGpu g = gpus.require(hypervisor.require(vm));
+        long f = Numbers.parse(gfn, "GFN");
+        g.revoke(f);
+        return GpuFormat.change(json, g.vm.name(), "took back gfn 0x" + Long.toHexString(f));
+    }
+
+    @Descriptor("point a GPU context (0 to 3) at its level-4 page table (0: none); the tables it reaches are"
+            + " shadowed and write-protected")
+    public String root(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor("VM name") String vm,
+            @Descriptor("GPU context, 0 to 3") String context,
+            @Descriptor("guest frame of the level-4 table, or 0") String gfn) {
+        if (help) {
+            return GpuUsage.of(getClass(), "root");
+        }
+        VGpu g = gpus.require(hypervisor.require(vm));
+        int c = (int) Numbers.parse(context, "CONTEXT");
+        long f = Numbers.parse(gfn, "GFN");
+        g.setRoot(c, f);
+        return GpuFormat.change(json, g.vm.name(), "context " + c + " root 0x" + Long.toHexString(f) + ", "
+                + g.stats().trackedPages() + " table page(s) shadowed");
+    }
+
+    @Descriptor("run the batch at a GPU virtual address of a context (commands of 32 bytes: 1 FILL dst len pattern,"
+            + " 2 COPY src dst len, 0 END), through the shadow page tables only")
+    public String submit(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor("VM name") String vm,
+            @Descriptor("GPU context, 0 to 3") String context,
+            @Descriptor("GPU virtual address of the batch, 0x hex or decimal") String gva) {
+        if (help) {
+            return GpuUsage.of(getClass(), "submit");
+        }
+        VGpu g = gpus.require(hypervisor.require(vm));
+        int n = g.submit((int) Numbers.parse(context, "CONTEXT"), Numbers.parse(gva, "GVA"));
+        return GpuFormat.change(json, g.vm.name(), "ran " + n + " command(s)");
     }
 
     /** Registers the gpu-driver scenario only if the guest API is wired to this bundle (an optional import). */
