@@ -222,7 +222,7 @@ public final class GpuCommands {
             try {
                 Class.forName("org.shadowbox.guest.Scenario", false, GpuCommands.class.getClassLoader());
             } catch (ClassNotFoundException | LinkageError e) {
-                LOG.log(Level.INFO, "org.shadowbox.gpu: no guest bundle wired, so no gpu-driver scenario"
+                LOG.log(Level.DEBUG, "org.shadowbox.gpu: no guest bundle wired, so no gpu-driver scenario"
                         + " (install org.shadowbox.guest, then refresh this bundle)");
                 return null;
             }

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One notifier as the guard accounts for it.
  *
- * <p>Time is measured without burdening every call: one call in {@value #SAMPLE_EVERY} is timed
+ * <p>Time is measured without burdening every call: one call in {@value #SAMPLE_EVERY} (the first,
+ * then every {@value #SAMPLE_EVERY}th) is timed
  * with {@code System.nanoTime()} ({@link #sampledCalls}, {@link #sampledNanos}), and every call
  * that spans at least two ticks of the guard's 10 ms clock is counted as slow with its length
  * in ticks ({@link #slowCalls}, {@link #slowMillis}). {@link #estimatedNanos} extrapolates the
