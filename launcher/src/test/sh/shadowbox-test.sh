@@ -265,6 +265,55 @@ echo never'
         || fail "expected one error line naming the violations"
 }
 
+# Issue 3's "done when" through the launcher: the steps of workspace/scripts/pagetable.gosh on a
+# VM created with --mmu tdp and on one created with --policy legacy show the guest exactly what
+# they show on a pagetrack VM (values, gpas, faults and error codes); the legacy writes to the
+# page directory are emulated as under pagetrack but reach kvm_mmu_pte_write from the emulator;
+# under TDP the guest writes its tables natively; the checker agrees on all three.
+test_tdp_and_legacy_guests_see_what_pagetrack_guests_see() {
+    local vm program='vm:create pt --memory 64M
+vm:create lg --memory 64M --policy legacy
+vm:create td --memory 64M --mmu tdp
+'
+    for vm in pt lg td; do
+        program+="cpu:set $vm 0 cr3 0x1000000
+mmu:map $vm 0 0x400000 0x2000000 --user --writable --tables 0x1001
+mmu:map $vm 0 0x8000000000 0x1002000 --writable --tables 0x1001
+mem:write $vm 0x2000000 0x1122334455667788
+mmu:access $vm 0 0x400000 read
+mmu:access $vm 0 0x8000000020 write --value 0x1003007
+mmu:access $vm 0 0x400000 read
+mmu:access $vm 0 0x8000000028 write --value 0x1003007
+mmu:access $vm 0 0xa00000 read
+mmu:access $vm 0 0x8000000000 read --user
+mmu:check $vm
+"
+    done
+    run -c "$program"
+    expect_status 0 && expect_no_errors || return 1
+    # Per VM, what each mmu:access showed: the guest-visible lines, then whether it was emulated.
+    awk -v dir="$work" '
+        function flush() { if (access) { printf "%s", seen > (dir "/seen." vm); printf "%s", emu > (dir "/emu." vm) } }
+        /^vm: / { flush(); vm = $2; access = 0; seen = ""; emu = "" }
+        /^access: / { access = 1 }
+        /^(gva|access|outcome|value|gpa|error code|error bits):/ { seen = seen $0 "\n" }
+        /^emulated: / { emu = emu $2 "\n" }
+        /^counters: / { emu = emu ($0 ~ /pte_write_emulator/ ? "direct" : "-") "\n" }
+        END { flush() }' "$work/out"
+    [[ $(grep -c '^outcome:' "$work/seen.pt") -eq 6 ]] || fail "expected six accesses on the pagetrack VM" || return 1
+    cmp -s "$work/seen.pt" "$work/seen.lg" || fail "the legacy guest saw something else:" \
+        "$(diff "$work/seen.pt" "$work/seen.lg")" || return 1
+    cmp -s "$work/seen.pt" "$work/seen.td" || fail "the TDP guest saw something else:" \
+        "$(diff "$work/seen.pt" "$work/seen.td")" || return 1
+    [[ $(paste -sd' ' "$work/emu.pt") == "no - yes - no - yes - no - no -" ]] \
+        || fail "pagetrack: the two page-directory writes should be emulated, by the notifier route" || return 1
+    [[ $(paste -sd' ' "$work/emu.lg") == "no - yes direct no - yes direct no - no -" ]] \
+        || fail "legacy: the same two writes emulated, each handed to kvm_mmu_pte_write by the emulator" || return 1
+    [[ $(paste -sd' ' "$work/emu.td") == "no - no - no - no - no - no -" ]] \
+        || fail "TDP: the guest writes its page tables natively" || return 1
+    [[ $(grep -c '^violations: -$' "$work/out") -eq 3 ]] || fail "mmu:check should pass on the three VMs"
+}
+
 test_two_processes_at_once() {
     local a=$work/a b=$work/b
     timeout -k 5 "$limit" "$sb" -c 'echo one; sleep 2; $.context getProperty org.osgi.framework.storage' \
@@ -338,6 +387,7 @@ all_tests=(
     test_interactive_from_pipe test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
     test_demo_configuration_loaded_before_commands test_vm_list_shows_demo test_example_script_runs
     test_mmu_emulates_a_write_to_a_page_table test_mmu_check_failure_stops_the_script
+    test_tdp_and_legacy_guests_see_what_pagetrack_guests_see
     test_deploy_folder_installs_and_uninstalls
     test_two_processes_at_once test_runs_leave_nothing_behind
 )

@@ -155,9 +155,9 @@ public class CpuCommands extends CommandSupport {
     }
 
     @Descriptor("set a register as the guest's mov to CR0/CR3/CR4, wrmsr EFER, popf would: through the MMU when it"
-            + " serves the VM (a CR3 write in 64-bit paging loads the new root and flushes the TLB, kvm_set_cr3; a"
-            + " CR0/CR4/EFER change resets the MMU context at the next access), else the register alone; values"
-            + " are stored as given, without the architecture's consistency checks")
+            + " serves the VM (a CR3 write with paging on loads the new root, a PAE guest's PDPTEs, and flushes"
+            + " the TLB, kvm_set_cr3; a CR0/CR4/EFER change resets the MMU context at the next access), else the"
+            + " register alone; values are stored as given, without the architecture's consistency checks")
     public Object set(
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,

@@ -2,6 +2,7 @@ package org.shadowbox.shell.internal;
 
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
+import org.shadowbox.vm.VmSpec;
 
 /**
  * The x86 control bits the MMU depends on, by name, for {@code cpu:show}, {@code cpu:set} and
@@ -71,15 +72,24 @@ final class Registers {
 
     /** What writing {@code r} through the MMU does, said before the write (the mode it is made in). */
     static String viaMmu(Register r, Vcpu cpu) {
+        boolean tdp = VmSpec.MMU_TDP.equals(cpu.vm().spec().option(VmSpec.MMU));
         switch (r) {
             case CR3:
-                return "64".equals(paging(cpu))
-                        ? "mmu: kvm_set_cr3 (the new root is loaded or found in the root cache, TLB flushed)"
-                        : "mmu: stored (no 64-bit paging: the root is loaded when it is enabled)";
+                if (tdp) {
+                    return "mmu: no exit under TDP (the guest loads CR3 itself; its TLB is flushed)";
+                }
+                return switch (paging(cpu)) {
+                    case "64" -> "mmu: kvm_set_cr3 (the new root is loaded or found in the root cache, TLB flushed)";
+                    case "pae" -> "mmu: kvm_set_cr3 (the PDPTEs are loaded into the PAE root, TLB flushed)";
+                    case "32" -> "mmu: kvm_set_cr3 (the new root is loaded, TLB flushed)";
+                    default -> "mmu: stored (paging off: the root is loaded when paging is enabled)";
+                };
             case CR0:
             case CR4:
             case EFER:
-                return "mmu: stored; the MMU context is reset at the vCPU's next access (kvm_mmu_reset_context)";
+                return tdp ? "mmu: stored; no exit under TDP (a paging-mode change flushes the vCPU's TLB at its next"
+                        + " access)" : "mmu: stored; the MMU context is reset at the vCPU's next access"
+                        + " (kvm_mmu_reset_context)";
             default:
                 return "mmu: stored";
         }

@@ -65,6 +65,7 @@ class MmuCommandsTest {
         MmuHooksComponent hooks = new MmuHooksComponent();
         core.setWriteProtectHook(hooks, MMU_BUNDLE);
         core.register(hooks, MMU_BUNDLE);
+        hv.addWriteListener(hooks);
         mmu = new MmuComponent(core.forOwner(MMU_BUNDLE, TrackerRole.MMU), hooks, defaults());
         hv.addVmListener(mmu);
         vmCommands = new VmCommands(hv);
@@ -286,16 +287,35 @@ class MmuCommandsTest {
     }
 
     @Test
-    void vmCreateTakesTheOptionsAndUnservedVmsAreRefusedInOneLine() throws Exception {
+    void vmCreateTakesTheOptionsAndTdpAndLegacyVmsAreServed() throws Exception {
         shell.execute("vm:create t --memory 64M --mmu tdp --paging pae");
         String info = shell.print("vm:info t");
         assertTrue(info.contains("\noptions:      mmu=tdp, paging=pae, policy=pagetrack\n"), info);
         assertTrue(shell.print("cpu:show demo").contains("\n   0  64  "), shell.print("cpu:show demo"));
-        assertTrue(shell.print("cpu:show t 0").contains("paging: pae\n"));
-        String refused = shell.error("mmu:stats t");
-        assertTrue(refused.startsWith("VM t is not served by the MMU: mmu=tdp (TDP paging) is not implemented yet"),
+        String show = shell.print("cpu:show t 0");
+        assertTrue(show.contains("paging: pae\n") && show.contains("\nmmu:    served"), show);
+        assertTrue(shell.print("mmu:stats t").contains("\npf_taken "), "the TDP MMU's counters");
+        assertTrue(shell.print("cpu:set t 0 cr3 0x5000").contains("via:      mmu: no exit under TDP"));
+        assertEquals("vm:         t\nresult:     ok\nviolations: -", shell.print("mmu:check t"));
+
+        // Under legacy the guest sees what it sees under pagetrack; the write takes the emulator's route.
+        shell.execute("vm:create l --memory 64M --policy legacy");
+        shell.execute("cpu:set l 0 cr3 0x1000000");
+        shell.execute("mmu:map l 0 0x400000 0x2000000 --user --writable --tables 0x1001");
+        shell.execute("mmu:map l 0 0x8000000000 0x1002000 --writable --tables 0x1001");
+        shell.execute("mmu:access l 0 0x400000 read");
+        String write = shell.print("mmu:access l 0 0x8000000020 write --value 0x1003007");
+        assertTrue(write.contains("outcome:    ok\nvalue:      0x1003007\ngpa:        0x1002020\n"), write);
+        assertTrue(write.contains("emulated:   yes\n"), write);
+        assertTrue(write.contains("mmu_pte_write_fallback +1,") && write.contains("pte_write_emulator +1")
+                && !write.contains("pf_emulate_tracked"), write);
+        assertEquals("vm:         l\nresult:     ok\nviolations: -", shell.print("mmu:check l"));
+
+        shell.execute("vm:create b --memory 64M --mmu tdp --policy legacy");
+        String refused = shell.error("mmu:stats b");
+        assertTrue(refused.startsWith("VM b is not served by the MMU: policy=legacy applies to mmu=shadow only"),
                 refused);
-        assertTrue(shell.print("cpu:set t 0 cr3 0x5000").contains("via:      register only (VM t is not served"));
+        assertTrue(shell.print("cpu:set b 0 cr3 0x5000").contains("via:      register only (VM b is not served"));
         assertEquals("bad mmu 'ept': accepted shadow, tdp", shell.error("vm:create u --mmu ept"));
         assertEquals("bad paging '16': accepted 64, pae, 32, off", shell.error("vm:create u --paging 16"));
         assertEquals("bad policy 'x': accepted pagetrack, legacy", shell.error("vm:create u --policy x"));

@@ -1,7 +1,6 @@
 package org.shadowbox.mmu.internal.osgi;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -15,11 +14,10 @@ import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
 import org.shadowbox.mmu.Walk;
-import org.shadowbox.mmu.internal.shadow.MmuChecker;
 import org.shadowbox.mmu.internal.shadow.MmuHooks;
-import org.shadowbox.mmu.internal.shadow.Role;
 import org.shadowbox.mmu.internal.shadow.ShadowMmu;
-import org.shadowbox.mmu.internal.shadow.ShadowPage;
+import org.shadowbox.mmu.internal.tdp.TdpHooks;
+import org.shadowbox.mmu.internal.tdp.TdpMmu;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.SlotChange;
 import org.shadowbox.vm.Vm;
@@ -28,20 +26,23 @@ import org.shadowbox.vm.VmListener;
 
 /**
  * The MMU of every VM, as one component: KVM's {@code kvm_mmu_init_vm} and
- * {@code kvm_mmu_uninit_vm} around the plain-Java shadow MMU. Registered as
+ * {@code kvm_mmu_uninit_vm} around the plain-Java MMUs. Registered as
  * <ul>
  * <li>{@link Mmu}: the shell's and tools' way in; {@link GuestCpu} per vCPU;
  * <li>{@link VmListener}: a VM created (or existing when the component starts, replayed by
- *     the hypervisor) gets a {@link ShadowMmu}; before a slot is deleted or moved everything
- *     is zapped ({@code kvm_arch_flush_shadow_memslot}); after a slot change the page limit is
+ *     the hypervisor) gets the MMU its spec names: a {@link TdpMmu} for {@code mmu=tdp}, a
+ *     {@link ShadowMmu} (whose policy, pagetrack or legacy, it reads from the spec itself)
+ *     for {@code mmu=shadow}; before a slot is deleted or moved everything is zapped
+ *     ({@code kvm_arch_flush_shadow_memslot}); after a slot change the shadow page limit is
  *     recomputed unless configured ({@code kvm_arch_commit_memory_region}).
  * </ul>
- * Page track reaches the MMUs through {@link MmuHooksComponent} (its write-protect hook and
- * the fallback notifier), whose {@link MmuHooks} this component attaches every MMU to.
- * The {@link PageTrack} it uses is its own bundle-scoped instance; the bundle's manifest says
- * {@code Shadowbox-Tracker-Role: mmu}, so page track counts its tracks as the MMU's. On
- * deactivation (bundle stopped, configuration changed) every shadow page is zapped, which
- * returns every track and lpage count, and the VMs run on without an MMU.
+ * Page track and the emulator reach the MMUs through {@link MmuHooksComponent} (the
+ * write-protect hook, the fallback notifier, the legacy direct pte-write call), whose hooks
+ * this component attaches every MMU to. The {@link PageTrack} it uses is its own bundle-scoped
+ * instance; the bundle's manifest says {@code Shadowbox-Tracker-Role: mmu}, so page track
+ * counts its tracks as the MMU's. On deactivation (bundle stopped, configuration changed)
+ * every mapping is zapped, which returns every track and lpage count, and the VMs run on
+ * without an MMU.
  */
 @Component(service = {Mmu.class, VmListener.class}, configurationPid = MmuComponent.PID, immediate = true)
 @Designate(ocd = Config.class)
@@ -53,6 +54,7 @@ public class MmuComponent implements Mmu, VmListener {
 
     private final PageTrack pageTrack;
     private final MmuHooks hooks;
+    private final TdpHooks tdpHooks;
     private final Map<Vm, VmMmu> vms = new ConcurrentHashMap<>();
     private final int tlbEntries;
     private final int rootCache;
@@ -60,13 +62,14 @@ public class MmuComponent implements Mmu, VmListener {
 
     /**
      * @param pageTrack the bundle's own page track (owner org.shadowbox.mmu, role MMU)
-     * @param hooks     page track's hooks into the MMUs
+     * @param hooks     page track's and the emulator's hooks into the MMUs
      * @throws VmException a configuration value out of range (the component does not start)
      */
     @Activate
     public MmuComponent(@Reference PageTrack pageTrack, @Reference MmuHooksComponent hooks, Config config) {
         this.pageTrack = pageTrack;
         this.hooks = hooks.hooks;
+        this.tdpHooks = hooks.tdpHooks;
         this.tlbEntries = config.tlb_entries();
         this.rootCache = config.root_cache();
         this.maxMmuPages = config.max_mmu_pages();
@@ -89,13 +92,10 @@ public class MmuComponent implements Mmu, VmListener {
         for (VmMmu e : vms.values()) {
             e.kill("the MMU of VM " + e.vm.name() + " is gone: the org.shadowbox.mmu bundle stopped or was"
                     + " reconfigured (get the vCPU from the Mmu service again)");
-            if (e.served()) {
-                try {
-                    e.mmu.zapAll();
-                } catch (RuntimeException | LinkageError | AssertionError ex) {
-                    LOG.log(Level.ERROR, "VM " + e.vm.name() + ": zapping its shadow pages failed: " + ex);
-                }
-                hooks.detach(e.vm);
+            try {
+                e.release();
+            } catch (RuntimeException | LinkageError | AssertionError ex) {
+                LOG.log(Level.ERROR, "VM " + e.vm.name() + ": zapping its MMU's mappings failed: " + ex);
             }
         }
         vms.clear();
@@ -103,21 +103,24 @@ public class MmuComponent implements Mmu, VmListener {
 
     // ---- VmListener ----
 
-    /** {@code kvm_mmu_init_vm}: a shadow MMU for the VM, or one logged line saying why not. */
+    /** {@code kvm_mmu_init_vm}: the MMU the VM's spec names, or one logged line saying why not. */
     @Override
     public void vmCreated(Vm vm) {
-        String missing = Support.missing(vm.spec());
-        if (missing != null) {
-            String refusal = Support.refusal(vm.name(), missing);
+        String refusal = Support.refusal(vm.name(), vm.spec());
+        if (refusal != null) {
             LOG.log(Level.WARNING, refusal);
             vms.put(vm, VmMmu.notServed(vm, refusal));
+            return;
+        }
+        if (Support.tdp(vm.spec())) {
+            vms.put(vm, new TdpVmMmu(tdpHooks, tdpHooks.attach(vm, pageTrack, tlbEntries)));
             return;
         }
         ShadowMmu mmu = hooks.attach(vm, pageTrack, tlbEntries, rootCache);
         if (maxMmuPages != 0) {
             mmu.setMaxMmuPages(maxMmuPages);
         }
-        vms.put(vm, VmMmu.served(vm, mmu));
+        vms.put(vm, new ShadowVmMmu(hooks, mmu));
     }
 
     @Override
@@ -127,14 +130,16 @@ public class MmuComponent implements Mmu, VmListener {
             e.kill("VM " + vm.name() + " was destroyed");
         }
         hooks.vmDestroyed(vm);
+        tdpHooks.vmDestroyed(vm);
     }
 
     @Override
     public void prepareSlotChange(Vm vm, SlotChange change) {
         hooks.prepareSlotChange(vm, change);
+        tdpHooks.prepareSlotChange(vm, change);
     }
 
-    /** {@code kvm_arch_commit_memory_region}: the page limit follows the memory unless configured. */
+    /** {@code kvm_arch_commit_memory_region}: the shadow page limit follows the memory unless configured. */
     @Override
     public void commitSlotChange(Vm vm, SlotChange change) {
         ShadowMmu mmu = hooks.mmu(vm);
@@ -161,49 +166,27 @@ public class MmuComponent implements Mmu, VmListener {
 
     @Override
     public List<ShadowPageInfo> shadowPages(Vm vm) {
-        List<ShadowPageInfo> out = new ArrayList<>();
-        for (ShadowPage sp : entry(vm).require().shadowPages()) {
-            out.add(new ShadowPageInfo(sp.id(), sp.gfn(), sp.level(), Role.describe(sp.role()), sp.direct(),
-                    sp.unsync(), sp.writeFloodingCount(), sp.parentCount(), sp.rootCount()));
-        }
-        return out;
+        return entry(vm).shadowPages();
     }
 
-    /** KVM's counters, then the page counts KVM keeps in {@code kvm->arch}. */
     @Override
     public List<Stat> stats(Vm vm) {
-        ShadowMmu mmu = entry(vm).require();
-        List<Stat> out = new ArrayList<>();
-        for (Map.Entry<String, Long> s : mmu.stats().asMap().entrySet()) {
-            out.add(new Stat(s.getKey(), s.getValue()));
-        }
-        out.add(new Stat("n_used_mmu_pages", mmu.shadowPages().size()));
-        out.add(new Stat("n_max_mmu_pages", mmu.maxMmuPages()));
-        return out;
+        return entry(vm).stats();
     }
 
     @Override
     public Walk walk(Vm vm, int vcpu, long gva) {
-        VmMmu e = entry(vm);
-        return Walks.walk(e.require(), e.cpu(vcpu).vcpuMmu(), gva);
+        return entry(vm).walk(vcpu, gva);
     }
 
     @Override
     public List<String> check(Vm vm) {
-        return MmuChecker.check(entry(vm).require());
+        return entry(vm).check();
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: the vCPU flushes before its next access. */
     @Override
     public void flush(Vm vm, int vcpu) {
-        VmMmu e = entry(vm);
-        ShadowMmu mmu = e.require();
-        if (vcpu == -1) {
-            for (int i = 0; i < mmu.vcpuCount(); i++) {
-                mmu.vcpu(i).requestTlbFlush();
-            }
-        } else {
-            e.cpu(vcpu).vcpuMmu().requestTlbFlush();
-        }
+        entry(vm).flush(vcpu);
     }
 }

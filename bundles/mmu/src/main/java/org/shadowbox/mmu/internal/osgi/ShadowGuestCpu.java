@@ -73,17 +73,19 @@ final class ShadowGuestCpu implements GuestCpu {
     }
 
     /**
-     * {@code kvm_set_cr3} in 64-bit paging: {@link VcpuMmu#writeCr3} loads (or finds in the
-     * root cache) the new root and flushes the TLB. Without 64-bit paging CR3 is only stored
-     * (it takes effect when paging is enabled). CR0, CR4 and EFER are stored; the MMU sees the
-     * change at the vCPU's next access and resets its context ({@code kvm_mmu_reset_context}).
+     * {@code kvm_set_cr3} with paging on (64-bit, PAE or 32-bit): {@link VcpuMmu#writeCr3} loads
+     * (or, in 64-bit paging, finds in the root cache) the new root, loads a PAE guest's PDPTEs
+     * ({@code load_pdptrs}) and flushes the TLB, even when the value is unchanged. With paging
+     * off CR3 is only stored (it takes effect when paging is enabled). CR0, CR4 and EFER are
+     * stored; the MMU sees the change at the vCPU's next access and resets its context
+     * ({@code kvm_mmu_reset_context}).
      */
     @Override
     public void writeRegister(Register r, long value) {
         owner.checkLive();
         Vcpu cpu = v.vcpu();
         if (r == Register.CR3 && PagingMode.of(cpu.get(Register.CR0), cpu.get(Register.CR4),
-                cpu.get(Register.EFER)) == PagingMode.LONG) {
+                cpu.get(Register.EFER)) != null) {
             v.writeCr3(value);
         } else {
             cpu.set(r, value);

@@ -1,39 +1,36 @@
 package org.shadowbox.mmu.internal.osgi;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import org.shadowbox.vm.VmSpec;
 
 /**
- * Which VMs this build's MMU serves: the shadow MMU of KVM 2016 for 64-bit guests under the
- * page-track policy (a VM may start with paging off and enter 64-bit paging later). TDP, the
- * legacy policy are named as missing, so that a VM asking for
- * them is refused in one line instead of being run by an MMU that would get it wrong.
+ * Which MMU a VM's spec asks for, and the one combination that does not exist. Served:
+ * {@code mmu=shadow} under {@code policy=pagetrack} or {@code policy=legacy}, and
+ * {@code mmu=tdp} under {@code policy=pagetrack}, in every paging mode (a VM may start with
+ * paging off and enter paging later).
+ *
+ * <p>Refused: {@code mmu=tdp} with {@code policy=legacy}. The policy chooses how the shadow MMU
+ * keeps the guest page tables it shadows write-protected (page track, or KVM's walk of the
+ * shadow pages before the 2016 series); under TDP no guest table is shadowed, so there is
+ * nothing for it to choose, and the pre-series TDP fault path, which never asked page track,
+ * is not modelled. A VM asking for it is created, one line is logged, and every MMU call on it
+ * fails with that line, rather than being run by an MMU that silently ignores an option.
  */
 final class Support {
-    /** What a served VM's spec says: {@code mmu=shadow, policy=pagetrack}, any paging mode. */
-    static final String SERVED = VmSpec.MMU + "=" + VmSpec.MMU_SHADOW + ", " + VmSpec.POLICY + "="
-            + VmSpec.POLICY_PAGETRACK;
-
     private Support() {
     }
 
-    /** What the VM needs that this MMU lacks ("mmu=tdp (TDP paging)", ...), or null if it is served. */
-    static String missing(VmSpec spec) {
-        List<String> missing = new ArrayList<>();
-        if (VmSpec.MMU_TDP.equals(spec.option(VmSpec.MMU))) {
-            missing.add("mmu=tdp (TDP paging)");
-        }
-        if (VmSpec.POLICY_LEGACY.equals(spec.option(VmSpec.POLICY))) {
-            missing.add("policy=legacy (the pre-page-track path)");
-        }
-        return missing.isEmpty() ? null : String.join(" and ", missing);
+    /** Whether the spec asks for TDP ({@code mmu=tdp}). */
+    static boolean tdp(VmSpec spec) {
+        return VmSpec.MMU_TDP.equals(spec.option(VmSpec.MMU));
     }
 
-    /** The one line every MMU call about such a VM fails with. */
-    static String refusal(String vmName, String missing) {
-        return "VM " + vmName + " is not served by the MMU: " + missing + " is not implemented yet (served: "
-                + SERVED + "); create the VM with those options";
+    /** The one line every MMU call about a VM of this spec fails with, or null if it is served. */
+    static String refusal(String vmName, VmSpec spec) {
+        if (tdp(spec) && VmSpec.POLICY_LEGACY.equals(spec.option(VmSpec.POLICY))) {
+            return "VM " + vmName + " is not served by the MMU: policy=legacy applies to mmu=shadow only (under TDP"
+                    + " no guest page table is shadowed, so there is nothing for the policy to write-protect);"
+                    + " create the VM with --mmu tdp alone, or --mmu shadow --policy legacy";
+        }
+        return null;
     }
 }

@@ -18,10 +18,11 @@ import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 
 /**
- * {@code mmu:walk}: what translating a gva meets, for a person to read. The guest walk is a
- * supervisor read probe by the architectural walker that changes nothing (no accessed or
- * dirty bit is set); the shadow walk is the hardware's walk of the vCPU's current shadow root
- * under the MMU lock. Neither fills the TLB nor faults anything in.
+ * {@code mmu:walk} of a shadow-paged VM: what translating a gva meets, for a person to read.
+ * The guest walk is a supervisor read probe by the architectural walker that changes nothing
+ * (no accessed or dirty bit is set); the shadow walk is the hardware's walk of the vCPU's
+ * current shadow root under the MMU lock. Neither fills the TLB nor faults anything in.
+ * {@link TdpWalks} does the same for a TDP VM.
  */
 final class Walks {
     private Walks() {
@@ -31,20 +32,10 @@ final class Walks {
         Vcpu cpu = v.vcpu();
         PagingMode mode = PagingMode.of(cpu.get(Register.CR0), cpu.get(Register.CR4), cpu.get(Register.EFER));
         List<Walk.Step> guest = new ArrayList<>();
-        String result;
         if (mode == null) {
-            result = "paging off: gpa = gva 0x" + Long.toHexString(gva & 0xffff_ffffL) + " (no guest tables, nothing shadowed)";
-            return new Walk(gva, guest, List.of(), result);
+            return new Walk(gva, guest, List.of(), pagingOff(gva) + " (no guest tables, nothing shadowed)");
         }
-        GuestWalk w = new GuestWalk();
-        GuestWalker.walk(w, cpu, gva, 0, false);
-        if (w.exception != GuestWalk.GENERAL_PROTECTION) {
-            for (int level = mode.rootLevel(); level >= w.level; level--) {
-                guest.add(new Walk.Step(level, "0x" + Long.toHexString(w.pteGpa[level]), w.pte[level],
-                        guestEntry(mode, w, level, cpu.get(Register.CR4))));
-            }
-        }
-        result = guestResult(mode, w);
+        String result = guestWalk(mode, cpu, gva, new GuestWalk(), guest);
         List<Walk.Step> shadow = new ArrayList<>();
         mmu.vm().mmuLock().lock();
         try {
@@ -55,6 +46,27 @@ final class Walks {
             mmu.vm().mmuLock().unlock();
         }
         return new Walk(gva, guest, shadow, result);
+    }
+
+    /** With paging off the gpa is the gva's low 32 bits. */
+    static String pagingOff(long gva) {
+        return "paging off: gpa = gva 0x" + Long.toHexString(gva & 0xffff_ffffL);
+    }
+
+    /**
+     * The guest part of a walk: a supervisor read probe of the guest's tables that sets no A/D
+     * bit, its levels appended to {@code out}; returns the one-line guest result. {@code w}
+     * holds the outcome ({@link GuestWalk#OK} and the gpa, or the fault).
+     */
+    static String guestWalk(PagingMode mode, Vcpu cpu, long gva, GuestWalk w, List<Walk.Step> out) {
+        GuestWalker.walk(w, cpu, gva, 0, false);
+        if (w.exception != GuestWalk.GENERAL_PROTECTION) {
+            for (int level = mode.rootLevel(); level >= w.level; level--) {
+                out.add(new Walk.Step(level, "0x" + Long.toHexString(w.pteGpa[level]), w.pte[level],
+                        guestEntry(mode, w, level, cpu.get(Register.CR4))));
+            }
+        }
+        return guestResult(mode, w);
     }
 
     private static String guestEntry(PagingMode mode, GuestWalk w, int level, long cr4) {

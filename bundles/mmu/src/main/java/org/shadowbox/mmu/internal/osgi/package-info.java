@@ -1,10 +1,14 @@
 /**
- * The MMU bundle under OSGi: a Declarative Services component ({@link MmuComponent}) that
- * gives every VM its shadow MMU as a {@code VmListener} and offers it as the
- * {@link org.shadowbox.mmu.Mmu} service, and one ({@link MmuHooksComponent}) that is page
- * track's way into the MMUs ({@code WriteProtectHook}, the fallback {@code PageTrackNotifier});
- * {@link PteWriteComponent} binds a {@code PteWriteHandler} (write-flood detection) and offers the
- * {@code PteWriteRoute} its notifier uses; {@link ShadowGuestCpu} is the per-vCPU {@link org.shadowbox.mmu.GuestCpu}. Tunables:
- * {@link Config}, PID {@value MmuComponent#PID}.
+ * The MMU bundle under OSGi. {@link MmuComponent} gives every VM the MMU its spec names, as a
+ * {@code VmListener} ({@link ShadowVmMmu} over the shadow MMU under either policy,
+ * {@link TdpVmMmu} over TDP, or a one-line refusal for {@code mmu=tdp} with
+ * {@code policy=legacy}, see {@link Support}), and offers them as the
+ * {@link org.shadowbox.mmu.Mmu} service, with {@link ShadowGuestCpu} and {@link TdpGuestCpu} as
+ * the per-vCPU {@link org.shadowbox.mmu.GuestCpu}. {@link MmuHooksComponent}, with no reference,
+ * is page track's and the emulator's way into the MMUs (the one {@code WriteProtectHook},
+ * dispatching by the VM's MMU; the fallback {@code PageTrackNotifier}; the legacy policy's
+ * direct pte-write call as an {@code EmulatedWriteListener}). {@link PteWriteComponent} binds a
+ * {@code PteWriteHandler} (write-flood detection) and offers the {@code PteWriteRoute} its
+ * notifier uses. Tunables: {@link Config}, PID {@value MmuComponent#PID}.
  */
 package org.shadowbox.mmu.internal.osgi;

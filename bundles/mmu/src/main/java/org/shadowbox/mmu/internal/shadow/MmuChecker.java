@@ -6,13 +6,15 @@ import java.util.List;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.vm.Memslot;
 
 /**
  * The shadow MMU's invariants as code (issue 3, section 5), checked under the MMU lock:
  * <ol type="a">
- * <li>no writable spte maps a write-tracked gfn, nor the gfn of a synced level-1 shadow page;
- * <li>every gfn shadowed by a valid indirect non-leaf page is write-tracked;
+ * <li>no writable spte maps a write-tracked gfn, nor the gfn of a synced indirect shadow page;
+ * <li>under the pagetrack policy, every gfn shadowed by a valid indirect non-leaf page is
+ *     write-tracked; under the legacy policy, the MMU holds no page-track count at all;
  * <li>no writable large spte covers a frame with a non-zero disallow count (KVM write-protects,
  *     rather than drops, the large sptes over a frame that becomes disallowed);
  * <li>every present spte of a synced page maps the frame the guest tables name and grants no
@@ -22,7 +24,8 @@ import org.shadowbox.vm.Memslot;
  *     halves of a 4 MiB page);
  * <li>reverse maps, parent pointers, unsync bitmaps, root counts, the PAE roots (against CR3
  *     and the loaded PDPTEs) and the indirect-page count agree with the tables;
- * <li>no TLB entry of a vCPU with no flush pending is more permissive than its current sptes.
+ * <li>no TLB entry of a vCPU with no flush (or root reload) pending is more permissive than its
+ *     current sptes.
  * </ol>
  */
 public final class MmuChecker {
@@ -33,9 +36,11 @@ public final class MmuChecker {
     public static List<String> check(ShadowMmu mmu) {
         List<String> out = new ArrayList<>();
         mmu.vm.mmuLock().lock();
+        long steps = mmu.pages.hashChainSteps;
         try {
             new Run(mmu, out).all();
         } finally {
+            mmu.pages.hashChainSteps = steps; // the checker's own walks are not the MMU's work
             mmu.vm.mmuLock().unlock();
         }
         return out;
@@ -60,7 +65,8 @@ public final class MmuChecker {
                 }
                 if (!sp.direct()) {
                     indirect++;
-                    if (sp.level() > 1 && !mmu.pageTrack.isActive(mmu.vm, sp.gfn, TrackMode.WRITE)) {
+                    if (mmu.policy.tracksShadowedTables() && sp.level() > 1
+                            && !mmu.pageTrack.isActive(mmu.vm, sp.gfn, TrackMode.WRITE)) {
                         out.add("(b) " + sp + " shadows a non-leaf table whose gfn is not write-tracked");
                     }
                 }
@@ -91,6 +97,14 @@ public final class MmuChecker {
             });
             if (rmapped[0] != leafSptes) {
                 out.add("(e) the rmap holds " + rmapped[0] + " sptes but the tables hold " + leafSptes + " leaves");
+            }
+            if (!mmu.policy.tracksShadowedTables()) {
+                for (TrackedPage t : mmu.pageTrack.tracked(mmu.vm)) {
+                    if (t.owners().containsKey(mmu.pageTrack.owner())) {
+                        out.add("(b) under the legacy policy the MMU holds " + t.owners().get(mmu.pageTrack.owner())
+                                + " page-track count(s) of gfn 0x" + Long.toHexString(t.gfn()));
+                    }
+                }
             }
             checkRoots();
             for (int v = 0; v < mmu.vcpuCount(); v++) {
@@ -357,9 +371,13 @@ public final class MmuChecker {
             }
         }
 
-        /** (f): every TLB entry of a vCPU with no flush pending against a walk of its sptes now. */
+        /**
+         * (f): every TLB entry of a vCPU with no flush pending against a walk of its sptes now. A
+         * zapped root is a pending reload ({@code KVM_REQ_MMU_RELOAD}), which flushes the TLB
+         * before the next access, as a pending flush does: such a vCPU is skipped too.
+         */
         private void checkTlb(VcpuMmu v) {
-            if (v.tlbFlushPending()) {
+            if (v.tlbFlushPending() || v.rootInvalid()) {
                 return;
             }
             Tlb tlb = v.tlb;

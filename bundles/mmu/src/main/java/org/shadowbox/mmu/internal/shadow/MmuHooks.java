@@ -133,6 +133,11 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
         }
     }
 
+    /**
+     * The MMU's fallback notifier. Under the legacy policy it does nothing: there the emulator
+     * calls the pte-write handler itself ({@link EmulatorPteWrite}), and {@link PteWrites#notified}
+     * ignores notifier deliveries, so that each write is processed once.
+     */
     @Override
     public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
         ShadowMmu m = mmu(vm);

@@ -49,6 +49,17 @@ public final class MmuStats {
     public long gfnWriteProtect;
     /** Shadow-page hash chain steps walked. */
     public long hashChainSteps;
+    // The work the two write-protection policies do differently (issue 5's cost model charges it).
+    /** vcpu pf_taken: entries into the shadow page fault handler. */
+    public long pfTaken;
+    /** Faults emulated by page_fault_handle_page_track's fast return (no MMU lock, no mapping attempt). */
+    public long pfEmulateTracked;
+    /** Faults emulated after the full path: MMU lock, shadow fetch, a mapping attempt that ended read-only. */
+    public long pfEmulateWp;
+    /** MMU lock acquisitions by the fault handler. */
+    public long mmuLockFault;
+    /** Pte-write handler calls made by the emulator directly (legacy policy). */
+    public long pteWriteEmulator;
 
     /** Adds {@code o}'s counters to these. */
     public void add(MmuStats o) {
@@ -72,6 +83,11 @@ public final class MmuStats {
         pteWriteDuplicates += o.pteWriteDuplicates;
         gfnWriteProtect += o.gfnWriteProtect;
         hashChainSteps += o.hashChainSteps;
+        pfTaken += o.pfTaken;
+        pfEmulateTracked += o.pfEmulateTracked;
+        pfEmulateWp += o.pfEmulateWp;
+        mmuLockFault += o.mmuLockFault;
+        pteWriteEmulator += o.pteWriteEmulator;
     }
 
     /** Every counter by its KVM-style name, in a stable order. */
@@ -97,6 +113,11 @@ public final class MmuStats {
         m.put("mmu_pte_write_duplicates", pteWriteDuplicates);
         m.put("gfn_write_protect", gfnWriteProtect);
         m.put("hash_chain_steps", hashChainSteps);
+        m.put("pf_taken", pfTaken);
+        m.put("pf_emulate_tracked", pfEmulateTracked);
+        m.put("pf_emulate_wp", pfEmulateWp);
+        m.put("mmu_lock_fault", mmuLockFault);
+        m.put("pte_write_emulator", pteWriteEmulator);
         return m;
     }
 

@@ -21,7 +21,9 @@ import org.shadowbox.vm.Memslot;
  * the guest; a present write fault on a write-tracked gfn is emulated at once, after the flood
  * counts along the shadow walk are cleared, without the MMU lock; otherwise, under the MMU
  * lock, the shadow pages are got and linked level by level and the leaf spte is set, and a
- * write that ends on a write-protected spte is emulated.
+ * write that ends on a write-protected spte is emulated. Under the legacy policy
+ * ({@link WriteProtectPolicy#fastPageTrackPath()} false) there is no fast return: every such
+ * write takes the MMU lock, the shadow walk and the mapping attempt first, in every paging mode.
  *
  * <p>Shadow pages inherit, per level, the rights of the guest entries above them (the fix
  * KVM made in 2021, "Use the correct inherited permissions to get shadow page"): the 2016
@@ -96,15 +98,17 @@ final class PageFault {
      * @return {@link #RET_FIXED}, {@link #RET_EMULATE} or {@link #RET_GUEST_FAULT}
      */
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
+        v.stats.pfTaken++;
         GuestWalk w = v.walk;
         if (!GuestWalker.walk(w, v.vcpu, gva, access, true, v.pdptrs)) {
             v.stats.pfGuest++;
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
-        if (handlePageTrack(mmu, errorCode, gfn)) {
+        if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
             clearFlood(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva); // lockless, as walk_shadow_page_lockless
             v.stats.pfEmulate++;
+            v.stats.pfEmulateTracked++;
             return RET_EMULATE;
         }
         Memslot slot = mmu.vm.slotForGfn(gfn);
@@ -140,6 +144,7 @@ final class PageFault {
         boolean emulate;
         mmu.vm.mmuLock().lock();
         try {
+            v.stats.mmuLockFault++;
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
@@ -151,6 +156,7 @@ final class PageFault {
         }
         if (emulate) {
             v.stats.pfEmulate++;
+            v.stats.pfEmulateWp++;
             return RET_EMULATE;
         }
         return RET_FIXED;

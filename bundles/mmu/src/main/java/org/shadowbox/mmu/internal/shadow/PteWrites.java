@@ -46,9 +46,13 @@ final class PteWrites {
     /**
      * A notifier delivered an emulated write. The first delivery of a write processes it; the
      * other notifier's delivery of the same write does nothing. A write is "the same" when it
-     * has the same gpa, value and size and this notifier has not been called for it yet.
+     * has the same gpa, value and size and this notifier has not been called for it yet. Under
+     * the legacy policy no notifier delivery is processed: {@link #direct} is the only route.
      */
     void notified(int from, int vcpuId, long gpa, long value, int bytes) {
+        if (!mmu.policy.pteWriteByNotifier()) {
+            return; // legacy: the emulator's direct call (EmulatorPteWrite) processes the write
+        }
         mmu.vm.mmuLock().lock();
         try {
             if (curGpa[vcpuId] == gpa && curValue[vcpuId] == value && curBytes[vcpuId] == bytes
@@ -71,6 +75,7 @@ final class PteWrites {
     void direct(int vcpuId, long gpa, long value, int bytes) {
         mmu.vm.mmuLock().lock();
         try {
+            mmu.stats.pteWriteEmulator++;
             process(vcpuId, gpa, value, bytes);
         } finally {
             mmu.vm.mmuLock().unlock();

@@ -6,7 +6,6 @@ import java.util.List;
 
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.pagetrack.PageTrack;
-import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 
@@ -32,6 +31,8 @@ public final class ShadowMmu {
 
     final Vm vm;
     final PageTrack pageTrack;
+    /** How shadowed guest page tables stay write-protected: page track or the legacy walk. */
+    final WriteProtectPolicy policy;
     final MmuPages pages = new MmuPages();
     final Rmap rmap = new Rmap();
     /** The VM-wide counters (vCPU counters live in each {@link VcpuMmu}). */
@@ -54,6 +55,7 @@ public final class ShadowMmu {
     public ShadowMmu(Vm vm, PageTrack pageTrack, int tlbEntries, int prevRoots) {
         this.vm = vm;
         this.pageTrack = pageTrack;
+        this.policy = WriteProtectPolicy.of(vm);
         this.maxMmuPages = defaultMaxMmuPages(vm);
         this.vcpus = new VcpuMmu[vm.vcpuCount()];
         for (int i = 0; i < vcpus.length; i++) {
@@ -182,7 +184,7 @@ public final class ShadowMmu {
         ShadowPage sp = pages.alloc(gfn, role);
         if (!direct) {
             accountShadowed(sp);
-            if (level == 1 && slotGfnWriteProtect(gfn)) {
+            if (policy.rmapWriteProtectOnCreate(level) && slotGfnWriteProtect(gfn)) {
                 flushRemoteTlbs();
             }
             if (level > 1 && needSync) {
@@ -193,27 +195,19 @@ public final class ShadowMmu {
     }
 
     /**
-     * {@code account_shadowed}: a non-leaf indirect page write-tracks its gfn through page
-     * track (which write-protects the gfn's sptes); a leaf page only disallows large pages.
+     * {@code account_shadowed}: under page track a non-leaf indirect page write-tracks its gfn
+     * (which write-protects the gfn's sptes) and a leaf page only disallows large pages; under
+     * the legacy policy every page disallows large pages ({@link WriteProtectPolicy}).
      */
     private void accountShadowed(ShadowPage sp) {
         indirectShadowPages++;
-        Memslot slot = vm.slotForGfn(sp.gfn);
-        if (sp.level() > 1) {
-            pageTrack.add(vm, sp.gfn, TrackMode.WRITE);
-        } else {
-            slot.updateLpageDisallow(sp.gfn, 1);
-        }
+        policy.accountShadowed(this, sp);
     }
 
     /** {@code unaccount_shadowed}: the mirror of {@link #accountShadowed}. */
     private void unaccountShadowed(ShadowPage sp) {
         indirectShadowPages--;
-        if (sp.level() > 1) {
-            pageTrack.remove(vm, sp.gfn, TrackMode.WRITE);
-        } else {
-            vm.slotForGfn(sp.gfn).updateLpageDisallow(sp.gfn, -1);
-        }
+        policy.unaccountShadowed(this, sp);
     }
 
     /**
@@ -241,34 +235,21 @@ public final class ShadowMmu {
     }
 
     /**
-     * {@code mmu_need_write_protect}: a write-tracked gfn stays read-only; otherwise every
-     * indirect page of the gfn (all at level 1) is marked unsync ({@code kvm_unsync_page}),
-     * unless unsyncing is not allowed.
+     * {@code mmu_need_write_protect}, as the policy decides it: true if the gfn must stay
+     * read-only; otherwise the gfn's leaf shadow pages are marked unsync, unless unsyncing is
+     * not allowed.
      */
     boolean needWriteProtect(long gfn, boolean canUnsync) {
-        if (pageTrack.isActive(vm, gfn, TrackMode.WRITE)) {
-            return true;
+        return policy.needWriteProtect(this, gfn, canUnsync);
+    }
+
+    /** {@code kvm_unsync_page}: the guest may write this leaf table directly until the next resync. */
+    void unsyncPage(ShadowPage sp) {
+        stats.mmuUnsync++;
+        sp.unsync = true;
+        for (int i = 0; i < sp.parentCount; i++) {
+            markUnsync(sp.parentPtes[i]);
         }
-        for (ShadowPage sp = pages.first(gfn); sp != null; sp = pages.next(sp)) {
-            if (sp.gfn != gfn || sp.direct() || sp.invalid()) {
-                continue;
-            }
-            if (!canUnsync) {
-                return true;
-            }
-            if (sp.unsync) {
-                continue;
-            }
-            if (sp.level() != 1) {
-                throw new IllegalStateException("unsync of " + sp + ": only level-1 pages go out of sync");
-            }
-            stats.mmuUnsync++;
-            sp.unsync = true;
-            for (int i = 0; i < sp.parentCount; i++) {
-                markUnsync(sp.parentPtes[i]);
-            }
-        }
-        return false;
     }
 
     /** {@code kvm_unlink_unsync_page}. */

@@ -125,8 +125,11 @@ public final class VcpuMmu {
         return mode == PagingMode.LONG || mode == null ? 4 : 2;
     }
 
-    /** True if the root, or any entry of the PAE root, was zapped ({@code KVM_REQ_MMU_RELOAD}). */
-    private boolean rootInvalid() {
+    /**
+     * True if the root, or any entry of the PAE root, was zapped ({@code KVM_REQ_MMU_RELOAD}):
+     * the next entry reloads the roots and flushes the TLB ({@code kvm_mmu_load}).
+     */
+    boolean rootInvalid() {
         if (root != null && root.invalid()) {
             return true;
         }

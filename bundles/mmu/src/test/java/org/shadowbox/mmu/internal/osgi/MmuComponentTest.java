@@ -140,28 +140,28 @@ class MmuComponentTest {
     }
 
     @Test
-    void vmsAsksForWhatIsNotBuiltAreRefusedInOneLine() {
+    void tdpWithTheLegacyPolicyIsRefusedInOneLineAndEveryOtherCombinationIsServed() {
         Mmu mmu = rig.start();
-        Vm tdp = rig.hv.createVm(VmSpec.pc("tdp", 64L << 20, 1).with(VmSpec.MMU, VmSpec.MMU_TDP));
-        Vm legacy = rig.hv.createVm(VmSpec.pc("legacy", 64L << 20, 1).with(VmSpec.POLICY, VmSpec.POLICY_LEGACY));
-        Vm pae = rig.hv.createVm(VmSpec.pc("pae", 64L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_PAE));
-        Vm p32 = rig.hv.createVm(VmSpec.pc("p32", 64L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_32)
-                .with(VmSpec.MMU, VmSpec.MMU_TDP));
-        assertEquals("VM tdp is not served by the MMU: mmu=tdp (TDP paging) is not implemented yet (served:"
-                + " mmu=shadow, policy=pagetrack); create the VM with those options",
-                assertThrows(VmException.class, () -> mmu.cpu(tdp, 0)).getMessage());
-        assertTrue(assertThrows(VmException.class, () -> mmu.stats(legacy)).getMessage()
-                .contains("policy=legacy (the pre-page-track path) is not implemented yet"));
-        assertTrue(mmu.check(pae).isEmpty(), "PAE guests are served by the shadow MMU");
-        assertTrue(assertThrows(VmException.class, () -> mmu.check(p32)).getMessage()
-                .contains("mmu=tdp (TDP paging) is not implemented"));
-        for (Vm vm : List.of(tdp, legacy, p32)) {
-            for (Runnable call : List.<Runnable>of(() -> mmu.cpu(vm, 0), () -> mmu.shadowPages(vm),
-                    () -> mmu.stats(vm), () -> mmu.walk(vm, 0, 0), () -> mmu.check(vm), () -> mmu.flush(vm, -1))) {
-                String m = assertThrows(VmException.class, call::run).getMessage();
-                assertTrue(m.startsWith("VM " + vm.name() + " is not served by the MMU: ") && m.indexOf('\n') < 0, m);
+        Vm both = rig.hv.createVm(VmSpec.pc("both", 64L << 20, 1).with(VmSpec.MMU, VmSpec.MMU_TDP)
+                .with(VmSpec.POLICY, VmSpec.POLICY_LEGACY));
+        assertEquals("VM both is not served by the MMU: policy=legacy applies to mmu=shadow only (under TDP no guest"
+                + " page table is shadowed, so there is nothing for the policy to write-protect); create the VM with"
+                + " --mmu tdp alone, or --mmu shadow --policy legacy",
+                assertThrows(VmException.class, () -> mmu.cpu(both, 0)).getMessage());
+        for (Runnable call : List.<Runnable>of(() -> mmu.cpu(both, 0), () -> mmu.shadowPages(both),
+                () -> mmu.stats(both), () -> mmu.walk(both, 0, 0), () -> mmu.check(both), () -> mmu.flush(both, -1))) {
+            String m = assertThrows(VmException.class, call::run).getMessage();
+            assertTrue(m.startsWith("VM both is not served by the MMU: ") && m.indexOf('\n') < 0, m);
+        }
+        assertTrue(rig.core.forOwner("probe").tracked(both).isEmpty());
+        for (String paging : List.of(VmSpec.PAGING_64, VmSpec.PAGING_PAE, VmSpec.PAGING_32, VmSpec.PAGING_OFF)) {
+            for (VmSpec spec : List.of(VmSpec.pc("s" + paging, 64L << 20, 1),
+                    VmSpec.pc("l" + paging, 64L << 20, 1).with(VmSpec.POLICY, VmSpec.POLICY_LEGACY),
+                    VmSpec.pc("t" + paging, 64L << 20, 1).with(VmSpec.MMU, VmSpec.MMU_TDP))) {
+                Vm vm = rig.hv.createVm(spec.with(VmSpec.PAGING, paging));
+                assertSame(vm.vcpu(0), mmu.cpu(vm, 0).vcpu(), spec.toString());
+                assertEquals(List.of(), mmu.check(vm), spec.toString());
             }
-            assertTrue(rig.core.forOwner("probe").tracked(vm).isEmpty());
         }
     }
 
@@ -304,5 +304,51 @@ class MmuComponentTest {
         }
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertTrue(allocated < 4096, "200000 accesses allocated " + allocated + " bytes (checksum " + sum + ")");
+    }
+
+    /**
+     * A PAE or 32-bit guest's MOV to CR3 through the service is {@code kvm_set_cr3}: even with
+     * the same value it reloads a PAE guest's PDPTEs and flushes the TLB (a PAE OS makes a PDPTE
+     * change take effect that way; any OS flushes its TLB that way).
+     */
+    @Test
+    void aCr3WriteOfAPaeOr32BitGuestReloadsPdptesAndFlushesTheTlb() {
+        Mmu mmu = rig.start();
+        Vm pae = rig.hv.createVm(VmSpec.pc("pae", 64L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_PAE));
+        long pdpt = 0x200, pd = 0x202, pt = 0x203, pd2 = 0x204, pt2 = 0x205, other = 0x301;
+        Rig.pte(pae.memory(), pdpt, 0, (pd << 12) | Rig.P);
+        Rig.pte(pae.memory(), pd, 2, (pt << 12) | Rig.P | Rig.RW | Rig.US);
+        Rig.pte(pae.memory(), pt, 0, (Rig.DATA << 12) | Rig.P | Rig.RW | Rig.US);
+        Rig.pte(pae.memory(), pd2, 2, (pt2 << 12) | Rig.P | Rig.RW | Rig.US);
+        Rig.pte(pae.memory(), pt2, 0, (other << 12) | Rig.P | Rig.RW | Rig.US);
+        pae.memory().write(Rig.DATA << 12, 0x1111, 8);
+        pae.memory().write(other << 12, 0x2222, 8);
+        GuestCpu cpu = mmu.cpu(pae, 0);
+        cpu.writeRegister(Register.CR3, pdpt << 12);
+        assertTrue(cpu.read(0x400000, 8, false));
+        assertEquals(0x1111, cpu.value());
+        Rig.pte(pae.memory(), pdpt, 0, (pd2 << 12) | Rig.P); // the OS changes PDPTE 0 ...
+        assertTrue(cpu.read(0x400000, 8, false));
+        assertEquals(0x1111, cpu.value(), "... which takes effect at the next CR3 write, not before");
+        cpu.writeRegister(Register.CR3, pdpt << 12);
+        assertTrue(cpu.read(0x400000, 8, false));
+        assertEquals(0x2222, cpu.value(), "the CR3 write loaded the new PDPTE");
+        assertTrue(mmu.check(pae).isEmpty(), mmu.check(pae).toString());
+
+        Vm p32 = rig.hv.createVm(VmSpec.pc("p32", 64L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_32));
+        p32.memory().write((pd << 12) + 4, (pt << 12) | Rig.P | Rig.RW | Rig.US, 4); // PDE 1
+        p32.memory().write(pt << 12, (Rig.DATA << 12) | Rig.P | Rig.RW | Rig.US, 4);
+        p32.memory().write((pt << 12) + 4, (pt << 12) | Rig.P | Rig.RW | 0x60, 4); // PT entry 1: a window on the PT
+        p32.memory().write(Rig.DATA << 12, 0x1111, 8);
+        p32.memory().write(other << 12, 0x2222, 8);
+        GuestCpu c32 = mmu.cpu(p32, 0);
+        c32.writeRegister(Register.CR3, pd << 12);
+        assertTrue(c32.read(0x400000, 8, false));
+        assertEquals(0x1111, c32.value());
+        assertTrue(c32.write(0x401000, (other << 12) | Rig.P | Rig.RW | Rig.US, 4, false)); // the OS edits its PT
+        c32.writeRegister(Register.CR3, pd << 12);
+        assertTrue(c32.read(0x400000, 8, false));
+        assertEquals(0x2222, c32.value(), "the CR3 write flushed the TLB (and resynced the PT)");
+        assertTrue(mmu.check(p32).isEmpty(), mmu.check(p32).toString());
     }
 }

@@ -13,8 +13,9 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 /**
  * The real hypervisor and page track, and the MMU component wired to them as SCR wires it:
  * the component's own page track is the MMU owner's (as the bundle's manifest header makes
- * it), the hooks component is page track's write-protect hook and a notifier for every VM,
- * and the MMU component a VM listener.
+ * it), the hooks component is page track's write-protect hook, a notifier for every VM and
+ * the hypervisor's emulated-write listener (the legacy policy's direct pte-write call), and
+ * the MMU component a VM listener.
  * {@link #stop()} undoes that in SCR's order: services unregistered, deactivate, page track
  * released.
  *
@@ -71,6 +72,7 @@ final class Rig {
         hooks = new MmuHooksComponent();
         core.setWriteProtectHook(hooks, MMU_BUNDLE);
         core.register(hooks, MMU_BUNDLE);
+        hv.addWriteListener(hooks);
         mmu = new MmuComponent(track, hooks, config);
         hv.addVmListener(mmu);
         return mmu;
@@ -82,6 +84,7 @@ final class Rig {
 
     void stop() {
         hv.removeVmListener(mmu);
+        hv.removeWriteListener(hooks);
         core.unregister(hooks);
         core.setWriteProtectHook(null, MMU_BUNDLE);
         mmu.deactivate();
@@ -90,6 +93,11 @@ final class Rig {
 
     Vm vm(String name) {
         return hv.createVm(VmSpec.pc(name, 64L << 20, 2));
+    }
+
+    /** A 64-bit VM with one option set ({@code mmu=tdp}, {@code policy=legacy}, ...). */
+    Vm vm(String name, String option, String value) {
+        return hv.createVm(VmSpec.pc(name, 64L << 20, 2).with(option, value));
     }
 
     static void pte(GuestMemory mem, long table, int index, long value) {

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.pagetrack.PageTrack;
@@ -21,49 +24,70 @@ import org.shadowbox.vm.VmSpec;
 import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
- * Seeded random guests, one run per paging mode (64-bit, PAE, 32-bit), each run twice: through
- * the shadow MMU, and on "bare metal" (the reference walker alone, {@link BareMetal}) in a
- * second, identical VM. The guest OS ({@link GuestOs}, one layout per mode) builds, changes and
- * tears down its page tables with guest writes through a page-table window, executes INVLPG on
- * every vCPU after each change (a TLB shootdown; after a PAE PDPTE change it writes CR3 instead,
- * as a PAE OS must), switches CR3 between three address spaces, toggles EFER.NXE, CR0.WP,
- * CR4.SMEP, CR4.SMAP and EFLAGS.AC, and performs reads, writes and fetches of 1-8 bytes, user
- * and supervisor, some crossing pages, some into MMIO holes, some non-canonical (or above 4 GiB
- * in the 32-bit modes). An external tracker write-tracks random data and page-table pages on the
- * shadow side (invisible to the guest). Every guest-visible result (value, exception, error code, CR2,
- * page-table A/D bits and memory) must be equal, and {@link MmuChecker} must pass after every step.
+ * Seeded random guests in every paging mode (64-bit, PAE, 32-bit), each run through every MMU
+ * configuration ({@link MmuUnderTest}: the shadow MMU under the pagetrack policy, under the
+ * legacy policy, and TDP), nine runs in all, each against "bare metal" (the reference walker
+ * alone, {@link BareMetal}) in a second, identical VM. One seed drives all nine, so the three
+ * configurations of a mode see the very same guest. The guest OS ({@link GuestOs}, one layout
+ * per mode) builds, changes and tears down its page tables with guest writes through a
+ * page-table window, executes INVLPG on every vCPU after each change (a TLB shootdown; after a
+ * PAE PDPTE change it writes CR3 instead, as a PAE OS must), switches CR3 between three address
+ * spaces, toggles EFER.NXE, CR0.WP, CR4.SMEP, CR4.SMAP and EFLAGS.AC, and performs reads, writes
+ * and fetches of 1-8 bytes, user and supervisor, some crossing pages, some into MMIO holes, some
+ * non-canonical (or above 4 GiB in the 32-bit modes). An external tracker write-tracks random
+ * data and page-table pages on the MMU side (invisible to the guest). Every guest-visible
+ * result (value, exception, error code, CR2, page-table A/D bits and memory) must be equal, the
+ * MMU's checker ({@link MmuChecker} or the TDP checker) must pass after every step, and each run
+ * must have exercised its configuration's paths ({@link MmuUnderTest#assertCoverage}).
  *
- * <p>{@code -Dshadowbox.ops=N} sets the operations per mode (default 34,000: 102,000 in all),
- * {@code -Dshadowbox.seed=S -Dshadowbox.mode=64|pae|32} replays a run. Other tests (the write-flood
- * bundle's) make {@link Run}s of their own with a pte-write handler bound: {@link Run#attached},
- * {@link Run#beforeStep} and {@link Run#assertCoverage} are theirs to override.
+ * <p>Every failure message names the mode, the configuration, the seed and the step, with the
+ * switches that replay it. Switches (system properties, passed through by Maven):
+ * <ul>
+ * <li>{@code -Dshadowbox.seed=S} replays seed S (default: a new random seed per JVM);
+ * <li>{@code -Dshadowbox.mode=64|pae|32} runs only that paging mode;
+ * <li>{@code -Dshadowbox.config=shadow-pagetrack|shadow-legacy|tdp} runs only that configuration;
+ * <li>{@code -Dshadowbox.ops=N} sets the operations per run (default 34,000: 306,000 in all; a
+ *     longer run by hand, e.g. {@code -Dshadowbox.ops=500000}, goes much further).
+ * </ul>
+ * For example: {@code mvn -o -pl bundles/mmu test -Dtest=DifferentialTest -Dshadowbox.mode=pae
+ * -Dshadowbox.config=shadow-legacy -Dshadowbox.seed=42}.
+ *
+ * <p>Other tests (the write-flood bundle's) make {@link Run}s of their own with a pte-write
+ * handler bound to a shadow configuration: {@link Run#attached}, {@link Run#beforeStep} and
+ * {@link Run#assertCoverage} are theirs to override, {@link Run#s} and {@link MmuUnderTest#shadow}
+ * give them the rig.
  */
 class DifferentialTest {
     private static final int OPS = Integer.getInteger("shadowbox.ops", 34_000);
+    /** One seed for every run of the class, so that the configurations of a mode see the same guest. */
+    private static final long SEED = Long.getLong("shadowbox.seed", new Random().nextLong());
 
-    @Test
-    void longModeGuests() {
-        new Run(PagingMode.LONG).run();
+    static Stream<Arguments> runs() {
+        List<Arguments> out = new ArrayList<>();
+        for (PagingMode mode : new PagingMode[] {PagingMode.LONG, PagingMode.PAE, PagingMode.BITS32}) {
+            for (String config : new String[] {MmuUnderTest.SHADOW_PAGETRACK, MmuUnderTest.SHADOW_LEGACY,
+                MmuUnderTest.TDP}) {
+                out.add(Arguments.of(mode, config));
+            }
+        }
+        return out.stream();
     }
 
-    @Test
-    void paeGuests() {
-        new Run(PagingMode.PAE).run();
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("runs")
+    void virtualizationIsInvisibleToTheGuest(PagingMode mode, String config) {
+        new Run(mode, config).run();
     }
 
-    @Test
-    void thirtyTwoBitGuests() {
-        new Run(PagingMode.BITS32).run();
-    }
-
-    /** One run: a shadow VM and a bare-metal VM with the same random OS of one paging mode. */
+    /** One run: an MMU configuration and a bare-metal VM with the same random OS of one paging mode. */
     static class Run {
         private final PagingMode mode;
+        private final String config;
         private final int ops;
-        private final long seed;
-        private final Random rnd;
+        private final long seed = SEED;
+        private final Random rnd = new Random(seed);
         private final GuestOs os;
-        final ShadowRig s;
+        final MmuUnderTest s;
         private final Vm ref = new HypervisorImpl().createVm(VmSpec.pc("metal", 64L << 20, 2));
         private final BareMetal metal = new BareMetal();
         private final AccessResult sr = new AccessResult();
@@ -74,25 +98,28 @@ class DifferentialTest {
         private int step;
         private String op = "boot";
 
-        Run(PagingMode mode) {
-            this(mode, OPS);
+        Run(PagingMode mode, String config) {
+            this(mode, config, OPS);
         }
 
-        Run(PagingMode mode, int ops) {
-            String only = System.getProperty("shadowbox.mode");
-            Assumptions.assumeTrue(only == null || only.equals(mode.name()), "only mode " + only + " runs");
+        /** Skipped (an assumption) unless {@code -Dshadowbox.mode} and {@code -Dshadowbox.config} allow it. */
+        Run(PagingMode mode, String config, int ops) {
+            String onlyMode = System.getProperty("shadowbox.mode");
+            String onlyConfig = System.getProperty("shadowbox.config");
+            Assumptions.assumeTrue(onlyMode == null || onlyMode.equals(mode.name()), "only mode " + onlyMode + " runs");
+            Assumptions.assumeTrue(onlyConfig == null || onlyConfig.equals(config), "only " + onlyConfig + " runs");
             this.mode = mode;
+            this.config = config;
             this.ops = ops;
-            this.seed = Long.getLong("shadowbox.seed", new Random().nextLong());
-            this.rnd = new Random(seed);
             this.os = GuestOs.of(mode);
-            this.s = new ShadowRig("shadow", 64L << 20, 2, 64, mode);
+            this.s = MmuUnderTest.of(config, mode, "mmu", 64L << 20, 2, 64);
             this.kvmgt = s.external("test.kvmgt");
         }
 
         String where() {
-            return "mode " + mode + " seed " + seed + " step " + step + " (" + op + ") [replay: -Dshadowbox.mode="
-                    + mode + " -Dshadowbox.seed=" + seed + "]";
+            return "mode " + mode + " " + config + " seed " + seed + " step " + step + " (" + op
+                    + ") [replay: -Dshadowbox.mode=" + mode + " -Dshadowbox.config=" + config + " -Dshadowbox.seed="
+                    + seed + "]";
         }
 
         /** Called once the rig exists, before the guest boots. */
@@ -103,17 +130,15 @@ class DifferentialTest {
         void beforeStep(int step, int steps) {
         }
 
-        /** What the run must have exercised: the MMU's own paths, with its fallback for page-table writes. */
-        void assertCoverage(MmuStats st) {
-            assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0 && st.tlbHit > 0, where() + " coverage " + st);
-            assertTrue(st.mmuSyncPage > 0 && st.mmuPteWriteFallbackZapped > 0 && st.invlpg > 0,
-                    where() + " coverage " + st);
+        /** What the run must have exercised: its configuration's paths ({@link MmuUnderTest#assertCoverage}). */
+        void assertCoverage() {
+            s.assertCoverage(where());
         }
 
         void run() {
             int limit = 24 + rnd.nextInt(300);
-            s.mmu.setMaxMmuPages(limit);
-            System.out.println(getClass().getName() + " mode " + mode + " seed " + seed + ", " + ops
+            s.limitPages(limit);
+            System.out.println(getClass().getName() + " mode " + mode + " " + config + " seed " + seed + ", " + ops
                     + " operations, shadow page limit " + limit);
             attached();
             boot();
@@ -135,10 +160,10 @@ class DifferentialTest {
                     int v = rnd.nextInt(2);
                     long gva = os.randomGva(rnd);
                     op = "vcpu" + v + " invlpg 0x" + Long.toHexString(gva);
-                    s.cpu(v).invlpg(gva);
+                    s.invlpg(v, gva);
                 }
                 checkEntries();
-                List<String> violations = MmuChecker.check(s.mmu);
+                List<String> violations = s.check();
                 if (!violations.isEmpty()) {
                     fail(where() + ": invariants broken: " + violations);
                 }
@@ -147,14 +172,14 @@ class DifferentialTest {
                 }
             }
             compareMemory();
-            MmuStats st = s.mmu.stats();
-            System.out.println(getClass().getName() + " mode " + mode + " seed " + seed + " stats " + st);
-            assertCoverage(st);
+            System.out.println(getClass().getName() + " mode " + mode + " " + config + " seed " + seed + " stats "
+                    + s.stats());
+            assertCoverage();
         }
 
         /** Firmware sets up the window host-side in both VMs; the OS builds the rest by guest writes. */
         private void boot() {
-            for (Vm vm : new Vm[] {s.vm, ref}) {
+            for (Vm vm : new Vm[] {s.vm(), ref}) {
                 os.firmware(vm);
                 for (int v = 0; v < 2; v++) {
                     Vcpu c = vm.vcpu(v);
@@ -196,9 +221,9 @@ class DifferentialTest {
             assertTrue(sr.ok(), where() + ": the window write failed: " + sr);
             for (int c = 0; c < 2; c++) {
                 if (os.needsCr3Reload(gpa)) {
-                    s.cpu(c).writeCr3(s.vm.vcpu(c).get(Register.CR3));
+                    s.writeCr3(c, s.vm().vcpu(c).get(Register.CR3));
                 } else {
-                    s.cpu(c).invlpg(os.gvaOf(gpa));
+                    s.invlpg(c, os.gvaOf(gpa));
                 }
             }
         }
@@ -227,22 +252,15 @@ class DifferentialTest {
 
         /** One access on both machines; the guest-visible results must agree. */
         private void both(int v, long gva, long value, int size, int acc) {
-            VcpuMmu c = s.cpu(v);
-            if ((acc & Pfec.WRITE) != 0) {
-                c.write(gva, value, size, (acc & Pfec.USER) != 0, sr);
-            } else if ((acc & Pfec.FETCH) != 0) {
-                c.fetch(gva, size, (acc & Pfec.USER) != 0, sr);
-            } else {
-                c.read(gva, size, (acc & Pfec.USER) != 0, sr);
-            }
+            s.access(v, gva, value, size, acc, sr);
             metal.access(ref.vcpu(v), gva, value, size, acc, rr);
             assertEquals(rr.guestView(), sr.guestView(), where());
-            assertEquals(ref.vcpu(v).get(Register.CR2), s.vm.vcpu(v).get(Register.CR2), where() + ": CR2");
+            assertEquals(ref.vcpu(v).get(Register.CR2), s.vm().vcpu(v).get(Register.CR2), where() + ": CR2");
         }
 
         private void switchCr3(int v, int a) {
             op = "vcpu" + v + " mov cr3 <- AS " + a;
-            s.cpu(v).writeCr3(os.cr3(a));
+            s.writeCr3(v, os.cr3(a));
             ref.vcpu(v).set(Register.CR3, os.cr3(a));
         }
 
@@ -255,29 +273,29 @@ class DifferentialTest {
             // Never CR4.SMAP with CR0.WP=0: KVM's CR0.WP=0 trick (a supervisor write makes the spte
             // writable and not user) lets a later supervisor read with EFLAGS.AC=0 pass where bare metal
             // raises a SMAP fault. The shadow MMU models KVM there; the difference is documented.
-            Vcpu c = s.vm.vcpu(v);
+            Vcpu c = s.vm().vcpu(v);
             if (i == 2 && on && (c.get(Register.CR0) & Register.CR0_WP) == 0
                     || i == 4 && !on && (c.get(Register.CR4) & Register.CR4_SMAP) != 0) {
                 on = !on;
             }
             long now = on ? c.get(regs[i]) | bits[i] : c.get(regs[i]) & ~bits[i];
             op = "vcpu" + v + " " + regs[i] + " <- 0x" + Long.toHexString(now);
-            s.vm.vcpu(v).set(regs[i], now);
+            s.vm().vcpu(v).set(regs[i], now);
             ref.vcpu(v).set(regs[i], now);
         }
 
-        /** An external tracker (KVMGT's role) tracks or releases a data page: invisible to the guest. */
+        /** An external tracker (KVMGT's role) tracks or releases a page: invisible to the guest. */
         private void trackOrUntrack() {
             if (!tracked.isEmpty() && rnd.nextBoolean()) {
                 long gfn = tracked.remove(rnd.nextInt(tracked.size()));
                 op = "kvmgt untracks gfn 0x" + Long.toHexString(gfn);
-                kvmgt.remove(s.vm, gfn, TrackMode.WRITE);
+                kvmgt.remove(s.vm(), gfn, TrackMode.WRITE);
             } else {
                 // Mostly data pages; sometimes a page table, whose writes are then always emulated.
                 long gfn = rnd.nextInt(4) == 0 ? os.entries.get(rnd.nextInt(os.entries.size())) >>> 12
                         : GuestOs.DATA + rnd.nextInt((int) GuestOs.DATA_PAGES);
                 op = "kvmgt tracks gfn 0x" + Long.toHexString(gfn);
-                kvmgt.add(s.vm, gfn, TrackMode.WRITE);
+                kvmgt.add(s.vm(), gfn, TrackMode.WRITE);
                 tracked.add(gfn);
             }
         }
@@ -287,10 +305,10 @@ class DifferentialTest {
             int size = os.entrySize();
             for (long gpa : os.entries) {
                 long want = ref.memory().read(gpa, size);
-                long got = s.vm.memory().read(gpa, size);
+                long got = s.vm().memory().read(gpa, size);
                 if (want != got) {
-                    fail(where() + ": " + describe(gpa) + " is 0x" + Long.toHexString(got)
-                            + " under shadow paging, 0x" + Long.toHexString(want) + " on bare metal");
+                    fail(where() + ": " + describe(gpa) + " is 0x" + Long.toHexString(got) + " under " + config
+                            + ", 0x" + Long.toHexString(want) + " on bare metal");
                 }
             }
         }
@@ -300,10 +318,10 @@ class DifferentialTest {
                 for (int off = 0; off < 4096; off += 8) {
                     long gpa = (gfn << 12) + off;
                     long want = ref.memory().read(gpa, 8);
-                    long got = s.vm.memory().read(gpa, 8);
+                    long got = s.vm().memory().read(gpa, 8);
                     if (want != got) {
                         fail(where() + ": memory at gpa 0x" + Long.toHexString(gpa) + " is 0x" + Long.toHexString(got)
-                                + " under shadow paging, 0x" + Long.toHexString(want) + " on bare metal");
+                                + " under " + config + ", 0x" + Long.toHexString(want) + " on bare metal");
                     }
                 }
             }

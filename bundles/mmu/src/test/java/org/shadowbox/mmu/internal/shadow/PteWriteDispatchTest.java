@@ -152,4 +152,39 @@ class PteWriteDispatchTest {
         assertEquals(3, events.size(), "not called after unbinding");
         assertEquals(1, rig.mmu.stats().mmuPteWriteFallback, "the fallback took the next write at once");
     }
+
+    /**
+     * Under the legacy policy the emulator calls the handler itself ({@link EmulatorPteWrite}):
+     * each write reaches it once, by that route, and the deliveries of the MMU's notifier and of
+     * the handler's (both attached) are ignored; with no handler the fallback zaps once.
+     */
+    @Test
+    void underLegacyTheEmulatorsDirectCallIsTheOnlyRoute() {
+        ShadowRig legacy = new ShadowRig("legacy", 64L << 20, 2, 64, org.shadowbox.vm.VmSpec.POLICY_LEGACY);
+        legacy.map4k(PML4, new long[] {PDPT, PD, PT}, GVA, DATA, ShadowRig.RWU | Pte.A | Pte.D);
+        legacy.vm.vcpu(0).set(Register.CR3, PML4 << 12);
+        assertTrue(legacy.cpu(0).read(GVA, 8, false, legacy.r).ok());
+        legacy.vm.vcpu(0).emulatorWritePhys(PT_ENTRY5, 0, 8);
+        MmuStats st = legacy.mmu.stats();
+        assertEquals(1, st.pteWriteEmulator, "the emulator called kvm_mmu_pte_write");
+        assertEquals(1, st.mmuPteWriteFallback, "no handler: the fallback zapped, once");
+
+        legacy.hooks.setPteWriteHandler(recorder, "test.flood");
+        legacy.core.register(new PageTrackNotifier() {
+            @Override
+            public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
+                legacy.hooks.route().trackWrite(vm, vcpuId, gpa, value, bytes);
+            }
+        }, "test.flood", legacy.vm.name());
+        assertTrue(legacy.cpu(0).read(GVA, 8, false, legacy.r).ok()); // the PT is shadowed again
+        legacy.vm.vcpu(1).emulatorWritePhys(PT_ENTRY5, 2, 8);
+        legacy.vm.vcpu(0).emulatorWritePhys(PT_ENTRY5, 3, 8);
+        assertEquals(List.of("vcpu1 0x13028=0x2/8", "vcpu0 0x13028=0x3/8"), calls);
+        st = legacy.mmu.stats();
+        assertEquals(3, st.pteWriteEmulator);
+        assertEquals(2, st.pteWriteHandled);
+        assertEquals(0, st.pteWriteDuplicates, "no notifier delivery was even looked at");
+        assertEquals(1, st.mmuPteWriteFallback, "the fallback did not act while the handler was bound");
+        legacy.assertConsistent("after the legacy writes");
+    }
 }

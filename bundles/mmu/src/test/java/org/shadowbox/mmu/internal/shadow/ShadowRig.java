@@ -21,8 +21,9 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 /**
  * The real hypervisor, page track and the shadow MMU wired as the bundles will be: page
  * track is the VM and write listener, the MMU's hooks are page track's write-protect hook,
- * the MMU's fallback notifier and a VM listener. Every vCPU starts in the rig's paging mode
- * (64-bit unless told otherwise; CR3 is the test's to set).
+ * the MMU's fallback notifier and a VM listener, and the emulator's direct pte-write call
+ * (the legacy policy's). Every vCPU starts in the rig's paging mode (64-bit unless told
+ * otherwise; CR3 is the test's to set); the VM's policy is pagetrack unless told otherwise.
  */
 final class ShadowRig {
     static final String MMU_BUNDLE = "org.shadowbox.mmu";
@@ -52,15 +53,29 @@ final class ShadowRig {
     final List<String> writes = Collections.synchronizedList(new ArrayList<>());
 
     ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries) {
-        this(name, memoryBytes, vcpus, tlbEntries, PagingMode.LONG);
+        this(name, memoryBytes, vcpus, tlbEntries, PagingMode.LONG, VmSpec.POLICY_PAGETRACK);
+    }
+
+    /** @param policy {@link VmSpec#POLICY_PAGETRACK} or {@link VmSpec#POLICY_LEGACY} */
+    ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries, String policy) {
+        this(name, memoryBytes, vcpus, tlbEntries, PagingMode.LONG, policy);
     }
 
     ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries, PagingMode mode) {
+        this(name, memoryBytes, vcpus, tlbEntries, mode, VmSpec.POLICY_PAGETRACK);
+    }
+
+    /**
+     * @param mode   the paging mode every vCPU starts in
+     * @param policy {@link VmSpec#POLICY_PAGETRACK} or {@link VmSpec#POLICY_LEGACY}
+     */
+    ShadowRig(String name, long memoryBytes, int vcpus, int tlbEntries, PagingMode mode, String policy) {
         hv.addVmListener(core);
         hv.addWriteListener(core);
+        hv.addWriteListener(new EmulatorPteWrite(hooks)); // the legacy policy's direct pte-write call
         hv.addVmListener(hooks);
         core.setWriteProtectHook(hooks, MMU_BUNDLE);
-        vm = hv.createVm(VmSpec.pc(name, memoryBytes, vcpus));
+        vm = hv.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.POLICY, policy));
         mem = vm.memory();
         mmu = hooks.attach(vm, core.forOwner(MMU_BUNDLE, TrackerRole.MMU), tlbEntries, 3);
         core.register(hooks, MMU_BUNDLE, vm.name());
@@ -165,6 +180,17 @@ final class ShadowRig {
             sp = mmu.page(Spte.childId(spte));
         }
         return out;
+    }
+
+    /** A fresh result object (for tests that use several rigs). */
+    AccessResult rr() {
+        return new AccessResult();
+    }
+
+    /** {@code kvm_mmu_zap_all}, then the checker. */
+    void zapAllAndCheck() {
+        mmu.zapAll();
+        assertConsistent("after zap all");
     }
 
     void assertConsistent(String context) {

@@ -1,0 +1,112 @@
+package org.shadowbox.mmu.internal.osgi;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.shadowbox.mmu.Mmu;
+import org.shadowbox.mmu.ShadowPageInfo;
+import org.shadowbox.mmu.Walk;
+import org.shadowbox.mmu.internal.tdp.TdpChecker;
+import org.shadowbox.mmu.internal.tdp.TdpHooks;
+import org.shadowbox.mmu.internal.tdp.TdpMmu;
+
+/**
+ * A VM under TDP ({@code mmu=tdp}) as the {@link Mmu} service shows it: its {@link TdpMmu},
+ * one {@link TdpGuestCpu} per vCPU. No guest table is shadowed, so {@link #shadowPages} lists
+ * the TDP table pages, as KVM's direct shadow pages ({@code role.direct}): gfn is the first
+ * guest frame the table maps, the root is held by every vCPU, every other table has one parent.
+ */
+final class TdpVmMmu extends VmMmu {
+    final TdpMmu mmu;
+    private final TdpHooks hooks;
+    private final TdpGuestCpu[] cpus;
+
+    TdpVmMmu(TdpHooks hooks, TdpMmu mmu) {
+        super(mmu.vm());
+        this.hooks = hooks;
+        this.mmu = mmu;
+        this.cpus = new TdpGuestCpu[mmu.vcpuCount()];
+        for (int i = 0; i < cpus.length; i++) {
+            cpus[i] = new TdpGuestCpu(this, mmu.vcpu(i));
+        }
+    }
+
+    @Override
+    TdpGuestCpu cpu(int id) {
+        checkLive();
+        if (id < 0 || id >= cpus.length) {
+            throw badVcpu(id, cpus.length);
+        }
+        return cpus[id];
+    }
+
+    /** The TDP table pages, newest (highest id) first, as direct shadow pages. */
+    @Override
+    List<ShadowPageInfo> shadowPages() {
+        checkLive();
+        List<ShadowPageInfo> out = new ArrayList<>();
+        vm.mmuLock().lock();
+        try {
+            for (int id = mmu.idLimit() - 1; id > 0; id--) {
+                if (!mmu.live(id)) {
+                    continue;
+                }
+                int level = mmu.tableLevel(id);
+                boolean root = id == mmu.root();
+                out.add(new ShadowPageInfo(id, mmu.tableGfn(id), level, "l" + level + " direct tdp", true, false, 0,
+                        root ? 0 : 1, root ? mmu.vcpuCount() : 0));
+            }
+        } finally {
+            vm.mmuLock().unlock();
+        }
+        return out;
+    }
+
+    /** The TDP MMU's counters by KVM's names, then {@code n_used_mmu_pages} (TDP table pages). */
+    @Override
+    List<Mmu.Stat> stats() {
+        checkLive();
+        List<Mmu.Stat> out = new ArrayList<>();
+        for (Map.Entry<String, Long> s : mmu.stats().asMap().entrySet()) {
+            out.add(new Mmu.Stat(s.getKey(), s.getValue()));
+        }
+        vm.mmuLock().lock();
+        try {
+            out.add(new Mmu.Stat("n_used_mmu_pages", mmu.tablePages()));
+        } finally {
+            vm.mmuLock().unlock();
+        }
+        return out;
+    }
+
+    @Override
+    Walk walk(int vcpu, long gva) {
+        return TdpWalks.walk(mmu, cpu(vcpu).tdpVcpu(), gva);
+    }
+
+    @Override
+    List<String> check() {
+        checkLive();
+        return TdpChecker.check(mmu);
+    }
+
+    /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: the vCPU flushes before its next access. */
+    @Override
+    void flush(int vcpu) {
+        if (vcpu == -1) {
+            checkLive();
+            for (int i = 0; i < mmu.vcpuCount(); i++) {
+                mmu.vcpu(i).requestTlbFlush();
+            }
+        } else {
+            cpu(vcpu).tdpVcpu().requestTlbFlush();
+        }
+    }
+
+    @Override
+    void release() {
+        mmu.zapAll();
+        hooks.detach(vm);
+    }
+}

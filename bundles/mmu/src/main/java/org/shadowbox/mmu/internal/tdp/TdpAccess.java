@@ -1,0 +1,257 @@
+package org.shadowbox.mmu.internal.tdp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.GuestWalker;
+import org.shadowbox.mmu.internal.paging.PagingMode;
+import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.mmu.internal.paging.Pte;
+import org.shadowbox.mmu.internal.shadow.AccessResult;
+import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.VmException;
+
+/**
+ * One vCPU's guest memory accesses under TDP, as the processor does them: split at a page
+ * boundary; each piece translated by the TLB, else by the guest's own walk (A/D set by the
+ * walk, a guest fault delivered with CR2, no exit) followed by the walk of the TDP table;
+ * a TDP violation exits to {@link TdpFault}. A fixed violation restarts the instruction; an
+ * emulated piece makes the whole write go through the emulator ({@code emulator_write_phys},
+ * which notifies page track). Nothing is allocated per access.
+ *
+ * <p>The guest walk reads and sets A/D in guest memory directly, not through the TDP table:
+ * on hardware those accesses are translated by EPT too, and an A/D update of a write-tracked
+ * page-table page exits. Shadowbox's walk never exits; A/D updates are host-side writes that
+ * notify no tracker, as under shadow paging ({@code update_accessed_dirty_bits}).
+ */
+final class TdpAccess {
+    private static final int MAX_RETRIES = 16;
+    private static final int TRANSLATED = 3;
+    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final TdpVcpu v;
+    private final long[] pieceGva = new long[2];
+    private final long[] pieceGpa = new long[2];
+    private final int[] pieceLen = new int[2];
+    private final byte[][] piecePage = new byte[2][];
+    private final boolean[] pieceEmulate = new boolean[2];
+
+    TdpAccess(TdpVcpu v) {
+        this.v = v;
+    }
+
+    AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
+        }
+        out.exception = GuestWalk.OK;
+        out.errorCode = 0;
+        out.value = 0;
+        out.gpa = 0;
+        out.emulated = false;
+        v.enterGuest();
+        PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
+        if (mode != null) {
+            gva = mode.truncate(gva); // a 32-bit linear address: the TLB tag and CR2 are its 32 bits
+        }
+        int first = 4096 - (int) (gva & 4095);
+        int pieces = size <= first ? 1 : 2;
+        pieceGva[0] = gva;
+        pieceLen[0] = Math.min(size, first);
+        if (pieces == 2) {
+            pieceGva[1] = mode != null ? mode.truncate(gva + first) : gva + first; // wraps at 4 GiB
+            pieceLen[1] = size - first;
+        }
+        for (int p = 0; p < pieces; p++) {
+            if (mode != null && (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + pieceLen[p] - 1))) {
+                out.exception = GuestWalk.GENERAL_PROTECTION;
+                return out;
+            }
+        }
+        int fixes = 0;
+        for (int p = 0; p < pieces;) {
+            int r = translate(p, acc);
+            if (r == TdpFault.RET_GUEST_FAULT) {
+                out.exception = GuestWalk.PAGE_FAULT;
+                out.errorCode = v.walk.errorCode;
+                v.vcpu.set(Register.CR2, pieceGva[p]);
+                return out;
+            }
+            if (r == TdpFault.RET_FIXED) {
+                if (++fixes > MAX_RETRIES) {
+                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x" + Long.toHexString(gva)
+                            + " still violates TDP after " + MAX_RETRIES + " fixes");
+                }
+                v.enterGuest();
+                p = 0; // the instruction restarts
+                continue;
+            }
+            p++;
+        }
+        perform(pieces, value, size, acc, out);
+        return out;
+    }
+
+    /** Translates piece {@code p}: TLB, else guest walk and TDP walk, else the TDP fault handler. */
+    private int translate(int p, int acc) {
+        long gva = pieceGva[p];
+        int off = (int) (gva & 4095);
+        TdpTlb tlb = v.tlb;
+        int i = tlb.lookup(gva >>> 12);
+        if (i >= 0 && tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4),
+                v.vcpu.get(Register.RFLAGS))) {
+            v.stats.tlbHit++;
+            setPiece(p, tlb.page(i), (tlb.gfn(i) << 12) | off, false);
+            return TRANSLATED;
+        }
+        v.stats.tlbMiss++;
+        if (i >= 0) {
+            tlb.invalidate(i); // the walk refills it, or the fault removes it
+        }
+        GuestWalk w = v.walk;
+        if (!GuestWalker.walk(w, v.vcpu, gva, acc, true)) {
+            v.stats.guestPf++;
+            return TdpFault.RET_GUEST_FAULT;
+        }
+        long gfn = w.gpa >>> 12;
+        boolean write = (acc & Pfec.WRITE) != 0;
+        int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
+        TdpMmu mmu = v.mmu;
+        mmu.vm.mmuLock().lock();
+        try {
+            long e = mmu.leaf(gfn);
+            if (Spte.isPresent(e)) {
+                if (!write || Spte.isWritable(e)) {
+                    int j = fill(gva, gfn, e, mmu.leafLevel(), w);
+                    setPiece(p, tlb.page(j), (gfn << 12) | off, false);
+                    return TRANSLATED;
+                }
+                errorCode |= Pfec.PRESENT;
+            }
+        } finally {
+            mmu.vm.mmuLock().unlock();
+        }
+        int r = TdpFault.pageFault(mmu, v, gfn, errorCode);
+        if (r == TdpFault.RET_EMULATE) {
+            setPiece(p, null, w.gpa, true);
+            return TRANSLATED;
+        }
+        return r;
+    }
+
+    /** Fills the TLB from a guest walk and the TDP leaf {@code e} of {@code level}. */
+    private int fill(long gva, long gfn, long e, int level, GuestWalk w) {
+        int bits = Spte.isWritable(e) ? TdpTlb.TDP_WRITE : 0;
+        PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
+        if (mode == null) {
+            bits |= TdpTlb.NO_PAGING | TdpTlb.DIRTY;
+        } else {
+            bits |= (w.user ? Spte.ACC_USER : 0) | (w.writable ? Spte.ACC_WRITE : 0) | (w.nx ? 0 : Spte.ACC_EXEC);
+            if ((w.pte[w.level] & Pte.D) != 0) {
+                bits |= TdpTlb.DIRTY;
+            }
+        }
+        long pfn = Spte.pfn(e) + (gfn - TdpMmu.frameBase(gfn, level));
+        Memslot slot = v.mmu.vm.slotForGfn(gfn);
+        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, slot.hostPage(gfn), v.guestFlushes);
+        if (mode != null) {
+            int k = 0;
+            for (int l = mode.rootLevel(); l >= w.level; l--) {
+                v.tlb.recordPath(i, k++, w.pteGpa[l], w.pte[l], mode.pteSize());
+            }
+        }
+        return i;
+    }
+
+    private void setPiece(int p, byte[] page, long gpa, boolean emulate) {
+        piecePage[p] = page;
+        pieceGpa[p] = gpa;
+        pieceEmulate[p] = emulate;
+    }
+
+    /** Does the access once every piece is translated; an emulated piece makes the whole write emulated. */
+    private void perform(int pieces, long value, int size, int acc, AccessResult out) {
+        boolean emulate = pieceEmulate[0] || (pieces == 2 && pieceEmulate[1]);
+        out.gpa = pieceGpa[0];
+        out.emulated = emulate;
+        if ((acc & Pfec.WRITE) != 0) {
+            long x = value;
+            for (int p = 0; p < pieces; p++) {
+                int len = pieceLen[p];
+                if (emulate) {
+                    emulateWrite(pieceGpa[p], x, len);
+                } else {
+                    store(piecePage[p], (int) (pieceGpa[p] & 4095), x, len);
+                }
+                x = len == 8 ? 0 : x >>> (8 * len);
+            }
+            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
+            return;
+        }
+        long x = 0;
+        int shift = 0;
+        for (int p = 0; p < pieces; p++) {
+            int len = pieceLen[p];
+            long part = pieceEmulate[p] ? readGpa(pieceGpa[p], len) : load(piecePage[p], (int) (pieceGpa[p] & 4095), len);
+            x |= part << shift;
+            shift += 8 * len;
+        }
+        out.value = x;
+    }
+
+    /** The emulator's write: {@code emulator_write_phys} in pieces of 8, 4, 2 and 1 bytes. */
+    private void emulateWrite(long gpa, long value, int len) {
+        while (len > 0) {
+            int c = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
+            v.vcpu.emulatorWritePhys(gpa, c == 8 ? value : value & ((1L << (8 * c)) - 1), c);
+            gpa += c;
+            value = c == 8 ? 0 : value >>> (8 * c);
+            len -= c;
+        }
+    }
+
+    private long readGpa(long gpa, int len) {
+        if (Integer.bitCount(len) == 1) {
+            return v.mmu.vm.memory().read(gpa, len);
+        }
+        long x = 0;
+        for (int i = 0; i < len; i++) {
+            x |= v.mmu.vm.memory().read(gpa + i, 1) << (8 * i);
+        }
+        return x;
+    }
+
+    private static long load(byte[] page, int off, int len) {
+        switch (len) {
+            case 1: return page[off] & 0xffL;
+            case 2: return (short) SHORT.get(page, off) & 0xffffL;
+            case 4: return (int) INT.get(page, off) & 0xffff_ffffL;
+            case 8: return (long) LONG.get(page, off);
+            default:
+                long x = 0;
+                for (int i = 0; i < len; i++) {
+                    x |= (page[off + i] & 0xffL) << (8 * i);
+                }
+                return x;
+        }
+    }
+
+    private static void store(byte[] page, int off, long value, int len) {
+        switch (len) {
+            case 1: page[off] = (byte) value; break;
+            case 2: SHORT.set(page, off, (short) value); break;
+            case 4: INT.set(page, off, (int) value); break;
+            case 8: LONG.set(page, off, value); break;
+            default:
+                for (int i = 0; i < len; i++) {
+                    page[off + i] = (byte) (value >>> (8 * i));
+                }
+        }
+    }
+}

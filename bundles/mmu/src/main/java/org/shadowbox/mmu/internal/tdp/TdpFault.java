@@ -1,0 +1,104 @@
+package org.shadowbox.mmu.internal.tdp;
+
+import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.vm.Memslot;
+
+/**
+ * The TDP fault handler: KVM's {@code tdp_page_fault} (2016) with
+ * {@code page_fault_handle_page_track}, {@code mapping_level} and {@code __direct_map}.
+ *
+ * <p>Order: a present write violation on a write-tracked gfn is emulated at once, without
+ * the MMU lock (so an external tracker sees every write, as KVMGT needs); a gpa in no memslot
+ * is MMIO and emulated; otherwise, under the MMU lock, the frame is mapped at the largest
+ * level whose guest-physical range lies in the slot with a zero disallow count, writable
+ * unless the gfn is write-tracked ({@code mmu_need_write_protect}: no shadow pages exist
+ * here, so only the track counts), and a write that ends on a read-only entry is emulated.
+ */
+final class TdpFault {
+    /** The violation was fixed (or was spurious): the access restarts. */
+    static final int RET_FIXED = 0;
+    /** Emulate the access at the walked gpa. */
+    static final int RET_EMULATE = 1;
+    /** The guest's own #PF (from its walk; never an exit). */
+    static final int RET_GUEST_FAULT = 2;
+
+    private TdpFault() {
+    }
+
+    /** {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked. */
+    static boolean handlePageTrack(TdpMmu mmu, int errorCode, long gfn) {
+        if ((errorCode & Pfec.RSVD) != 0 || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
+            return false;
+        }
+        return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
+    }
+
+    /**
+     * {@code mapping_level} for TDP: the largest level up to 1 GiB whose frame around
+     * {@code gfn} lies whole in {@code slot} with a zero disallow count; 4 KiB in a slot that
+     * logs dirty pages.
+     */
+    static int mappingLevel(Memslot slot, long gfn) {
+        if (slot.dirtyLogging()) {
+            return 1;
+        }
+        int level = Memslot.LEVEL_2M;
+        for (; level <= Memslot.LEVEL_1G; level++) {
+            long first = TdpMmu.frameBase(gfn, level);
+            long last = first + (1L << (9 * (level - 1))) - 1;
+            if (!slot.contains(first) || !slot.contains(last) || slot.lpageDisallowCount(gfn, level) != 0) {
+                break;
+            }
+        }
+        return level - 1;
+    }
+
+    /**
+     * {@code tdp_page_fault} for a violation on {@code gfn}.
+     *
+     * @param errorCode PRESENT if a leaf mapped the gfn, plus the access's WRITE, USER, FETCH
+     * @return {@link #RET_FIXED} or {@link #RET_EMULATE}
+     */
+    static int pageFault(TdpMmu mmu, TdpVcpu v, long gfn, int errorCode) {
+        v.stats.pfTaken++;
+        if (handlePageTrack(mmu, errorCode, gfn)) {
+            v.stats.pfEmulate++;
+            v.stats.pfEmulateTracked++;
+            return RET_EMULATE;
+        }
+        Memslot slot = mmu.vm.slotForGfn(gfn);
+        boolean writeFault = (errorCode & Pfec.WRITE) != 0;
+        if (slot == null) {
+            v.stats.pfMmio++;
+            v.stats.pfEmulate++;
+            return RET_EMULATE;
+        }
+        boolean writable;
+        mmu.vm.mmuLock().lock();
+        try {
+            v.stats.mmuLockFault++;
+            int level = mappingLevel(slot, gfn);
+            long e = mmu.leaf(gfn);
+            if (Spte.isPresent(e) && mmu.leafLevel() == level && (!writeFault || Spte.isWritable(e))) {
+                v.stats.pfSpurious++; // another vCPU fixed it meanwhile
+                return RET_FIXED;
+            }
+            // mmu_need_write_protect: with no shadow pages, only the track keeps a gfn read-only.
+            writable = !slot.readonly() && !mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
+            mmu.map(gfn, level, writable, slot);
+            v.stats.pfFixed++;
+        } finally {
+            mmu.vm.mmuLock().unlock();
+        }
+        if (writeFault && !writable) {
+            if (slot.readonly()) {
+                v.stats.pfMmio++; // a write to a read-only slot exits as MMIO
+            }
+            v.stats.pfEmulate++;
+            return RET_EMULATE;
+        }
+        return RET_FIXED;
+    }
+}

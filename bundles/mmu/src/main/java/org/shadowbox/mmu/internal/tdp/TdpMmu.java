@@ -1,0 +1,325 @@
+package org.shadowbox.mmu.internal.tdp;
+
+import java.util.Arrays;
+
+import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
+
+/**
+ * The TDP MMU of one VM: one 4-level EPT-like table that maps gpa to host frame
+ * ({@link Memslot#hostFrame}), KVM's direct map of 2016 ({@code __direct_map},
+ * {@code mmu_set_spte} with {@code ACC_ALL}), the write protection page track asks for
+ * ({@code kvm_mmu_slot_gfn_write_protect}) and remote TLB flushes. The fault handler is
+ * {@link TdpFault}; each vCPU is a {@link TdpVcpu}.
+ *
+ * <p>Entries use the spte layout of {@link Spte}: a leaf holds the host frame, P, W,
+ * {@code MMU_WRITEABLE}, {@code HOST_WRITEABLE} and PS for a 2 MiB or 1 GiB leaf; a
+ * non-leaf entry names a child table by id. Every right but W is always granted (KVM maps
+ * TDP with {@code ACC_ALL}); the guest's own rights come from its own walk.
+ *
+ * <p>Since the map is direct, a gfn is mapped by at most one leaf, found by walking the
+ * table for it: that is this MMU's reverse map. Locking: everything that reads or changes
+ * the table holds {@link Vm#mmuLock()}.
+ */
+public final class TdpMmu {
+    /** Levels of the table (a 4-level EPT). */
+    public static final int ROOT_LEVEL = 4;
+
+    final Vm vm;
+    final PageTrack pageTrack;
+    /** The VM-wide counters (vCPU counters live in each {@link TdpVcpu}). */
+    final TdpStats stats = new TdpStats();
+    private final TdpVcpu[] vcpus;
+    // Table pages by id (id 0 is never used: a zero address field names no table).
+    private long[][] tables = new long[64][];
+    private int[] tableLevel = new int[64];
+    private long[] tableGfn = new long[64];
+    private int[] freeIds = new int[64];
+    private int freeCount;
+    private int nextId = 1;
+    private int used;
+    private final int root;
+    /** The level of the leaf the last {@link #leaf} found; guarded by the MMU lock. */
+    private int leafLevel;
+
+    /**
+     * @param pageTrack  page track as the MMU's owner (the TDP MMU only asks {@code is_active})
+     * @param tlbEntries TLB entries per vCPU (a power of two)
+     */
+    public TdpMmu(Vm vm, PageTrack pageTrack, int tlbEntries) {
+        this.vm = vm;
+        this.pageTrack = pageTrack;
+        this.root = alloc(ROOT_LEVEL, 0);
+        this.vcpus = new TdpVcpu[vm.vcpuCount()];
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpus[i] = new TdpVcpu(this, vm.vcpu(i), tlbEntries);
+        }
+    }
+
+    public Vm vm() {
+        return vm;
+    }
+
+    public TdpVcpu vcpu(int id) {
+        if (id < 0 || id >= vcpus.length) {
+            throw new VmException("no vCPU " + id + " in VM " + vm.name() + ": accepted 0 to " + (vcpus.length - 1));
+        }
+        return vcpus[id];
+    }
+
+    public int vcpuCount() {
+        return vcpus.length;
+    }
+
+    /** The VM's counters plus every vCPU's, as one snapshot. */
+    public TdpStats stats() {
+        TdpStats s = new TdpStats();
+        vm.mmuLock().lock();
+        try {
+            s.add(stats);
+        } finally {
+            vm.mmuLock().unlock();
+        }
+        for (TdpVcpu v : vcpus) {
+            s.add(v.stats);
+        }
+        return s;
+    }
+
+    /** Table pages in use, the root included. */
+    public int tablePages() {
+        return used;
+    }
+
+    // ---- the table ----
+
+    /** Index of {@code gfn}'s entry in a table of {@code level} (SHADOW_PT_INDEX on a gpa). */
+    static int index(long gfn, int level) {
+        return (int) ((gfn >>> (9 * (level - 1))) & 511);
+    }
+
+    /** First gfn of the frame of {@code level} that holds {@code gfn}. */
+    static long frameBase(long gfn, int level) {
+        return gfn & -(1L << (9 * (level - 1)));
+    }
+
+    // Read-only views for the checker and the OSGi adapter (mmu:walk, mmu:pages): caller holds the MMU lock.
+
+    /** The root table's id. */
+    public int root() {
+        return root;
+    }
+
+    /** Entry {@code index} of table {@code id}. Caller holds the MMU lock. */
+    public long entry(int id, int index) {
+        return tables[id][index];
+    }
+
+    long[] table(int id) {
+        return tables[id];
+    }
+
+    /** The level of table {@code id} (4 for the root). Caller holds the MMU lock. */
+    public int tableLevel(int id) {
+        return tableLevel[id];
+    }
+
+    /** The first gfn of the guest-physical range table {@code id} maps. Caller holds the MMU lock. */
+    public long tableGfn(int id) {
+        return tableGfn[id];
+    }
+
+    /** Ids handed out so far (live or free). Caller holds the MMU lock. */
+    public int idLimit() {
+        return nextId;
+    }
+
+    /** Whether {@code id} names a table in use. Caller holds the MMU lock. */
+    public boolean live(int id) {
+        return id > 0 && id < nextId && tables[id] != null;
+    }
+
+    /**
+     * The leaf entry that maps {@code gfn}, or 0; {@link #leafLevel()} is then its level.
+     * The hardware's TDP walk. Caller holds the MMU lock.
+     */
+    long leaf(long gfn) {
+        int id = root;
+        for (int level = ROOT_LEVEL; level >= 1; level--) {
+            long e = tables[id][index(gfn, level)];
+            if (!Spte.isPresent(e)) {
+                return 0;
+            }
+            if (Spte.isLast(e, level)) {
+                leafLevel = level;
+                return e;
+            }
+            id = Spte.childId(e);
+        }
+        return 0;
+    }
+
+    /** The level of the leaf the last {@link #leaf} call returned. */
+    int leafLevel() {
+        return leafLevel;
+    }
+
+    private int alloc(int level, long gfn) {
+        int id = freeCount > 0 ? freeIds[--freeCount] : nextId++;
+        if (id >= tables.length) {
+            int n = tables.length * 2;
+            tables = Arrays.copyOf(tables, n);
+            tableLevel = Arrays.copyOf(tableLevel, n);
+            tableGfn = Arrays.copyOf(tableGfn, n);
+        }
+        tables[id] = new long[Spte.ENTRIES];
+        tableLevel[id] = level;
+        tableGfn[id] = frameBase(gfn, level + 1);
+        used++;
+        return id;
+    }
+
+    private void free(int id) {
+        tables[id] = null;
+        if (freeCount == freeIds.length) {
+            freeIds = Arrays.copyOf(freeIds, freeCount * 2);
+        }
+        freeIds[freeCount++] = id;
+        used--;
+    }
+
+    /**
+     * {@code __direct_map} with {@code mmu_set_spte}: makes the tables down to {@code level}
+     * (a large leaf in the way is dropped, {@code drop_large_spte}) and installs the leaf of
+     * {@code gfn}'s frame there, writable or not (a table in the way of a large leaf is
+     * zapped). Remote TLBs are flushed when a present mapping lost rights or went away.
+     * Caller holds the MMU lock.
+     */
+    void map(long gfn, int level, boolean writable, Memslot slot) {
+        boolean flush = false;
+        int id = root;
+        for (int l = ROOT_LEVEL; l > level; l--) {
+            int idx = index(gfn, l);
+            long e = tables[id][idx];
+            if (Spte.isPresent(e) && Spte.isLarge(e)) {
+                dropLeaf(id, idx);
+                flush = true;
+                e = 0;
+            }
+            if (!Spte.isPresent(e)) {
+                int child = alloc(l - 1, gfn);
+                stats.mmuCacheMiss++;
+                e = Spte.makeNonLeaf(child);
+                tables[id][idx] = e;
+            }
+            id = Spte.childId(e);
+        }
+        int idx = index(gfn, level);
+        long old = tables[id][idx];
+        if (Spte.isPresent(old) && !Spte.isLast(old, level)) {
+            zapTable(Spte.childId(old)); // a large leaf replaces a table
+            tables[id][idx] = 0;
+            old = 0;
+            flush = true;
+        }
+        long base = frameBase(gfn, level);
+        long e = (slot.hostFrame(base) << 12) | Spte.PRESENT | Spte.ACCESSED;
+        if (!slot.readonly()) {
+            e |= Spte.HOST_WRITEABLE;
+        }
+        if (writable) {
+            e |= Spte.WRITABLE | Spte.MMU_WRITEABLE | Spte.DIRTY;
+            if (slot.dirtyLogging()) {
+                slot.markPageDirty(gfn); // set_spte's kvm_vcpu_mark_page_dirty
+            }
+        }
+        if (level > 1) {
+            e |= Spte.LARGE;
+            if (!Spte.isPresent(old)) {
+                stats.lpages++;
+            }
+        }
+        if (Spte.isPresent(old) && (Spte.pfn(old) != Spte.pfn(e) || (Spte.isWritable(old) && !writable))) {
+            flush = true;
+        }
+        tables[id][idx] = e;
+        if (flush) {
+            flushRemoteTlbs();
+        }
+    }
+
+    private void dropLeaf(int id, int idx) {
+        if (tableLevel[id] > 1) {
+            stats.lpages--;
+        }
+        tables[id][idx] = 0;
+    }
+
+    /** Frees table {@code id} and everything below it. The caller unlinks it and flushes. */
+    private void zapTable(int id) {
+        long[] t = tables[id];
+        for (int i = 0; i < Spte.ENTRIES; i++) {
+            long e = t[i];
+            if (!Spte.isPresent(e)) {
+                continue;
+            }
+            if (Spte.isLast(e, tableLevel[id])) {
+                dropLeaf(id, i);
+            } else {
+                zapTable(Spte.childId(e));
+            }
+        }
+        free(id);
+        stats.mmuShadowZapped++;
+    }
+
+    // ---- page track's hook and flushes ----
+
+    /**
+     * {@code kvm_mmu_slot_gfn_write_protect}: the leaf that maps {@code gfn}, whatever its
+     * level, loses W and {@code MMU_WRITEABLE}. Caller holds the MMU lock.
+     *
+     * @return true if an entry changed
+     */
+    public boolean slotGfnWriteProtect(long gfn) {
+        long e = leaf(gfn);
+        if ((e & (Spte.WRITABLE | Spte.MMU_WRITEABLE)) == 0) {
+            return false;
+        }
+        int id = root;
+        for (int level = ROOT_LEVEL; level > leafLevel; level--) {
+            id = Spte.childId(tables[id][index(gfn, level)]);
+        }
+        tables[id][index(gfn, leafLevel)] = e & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
+        stats.gfnWriteProtect++;
+        return true;
+    }
+
+    /** {@code kvm_flush_remote_tlbs}: a TLB-flush request to every vCPU, served before its next access. */
+    public void flushRemoteTlbs() {
+        stats.remoteTlbFlush++;
+        for (TdpVcpu v : vcpus) {
+            v.requestTlbFlush();
+        }
+    }
+
+    /** {@code kvm_mmu_zap_all}: every mapping goes (a memslot is deleted or moved). Takes the MMU lock. */
+    public void zapAll() {
+        vm.mmuLock().lock();
+        try {
+            long[] t = tables[root];
+            for (int i = 0; i < Spte.ENTRIES; i++) {
+                if (Spte.isPresent(t[i])) {
+                    zapTable(Spte.childId(t[i]));
+                    t[i] = 0;
+                }
+            }
+            flushRemoteTlbs();
+        } finally {
+            vm.mmuLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package org.shadowbox.mmu.internal.tdp;
+
+import java.util.Arrays;
+
+import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.VmException;
+
+/**
+ * A vCPU's TLB under TDP: a direct-mapped cache of combined translations, gva page to host
+ * page, holding the guest's rights (from its own walk) and the TDP entry's write right
+ * separately, so the hardware check can apply the guest's CR0.WP, SMEP and SMAP and then
+ * the TDP permission. An entry remembers whether the guest leaf was dirty: a write through
+ * a clean entry walks again to set D, as the processor does.
+ *
+ * <p>For the checker, an entry also remembers the guest entries its walk read and the
+ * vCPU's guest-flush count when it was filled. A lookup allocates nothing.
+ */
+public final class TdpTlb {
+    /** Entry bits: the guest's rights ({@link Spte#ACC_EXEC}, {@code ACC_WRITE}, {@code ACC_USER}). */
+    static final int GUEST_ACC = Spte.ACC_ALL;
+    /** The guest had paging off: no guest protection at all. */
+    static final int NO_PAGING = 8;
+    /** The guest leaf had D set (or there is no guest paging). */
+    static final int DIRTY = 16;
+    /** The TDP leaf is writable. */
+    static final int TDP_WRITE = 32;
+
+    private final int mask;
+    private final long[] vpn;
+    private final long[] gfn;
+    private final long[] pfn;
+    private final int[] bits;
+    private final byte[][] page;
+    private final long[] epoch;
+    /** Per entry, up to 4 guest entries walked (top level first): their gpas and values. */
+    private final long[] pathGpa;
+    private final long[] pathPte;
+    private final int[] pathLen;
+    private final int[] pteSize;
+
+    /** @param entries a power of two, 1 to 65536 */
+    public TdpTlb(int entries) {
+        if (entries < 1 || entries > 65536 || Integer.bitCount(entries) != 1) {
+            throw new VmException("bad TLB size " + entries + ": accepted a power of two from 1 to 65536");
+        }
+        mask = entries - 1;
+        vpn = new long[entries];
+        gfn = new long[entries];
+        pfn = new long[entries];
+        bits = new int[entries];
+        page = new byte[entries][];
+        epoch = new long[entries];
+        pathGpa = new long[entries * 4];
+        pathPte = new long[entries * 4];
+        pathLen = new int[entries];
+        pteSize = new int[entries];
+        flush();
+    }
+
+    public int size() {
+        return vpn.length;
+    }
+
+    /** The slot of {@code gvaPage} if it is cached, else -1. */
+    int lookup(long gvaPage) {
+        int i = (int) gvaPage & mask;
+        return vpn[i] == gvaPage ? i : -1;
+    }
+
+    /** Fills the slot of {@code gvaPage}; {@link #recordPath} adds the walk for the checker. */
+    int fill(long gvaPage, long gfnValue, long pfnValue, int entryBits, byte[] hostPage, long fillEpoch) {
+        int i = (int) gvaPage & mask;
+        vpn[i] = gvaPage;
+        gfn[i] = gfnValue;
+        pfn[i] = pfnValue;
+        bits[i] = entryBits;
+        page[i] = hostPage;
+        epoch[i] = fillEpoch;
+        pathLen[i] = 0;
+        return i;
+    }
+
+    void recordPath(int i, int k, long gpa, long pte, int size) {
+        pathGpa[i * 4 + k] = gpa;
+        pathPte[i * 4 + k] = pte;
+        pathLen[i] = k + 1;
+        pteSize[i] = size;
+    }
+
+    void invalidate(int i) {
+        vpn[i] = -1;
+        page[i] = null;
+    }
+
+    /** Drops every entry. */
+    void flush() {
+        Arrays.fill(vpn, -1L);
+        Arrays.fill(page, null);
+    }
+
+    /**
+     * The hardware's check of a cached translation: the guest's rights with its CR0.WP,
+     * CR4.SMEP, CR4.SMAP and RFLAGS.AC ({@code permission_fault}), then the TDP write right;
+     * a write also needs the guest leaf dirty.
+     */
+    boolean allows(int i, int acc, long cr0, long cr4, long rflags) {
+        int b = bits[i];
+        boolean write = (acc & Pfec.WRITE) != 0;
+        if (write && (b & (TDP_WRITE | DIRTY)) != (TDP_WRITE | DIRTY)) {
+            return false;
+        }
+        if ((b & NO_PAGING) != 0) {
+            return true;
+        }
+        boolean u = (b & Spte.ACC_USER) != 0;
+        boolean w = (b & Spte.ACC_WRITE) != 0;
+        boolean x = (b & Spte.ACC_EXEC) != 0;
+        boolean fetch = (acc & Pfec.FETCH) != 0;
+        if ((acc & Pfec.USER) != 0) {
+            return u && (!write || w) && (!fetch || x);
+        }
+        if (fetch) {
+            return x && !(u && (cr4 & Register.CR4_SMEP) != 0);
+        }
+        if (u && (cr4 & Register.CR4_SMAP) != 0 && (rflags & Register.RFLAGS_AC) == 0) {
+            return false;
+        }
+        return !write || w || (cr0 & Register.CR0_WP) == 0;
+    }
+
+    long vpn(int i) {
+        return vpn[i];
+    }
+
+    long gfn(int i) {
+        return gfn[i];
+    }
+
+    long pfn(int i) {
+        return pfn[i];
+    }
+
+    int bits(int i) {
+        return bits[i];
+    }
+
+    byte[] page(int i) {
+        return page[i];
+    }
+
+    long epoch(int i) {
+        return epoch[i];
+    }
+
+    int pathLen(int i) {
+        return pathLen[i];
+    }
+
+    long pathGpa(int i, int k) {
+        return pathGpa[i * 4 + k];
+    }
+
+    long pathPte(int i, int k) {
+        return pathPte[i * 4 + k];
+    }
+
+    int pteSize(int i) {
+        return pteSize[i];
+    }
+}

@@ -1,0 +1,161 @@
+package org.shadowbox.mmu.internal.tdp;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.mmu.internal.shadow.AccessResult;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.Vcpu;
+
+/**
+ * One vCPU under TDP: its TLB, the pending remote-flush request, and what the processor
+ * does without an exit under EPT: CR3 loads and INVLPG flush the vCPU's own TLB, and a
+ * change of CR0, CR4 or EFER (a paging-mode change) flushes it too. Memory accesses are
+ * {@link TdpAccess}. Works in every guest paging mode (64-bit, PAE, 32-bit, paging off),
+ * since the guest walks its own tables.
+ *
+ * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
+ */
+public final class TdpVcpu {
+    static final int REQ_TLB_FLUSH = 1;
+    private static final VarHandle REQUESTS;
+
+    static {
+        try {
+            REQUESTS = MethodHandles.lookup().findVarHandle(TdpVcpu.class, "requests", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final TdpMmu mmu;
+    final Vcpu vcpu;
+    final TdpTlb tlb;
+    /** This vCPU's counters; only its own thread changes them. */
+    final TdpStats stats = new TdpStats();
+    final GuestWalk walk = new GuestWalk();
+    /**
+     * Guest events after which no older TLB entry may survive (CR3 loads, INVLPG, paging-mode
+     * changes): an entry filled before the last one is stale by definition (checker (f)).
+     */
+    long guestFlushes;
+    private long cr0;
+    private long cr3;
+    private long cr4;
+    private long efer;
+    private boolean contextValid;
+    private final TdpAccess access = new TdpAccess(this);
+    @SuppressWarnings("unused") // through REQUESTS
+    private volatile int requests;
+
+    TdpVcpu(TdpMmu mmu, Vcpu vcpu, int tlbEntries) {
+        this.mmu = mmu;
+        this.vcpu = vcpu;
+        this.tlb = new TdpTlb(tlbEntries);
+    }
+
+    public Vcpu vcpu() {
+        return vcpu;
+    }
+
+    public TdpTlb tlb() {
+        return tlb;
+    }
+
+    /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
+    public void requestTlbFlush() {
+        REQUESTS.getAndBitwiseOr(this, REQ_TLB_FLUSH);
+    }
+
+    /** True while a TLB flush is requested and not yet done. */
+    public boolean tlbFlushPending() {
+        return ((int) REQUESTS.getVolatile(this) & REQ_TLB_FLUSH) != 0;
+    }
+
+    /**
+     * True if CR0, CR3, CR4 or EFER changed since the last access (set from outside, e.g. by
+     * userspace): the TLB is flushed at the next entry, so until then it is as if a flush were pending.
+     */
+    public boolean contextChangePending() {
+        return !contextValid || vcpu.get(Register.CR0) != cr0 || vcpu.get(Register.CR3) != cr3
+                || vcpu.get(Register.CR4) != cr4 || vcpu.get(Register.EFER) != efer;
+    }
+
+    /** Before each access: a paging-control or CR3 change flushes, then pending requests are served. */
+    void enterGuest() {
+        long c0 = vcpu.get(Register.CR0);
+        long c3 = vcpu.get(Register.CR3);
+        long c4 = vcpu.get(Register.CR4);
+        long ef = vcpu.get(Register.EFER);
+        if (c0 != cr0 || c3 != cr3 || c4 != cr4 || ef != efer || !contextValid) {
+            contextValid = true;
+            cr0 = c0;
+            cr3 = c3;
+            cr4 = c4;
+            efer = ef;
+            guestFlush();
+        }
+        if ((int) REQUESTS.getVolatile(this) != 0 && ((int) REQUESTS.getAndSet(this, 0) & REQ_TLB_FLUSH) != 0) {
+            flushLocal();
+        }
+    }
+
+    private void guestFlush() {
+        guestFlushes++;
+        flushLocal();
+    }
+
+    /** The guest loads CR3: no exit under EPT; the processor flushes the TLB (no PCID modelled). */
+    public void writeCr3(long value) {
+        vcpu.set(Register.CR3, value);
+        cr3 = value;
+        guestFlush();
+    }
+
+    /**
+     * {@code mov} to a control register or EFER: CR3 as {@link #writeCr3}; the others are set
+     * and a paging-mode change flushes the TLB at the next access.
+     */
+    public void writeRegister(Register r, long value) {
+        if (r == Register.CR3) {
+            writeCr3(value);
+        } else {
+            vcpu.set(r, value);
+        }
+    }
+
+    /**
+     * The guest executes INVLPG: no exit under EPT. The processor may invalidate more than the
+     * one page, and this model invalidates the whole TLB of the vCPU (as the shadow MMU's
+     * {@code kvm_mmu_invlpg} path does): simpler, and a guest that changed a non-leaf entry
+     * and invalidated one address of its range still sees the change everywhere.
+     */
+    public void invlpg(long gva) {
+        enterGuest();
+        stats.invlpg++;
+        guestFlush();
+    }
+
+    /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
+    public void flushLocal() {
+        tlb.flush();
+        stats.tlbFlush++;
+    }
+
+    /** A guest read of {@code size} (1, 2, 4, 8) bytes at {@code gva}. */
+    public AccessResult read(long gva, int size, boolean user, AccessResult out) {
+        return access.access(gva, 0, size, user ? Pfec.USER : 0, out);
+    }
+
+    /** A guest write of the low {@code size} bytes of {@code value} at {@code gva}. */
+    public AccessResult write(long gva, long value, int size, boolean user, AccessResult out) {
+        return access.access(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
+    }
+
+    /** An instruction fetch of {@code size} bytes at {@code gva}. */
+    public AccessResult fetch(long gva, int size, boolean user, AccessResult out) {
+        return access.access(gva, 0, size, Pfec.FETCH | (user ? Pfec.USER : 0), out);
+    }
+}
