@@ -168,4 +168,38 @@ class GpuBundleTest {
         assertFalse(runner.scenarios().stream().anyMatch(s -> s.name().equals("gpu-driver")), "its scenario is gone");
         assertNotNull(vm.memory());
     }
+
+    @Test
+    @Timeout(180)
+    void underTdpTheTrackerSeesTheSameWritesAndTheDriverPasses() throws Exception {
+        Vm tdp = hypervisor.createVm(VmSpec.pc("itest-gpu-tdp-" + System.nanoTime() % 100000, 128L << 20, 2)
+                .with(VmSpec.MMU, VmSpec.MMU_TDP));
+        Bundle gpu;
+        try (java.io.InputStream in = Files.newInputStream(Itest.gpuJar(context))) {
+            gpu = context.installBundle("itest:gpu-tdp-" + System.nanoTime(), in);
+        }
+        try {
+            gpu.start();
+            Itest.await("the gpu-driver scenario", () -> runner.scenarios().stream().anyMatch(s -> s.name().equals("gpu-driver")));
+            Object r;
+            try {
+                r = runner.run("gpu-driver", tdp, i -> new BootCpu(mmu, pageTrack, tdp, i), 2, 42, null);
+            } catch (RuntimeException e) {
+                r = e;
+            }
+            assertTrue(r instanceof ScenarioResult, "gpu-driver on a TDP VM: " + r);
+            try (Itest.Gogo gogo = new Itest.Gogo(processor)) {
+                String stats = gogo.run("gpu:stats --json " + tdp.name());
+                assertTrue(stat(stats, "rejections") > 0 && stat(stats, "rebuilds") > 0, stats);
+                assertTrue(stat(stats, "violations") >= 2, stats);
+                assertEquals(17, stat(stats, "submits"), stats);
+            }
+            assertEquals(List.of(), mmu.check(tdp));
+        } finally {
+            gpu.uninstall();
+            Itest.refresh(context);
+            assertTrue(pageTrack.tracked(tdp).stream().noneMatch(p -> p.owners().containsKey(GPU_BSN)));
+            Itest.destroyQuietly(hypervisor, tdp);
+        }
+    }
 }
