@@ -102,6 +102,35 @@ final class Itest {
         return p;
     }
 
+    /** The gpu bundle jar built by the reactor (see test.bndrun and pom.xml). */
+    static java.nio.file.Path gpuJar(BundleContext context) {
+        String path = context.getProperty("shadowbox.itest.gpu.jar");
+        java.nio.file.Path p = java.nio.file.Path.of(path == null ? "" : path);
+        if (path == null || !java.nio.file.Files.isRegularFile(p)) {
+            fail("the gpu jar is missing: shadowbox.itest.gpu.jar=" + path + " (build with -am)");
+        }
+        return p;
+    }
+
+    /**
+     * {@code FrameworkWiring.refreshBundles} of what is pending removal, waiting (bounded) for it
+     * to finish, so that uninstalled bundles' revisions and class loaders are let go.
+     */
+    static void refresh(BundleContext context) {
+        org.osgi.framework.wiring.FrameworkWiring fw = context.getBundle(org.osgi.framework.Constants.SYSTEM_BUNDLE_LOCATION)
+                .adapt(org.osgi.framework.wiring.FrameworkWiring.class);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        fw.refreshBundles(null, e -> done.countDown());
+        try {
+            if (!done.await(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                fail("refreshBundles did not finish in " + TIMEOUT_MS + " ms");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            fail("interrupted waiting for refreshBundles");
+        }
+    }
+
     /** A Gogo session whose command output is captured, as a script in the shell would run them. */
     static final class Gogo implements AutoCloseable {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -12,4 +12,11 @@ public @interface Config {
     @AttributeDefinition(name = "Notifier failures before it is disabled", min = "1",
             description = "A page-track notifier whose calls threw this many times stays attached but is no longer called.")
     int guard_maxFailures() default NotifierGuard.DEFAULT_MAX_FAILURES;
+
+    /** {@code guard.timeoutMillis}: a notifier call running this long disables the notifier (0: never). */
+    @AttributeDefinition(name = "Notifier call timeout (ms)", min = "0",
+            description = "A page-track notifier call that has not returned after this many milliseconds disables the"
+                    + " notifier and interrupts the calling vCPU thread, as Felix EventAdmin deny-lists a slow handler."
+                    + " 0 turns the timeout off.")
+    long guard_timeoutMillis() default NotifierGuard.DEFAULT_TIMEOUT_MILLIS;
 }

@@ -2,6 +2,7 @@ package org.shadowbox.pagetrack.internal;
 
 import java.lang.System.Logger.Level;
 
+import org.shadowbox.pagetrack.guard.GuardRecord;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 
@@ -13,15 +14,48 @@ import org.shadowbox.vm.Vm;
  * {@link #maxFailures()} failures disables a notifier: it stays attached and listed, but
  * is no longer called. The caller goes on with the next notifier; the VM keeps running.
  *
- * <p>The success path allocates nothing: one volatile read, one atomic increment, the call.
+ * <p>Notifier calls are also watched for time (Felix EventAdmin's timeout): each call is
+ * entered in its caller's {@link CallSlot}, and the {@link Watchdog} disables a notifier whose
+ * call runs {@code guard.timeoutMillis} or longer and interrupts the caller.
+ *
+ * <p>The success path allocates nothing and takes no lock: a volatile read (disabled), an
+ * atomic increment (calls), a volatile read of the clock, two plain stores and a release
+ * store to enter the slot, the call, a volatile store and two volatile reads to leave it.
+ * One call in {@link GuardRecord#SAMPLE_EVERY} is also timed with {@code System.nanoTime()}.
  */
 final class NotifierGuard {
     /** Default of {@code guard.maxFailures}. */
     static final int DEFAULT_MAX_FAILURES = 10;
+    /** Default of {@code guard.timeoutMillis}: Felix EventAdmin's handler timeout. */
+    static final long DEFAULT_TIMEOUT_MILLIS = 5000;
 
     private static final System.Logger LOG = System.getLogger("org.shadowbox.pagetrack");
+    private static final long SAMPLE_MASK = GuardRecord.SAMPLE_EVERY - 1;
 
     private volatile int maxFailures = DEFAULT_MAX_FAILURES;
+    private volatile long timeoutMillis = DEFAULT_TIMEOUT_MILLIS;
+    /** The guard's clock, in {@link Watchdog#TICK_MILLIS} ms ticks; advanced by the watchdog. */
+    volatile long tick;
+
+    long timeoutMillis() {
+        return timeoutMillis;
+    }
+
+    /** The timeout in whole ticks, rounded up; 0 when calls are never timed out. */
+    long timeoutTicks() {
+        long t = timeoutMillis;
+        return t == 0 ? 0 : (t + Watchdog.TICK_MILLIS - 1) / Watchdog.TICK_MILLIS;
+    }
+
+    /** Sets {@code guard.timeoutMillis}; refused (logged, old value kept) below 0. 0 turns timeouts off. */
+    void setTimeoutMillis(long ms) {
+        if (ms < 0) {
+            LOG.log(Level.WARNING, "ignoring guard.timeoutMillis=" + ms + ": accepted 0 (never) or more; keeping "
+                    + timeoutMillis);
+            return;
+        }
+        timeoutMillis = ms;
+    }
 
     int maxFailures() {
         return maxFailures;
@@ -36,29 +70,55 @@ final class NotifierGuard {
         maxFailures = n;
     }
 
-    /** {@code track_write} through the guard. */
-    void trackWrite(NotifierEntry e, Vm vm, int vcpuId, long gpa, long value, int bytes) {
+    /** {@code track_write} through the guard, entered in the calling vCPU's {@code slot}. */
+    void trackWrite(NotifierEntry e, CallSlot slot, Vm vm, int vcpuId, long gpa, long value, int bytes) {
         if (e.disabled) {
             return;
         }
-        e.calls.incrementAndGet();
+        long n = e.calls.incrementAndGet();
+        long start = tick;
+        boolean sample = (n & SAMPLE_MASK) == 1; // the 1st, 65th, ...: a notifier called once is timed once
+        long t0 = sample ? System.nanoTime() : 0;
+        slot.enter(e, start);
         try {
             e.notifier.trackWrite(vm, vcpuId, gpa, value, bytes);
         } catch (Exception | LinkageError | AssertionError t) {
             failed(e, "trackWrite", vm, t);
+        } finally {
+            slot.leave();
+            account(e, start, sample, t0);
         }
     }
 
-    /** {@code track_remove_region} through the guard. */
-    void trackRemoveRegion(NotifierEntry e, Vm vm, long gfn, long npages) {
+    /** {@code track_remove_region} through the guard, entered in the VM's slot-change {@code slot}. */
+    void trackRemoveRegion(NotifierEntry e, CallSlot slot, Vm vm, long gfn, long npages) {
         if (e.disabled) {
             return;
         }
         e.calls.incrementAndGet();
+        long start = tick;
+        long t0 = System.nanoTime(); // rare: always timed
+        slot.enter(e, start);
         try {
             e.notifier.trackRemoveRegion(vm, gfn, npages);
         } catch (Exception | LinkageError | AssertionError t) {
             failed(e, "trackRemoveRegion", vm, t);
+        } finally {
+            slot.leave();
+            account(e, start, true, t0);
+        }
+    }
+
+    /** Time accounting after a call: the nanoTime sample if {@code sample}, and slow calls by the clock. */
+    private void account(GuardedTarget e, long start, boolean sample, long t0) {
+        if (sample) {
+            e.sampledNanos.add(System.nanoTime() - t0);
+            e.sampledCalls.increment();
+        }
+        long ticks = tick - start;
+        if (ticks >= 2) {
+            e.slowCalls.increment();
+            e.slowTicks.add(ticks);
         }
     }
 
@@ -93,8 +153,7 @@ final class NotifierGuard {
         g.lastError = line;
         LOG.log(Level.ERROR, line);
         int max = maxFailures;
-        if (g.mayDisable && n >= max && !g.disabled) {
-            g.disabled = true;
+        if (n >= max && g.disable("failed " + n + " times (guard.maxFailures=" + max + ")")) {
             LOG.log(Level.ERROR, "bundle " + g.bundle + ": disabled page-track notifier " + g.name + " after " + n
                     + " failures (guard.maxFailures=" + max + ")");
         }

@@ -14,6 +14,7 @@ import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.guard.GuardRecord;
 import org.shadowbox.vm.EmulatedWriteListener;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.SlotChange;
@@ -43,6 +44,10 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
     private final List<NotifierEntry> registered = new ArrayList<>();
     private final AtomicLong plainOrder = new AtomicLong();
     private volatile VmState[] states = new VmState[0];
+    /** Runs while notifiers are registered (guarded by {@link #registry}); null otherwise. */
+    private Watchdog watchdog;
+    private Thread watchdogThread;
+    private boolean closed;
 
     /** An external owner's view of page track. */
     public OwnerTrack forOwner(String owner) {
@@ -60,6 +65,101 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
     /** {@code guard.maxFailures}: failures after which a notifier is disabled. */
     public void setMaxFailures(int n) {
         guard.setMaxFailures(n);
+    }
+
+    /** {@code guard.timeoutMillis}: a notifier call running this long disables the notifier; 0 never. */
+    public void setTimeoutMillis(long ms) {
+        guard.setTimeoutMillis(ms);
+    }
+
+    /** Stops the watchdog for good (the component is going away). Notifiers still attached are not timed any more. */
+    public void close() {
+        Thread t;
+        synchronized (registry) {
+            closed = true;
+            watchdog = null;
+            t = watchdogThread;
+            watchdogThread = null;
+        }
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    /** The watchdog asks before each tick; it ends when no notifier is registered (or after {@link #close}). */
+    boolean watchdogContinues(Watchdog w) {
+        synchronized (registry) {
+            if (watchdog != w) {
+                return false;
+            }
+            if (registered.isEmpty()) {
+                watchdog = null;
+                watchdogThread = null;
+                return false;
+            }
+            return true;
+        }
+    }
+
+    /** Whether the watchdog thread runs now (tests). */
+    boolean watchdogRunning() {
+        synchronized (registry) {
+            return watchdogThread != null && watchdogThread.isAlive();
+        }
+    }
+
+    /** Starts the watchdog if none runs. Caller holds {@link #registry}. */
+    private void ensureWatchdog() {
+        if (watchdog == null && !closed) {
+            watchdog = new Watchdog(this, guard);
+            watchdogThread = watchdog.start();
+        }
+    }
+
+    /** The guard's record of every registered notifier, newest first. */
+    public List<GuardRecord> guardRecords() {
+        List<NotifierEntry> entries;
+        synchronized (registry) {
+            entries = new ArrayList<>(registered);
+        }
+        entries.sort((a, b) -> Long.compare(b.order, a.order));
+        VmState[] all = states;
+        long now = guard.tick;
+        List<GuardRecord> out = new ArrayList<>();
+        for (NotifierEntry e : entries) {
+            List<String> vms = new ArrayList<>();
+            int running = 0;
+            long longest = 0;
+            for (VmState st : all) {
+                if (st == null) {
+                    continue;
+                }
+                if (Arrays.asList(st.notifiers).contains(e)) {
+                    vms.add(st.vm.name());
+                }
+                for (CallSlot slot : st.slots) {
+                    if (slot.current == e) {
+                        running++;
+                        longest = Math.max(longest, (now - slot.since) * Watchdog.TICK_MILLIS);
+                    }
+                }
+            }
+            out.add(new GuardRecord(e.bundle, e.serviceId, e.name, vms, e.calls.get(), e.failures.get(),
+                    e.timeouts.get(), e.slowCalls.sum(), e.slowTicks.sum() * Watchdog.TICK_MILLIS, e.sampledCalls.sum(),
+                    e.sampledNanos.sum(), e.estimatedNanos(), running, longest, e.disabled, e.disabledReason,
+                    e.lastError));
+        }
+        return out;
+    }
+
+    /** {@code guard.timeoutMillis}. */
+    public long timeoutMillis() {
+        return guard.timeoutMillis();
+    }
+
+    /** {@code guard.maxFailures}. */
+    public int maxFailures() {
+        return guard.maxFailures();
     }
 
     /** Installs the MMU's hook ({@code null} removes it); {@code bundle} is blamed for its failures. */
@@ -116,6 +216,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                 }
             }
             registered.add(e);
+            ensureWatchdog();
             for (VmState st : states) {
                 if (st != null && e.selects(st.vm)) {
                     st.notifiers = inserted(st.notifiers, e);
@@ -195,8 +296,9 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         try {
             NotifierEntry[] a = st.notifiers; // after readLock: see Srcu
             int id = vcpu.id();
+            CallSlot slot = st.slot(id);
             for (int i = 0; i < a.length; i++) {
-                guard.trackWrite(a[i], vm, id, gpa, value, bytes);
+                guard.trackWrite(a[i], slot, vm, id, gpa, value, bytes);
             }
         } finally {
             st.srcu.readUnlock(idx);
@@ -254,6 +356,11 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
             states = b;
             return st;
         }
+    }
+
+    /** The VM states array itself (null holes), for the watchdog's scan. */
+    VmState[] statesArray() {
+        return states;
     }
 
     /** A snapshot of every VM's state. */
@@ -357,8 +464,9 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         int idx = st.srcu.readLock();
         try {
             NotifierEntry[] a = st.notifiers;
+            CallSlot slot = st.changeSlot();
             for (int i = 0; i < a.length; i++) {
-                guard.trackRemoveRegion(a[i], st.vm, gfn, npages);
+                guard.trackRemoveRegion(a[i], slot, st.vm, gfn, npages);
             }
         } finally {
             st.srcu.readUnlock(idx);

@@ -10,6 +10,7 @@ import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -18,6 +19,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.guard.GuardMonitor;
+import org.shadowbox.pagetrack.guard.GuardRecord;
 import org.shadowbox.vm.EmulatedWriteListener;
 import org.shadowbox.vm.VmListener;
 
@@ -28,10 +31,10 @@ import org.shadowbox.vm.VmListener;
  * property names), and the MMU's optional {@link WriteProtectHook}. It is also registered
  * under its own (private) class so that the bundle-scoped {@link PageTrackComponent}s find it.
  */
-@Component(service = {VmListener.class, EmulatedWriteListener.class, PageTrackPlatform.class},
+@Component(service = {VmListener.class, EmulatedWriteListener.class, PageTrackPlatform.class, GuardMonitor.class},
         configurationPid = PageTrackPlatform.PID, immediate = true)
 @Designate(ocd = Config.class)
-public class PageTrackPlatform extends PageTrackCore {
+public class PageTrackPlatform extends PageTrackCore implements GuardMonitor {
     /** Configuration Admin PID of {@link Config}. */
     public static final String PID = "org.shadowbox.pagetrack";
 
@@ -39,12 +42,28 @@ public class PageTrackPlatform extends PageTrackCore {
 
     @Activate
     void activate(Config config) {
-        setMaxFailures(config.guard_maxFailures());
+        configure(config);
     }
 
     @Modified
     void modified(Config config) {
+        configure(config);
+    }
+
+    private void configure(Config config) {
         setMaxFailures(config.guard_maxFailures());
+        setTimeoutMillis(config.guard_timeoutMillis());
+    }
+
+    /** The watchdog thread ends with the component. */
+    @Deactivate
+    void deactivate() {
+        close();
+    }
+
+    @Override
+    public List<GuardRecord> notifiers() {
+        return guardRecords();
     }
 
     @Reference(service = PageTrackNotifier.class, cardinality = ReferenceCardinality.MULTIPLE,

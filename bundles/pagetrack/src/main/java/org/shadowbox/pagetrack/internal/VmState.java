@@ -27,6 +27,8 @@ final class VmState {
 
     final Vm vm;
     final Srcu srcu;
+    /** One per vCPU, then one for slot changes: where the watchdog sees calls into notifiers. */
+    final CallSlot[] slots;
     /** Newest first. Read it only after {@link Srcu#readLock()}. */
     volatile NotifierEntry[] notifiers = NONE;
 
@@ -36,6 +38,22 @@ final class VmState {
     VmState(Vm vm) {
         this.vm = vm;
         this.srcu = new Srcu("page-track notifiers of VM " + vm.name());
+        int n = vm.vcpuCount();
+        this.slots = new CallSlot[n + 1];
+        for (int i = 0; i < n; i++) {
+            slots[i] = new CallSlot("vCPU " + i);
+        }
+        slots[n] = new CallSlot("a memslot change");
+    }
+
+    /** The slot of vCPU {@code id}; the slot-change slot for an id the VM does not have. */
+    CallSlot slot(int id) {
+        return id >= 0 && id < slots.length - 1 ? slots[id] : slots[slots.length - 1];
+    }
+
+    /** The slot of memslot changes. */
+    CallSlot changeSlot() {
+        return slots[slots.length - 1];
     }
 
     /** The owner's counts in {@code slot} for {@code mode}; {@code null} if none and not {@code create}. */
