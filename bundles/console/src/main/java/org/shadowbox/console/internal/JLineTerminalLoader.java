@@ -61,13 +61,6 @@ public final class JLineTerminalLoader implements SynchronousBundleListener {
         } catch (IllegalStateException e) {
             // the framework is stopping
         }
-        // Gogo runtime 1.1.6's CommandProcessorImpl.stop() copies its WeakHashMap of sessions
-        // with keySet().toArray(new CommandSession[size()]) and closes every slot: a session
-        // collected between size() and the copy leaves a null slot, and the stop fails with a
-        // NullPointerException that Felix prints on stdout at the end of an interactive run.
-        // This bundle stops before gogo.runtime (same start level, higher bundle id), so
-        // collecting the dead sessions now leaves none for that window.
-        System.gc();
     }
 
     @Override
