@@ -45,6 +45,12 @@ public final class ShadowMmu {
     /** Where emulated writes to shadowed page tables come in ({@code kvm_mmu_pte_write}'s callers). */
     final PteWrites pteWrites;
     private int[] invalidList = new int[16];
+    /**
+     * Shadow pages marked invalid so far (a root among them is KVM's {@code KVM_REQ_MMU_RELOAD}):
+     * a vCPU whose count is unchanged since its last entry knows none of its roots was zapped
+     * without looking at them ({@link VcpuMmu#entryUnchanged}). Changed under the MMU lock.
+     */
+    int zapGeneration;
     private int invalidCount;
 
     /**
@@ -331,6 +337,7 @@ public final class ShadowMmu {
             unlinkUnsync(sp);
         }
         sp.role |= Role.INVALID;
+        zapGeneration++;
         if (sp.rootCount == 0) {
             if (!onInvalidList(sp.id)) {
                 if (invalidCount == invalidList.length) {

@@ -71,6 +71,8 @@ public final class VcpuMmu {
     final long[] pdptrs = new long[4];
     private long rootCr3;
     private boolean rootLoaded;
+    /** {@link ShadowMmu#zapGeneration} as of the start of the last full {@link #enterGuest}. */
+    private int enteredZapGeneration = -1;
     private final ShadowPage[] prevRoot;
     private final GuestAccess access = new GuestAccess(this);
     private final long[] prevCr3;
@@ -171,8 +173,36 @@ public final class VcpuMmu {
 
     // ---- context, roots, CR3 and INVLPG ----
 
+    /**
+     * True when {@link #enterGuest} has nothing to do: CR0, CR4, EFER and CR3 are those the
+     * context and the roots were set up for, no request is pending and no shadow page was
+     * zapped since the last entry (so no root was). The hot path of a TLB hit asks this instead.
+     *
+     * <p>The registers are read here, not cached behind a flag, because {@link Vcpu#set} (the
+     * vm bundle's, used by tests, the guest model and the shell) changes them without the MMU
+     * seeing it; the four differences are OR-ed so that the check is one exact compare and one
+     * branch (a hash of the values would be as cheap but could let a change through). A root
+     * zap is seen through {@link ShadowMmu#zapGeneration} instead of looking at the root and
+     * the four PAE roots. {@link #rootLoaded} implies a valid context: roots are only loaded
+     * after {@link #checkContext} succeeded, and a context change frees them.
+     */
+    boolean entryUnchanged() {
+        Vcpu c = vcpu;
+        long diff = (c.get(Register.CR0) ^ cr0) | (c.get(Register.CR4) ^ cr4) | (c.get(Register.EFER) ^ efer)
+                | (c.get(Register.CR3) ^ rootCr3);
+        return diff == 0 && rootLoaded && mmu.zapGeneration == enteredZapGeneration
+                && (int) REQUESTS.getVolatile(this) == 0;
+    }
+
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
+        // Read first: a zap during the work below (a sync can zap) makes the next entry full again.
+        int zaps = mmu.zapGeneration;
+        enterGuest0();
+        enteredZapGeneration = zaps;
+    }
+
+    private void enterGuest0() {
         checkContext();
         long c3 = vcpu.get(Register.CR3);
         if (!rootLoaded || c3 != rootCr3) {
