@@ -28,7 +28,7 @@ class AuditRecorderRandomTest {
 
     @Test
     void matchesThePlainModel() {
-        long base = System.nanoTime();
+        long base = Long.getLong("shadowbox.seed", 2016L); // fixed by default: runs must repeat
         for (int run = 0; run < 20; run++) {
             long seed = base + run;
             check(seed);

@@ -5,23 +5,65 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.CommandSessionListener;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.SynchronousBundleListener;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 
 /**
- * Keeps every Gogo session that runs a command strongly reachable until the framework stops.
+ * Works around a shutdown race of Gogo runtime 1.1.6, so that a run ends on its own output.
  *
- * <p>Gogo runtime 1.1.6 tracks its sessions in a {@code WeakHashMap} and, when it stops,
- * copies them with {@code keySet().toArray(new CommandSession[size()])} and closes every
- * slot. A session that nobody closed (the one gogo.jline runs its profile in, for one) and
- * that the garbage collector takes between {@code size()} and the copy leaves a null slot:
- * the stop fails with a NullPointerException that Felix prints on stdout as the last lines
- * of a run. Holding the sessions here closes that window; the runtime closes them all at
- * its stop, so nothing is kept longer than the framework runs. A few sessions a run (the
- * shell's, a script's) are all that accumulate.
+ * <p>The runtime tracks its sessions in a {@code WeakHashMap} and, when it stops, copies
+ * them with {@code keySet().toArray(new CommandSession[size()])} and closes every slot. A
+ * session that nobody closed and that the garbage collector takes between {@code size()} and
+ * the copy leaves a null slot: the stop fails with a NullPointerException that Felix prints
+ * on stdout as the last lines of a run. Two measures: every session that runs a command is
+ * kept reachable here (the runtime closes them all when it stops), and when the framework
+ * begins to stop, the runtime is stopped first, from here, so that a failure of its stop is
+ * caught instead of printed by the start-level thread. Nothing is kept longer than the
+ * framework runs.
  */
 @Component(immediate = true)
-public final class SessionKeeper implements CommandSessionListener {
+public final class SessionKeeper implements CommandSessionListener, SynchronousBundleListener {
+    static final String GOGO_RUNTIME = "org.apache.felix.gogo.runtime";
+
     private final Set<CommandSession> sessions = ConcurrentHashMap.newKeySet();
+    private final BundleContext context;
+
+    @Activate
+    public SessionKeeper(BundleContext context) {
+        this.context = context;
+        context.addBundleListener(this);
+    }
+
+    @Deactivate
+    void deactivate() {
+        try {
+            context.removeBundleListener(this);
+        } catch (IllegalStateException e) {
+            // the framework is stopping
+        }
+    }
+
+    @Override
+    public void bundleChanged(BundleEvent event) {
+        if (event.getType() != BundleEvent.STOPPING || event.getBundle().getBundleId() != 0) {
+            return;
+        }
+        for (Bundle b : context.getBundles()) {
+            if (GOGO_RUNTIME.equals(b.getSymbolicName()) && b.getState() == Bundle.ACTIVE) {
+                try {
+                    b.stop(Bundle.STOP_TRANSIENT);
+                } catch (BundleException | RuntimeException e) {
+                    // The race above; the framework goes on stopping either way.
+                }
+            }
+        }
+    }
 
     @Override
     public void beforeExecute(CommandSession session, CharSequence command) {
@@ -36,9 +78,5 @@ public final class SessionKeeper implements CommandSessionListener {
     @Override
     public void afterExecute(CommandSession session, CharSequence command, Object result) {
         // nothing: the session was kept when the command began
-    }
-
-    int kept() {
-        return sessions.size();
     }
 }

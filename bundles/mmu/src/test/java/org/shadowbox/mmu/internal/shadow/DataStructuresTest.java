@@ -103,7 +103,7 @@ class DataStructuresTest {
 
     @Test
     void rmapAgreesWithAMapModel() {
-        long seed = new Random().nextLong();
+        long seed = Long.getLong("shadowbox.seed", 0x5eed_2016L); // fixed by default, as every seeded test here
         Random rnd = new Random(seed);
         Rmap rmap = new Rmap();
         Map<Long, Set<Long>> model = new HashMap<>();

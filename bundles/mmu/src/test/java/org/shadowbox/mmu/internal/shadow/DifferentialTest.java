@@ -60,7 +60,7 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 class DifferentialTest {
     private static final int OPS = Integer.getInteger("shadowbox.ops", 34_000);
     /** One seed for every run of the class, so that the configurations of a mode see the same guest. */
-    private static final long SEED = Long.getLong("shadowbox.seed", new Random().nextLong());
+    private static final long SEED = Long.getLong("shadowbox.seed", 0x5eed_2016L); // fixed: CI must be deterministic; -Dshadowbox.seed explores
 
     static Stream<Arguments> runs() {
         List<Arguments> out = new ArrayList<>();

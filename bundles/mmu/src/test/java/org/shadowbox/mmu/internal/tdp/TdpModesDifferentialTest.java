@@ -35,7 +35,7 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * {@code -Dshadowbox.seed=S} replays, {@code -Dshadowbox.tdpOps=N} sets the length.
  */
 class TdpModesDifferentialTest {
-    private static final long SEED = Long.getLong("shadowbox.seed", new Random().nextLong());
+    private static final long SEED = Long.getLong("shadowbox.seed", 0x5eed_2016L); // fixed: CI must be deterministic; -Dshadowbox.seed explores
     private static final long ROOT = 0x100, POOL = 0x101, DATA = 0x200, DATA_PAGES = 0x400;
 
     private final long seed = SEED;
