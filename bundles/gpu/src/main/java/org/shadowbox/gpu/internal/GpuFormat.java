@@ -4,6 +4,8 @@ import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.shadowbox.command.JsonWriter;
+
 /** Renders the gpu commands' results, as aligned text for people or as one JSON value. */
 final class GpuFormat {
     private GpuFormat() {
@@ -14,7 +16,7 @@ final class GpuFormat {
     }
 
     static String change(boolean json, String vm, String what) {
-        return json ? new Json().beginObject().name("vm").string(vm).name("vgpu").string(what).endObject().toString()
+        return json ? new JsonWriter().beginObject().name("vm").string(vm).name("vgpu").string(what).endObject().toString()
                 : "vGPU of VM " + vm + ": " + what;
     }
 
@@ -28,7 +30,7 @@ final class GpuFormat {
     }
 
     static String jsonRows(List<GpuRow> rows) {
-        Json j = new Json().beginArray();
+        JsonWriter j = new JsonWriter().beginArray();
         for (GpuRow r : rows) {
             record(j, r);
         }
@@ -51,7 +53,7 @@ final class GpuFormat {
     }
 
     static String jsonTables(String vm, List<String> roots, List<VGpu.TableInfo> tables) {
-        Json j = new Json().beginObject().name("vm").string(vm).name("contexts").beginArray();
+        JsonWriter j = new JsonWriter().beginObject().name("vm").string(vm).name("contexts").beginArray();
         for (String r : roots) {
             j.string(r);
         }
@@ -77,14 +79,14 @@ final class GpuFormat {
     }
 
     static String jsonStats(String vm, GpuStats.Snapshot s) {
-        Json j = new Json().beginObject().name("vm").string(vm);
+        JsonWriter j = new JsonWriter().beginObject().name("vm").string(vm);
         for (RecordComponent rc : s.getClass().getRecordComponents()) {
             j.name(rc.getName()).number(((Number) get(s, rc)).longValue());
         }
         return j.endObject().toString();
     }
 
-    private static void record(Json j, Record r) {
+    private static void record(JsonWriter j, Record r) {
         j.beginObject();
         for (RecordComponent rc : r.getClass().getRecordComponents()) {
             Object v = get(r, rc);

@@ -17,6 +17,8 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
+import org.shadowbox.command.Json;
+import org.shadowbox.command.Usage;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.ScenarioRunner;
 import org.shadowbox.mmu.Mmu;

@@ -9,6 +9,7 @@ import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.shadowbox.command.Usage;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
@@ -93,20 +94,20 @@ public final class FloodCommands {
     /** Gogo's fallback when no method fits the arguments: the usage for --help, else one line saying what is wrong. */
     @Descriptor("not a command: Gogo's fallback when no method fits the arguments")
     public String _main(String command, String[] args) {
-        Method m = FloodUsage.method(getClass(), command);
+        Method m = Usage.method(getClass(), command);
         if (m == null) {
             throw new VmException("flood:" + command + ": no such command; accepted flood:stats, flood:config");
         }
         for (String a : args) {
             if ("--help".equals(a)) {
-                return FloodUsage.render("flood", m);
+                return Usage.render("flood", m);
             }
         }
-        throw new VmException(FloodUsage.diagnose("flood", m, args));
+        throw new VmException(Usage.diagnose("flood", m, args));
     }
 
     String usage(String command) {
-        return FloodUsage.render("flood", FloodUsage.method(getClass(), command));
+        return Usage.render("flood", Usage.method(getClass(), command));
     }
 
     private Vm vm(String name) {

@@ -3,6 +3,8 @@ package org.shadowbox.writeflood.internal;
 import java.util.List;
 import java.util.Map;
 
+import org.shadowbox.command.JsonWriter;
+
 /** What the {@code flood:} commands return, and its rendering as text or JSON. */
 final class FloodFormat {
 
@@ -29,12 +31,12 @@ final class FloodFormat {
     }
 
     static String json(StatsView s) {
-        Json j = new Json().begin().name("vm").string(s.vm()).name("policy").string(s.policy())
-                .name("threshold").number(s.threshold()).name("counters").begin();
+        JsonWriter j = new JsonWriter().beginObject().name("vm").string(s.vm()).name("policy").string(s.policy())
+                .name("threshold").number(s.threshold()).name("counters").beginObject();
         for (Map.Entry<String, Long> e : s.counters().entrySet()) {
             j.name(e.getKey()).number(e.getValue());
         }
-        return j.end().end().toString();
+        return j.endObject().endObject().toString();
     }
 
     static String text(List<ConfigRow> rows) {
@@ -49,14 +51,14 @@ final class FloodFormat {
     static String json(List<ConfigRow> rows) {
         StringBuilder sb = new StringBuilder("[");
         for (ConfigRow r : rows) {
-            Json j = new Json().begin().name("vm");
+            JsonWriter j = new JsonWriter().beginObject().name("vm");
             if (r.vm() == null) {
                 j.nullValue();
             } else {
                 j.string(r.vm());
             }
             sb.append(sb.length() > 1 ? "," : "").append(j.name("policy").string(r.policy()).name("threshold")
-                    .number(r.threshold()).end());
+                    .number(r.threshold()).endObject());
         }
         return sb.append(']').toString();
     }

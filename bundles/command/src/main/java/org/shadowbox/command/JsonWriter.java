@@ -1,37 +1,37 @@
-package org.shadowbox.gpu.internal;
+package org.shadowbox.command;
 
-/** A tiny streaming JSON writer for the gpu commands' {@code --json} (a plugin keeps its own). */
-final class Json {
+/** A tiny streaming JSON writer for {@code --json}: objects, arrays, names, strings, numbers, null. */
+public final class JsonWriter {
     private final StringBuilder out = new StringBuilder();
     private boolean fresh = true;
 
-    Json beginObject() {
+    public JsonWriter beginObject() {
         value();
         out.append('{');
         fresh = true;
         return this;
     }
 
-    Json endObject() {
+    public JsonWriter endObject() {
         out.append('}');
         fresh = false;
         return this;
     }
 
-    Json beginArray() {
+    public JsonWriter beginArray() {
         value();
         out.append('[');
         fresh = true;
         return this;
     }
 
-    Json endArray() {
+    public JsonWriter endArray() {
         out.append(']');
         fresh = false;
         return this;
     }
 
-    Json name(String name) {
+    public JsonWriter name(String name) {
         value();
         quote(name);
         out.append(':');
@@ -39,15 +39,21 @@ final class Json {
         return this;
     }
 
-    Json string(String s) {
+    public JsonWriter string(String s) {
         value();
         quote(s);
         return this;
     }
 
-    Json number(long n) {
+    public JsonWriter number(long n) {
         value();
         out.append(n);
+        return this;
+    }
+
+    public JsonWriter nullValue() {
+        value();
+        out.append("null");
         return this;
     }
 

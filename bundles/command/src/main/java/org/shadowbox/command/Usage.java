@@ -1,4 +1,4 @@
-package org.shadowbox.writeflood.internal;
+package org.shadowbox.command;
 
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -10,15 +10,17 @@ import org.apache.felix.service.command.Parameter;
 
 /**
  * {@code CMD --help} (DESCRIPTION, SYNTAX, ARGUMENTS, OPTIONS) from a command method's Gogo
- * annotations, and the one-line diagnosis of arguments no method takes.
+ * annotations, and the one-line diagnosis of arguments no method takes. The calling bundle
+ * must be compiled with {@code -parameters}: positional arguments are named after the Java parameters.
  */
-final class FloodUsage {
+public final class Usage {
     private static final String I1 = "        ";
 
-    private FloodUsage() {
+    private Usage() {
     }
 
-    static Method method(Class<?> type, String command) {
+    /** The public method of {@code type} named {@code command} (any case), or null. */
+    public static Method method(Class<?> type, String command) {
         for (Method m : type.getMethods()) {
             if (m.getName().equalsIgnoreCase(command) && !m.getName().startsWith("_")) {
                 return m;
@@ -31,7 +33,8 @@ final class FloodUsage {
         return camel.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
     }
 
-    static String syntax(String scope, Method m) {
+    /** One line, {@code scope:command ARG [--opt VALUE] [--flag]}. */
+    public static String syntax(String scope, Method m) {
         StringBuilder sb = new StringBuilder(scope).append(':').append(m.getName());
         for (java.lang.reflect.Parameter p : m.getParameters()) {
             Parameter g = p.getAnnotation(Parameter.class);
@@ -46,7 +49,8 @@ final class FloodUsage {
         return sb.toString();
     }
 
-    static String render(String scope, Method m) {
+    /** The whole {@code CMD --help} text: DESCRIPTION, SYNTAX, ARGUMENTS, OPTIONS. */
+    public static String render(String scope, Method m) {
         List<String> out = new ArrayList<>();
         out.add("DESCRIPTION");
         out.add(I1 + scope + ":" + m.getName());
@@ -83,7 +87,7 @@ final class FloodUsage {
     }
 
     /** One line: an unknown option, an option without its value, or a wrong number of arguments. */
-    static String diagnose(String scope, Method m, String[] args) {
+    public static String diagnose(String scope, Method m, String[] args) {
         String name = scope + ":" + m.getName();
         String usage = "; usage: " + syntax(scope, m) + " (" + name + " --help for details)";
         List<String> options = new ArrayList<>();

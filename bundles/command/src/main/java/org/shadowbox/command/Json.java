@@ -1,4 +1,4 @@
-package org.shadowbox.run.internal;
+package org.shadowbox.command;
 
 import java.util.Collection;
 import java.util.Map;
@@ -7,11 +7,11 @@ import java.util.Map;
  * A small JSON encoder for the maps, lists, strings, numbers and booleans the reports are built
  * of. Maps keep their order; a non-finite double is null. Indented two spaces when {@code pretty}.
  */
-final class Json {
+public final class Json {
     private Json() {
     }
 
-    static String encode(Object value, boolean pretty) {
+    public static String encode(Object value, boolean pretty) {
         StringBuilder sb = new StringBuilder();
         write(sb, value, pretty ? 0 : -1);
         return sb.toString();

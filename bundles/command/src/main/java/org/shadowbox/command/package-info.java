@@ -1,0 +1,11 @@
+/**
+ * Conventions shared by the bundles that add Gogo commands, so that a plugin need not copy
+ * them nor lean on the shell's internals: {@link org.shadowbox.command.Usage} renders
+ * {@code CMD --help} and the one-line diagnosis of bad arguments from a command method's
+ * {@code @Descriptor} and {@code @Parameter} annotations; {@link org.shadowbox.command.Json}
+ * encodes maps, lists and scalars, and {@link org.shadowbox.command.JsonWriter} streams
+ * objects and arrays, for {@code --json}.
+ */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("1.0.0")
+package org.shadowbox.command;
