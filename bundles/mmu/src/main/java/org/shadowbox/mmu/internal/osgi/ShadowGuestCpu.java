@@ -2,7 +2,6 @@ package org.shadowbox.mmu.internal.osgi;
 
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.internal.paging.PagingMode;
-import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.VcpuMmu;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
@@ -10,16 +9,14 @@ import org.shadowbox.vm.Vcpu;
 /**
  * One vCPU of a shadow-paged VM as {@link GuestCpu}: an adapter over {@link VcpuMmu}, whose
  * accesses go TLB, hardware walk of the sptes, then the fault handler. The outcome of the last
- * access lives in one reused {@link AccessResult}, so an access allocates nothing; the only
- * extra work per access is one volatile read (is the MMU still there).
+ * access lives in one reused result ({@link ResultCpu}), so an access allocates nothing; the
+ * only extra work per access is one volatile read (is the MMU still there).
  */
-final class ShadowGuestCpu implements GuestCpu {
-    private final VmMmu owner;
+final class ShadowGuestCpu extends ResultCpu {
     private final VcpuMmu v;
-    private final AccessResult last = new AccessResult();
 
     ShadowGuestCpu(VmMmu owner, VcpuMmu v) {
-        this.owner = owner;
+        super(owner);
         this.v = v;
     }
 
@@ -44,32 +41,6 @@ final class ShadowGuestCpu implements GuestCpu {
     public boolean fetch(long gva, int size, boolean user) {
         owner.checkLive();
         return v.fetch(gva, size, user, last).ok();
-    }
-
-    @Override
-    public long value() {
-        return last.value;
-    }
-
-    /** {@link GuestCpu}'s exception numbers are the vector numbers the walker uses (0, 13, 14). */
-    @Override
-    public int exception() {
-        return last.exception;
-    }
-
-    @Override
-    public int errorCode() {
-        return last.errorCode;
-    }
-
-    @Override
-    public long gpa() {
-        return last.gpa;
-    }
-
-    @Override
-    public boolean emulated() {
-        return last.emulated;
     }
 
     /**

@@ -1,7 +1,6 @@
 package org.shadowbox.mmu.internal.osgi;
 
 import org.shadowbox.mmu.GuestCpu;
-import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.tdp.TdpVcpu;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
@@ -9,16 +8,14 @@ import org.shadowbox.vm.Vcpu;
 /**
  * One vCPU of a TDP VM as {@link GuestCpu}: an adapter over {@link TdpVcpu}, whose accesses go
  * TLB, the guest's own walk and the TDP walk "in hardware", then the TDP fault handler on a
- * violation. As {@link ShadowGuestCpu}: the outcome lives in one reused {@link AccessResult},
- * and the only extra work per access is one volatile read (is the MMU still there).
+ * violation. As {@link ShadowGuestCpu}: the outcome lives in one reused result
+ * ({@link ResultCpu}), and the only extra work per access is one volatile read.
  */
-final class TdpGuestCpu implements GuestCpu {
-    private final VmMmu owner;
+final class TdpGuestCpu extends ResultCpu {
     private final TdpVcpu v;
-    private final AccessResult last = new AccessResult();
 
     TdpGuestCpu(VmMmu owner, TdpVcpu v) {
-        this.owner = owner;
+        super(owner);
         this.v = v;
     }
 
@@ -43,31 +40,6 @@ final class TdpGuestCpu implements GuestCpu {
     public boolean fetch(long gva, int size, boolean user) {
         owner.checkLive();
         return v.fetch(gva, size, user, last).ok();
-    }
-
-    @Override
-    public long value() {
-        return last.value;
-    }
-
-    @Override
-    public int exception() {
-        return last.exception;
-    }
-
-    @Override
-    public int errorCode() {
-        return last.errorCode;
-    }
-
-    @Override
-    public long gpa() {
-        return last.gpa;
-    }
-
-    @Override
-    public boolean emulated() {
-        return last.emulated;
     }
 
     /**
