@@ -1,15 +1,12 @@
 package org.shadowbox.mmu.internal.tdp;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
-
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
+import org.shadowbox.mmu.internal.shadow.GuestBytes;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
@@ -31,9 +28,6 @@ import org.shadowbox.vm.VmException;
 final class TdpAccess {
     private static final int MAX_RETRIES = 16;
     private static final int TRANSLATED = 3;
-    private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final TdpVcpu v;
     private final long[] pieceGva = new long[2];
@@ -185,9 +179,9 @@ final class TdpAccess {
             for (int p = 0; p < pieces; p++) {
                 int len = pieceLen[p];
                 if (emulate) {
-                    emulateWrite(pieceGpa[p], x, len);
+                    GuestBytes.emulateWrite(v.vcpu, pieceGpa[p], x, len);
                 } else {
-                    store(piecePage[p], (int) (pieceGpa[p] & 4095), x, len);
+                    GuestBytes.store(piecePage[p], (int) (pieceGpa[p] & 4095), x, len);
                 }
                 x = len == 8 ? 0 : x >>> (8 * len);
             }
@@ -198,60 +192,11 @@ final class TdpAccess {
         int shift = 0;
         for (int p = 0; p < pieces; p++) {
             int len = pieceLen[p];
-            long part = pieceEmulate[p] ? readGpa(pieceGpa[p], len) : load(piecePage[p], (int) (pieceGpa[p] & 4095), len);
+            long part = pieceEmulate[p] ? GuestBytes.readGpa(v.mmu.vm.memory(), pieceGpa[p], len)
+                    : GuestBytes.load(piecePage[p], (int) (pieceGpa[p] & 4095), len);
             x |= part << shift;
             shift += 8 * len;
         }
         out.value = x;
-    }
-
-    /** The emulator's write: {@code emulator_write_phys} in pieces of 8, 4, 2 and 1 bytes. */
-    private void emulateWrite(long gpa, long value, int len) {
-        while (len > 0) {
-            int c = len >= 8 ? 8 : len >= 4 ? 4 : len >= 2 ? 2 : 1;
-            v.vcpu.emulatorWritePhys(gpa, c == 8 ? value : value & ((1L << (8 * c)) - 1), c);
-            gpa += c;
-            value = c == 8 ? 0 : value >>> (8 * c);
-            len -= c;
-        }
-    }
-
-    private long readGpa(long gpa, int len) {
-        if (Integer.bitCount(len) == 1) {
-            return v.mmu.vm.memory().read(gpa, len);
-        }
-        long x = 0;
-        for (int i = 0; i < len; i++) {
-            x |= v.mmu.vm.memory().read(gpa + i, 1) << (8 * i);
-        }
-        return x;
-    }
-
-    private static long load(byte[] page, int off, int len) {
-        switch (len) {
-            case 1: return page[off] & 0xffL;
-            case 2: return (short) SHORT.get(page, off) & 0xffffL;
-            case 4: return (int) INT.get(page, off) & 0xffff_ffffL;
-            case 8: return (long) LONG.get(page, off);
-            default:
-                long x = 0;
-                for (int i = 0; i < len; i++) {
-                    x |= (page[off + i] & 0xffL) << (8 * i);
-                }
-                return x;
-        }
-    }
-
-    private static void store(byte[] page, int off, long value, int len) {
-        switch (len) {
-            case 1: page[off] = (byte) value; break;
-            case 2: SHORT.set(page, off, (short) value); break;
-            case 4: INT.set(page, off, (int) value); break;
-            case 8: LONG.set(page, off, value); break;
-            default:
-                for (int i = 0; i < len; i++) {
-                    page[off + i] = (byte) (value >>> (8 * i));
-                }
-        }
     }
 }
