@@ -1,6 +1,7 @@
 package org.shadowbox.mmu.internal.osgi;
 
 import java.lang.System.Logger.Level;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +19,7 @@ import org.shadowbox.mmu.internal.shadow.ExitMeter;
 import org.shadowbox.mmu.internal.shadow.MmuHooks;
 import org.shadowbox.mmu.internal.shadow.ShadowMmu;
 import org.shadowbox.mmu.internal.tdp.TdpHooks;
+import org.shadowbox.mmu.internal.tdp.TdpMeter;
 import org.shadowbox.mmu.internal.tdp.TdpMmu;
 import org.shadowbox.mmu.meter.MmuMeter;
 import org.shadowbox.pagetrack.PageTrack;
@@ -32,7 +34,7 @@ import org.shadowbox.vm.VmListener;
  * <ul>
  * <li>{@link Mmu}: the shell's and tools' way in; {@link GuestCpu} per vCPU;
  * <li>{@link MmuMeter}: each vCPU's work by the guest mode that caused it, for cost models
- *     (shadow MMUs);
+ *     (shadow and TDP MMUs alike, by the same counter names);
  * <li>{@link VmListener}: a VM created (or existing when the component starts, replayed by
  *     the hypervisor) gets the MMU its spec names: a {@link TdpMmu} for {@code mmu=tdp}, a
  *     {@link ShadowMmu} (whose policy, pagetrack or legacy, it reads from the spec itself)
@@ -196,18 +198,20 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     // ---- MmuMeter ----
 
-    /** The shadow MMU's {@link ExitMeter} of the vCPU; the TDP MMU does not meter by guest mode. */
+    /** The vCPU's meter: the shadow MMU's {@link ExitMeter}, or the TDP MMU's {@link TdpMeter}. */
     @Override
     public Map<String, Long> work(Vm vm, int vcpu, boolean user) {
         GuestCpu c = entry(vm).cpu(vcpu);
-        if (!(c instanceof ShadowGuestCpu s)) {
-            throw new VmException("VM " + vm.name() + " runs on the TDP MMU, which does not meter its work by guest"
-                    + " mode: cost reports need mmu=shadow");
+        Map<String, Long> out = new LinkedHashMap<>();
+        if (c instanceof ShadowGuestCpu s) {
+            ExitMeter m = s.vcpuMmu().meter();
+            out.put(MmuMeter.ACCESSES, m.accesses(user));
+            out.putAll(m.work(user).asMap());
+        } else {
+            TdpMeter m = ((TdpGuestCpu) c).tdpVcpu().meter();
+            out.put(MmuMeter.ACCESSES, m.accesses(user));
+            out.putAll(m.work(user).asMap());
         }
-        ExitMeter m = s.vcpuMmu().meter();
-        Map<String, Long> out = new java.util.LinkedHashMap<>();
-        out.put(MmuMeter.ACCESSES, m.accesses(user));
-        out.putAll(m.work(user).asMap());
         return out;
     }
 }

@@ -44,6 +44,15 @@ final class TdpAccess {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
         }
+        v.meter.access((acc & Pfec.USER) != 0);
+        try {
+            return access0(gva, value, size, acc, out);
+        } finally {
+            v.meter.end();
+        }
+    }
+
+    private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
         out.exception = GuestWalk.OK;
         out.errorCode = 0;
         out.value = 0;
@@ -105,11 +114,15 @@ final class TdpAccess {
             return TRANSLATED;
         }
         v.stats.tlbMiss++;
+        v.meter.tlbMiss();
         if (i >= 0) {
             tlb.invalidate(i); // the walk refills it, or the fault removes it
         }
         GuestWalk w = v.walk;
-        if (!GuestWalker.walk(w, v.vcpu, gva, acc, true)) {
+        boolean walked = GuestWalker.walk(w, v.vcpu, gva, acc, true);
+        PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
+        walkSteps(mode == null ? 0 : mode.rootLevel() - w.level + 1); // the guest's entries the processor read
+        if (!walked) {
             v.stats.guestPf++;
             return TdpFault.RET_GUEST_FAULT;
         }
@@ -120,6 +133,7 @@ final class TdpAccess {
         mmu.vm.mmuLock().lock();
         try {
             long e = mmu.leaf(gfn);
+            walkSteps(mmu.leafWalkSteps()); // then the TDP entries of the gpa
             if (Spte.isPresent(e)) {
                 if (!write || Spte.isWritable(e)) {
                     int j = fill(gva, gfn, e, mmu.leafLevel(), w);
@@ -131,12 +145,20 @@ final class TdpAccess {
         } finally {
             mmu.vm.mmuLock().unlock();
         }
+        v.meter.begin();
+        v.stats.exits++; // the TDP violation exits
         int r = TdpFault.pageFault(mmu, v, gfn, errorCode);
         if (r == TdpFault.RET_EMULATE) {
             setPiece(p, null, w.gpa, true);
             return TRANSLATED;
         }
         return r;
+    }
+
+    /** {@code steps} entries read by the processor's walk of the access under way. */
+    private void walkSteps(int steps) {
+        v.stats.tlbWalkSteps += steps;
+        v.meter.tlbWalkSteps(steps);
     }
 
     /** Fills the TLB from a guest walk and the TDP leaf {@code e} of {@code level}. */
@@ -179,7 +201,7 @@ final class TdpAccess {
             for (int p = 0; p < pieces; p++) {
                 int len = pieceLen[p];
                 if (emulate) {
-                    GuestBytes.emulateWrite(v.vcpu, pieceGpa[p], x, len);
+                    v.stats.emulatedWrites += GuestBytes.emulateWrite(v.vcpu, pieceGpa[p], x, len);
                 } else {
                     GuestBytes.store(piecePage[p], (int) (pieceGpa[p] & 4095), x, len);
                 }

@@ -15,6 +15,12 @@ import org.shadowbox.vm.Memslot;
  * level whose guest-physical range lies in the slot with a zero disallow count, writable
  * unless the gfn is write-tracked ({@code mmu_need_write_protect}: no shadow pages exist
  * here, so only the track counts), and a write that ends on a read-only entry is emulated.
+ *
+ * <p>Under {@code policy=legacy}, KVM before the page-track series (4.5): there is no page
+ * track to ask, so neither step asks it. The fault path goes straight to the memslot and the
+ * mapping, and {@code mmu_need_write_protect}, which then walked the gfn's indirect shadow
+ * pages, finds none under TDP: the leaf is writable unless the slot is read-only. Page track
+ * refuses external tracks on such a VM, so no tracked gfn can be mapped writable.
  */
 final class TdpFault {
     /** The violation was fixed (or was spurious): the access restarts. */
@@ -27,11 +33,21 @@ final class TdpFault {
     private TdpFault() {
     }
 
-    /** {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked. */
-    static boolean handlePageTrack(TdpMmu mmu, int errorCode, long gfn) {
-        if ((errorCode & Pfec.RSVD) != 0 || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
+    /**
+     * {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked.
+     * Absent before the series ({@code policy=legacy}): false without asking.
+     */
+    static boolean handlePageTrack(TdpMmu mmu, TdpVcpu v, int errorCode, long gfn) {
+        if (mmu.legacy || (errorCode & Pfec.RSVD) != 0
+                || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
             return false;
         }
+        return countedIsActive(mmu, v, gfn);
+    }
+
+    /** {@code kvm_page_track_is_active(WRITE)}, counted as one of the fault handler's page-track lookups. */
+    private static boolean countedIsActive(TdpMmu mmu, TdpVcpu v, long gfn) {
+        v.stats.pageTrackLookups++;
         return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
     }
 
@@ -63,7 +79,7 @@ final class TdpFault {
      */
     static int pageFault(TdpMmu mmu, TdpVcpu v, long gfn, int errorCode) {
         v.stats.pfTaken++;
-        if (handlePageTrack(mmu, errorCode, gfn)) {
+        if (handlePageTrack(mmu, v, errorCode, gfn)) {
             v.stats.pfEmulate++;
             v.stats.pfEmulateTracked++;
             return RET_EMULATE;
@@ -72,7 +88,6 @@ final class TdpFault {
         boolean writeFault = (errorCode & Pfec.WRITE) != 0;
         if (slot == null) {
             v.stats.pfMmio++;
-            v.stats.pfEmulate++;
             return RET_EMULATE;
         }
         boolean writable;
@@ -82,12 +97,15 @@ final class TdpFault {
             int level = mappingLevel(slot, gfn);
             long e = mmu.leaf(gfn);
             if (Spte.isPresent(e) && mmu.leafLevel() == level && (!writeFault || Spte.isWritable(e))) {
+                v.stats.shadowWalkSteps += mmu.leafWalkSteps(); // __direct_map's walk found it done
                 v.stats.pfSpurious++; // another vCPU fixed it meanwhile
                 return RET_FIXED;
             }
-            // mmu_need_write_protect: with no shadow pages, only the track keeps a gfn read-only.
-            writable = !slot.readonly() && !mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
+            // mmu_need_write_protect: with no shadow pages, only the track keeps a gfn read-only
+            // (and before the series nothing did).
+            writable = !slot.readonly() && (mmu.legacy || !countedIsActive(mmu, v, gfn));
             mmu.map(gfn, level, writable, slot);
+            v.stats.shadowWalkSteps += TdpMmu.ROOT_LEVEL - level + 1; // __direct_map: root down to the leaf
             v.stats.pfFixed++;
         } finally {
             mmu.vm.mmuLock().unlock();
@@ -95,8 +113,9 @@ final class TdpFault {
         if (writeFault && !writable) {
             if (slot.readonly()) {
                 v.stats.pfMmio++; // a write to a read-only slot exits as MMIO
+            } else {
+                v.stats.pfEmulate++;
             }
-            v.stats.pfEmulate++;
             return RET_EMULATE;
         }
         return RET_FIXED;

@@ -7,6 +7,7 @@ import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
+import org.shadowbox.vm.VmSpec;
 
 /**
  * The TDP MMU of one VM: one 4-level EPT-like table that maps gpa to host frame
@@ -44,6 +45,13 @@ public final class TdpMmu {
     private final int root;
     /** The level of the leaf the last {@link #leaf} found; guarded by the MMU lock. */
     private int leafLevel;
+    /** The entries the last {@link #leaf} read; guarded by the MMU lock. */
+    private int leafWalkSteps;
+    /**
+     * {@code policy=legacy}: the TDP fault path of KVM before the page-track series, which never
+     * asks page track ({@link TdpFault}).
+     */
+    final boolean legacy;
 
     /**
      * @param pageTrack  page track as the MMU's owner (the TDP MMU only asks {@code is_active})
@@ -52,6 +60,7 @@ public final class TdpMmu {
     public TdpMmu(Vm vm, PageTrack pageTrack, int tlbEntries) {
         this.vm = vm;
         this.pageTrack = pageTrack;
+        this.legacy = VmSpec.POLICY_LEGACY.equals(vm.spec().option(VmSpec.POLICY));
         this.root = alloc(ROOT_LEVEL, 0);
         this.vcpus = new TdpVcpu[vm.vcpuCount()];
         for (int i = 0; i < vcpus.length; i++) {
@@ -150,6 +159,7 @@ public final class TdpMmu {
         int id = root;
         for (int level = ROOT_LEVEL; level >= 1; level--) {
             long e = tables[id][index(gfn, level)];
+            leafWalkSteps = ROOT_LEVEL - level + 1;
             if (!Spte.isPresent(e)) {
                 return 0;
             }
@@ -165,6 +175,16 @@ public final class TdpMmu {
     /** The level of the leaf the last {@link #leaf} call returned. */
     int leafLevel() {
         return leafLevel;
+    }
+
+    /** How many entries the last {@link #leaf} call read (1 to 4). */
+    int leafWalkSteps() {
+        return leafWalkSteps;
+    }
+
+    /** Whether the VM runs KVM's TDP fault path from before the page-track series ({@code policy=legacy}). */
+    public boolean legacy() {
+        return legacy;
     }
 
     private int alloc(int level, long gfn) {

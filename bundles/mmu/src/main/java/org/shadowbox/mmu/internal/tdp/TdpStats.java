@@ -13,11 +13,14 @@ public final class TdpStats {
     public long pfTaken;
     /** vcpu pf_fixed: violations fixed by installing or upgrading a TDP entry. */
     public long pfFixed;
-    /** vcpu pf_emulate: violations that ended in emulating the access. */
+    /**
+     * vcpu pf_emulate: violations on guest RAM that ended in emulating the access (MMIO is {@link
+     * #pfMmio}: the two are disjoint, as under shadow paging).
+     */
     public long pfEmulate;
     /** Of those, the ones page_fault_handle_page_track sent to emulation at once. */
     public long pfEmulateTracked;
-    /** Violations on a gpa in no memslot (or a write to a read-only slot), emulated as MMIO. */
+    /** Violations on a gpa in no memslot, or writes to a read-only slot: emulated as MMIO. */
     public long pfMmio;
     /** vcpu pf_spurious: the entry was already fixed by another vCPU when the handler looked. */
     public long pfSpurious;
@@ -43,26 +46,75 @@ public final class TdpStats {
     public long gfnWriteProtect;
     /** MMU lock acquisitions by the fault handler (the page-track fast path takes none). */
     public long mmuLockFault;
+    /**
+     * vcpu exits: VM exits the vCPU took. Under TDP only a violation exits (CR3 loads and INVLPG
+     * do not), so this equals {@link #pfTaken}; the cost model charges it by the name the shadow
+     * MMU uses.
+     */
+    public long exits;
+    /**
+     * TDP entries the fault handler walked in software ({@code __direct_map}'s {@code
+     * for_each_shadow_entry}: the TDP table is KVM's direct shadow pages, hence the shadow MMU's
+     * name).
+     */
+    public long shadowWalkSteps;
+    /**
+     * Entries the processor's walk read to refill the TLB: the guest's own entries, then the TDP
+     * entries of the gpa (the translations of the guest's table pages are taken as held by the
+     * paging-structure caches).
+     */
+    public long tlbWalkSteps;
+    /**
+     * Writes done by the emulator ({@code emulator_write_phys} calls), each delivered to every
+     * page-track notifier.
+     */
+    public long emulatedWrites;
+    /**
+     * {@code kvm_page_track_is_active} calls by the fault handler: what the page-track series
+     * added to the TDP path ({@code page_fault_handle_page_track}, {@code
+     * mmu_need_write_protect}); none under policy=legacy.
+     */
+    public long pageTrackLookups;
 
     /** Adds {@code o}'s counters to these. */
     public void add(TdpStats o) {
-        pfTaken += o.pfTaken;
-        pfFixed += o.pfFixed;
-        pfEmulate += o.pfEmulate;
-        pfEmulateTracked += o.pfEmulateTracked;
-        pfMmio += o.pfMmio;
-        pfSpurious += o.pfSpurious;
-        guestPf += o.guestPf;
-        invlpg += o.invlpg;
-        tlbFlush += o.tlbFlush;
-        tlbHit += o.tlbHit;
-        tlbMiss += o.tlbMiss;
-        remoteTlbFlush += o.remoteTlbFlush;
-        mmuCacheMiss += o.mmuCacheMiss;
-        mmuShadowZapped += o.mmuShadowZapped;
-        lpages += o.lpages;
-        gfnWriteProtect += o.gfnWriteProtect;
-        mmuLockFault += o.mmuLockFault;
+        addScaled(o, 1);
+    }
+
+    /**
+     * Adds {@code k} times {@code o}'s counters to these: -1 subtracts (the work between two
+     * snapshots), and {@code a.addScaled(a, -1)} clears {@code a}. Allocates nothing.
+     */
+    public void addScaled(TdpStats o, long k) {
+        pfTaken += k * o.pfTaken;
+        pfFixed += k * o.pfFixed;
+        pfEmulate += k * o.pfEmulate;
+        pfEmulateTracked += k * o.pfEmulateTracked;
+        pfMmio += k * o.pfMmio;
+        pfSpurious += k * o.pfSpurious;
+        guestPf += k * o.guestPf;
+        invlpg += k * o.invlpg;
+        tlbFlush += k * o.tlbFlush;
+        tlbHit += k * o.tlbHit;
+        tlbMiss += k * o.tlbMiss;
+        remoteTlbFlush += k * o.remoteTlbFlush;
+        mmuCacheMiss += k * o.mmuCacheMiss;
+        mmuShadowZapped += k * o.mmuShadowZapped;
+        lpages += k * o.lpages;
+        gfnWriteProtect += k * o.gfnWriteProtect;
+        mmuLockFault += k * o.mmuLockFault;
+        exits += k * o.exits;
+        shadowWalkSteps += k * o.shadowWalkSteps;
+        tlbWalkSteps += k * o.tlbWalkSteps;
+        emulatedWrites += k * o.emulatedWrites;
+        pageTrackLookups += k * o.pageTrackLookups;
+    }
+
+    /** A new instance with the same counts. */
+    public TdpStats copy() {
+        TdpStats c = new TdpStats();
+        c.add(this);
+        return c;
     }
 
     /** Every counter by its KVM-style name, in a stable order. */
@@ -85,6 +137,11 @@ public final class TdpStats {
         m.put("lpages", lpages);
         m.put("gfn_write_protect", gfnWriteProtect);
         m.put("mmu_lock_fault", mmuLockFault);
+        m.put("exits", exits);
+        m.put("shadow_walk_steps", shadowWalkSteps);
+        m.put("tlb_walk_steps", tlbWalkSteps);
+        m.put("emulated_writes", emulatedWrites);
+        m.put("page_track_lookups", pageTrackLookups);
         return m;
     }
 

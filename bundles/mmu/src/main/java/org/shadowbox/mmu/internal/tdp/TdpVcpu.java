@@ -35,6 +35,8 @@ public final class TdpVcpu {
     final TdpTlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final TdpStats stats = new TdpStats();
+    /** This vCPU's work by the guest mode that caused it, for cost models. */
+    final TdpMeter meter = new TdpMeter(this);
     final GuestWalk walk = new GuestWalk();
     /**
      * Guest events after which no older TLB entry may survive (CR3 loads, INVLPG, paging-mode
@@ -62,6 +64,11 @@ public final class TdpVcpu {
 
     public TdpTlb tlb() {
         return tlb;
+    }
+
+    /** This vCPU's work by guest mode ({@link TdpMeter}). */
+    public TdpMeter meter() {
+        return meter;
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
@@ -95,9 +102,11 @@ public final class TdpVcpu {
             cr3 = c3;
             cr4 = c4;
             efer = ef;
+            meter.begin();
             guestFlush();
         }
         if ((int) REQUESTS.getVolatile(this) != 0 && ((int) REQUESTS.getAndSet(this, 0) & REQ_TLB_FLUSH) != 0) {
+            meter.begin();
             flushLocal();
         }
     }
@@ -109,9 +118,14 @@ public final class TdpVcpu {
 
     /** The guest loads CR3: no exit under EPT; the processor flushes the TLB (no PCID modelled). */
     public void writeCr3(long value) {
-        vcpu.set(Register.CR3, value);
-        cr3 = value;
-        guestFlush();
+        meter.beginSupervisor();
+        try {
+            vcpu.set(Register.CR3, value);
+            cr3 = value;
+            guestFlush();
+        } finally {
+            meter.end();
+        }
     }
 
     /**
@@ -133,9 +147,14 @@ public final class TdpVcpu {
      * and invalidated one address of its range still sees the change everywhere.
      */
     public void invlpg(long gva) {
-        enterGuest();
-        stats.invlpg++;
-        guestFlush();
+        meter.beginSupervisor();
+        try {
+            enterGuest();
+            stats.invlpg++;
+            guestFlush();
+        } finally {
+            meter.end();
+        }
     }
 
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
@@ -16,6 +17,7 @@ import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
 import org.shadowbox.mmu.Walk;
+import org.shadowbox.mmu.meter.MmuMeter;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
@@ -91,6 +93,16 @@ class ModesComponentTest {
         assertEquals(misses + 1, stat(mmu, vm, "tlb_miss"), "flushed before the access");
         assertThrows(VmException.class, () -> mmu.flush(vm, 2));
         assertEquals(List.of(), mmu.check(vm));
+
+        // The meter: vCPU 0 did every access; its work by mode adds up to the VM's counters.
+        Map<String, Long> user = rig.mmu.work(vm, 0, true);
+        Map<String, Long> sup = rig.mmu.work(vm, 0, false);
+        assertEquals(1, user.get(MmuMeter.ACCESSES), "one user-mode access");
+        assertEquals(6, sup.get(MmuMeter.ACCESSES));
+        for (String name : List.of("exits", "pf_taken", "pf_fixed", "mmu_cache_miss", "tlb_walk_steps", "invlpg")) {
+            assertEquals(stat(mmu, vm, name), user.get(name) + sup.get(name), name + ": " + user + " / " + sup);
+        }
+        assertTrue(user.get("exits") > 0 && user.get("tlb_walk_steps") > 0, user.toString());
     }
 
     /** KVMGT under TDP: the TDP fault asks page track first, so a tracked page's writes are emulated and notified. */

@@ -36,12 +36,17 @@ public final class TdpRig {
 
     /** A PC-layout VM of {@code memoryBytes} with {@code mmu=tdp} and {@code paging} ("64", "pae", "32", "off"). */
     public TdpRig(String name, long memoryBytes, int vcpus, String paging, int tlbEntries) {
+        this(name, memoryBytes, vcpus, paging, tlbEntries, VmSpec.POLICY_PAGETRACK);
+    }
+
+    /** The same with {@code policy} ("pagetrack", or "legacy": KVM's TDP fault path before the series). */
+    public TdpRig(String name, long memoryBytes, int vcpus, String paging, int tlbEntries, String policy) {
         hv.addVmListener(core);
         hv.addWriteListener(core);
         hv.addVmListener(hooks);
         core.setWriteProtectHook(hooks, MMU_BUNDLE);
         vm = hv.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.MMU, VmSpec.MMU_TDP)
-                .with(VmSpec.PAGING, paging));
+                .with(VmSpec.PAGING, paging).with(VmSpec.POLICY, policy));
         mem = vm.memory();
         mmu = hooks.attach(vm, core.forOwner(MMU_BUNDLE, TrackerRole.MMU), tlbEntries);
         core.register(new PageTrackNotifier() {
