@@ -11,6 +11,7 @@ import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
+import org.shadowbox.vm.VmSpec;
 
 /**
  * {@link PageTrack} as one owner uses it: KVM's add/remove/is_active (via
@@ -41,11 +42,14 @@ public final class OwnerTrack implements PageTrack {
 
     /**
      * {@code kvm_slot_page_track_add_page} attributed to this owner. Takes the MMU lock.
-     * Refused (nothing changed) for a gfn in no memslot, a destroyed VM or a released owner.
+     * Refused (nothing changed) for a gfn in no memslot, a destroyed VM or a released owner,
+     * and for an external owner on a VM that runs KVM's pre-series TDP path
+     * ({@link #requireTracked}).
      */
     @Override
     public boolean add(Vm vm, long gfn, TrackMode mode) {
         requireMode(mode);
+        requireTracked(vm);
         VmState st = core.stateForUpdate(vm);
         ReentrantLock lock = vm.mmuLock();
         lock.lock();
@@ -166,6 +170,23 @@ public final class OwnerTrack implements PageTrack {
         }
         if (vm.destroyed()) {
             throw new VmException("VM " + vm.name() + " is destroyed: no page can be tracked in it");
+        }
+    }
+
+    /**
+     * A VM created with {@code mmu=tdp} and {@code policy=legacy} runs KVM's TDP fault path from
+     * before the page-track series, which never asks page track: a page an external tracker
+     * tracked there would be mapped writable and the guest's writes to it never reported. KVM
+     * then had no external trackers at all, so the track is refused rather than silently
+     * broken. (Under {@code mmu=shadow} the legacy policy honours external tracks: see the
+     * MMU's {@code LegacyPolicy}.) The MMU's own role never tracks under TDP.
+     */
+    private void requireTracked(Vm vm) {
+        if (role == TrackerRole.EXTERNAL && VmSpec.MMU_TDP.equals(vm.spec().option(VmSpec.MMU))
+                && VmSpec.POLICY_LEGACY.equals(vm.spec().option(VmSpec.POLICY))) {
+            throw new VmException("cannot track pages of VM " + vm.name() + " (owner " + owner + "): it runs mmu=tdp with"
+                    + " policy=legacy, KVM's TDP fault path from before page track, which never asks it; track pages"
+                    + " on a VM with policy=pagetrack (the default)");
         }
     }
 

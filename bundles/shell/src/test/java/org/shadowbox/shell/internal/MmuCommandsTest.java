@@ -1,6 +1,7 @@
 package org.shadowbox.shell.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.annotation.Annotation;
@@ -11,9 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.shadowbox.mmu.internal.osgi.Config;
 import org.shadowbox.mmu.internal.osgi.MmuComponent;
 import org.shadowbox.mmu.internal.osgi.MmuHooksComponent;
+import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.internal.PageTrackCore;
 import org.shadowbox.pagetrack.internal.TrackerRole;
 import org.shadowbox.vm.Register;
+import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
@@ -311,11 +314,15 @@ class MmuCommandsTest {
                 && !write.contains("pf_emulate_tracked"), write);
         assertEquals("vm:         l\nresult:     ok\nviolations: -", shell.print("mmu:check l"));
 
+        // TDP under legacy: KVM's pre-series TDP path, served; it never asks page track, so external tracks are refused.
         shell.execute("vm:create b --memory 64M --mmu tdp --policy legacy");
-        String refused = shell.error("mmu:stats b");
-        assertTrue(refused.startsWith("VM b is not served by the MMU: policy=legacy applies to mmu=shadow only"),
-                refused);
-        assertTrue(shell.print("cpu:set b 0 cr3 0x5000").contains("via:      register only (VM b is not served"));
+        assertTrue(shell.print("mmu:stats b").contains("\npf_taken "), "served by the TDP MMU");
+        assertTrue(shell.print("cpu:set b 0 cr3 0x5000").contains("via:      mmu: no exit under TDP"));
+        String refused = assertThrows(VmException.class, () -> core.forOwner("org.shadowbox.shell").add(hv.require("b"),
+                0x300, TrackMode.WRITE)).getMessage();
+        assertTrue(refused.startsWith("cannot track pages of VM b (owner org.shadowbox.shell): it runs mmu=tdp with"
+                + " policy=legacy") && refused.indexOf('\n') < 0, refused);
+        assertEquals("vm:         b\nresult:     ok\nviolations: -", shell.print("mmu:check b"));
         assertEquals("bad mmu 'ept': accepted shadow, tdp", shell.error("vm:create u --mmu ept"));
         assertEquals("bad paging '16': accepted 64, pae, 32, off", shell.error("vm:create u --paging 16"));
         assertEquals("bad policy 'x': accepted pagetrack, legacy", shell.error("vm:create u --policy x"));

@@ -109,15 +109,9 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     // ---- VmListener ----
 
-    /** {@code kvm_mmu_init_vm}: the MMU the VM's spec names, or one logged line saying why not. */
+    /** {@code kvm_mmu_init_vm}: the MMU the VM's spec names. */
     @Override
     public void vmCreated(Vm vm) {
-        String refusal = Support.refusal(vm.name(), vm.spec());
-        if (refusal != null) {
-            LOG.log(Level.WARNING, refusal);
-            vms.put(vm, VmMmu.notServed(vm, refusal));
-            return;
-        }
         if (Support.tdp(vm.spec())) {
             vms.put(vm, new TdpVmMmu(tdpHooks, tdpHooks.attach(vm, pageTrack, tlbEntries)));
             return;

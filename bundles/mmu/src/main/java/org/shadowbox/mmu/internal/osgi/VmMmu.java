@@ -11,9 +11,9 @@ import org.shadowbox.vm.VmException;
 
 /**
  * What the MMU component holds for one VM: the {@link Mmu} service's calls for that VM, served
- * by the MMU its spec names ({@link ShadowVmMmu}, {@link TdpVmMmu}) or refused in one line
- * ({@link #notServed}). Once the VM is destroyed or the component deactivated, every call
- * through it, and through the {@link GuestCpu}s it handed out, fails with one line saying so.
+ * by the MMU its spec names ({@link ShadowVmMmu}, {@link TdpVmMmu}). Once the VM is destroyed
+ * or the component deactivated, every call through it, and through the {@link GuestCpu}s it
+ * handed out, fails with one line saying so.
  */
 abstract class VmMmu {
     final Vm vm;
@@ -22,11 +22,6 @@ abstract class VmMmu {
 
     VmMmu(Vm vm) {
         this.vm = vm;
-    }
-
-    /** A VM this build cannot serve: every call fails with {@code refusal}. */
-    static VmMmu notServed(Vm vm, String refusal) {
-        return new NotServed(vm, refusal);
     }
 
     /** vCPU {@code id} as the guest sees memory; one reused object per vCPU. */
@@ -69,54 +64,5 @@ abstract class VmMmu {
     /** The one-line refusal of a bad vCPU id. */
     final VmException badVcpu(int id, int count) {
         return new VmException("bad vCPU " + id + " of VM " + vm.name() + ": accepted 0 to " + (count - 1));
-    }
-
-    /** A VM that asks for what does not exist: every call fails with the refusal. */
-    private static final class NotServed extends VmMmu {
-        private final String refusal;
-
-        NotServed(Vm vm, String refusal) {
-            super(vm);
-            this.refusal = refusal;
-        }
-
-        private VmException refused() {
-            checkLive();
-            return new VmException(refusal);
-        }
-
-        @Override
-        GuestCpu cpu(int id) {
-            throw refused();
-        }
-
-        @Override
-        List<ShadowPageInfo> shadowPages() {
-            throw refused();
-        }
-
-        @Override
-        List<Mmu.Stat> stats() {
-            throw refused();
-        }
-
-        @Override
-        Walk walk(int vcpu, long gva) {
-            throw refused();
-        }
-
-        @Override
-        List<String> check() {
-            throw refused();
-        }
-
-        @Override
-        void flush(int vcpu) {
-            throw refused();
-        }
-
-        @Override
-        void release() {
-        }
     }
 }

@@ -8,6 +8,7 @@ import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.vm.GfnTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
 
@@ -15,7 +16,10 @@ import org.shadowbox.vm.Register;
  * The TDP MMU's invariants as code, checked under the MMU lock:
  * <ol type="a">
  * <li>no writable TDP leaf maps a write-tracked gfn;
- * <li>(none: no guest table is shadowed under TDP);
+ * <li>no guest table is shadowed under TDP, so nothing for the MMU to track; under
+ *     {@code policy=legacy} (the pre-series fault path, which never asks page track) no gfn
+ *     is write-tracked at all, as page track refuses external tracks there: otherwise (a)
+ *     would hold only by luck;
  * <li>no writable large TDP leaf covers a frame with a non-zero disallow count (a frame that
  *     becomes disallowed keeps its large leaf write-protected until the next fault, as KVM
  *     does), and every large leaf lies whole in one slot;
@@ -41,6 +45,9 @@ public final class TdpChecker {
             Run run = new Run(mmu, out);
             run.table(mmu.root(), TdpMmu.ROOT_LEVEL, 0);
             run.totals();
+            if (mmu.legacy) {
+                run.untracked();
+            }
             for (int v = 0; v < mmu.vcpuCount(); v++) {
                 run.tlb(mmu.vcpu(v));
             }
@@ -127,6 +134,22 @@ public final class TdpChecker {
                 // A tracked gfn disallows its frames (add_page), so this also covers (a) for large leaves.
                 out.add("(c) writable large " + where + " covers a frame whose disallow count is "
                         + slot.lpageDisallowCount(gfn, level));
+            }
+        }
+
+        /** (b) under policy=legacy: no write-track count anywhere (lazily allocated counters: cheap when none). */
+        void untracked() {
+            for (Memslot slot : mmu.vm.memslots()) {
+                GfnTrack track = slot.gfnTrack(TrackMode.WRITE.ordinal());
+                if (track.allocatedBytes() == 0) {
+                    continue;
+                }
+                for (long gfn = slot.baseGfn(); gfn < slot.endGfn(); gfn++) {
+                    if (track.count(gfn) != 0) {
+                        out.add("(b) gfn 0x" + Long.toHexString(gfn) + " is write-tracked (count " + track.count(gfn)
+                                + ") on a policy=legacy VM, whose TDP fault path never asks page track");
+                    }
+                }
             }
         }
 
