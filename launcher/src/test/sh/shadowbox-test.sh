@@ -287,6 +287,26 @@ test_run_compare_prints_the_table_and_writes_three_files() {
     [[ $n -eq 3 ]] || fail "expected 3 result files named in the output, found $n"
 }
 
+# The same experiment under TDP: the pre-series TDP fault path against the series', with the
+# page-track lookups counted; files of their own (compare-SCENARIO-tdp-seedS-...).
+test_run_compare_under_tdp() {
+    local ws=$work/ws
+    mkdir -p "$ws/config"
+    SHADOWBOX_WORKSPACE=$ws run -c 'run:compare kernel-build --scale 1 --mmu tdp'
+    expect_status 0 && expect_no_errors || { rm -rf "$ws"; return 1; }
+    local line
+    for line in 'mmu=tdp' '^ *legacy *pagetrack *change$' '^sys (s) ' '^page-track lookups  *0 ' \
+        '^guest-visible results: identical' '^files: '; do
+        grep -q "$line" "$work/out" || { fail "no line matching '$line'"; rm -rf "$ws"; return 1; }
+    done
+    local n=0 f
+    for f in "$ws"/results/compare-kernel-build-tdp-seed1-*.{json,csv,svg}; do
+        [[ -s $f ]] && grep -q "$f" "$work/out" && n=$((n + 1))
+    done
+    rm -rf "$ws"
+    [[ $n -eq 3 ]] || fail "expected 3 result files named in the output, found $n"
+}
+
 # Issue 3's "done when" through the launcher: the steps of workspace/scripts/pagetable.gosh on a
 # VM created with --mmu tdp and on one created with --policy legacy show the guest exactly what
 # they show on a pagetrack VM (values, gpas, faults and error codes); the legacy writes to the
@@ -412,6 +432,7 @@ all_tests=(
     test_tdp_and_legacy_guests_see_what_pagetrack_guests_see
     test_deploy_folder_installs_and_uninstalls
     test_run_compare_prints_the_table_and_writes_three_files
+    test_run_compare_under_tdp
     test_two_processes_at_once test_runs_leave_nothing_behind
 )
 tests=("$@")

@@ -10,9 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.shadowbox.vm.VmException;
+import org.shadowbox.vm.VmSpec;
 
 /**
  * Where a comparison is written: {@code <workspace>/results/compare-SCENARIO-seedS-yyyyMMdd-HHmmss}
+ * (under TDP {@code compare-SCENARIO-tdp-seedS-...}, so the two experiments never share a name)
  * with {@code .json}, {@code .csv} and {@code .svg}; a name already taken gets {@code -2},
  * {@code -3}, ... The workspace is the {@code shadowbox.workspace} framework property that
  * {@code ./shadowbox} sets, else {@code workspace/} under the working directory.
@@ -29,8 +31,9 @@ final class ResultFiles {
     }
 
     /** The three paths for a comparison, not yet written (none of them exists). */
-    static List<Path> paths(Path dir, String scenario, long seed, LocalDateTime when) {
-        String base = "compare-" + scenario + "-seed" + Long.toUnsignedString(seed) + "-" + STAMP.format(when);
+    static List<Path> paths(Path dir, String scenario, String mmu, long seed, LocalDateTime when) {
+        String base = "compare-" + scenario + (VmSpec.MMU_TDP.equals(mmu) ? "-tdp" : "") + "-seed"
+                + Long.toUnsignedString(seed) + "-" + STAMP.format(when);
         String name = base;
         for (int i = 2; exists(dir, name); i++) {
             name = base + "-" + i;

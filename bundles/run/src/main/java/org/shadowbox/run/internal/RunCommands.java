@@ -135,7 +135,7 @@ public final class RunCommands {
         }
         ProgressBar bar = progressBar();
         Comparison c = sim.compare(scenario, sc, sd, mmu, model, bar);
-        List<Path> paths = ResultFiles.paths(ResultFiles.resultsDir(property("shadowbox.workspace")), scenario,
+        List<Path> paths = ResultFiles.paths(ResultFiles.resultsDir(property("shadowbox.workspace")), scenario, mmu,
                 c.before().seed(), LocalDateTime.now());
         List<String> files = new ArrayList<>();
         for (Path p : paths) {

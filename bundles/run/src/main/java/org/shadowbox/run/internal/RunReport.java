@@ -37,7 +37,7 @@ public record RunReport(String scenario, String vm, String mmu, String policy, S
         Map<String, Long> e = new LinkedHashMap<>();
         e.put("VM exits", stat("exits"));
         e.put("faults fixed", stat("pf_fixed"));
-        e.put("guest page faults", stat("pf_guest"));
+        e.put("guest page faults", stat("pf_guest") + stat("guest_pf")); // reflected (shadow) or direct (TDP)
         e.put("emulations", stat("pf_emulate") + stat("pf_mmio"));
         e.put("pte writes", stat("mmu_pte_write_fallback") + stat("mmu_pte_write_handled"));
         e.put("pte-write zaps", stat("mmu_pte_write_zapped"));
@@ -48,6 +48,9 @@ public record RunReport(String scenario, String vm, String mmu, String policy, S
         e.put("hash chain steps", stat("hash_chain_steps"));
         e.put("local TLB flushes", stat("tlb_flush"));
         e.put("remote TLB flushes", stat("remote_tlb_flush"));
+        if (mmuStats.containsKey("page_track_lookups")) { // the TDP MMU counts them; they are not charged
+            e.put("page-track lookups", stat("page_track_lookups"));
+        }
         e.put("guest accesses", workloadAccesses);
         return e;
     }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.shadowbox.guest.ScenarioResult;
@@ -12,7 +14,7 @@ import org.shadowbox.mmu.reference.BareMetalCpu;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmSpec;
 
-/** Scenarios on the real shadow MMU, wired as in the framework, run through the scenario runner and charged. */
+/** Scenarios on the real shadow and TDP MMUs, wired as in the framework, run through the scenario runner and charged. */
 class SimulatorTest {
     private final SimRig rig = new SimRig();
 
@@ -72,5 +74,70 @@ class SimulatorTest {
         long boot = second.counts().accesses() - second.workloadAccesses();
         assertTrue(boot > 0 && boot < 20_000, "the boot's accesses are not charged: " + boot);
         assertEquals(first.time().userSeconds(), second.time().userSeconds(), "the same work, the same time");
+    }
+
+    /**
+     * {@code run:compare --mmu tdp}: the same guest under KVM's pre-series TDP path and under
+     * the series, with the same seed; the guest sees the same, the MMU does the same work but
+     * the page-track lookups, and the report's figures add up to the work the MMU counted.
+     */
+    @Test
+    void aTdpCompareSeesTheSameGuestAndDiffersOnlyInThePageTrackLookups() {
+        long seed = 3;
+        Comparison c = rig.sim.compare("kernel-build", 1, seed, VmSpec.MMU_TDP, CostModel.defaults(), null);
+        RunReport legacy = c.before();
+        RunReport pagetrack = c.after();
+        String where = "kernel-build under tdp, seed " + seed;
+        assertEquals(List.of("tdp", "legacy", "tdp", "pagetrack"),
+                List.of(legacy.mmu(), legacy.policy(), pagetrack.mmu(), pagetrack.policy()), where);
+        assertTrue(c.identical(), where + ": " + c.differences());
+        assertEquals(legacy.checksum(), pagetrack.checksum(), where);
+        assertEquals(0, legacy.stat("page_track_lookups"), where + ": the pre-series path never asks page track");
+        assertTrue(pagetrack.stat("page_track_lookups") >= pagetrack.stat("pf_fixed") && pagetrack.stat("pf_fixed") > 0,
+                where + ": mmu_need_write_protect asks at every mapping: " + pagetrack.mmuStats());
+        Map<String, Long> a = new HashMap<>(legacy.mmuStats());
+        Map<String, Long> b = new HashMap<>(pagetrack.mmuStats());
+        a.remove("page_track_lookups");
+        b.remove("page_track_lookups");
+        assertEquals(a, b, where + ": the same work but the lookups");
+        assertEquals(legacy.time().totalCycles(), pagetrack.time().totalCycles(), where + ": no cost item for a lookup");
+        for (RunReport r : List.of(legacy, pagetrack)) {
+            assertArithmetic(r, where + ", " + r.policy());
+        }
+        assertTrue(rig.hv.vms().isEmpty(), "the compare's VMs are gone");
+    }
+
+    /** The report's figures from the charged cycles, and the charged work against the MMU's own counters. */
+    private static void assertArithmetic(RunReport r, String where) {
+        SimTime t = r.time();
+        CostModel m = r.model();
+        double f = m.clockMhz() * 1e6;
+        long user = 0;
+        long sys = 0;
+        long busiest = 0;
+        for (int v = 0; v < t.userCycles().length; v++) {
+            user += t.userCycles()[v];
+            sys += t.sysCycles()[v];
+            busiest = Math.max(busiest, t.userCycles()[v] + t.sysCycles()[v]);
+        }
+        assertEquals(user / f, t.userSeconds(), 1e-12, where + ": user");
+        assertEquals(sys / f, t.sysSeconds(), 1e-12, where + ": sys");
+        assertEquals(busiest / f, t.realSeconds(), 1e-12, where + ": real is the busiest vCPU");
+        long charged = 0;
+        for (CostModel.Item i : CostModel.Item.values()) {
+            charged += t.counts().get(i) * m.cycles(i);
+        }
+        assertEquals(user + sys, charged, where + ": every cycle is some work's count times its figure");
+        assertEquals(r.workloadAccesses(), t.counts().get(CostModel.Item.GUEST_ACCESS), where + ": accesses");
+        assertEquals(r.stat("exits"), t.counts().get(CostModel.Item.VM_EXIT), where + ": every exit charged once");
+        assertEquals(r.stat("tlb_walk_steps"), t.counts().get(CostModel.Item.TLB_WALK_STEP), where);
+        assertEquals(r.stat("shadow_walk_steps"), t.counts().get(CostModel.Item.SHADOW_WALK_STEP), where);
+        assertEquals(r.stat("mmu_cache_miss"), t.counts().get(CostModel.Item.SP_ALLOC), where);
+        assertEquals(r.stat("pf_emulate") + r.stat("pf_mmio"), t.counts().get(CostModel.Item.EMULATION), where);
+        assertEquals(r.stat("tlb_flush"), t.counts().get(CostModel.Item.TLB_FLUSH_LOCAL), where);
+        assertEquals(0, t.counts().get(CostModel.Item.HASH_CHAIN_STEP) + t.counts().get(CostModel.Item.GUEST_WALK_STEP)
+                + t.counts().get(CostModel.Item.SP_SYNC) + t.counts().get(CostModel.Item.SP_UNSYNC),
+                where + ": work TDP does not do");
+        assertTrue(r.stat("exits") > 0 && t.userSeconds() > 0 && t.sysSeconds() > 0, where + ": " + r.mmuStats());
     }
 }
