@@ -17,9 +17,10 @@ import org.shadowbox.mmu.ShadowPageInfo;
 import org.shadowbox.mmu.Walk;
 import org.shadowbox.mmu.internal.shadow.ExitMeter;
 import org.shadowbox.mmu.internal.shadow.MmuHooks;
+import org.shadowbox.mmu.internal.shadow.MmuStats;
 import org.shadowbox.mmu.internal.shadow.ShadowMmu;
 import org.shadowbox.mmu.internal.tdp.TdpHooks;
-import org.shadowbox.mmu.internal.tdp.TdpMeter;
+import org.shadowbox.mmu.internal.tdp.TdpStats;
 import org.shadowbox.mmu.internal.tdp.TdpMmu;
 import org.shadowbox.mmu.meter.MmuMeter;
 import org.shadowbox.pagetrack.PageTrack;
@@ -192,17 +193,17 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     // ---- MmuMeter ----
 
-    /** The vCPU's meter: the shadow MMU's {@link ExitMeter}, or the TDP MMU's {@link TdpMeter}. */
+    /** The vCPU's {@link ExitMeter}, of the shadow or the TDP MMU: the same rule, the same counter names. */
     @Override
     public Map<String, Long> work(Vm vm, int vcpu, boolean user) {
         GuestCpu c = entry(vm).cpu(vcpu);
         Map<String, Long> out = new LinkedHashMap<>();
         if (c instanceof ShadowGuestCpu s) {
-            ExitMeter m = s.vcpuMmu().meter();
+            ExitMeter<MmuStats> m = s.vcpuMmu().meter();
             out.put(MmuMeter.ACCESSES, m.accesses(user));
             out.putAll(m.work(user).asMap());
         } else {
-            TdpMeter m = ((TdpGuestCpu) c).tdpVcpu().meter();
+            ExitMeter<TdpStats> m = ((TdpGuestCpu) c).tdpVcpu().meter();
             out.put(MmuMeter.ACCESSES, m.accesses(user));
             out.putAll(m.work(user).asMap());
         }

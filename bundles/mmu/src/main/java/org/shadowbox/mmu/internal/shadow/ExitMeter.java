@@ -1,81 +1,109 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import java.util.function.Supplier;
+
 /**
  * The work done for one vCPU's exits, split by the guest mode that took them (a guest's clock
  * charges the time the hypervisor spends on an exit to the mode it interrupted): for the cost
- * model of issue 5. An exit window opens where the access leaves the processor's hands (the
- * #PF exit, a request or root change before entry, a CR3 or INVLPG exit) and closes when the
- * access or instruction is done; the window's work is the change of this vCPU's counters and of
- * the VM-wide ones (shadow pages, zaps, hash chain steps, remote flushes) meanwhile. The
- * processor's own work, TLB misses and the entries its walker reads, is counted by mode as it
- * happens (inside a window too, so windows leave those two counters out); a TLB hit costs one
- * counter increment (the access count by mode).
+ * model of issue 5. One meter for both MMUs; {@code S} is the MMU's counter type
+ * ({@link MmuStats}, or the TDP MMU's) and the MMU says through a {@link Source} which of its
+ * counters a window measures.
+ *
+ * <p>A window opens where the access leaves the processor's hands (a #PF exit or TDP
+ * violation, a request or root change served before entry, a CR3 or INVLPG exit, and under
+ * TDP a CR3 load or INVLPG that flushes without an exit) and closes when the access or
+ * instruction is done; the window's work is the change of this vCPU's counters and of the
+ * VM-wide ones (shadow or TDP table pages made and zapped, hash chain steps, remote flushes)
+ * meanwhile. The processor's own work, TLB misses and the entries its walker reads, is
+ * counted by mode as it happens (inside a window too, so windows leave those two counters
+ * out); a TLB hit costs one counter increment (the access count by mode).
  *
  * <p>Exact when one thread drives the VM's vCPUs (the guest model's scheduler does). With vCPUs
  * on several threads the totals stay right, but VM-wide work done during overlapping windows
- * would be charged to each of them; the per-vCPU counters are always exact.
+ * would be charged to each of them; the per-vCPU counters are always exact. Nothing is
+ * allocated after construction.
+ *
+ * @param <S> the MMU's counters
  */
-public final class ExitMeter {
+public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     public static final int SUPERVISOR = 0;
     public static final int USER = 1;
 
-    private final VcpuMmu v;
+    /** What the meter needs of an MMU's counter type. */
+    public interface Counters<S> {
+        /** Adds {@code o}'s counters to these. */
+        void add(S o);
+
+        /** Adds {@code k} times {@code o}'s counters to these ({@code a.addScaled(a, -1)} clears {@code a}). */
+        void addScaled(S o, long k);
+
+        /** A new instance with the same counts. */
+        S copy();
+
+        /** Sets the processor's refill counters, which the meter keeps by mode itself. */
+        void setRefills(long tlbMisses, long tlbWalkSteps);
+    }
+
+    /** The counters a window measures. */
+    @FunctionalInterface
+    public interface Source<S> {
+        /** Adds the vCPU's and the VM-wide counters, as they are now, to {@code into}. */
+        void addNow(S into);
+    }
+
+    private final Source<S> source;
     /** Work by guest mode ({@link #SUPERVISOR}, {@link #USER}). */
-    private final MmuStats[] work = {new MmuStats(), new MmuStats()};
-    /** Guest memory accesses in user mode, every one (TLB hits included). */
-    private long userAccesses;
-    /** The same in supervisor mode. */
-    private long supervisorAccesses;
+    private final S[] work;
+    /** Guest memory accesses by mode, every one (TLB hits included). */
+    private final long[] accesses = new long[2];
+    private final long[] tlbMisses = new long[2];
+    private final long[] tlbWalkSteps = new long[2];
     /** The guest mode of the access or instruction under way ({@link #USER} when true). */
     private boolean user;
     private boolean open;
-    private final long[] tlbMisses = new long[2];
-    private final long[] tlbWalkSteps = new long[2];
-    /** Scratch for {@link #end}. */
-    private final MmuStats delta = new MmuStats();
-    private final MmuStats vcpuBefore = new MmuStats();
-    private final MmuStats vmBefore = new MmuStats();
-    private long hashBefore;
+    /** The counters when the window opened; scratch for {@link #end}. */
+    private final S before;
+    private final S delta;
 
-    ExitMeter(VcpuMmu v) {
-        this.v = v;
+    /** @param fresh makes a zeroed counter instance (called four times, here) */
+    @SuppressWarnings("unchecked")
+    public ExitMeter(Source<S> source, Supplier<S> fresh) {
+        this.source = source;
+        S a = fresh.get();
+        S b = fresh.get();
+        this.work = (S[]) new Counters<?>[] {a, b};
+        this.before = fresh.get();
+        this.delta = fresh.get();
     }
 
-    /** An access in guest mode {@code user} begins (counted). */
-    void access(boolean userMode) {
+    /** An access in guest mode {@code userMode} begins (counted). */
+    public void access(boolean userMode) {
         user = userMode;
-        if (userMode) {
-            userAccesses++;
-        } else {
-            supervisorAccesses++;
-        }
+        accesses[userMode ? USER : SUPERVISOR]++;
     }
 
     /** A TLB miss of the access under way (the processor's walk follows). */
-    void tlbMiss() {
+    public void tlbMiss() {
         tlbMisses[user ? USER : SUPERVISOR]++;
     }
 
-    /** One entry read by the processor's walk for the access under way. */
-    void tlbWalkStep() {
-        tlbWalkSteps[user ? USER : SUPERVISOR]++;
+    /** {@code steps} entries read by the processor's walk for the access under way. */
+    public void tlbWalkSteps(int steps) {
+        tlbWalkSteps[user ? USER : SUPERVISOR] += steps;
     }
 
     /** Opens the window (once per access or instruction): snapshots the counters. */
-    void begin() {
+    public void begin() {
         if (open) {
             return;
         }
         open = true;
-        vcpuBefore.addScaled(vcpuBefore, -1);
-        vcpuBefore.add(v.stats);
-        vmBefore.addScaled(vmBefore, -1);
-        vmBefore.add(v.mmu.stats);
-        hashBefore = v.mmu.pages.hashChainSteps;
+        before.addScaled(before, -1);
+        source.addNow(before);
     }
 
-    /** A supervisor instruction that exits (CR3 write, INVLPG): the window opens at once. */
-    void beginSupervisorExit() {
+    /** A supervisor instruction that exits or flushes (CR3 write, INVLPG): the window opens at once. */
+    public void beginSupervisor() {
         if (!open) {
             user = false;
         }
@@ -83,34 +111,29 @@ public final class ExitMeter {
     }
 
     /** Closes the window, charging its work to the guest mode of the access. */
-    void end() {
+    public void end() {
         if (!open) {
             return;
         }
         open = false;
-        MmuStats d = delta;
+        S d = delta;
         d.addScaled(d, -1);
-        d.add(v.stats);
-        d.addScaled(vcpuBefore, -1);
-        d.add(v.mmu.stats);
-        d.addScaled(vmBefore, -1);
-        d.hashChainSteps += v.mmu.pages.hashChainSteps - hashBefore;
-        d.tlbMiss = 0; // counted by mode as they happen
-        d.tlbWalkSteps = 0;
+        source.addNow(d);
+        d.addScaled(before, -1);
+        d.setRefills(0, 0); // counted by mode as they happen
         work[user ? USER : SUPERVISOR].add(d);
     }
 
-    /** A copy of the work charged to guest mode {@code user}. Read it from the vCPU's thread or after the run. */
-    public MmuStats work(boolean userMode) {
+    /** A copy of the work charged to guest mode {@code userMode}. Read it from the vCPU's thread or after the run. */
+    public S work(boolean userMode) {
         int m = userMode ? USER : SUPERVISOR;
-        MmuStats w = work[m].copy();
-        w.tlbMiss = tlbMisses[m];
-        w.tlbWalkSteps = tlbWalkSteps[m];
+        S w = work[m].copy();
+        w.setRefills(tlbMisses[m], tlbWalkSteps[m]);
         return w;
     }
 
-    /** Guest memory accesses made in guest mode {@code user}. */
+    /** Guest memory accesses made in guest mode {@code userMode}. */
     public long accesses(boolean userMode) {
-        return userMode ? userAccesses : supervisorAccesses;
+        return accesses[userMode ? USER : SUPERVISOR];
     }
 }

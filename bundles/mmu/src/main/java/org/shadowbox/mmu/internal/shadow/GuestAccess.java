@@ -186,7 +186,7 @@ final class GuestAccess {
             int idx = PageFault.index(gva, level);
             long spte = sp.spt[idx];
             v.stats.tlbWalkSteps++;
-            v.meter.tlbWalkStep();
+            v.meter.tlbWalkSteps(1);
             if (!Spte.isPresent(spte)) {
                 hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
                 return false;

@@ -8,7 +8,7 @@ import java.util.Map;
  * Plain {@code long}s: the VM's counters change under its MMU lock, and each vCPU keeps
  * its own instance changed only by its own thread; {@link ShadowMmu#stats()} sums them.
  */
-public final class MmuStats {
+public final class MmuStats implements ExitMeter.Counters<MmuStats> {
     /** vcpu pf_fixed: faults fixed by installing an spte. */
     public long pfFixed;
     /** Faults that ended in emulating the access (page-track fast path or write protection). */
@@ -79,6 +79,7 @@ public final class MmuStats {
     public long pteWriteEmulator;
 
     /** Adds {@code o}'s counters to these. */
+    @Override
     public void add(MmuStats o) {
         pfFixed += o.pfFixed;
         pfEmulate += o.pfEmulate;
@@ -119,6 +120,7 @@ public final class MmuStats {
      * Adds {@code k} times {@code o}'s counters to these: -1 subtracts (the work between two
      * snapshots), and {@code a.addScaled(a, -1)} clears {@code a}. Allocates nothing.
      */
+    @Override
     public void addScaled(MmuStats o, long k) {
         pfFixed += k * o.pfFixed;
         pfEmulate += k * o.pfEmulate;
@@ -156,10 +158,18 @@ public final class MmuStats {
     }
 
     /** A new instance with the same counts. */
+    @Override
     public MmuStats copy() {
         MmuStats c = new MmuStats();
         c.add(this);
         return c;
+    }
+
+    /** {@link ExitMeter.Counters}: the processor's refill counters. */
+    @Override
+    public void setRefills(long misses, long walkSteps) {
+        tlbMiss = misses;
+        tlbWalkSteps = walkSteps;
     }
 
     /** Every counter by its KVM-style name, in a stable order. */

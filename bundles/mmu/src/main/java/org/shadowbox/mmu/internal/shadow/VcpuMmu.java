@@ -47,7 +47,7 @@ public final class VcpuMmu {
     /** This vCPU's counters; only its own thread changes them. */
     final MmuStats stats = new MmuStats();
     /** The work of this vCPU's exits by the guest mode that took them (the cost model's input). */
-    final ExitMeter meter = new ExitMeter(this);
+    final ExitMeter<MmuStats> meter = new ExitMeter<>(this::countersNow, MmuStats::new);
     final GuestWalk walk = new GuestWalk();
     /** Per level, the rights of the guest entries above it in the current walk. */
     final int[] ptAccess = new int[5];
@@ -99,8 +99,15 @@ public final class VcpuMmu {
     }
 
     /** The work of this vCPU's exits by guest mode, and its accesses by mode. */
-    public ExitMeter meter() {
+    public ExitMeter<MmuStats> meter() {
         return meter;
+    }
+
+    /** What a meter window measures: this vCPU's counters, the VM's, and the hash chain steps walked. */
+    private void countersNow(MmuStats into) {
+        into.add(stats);
+        into.add(mmu.stats);
+        into.hashChainSteps += mmu.pages.hashChainSteps;
     }
 
     /**
@@ -470,7 +477,7 @@ public final class VcpuMmu {
 
     /** The guest writes CR3 ({@code kvm_set_cr3}): new root or the same one synced, and a TLB flush. */
     public void writeCr3(long value) {
-        meter.beginSupervisorExit();
+        meter.beginSupervisor();
         try {
             stats.exits++;
             vcpu.set(Register.CR3, value);
@@ -483,7 +490,7 @@ public final class VcpuMmu {
 
     /** The guest executes INVLPG ({@code kvm_mmu_invlpg}): {@code FNAME(invlpg)}, then a TLB flush. */
     public void invlpg(long gva) {
-        meter.beginSupervisorExit();
+        meter.beginSupervisor();
         try {
             enterGuest();
             stats.exits++;

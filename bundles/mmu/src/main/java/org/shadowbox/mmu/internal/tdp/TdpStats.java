@@ -3,12 +3,14 @@ package org.shadowbox.mmu.internal.tdp;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.shadowbox.mmu.internal.shadow.ExitMeter;
+
 /**
  * The TDP MMU's counters, by KVM's names where KVM has one ({@code kvm_vcpu_stat},
  * {@code kvm_vm_stat}). Plain {@code long}s: the VM's instance changes under its MMU lock,
  * each vCPU's only on its own thread; {@link TdpMmu#stats()} sums them.
  */
-public final class TdpStats {
+public final class TdpStats implements ExitMeter.Counters<TdpStats> {
     /** vcpu pf_taken: TDP violations, i.e. exits to the TDP fault handler. */
     public long pfTaken;
     /** vcpu pf_fixed: violations fixed by installing or upgrading a TDP entry. */
@@ -77,6 +79,7 @@ public final class TdpStats {
     public long pageTrackLookups;
 
     /** Adds {@code o}'s counters to these. */
+    @Override
     public void add(TdpStats o) {
         addScaled(o, 1);
     }
@@ -85,6 +88,7 @@ public final class TdpStats {
      * Adds {@code k} times {@code o}'s counters to these: -1 subtracts (the work between two
      * snapshots), and {@code a.addScaled(a, -1)} clears {@code a}. Allocates nothing.
      */
+    @Override
     public void addScaled(TdpStats o, long k) {
         pfTaken += k * o.pfTaken;
         pfFixed += k * o.pfFixed;
@@ -111,10 +115,18 @@ public final class TdpStats {
     }
 
     /** A new instance with the same counts. */
+    @Override
     public TdpStats copy() {
         TdpStats c = new TdpStats();
         c.add(this);
         return c;
+    }
+
+    /** {@link ExitMeter.Counters}: the processor's refill counters. */
+    @Override
+    public void setRefills(long misses, long walkSteps) {
+        tlbMiss = misses;
+        tlbWalkSteps = walkSteps;
     }
 
     /** Every counter by its KVM-style name, in a stable order. */

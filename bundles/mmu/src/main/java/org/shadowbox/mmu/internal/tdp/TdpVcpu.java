@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
+import org.shadowbox.mmu.internal.shadow.ExitMeter;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 
@@ -35,8 +36,8 @@ public final class TdpVcpu {
     final TdpTlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final TdpStats stats = new TdpStats();
-    /** This vCPU's work by the guest mode that caused it, for cost models. */
-    final TdpMeter meter = new TdpMeter(this);
+    /** This vCPU's work by the guest mode that caused it, for cost models: its counters and the VM's. */
+    final ExitMeter<TdpStats> meter = new ExitMeter<>(this::countersNow, TdpStats::new);
     final GuestWalk walk = new GuestWalk();
     /**
      * Guest events after which no older TLB entry may survive (CR3 loads, INVLPG, paging-mode
@@ -66,9 +67,15 @@ public final class TdpVcpu {
         return tlb;
     }
 
-    /** This vCPU's work by guest mode ({@link TdpMeter}). */
-    public TdpMeter meter() {
+    /** This vCPU's work by guest mode ({@link ExitMeter}). */
+    public ExitMeter<TdpStats> meter() {
         return meter;
+    }
+
+    /** What a meter window measures: this vCPU's counters and the VM-wide ones, as they are now. */
+    private void countersNow(TdpStats into) {
+        into.add(stats);
+        into.add(mmu.stats);
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
