@@ -24,7 +24,7 @@ public final class AccessResult {
         return exception == GuestWalk.OK;
     }
 
-    void reset() {
+    public void reset() {
         exception = GuestWalk.OK;
         errorCode = 0;
         value = 0;

@@ -22,11 +22,7 @@ final class GuestAccess {
     private static final int TRANSLATED = 3;
 
     private final VcpuMmu v;
-    private final long[] pieceGva = new long[2];
-    private final long[] pieceGpa = new long[2];
-    private final int[] pieceLen = new int[2];
-    private final byte[][] piecePage = new byte[2][];
-    private final boolean[] pieceEmulate = new boolean[2];
+    private final AccessPieces pieces = new AccessPieces();
     private int hwErrorCode;
 
     GuestAccess(VcpuMmu v) {
@@ -91,34 +87,23 @@ final class GuestAccess {
         out.reset();
         v.enterGuest();
         PagingMode mode = v.mode;
-        gva = mode.truncate(gva);
-        int first = 4096 - (int) (gva & 4095);
-        int pieces = size <= first ? 1 : 2;
-        pieceGva[0] = gva;
-        pieceLen[0] = Math.min(size, first);
-        if (pieces == 2) {
-            pieceGva[1] = mode.truncate(gva + first); // 32-bit linear addresses wrap at 4 GiB
-            pieceLen[1] = size - first;
-        }
-        for (int p = 0; p < pieces; p++) {
-            if (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + pieceLen[p] - 1)) {
-                out.exception = GuestWalk.GENERAL_PROTECTION;
-                return out;
-            }
+        if (!pieces.split(mode, gva, size)) {
+            out.exception = GuestWalk.GENERAL_PROTECTION;
+            return out;
         }
         int fixes = 0;
-        for (int p = 0; p < pieces;) {
+        for (int p = 0; p < pieces.count();) {
             int r = translate(p, acc);
             if (r == PageFault.RET_GUEST_FAULT) {
                 out.exception = GuestWalk.PAGE_FAULT;
                 out.errorCode = v.walk.errorCode;
-                v.vcpu.set(Register.CR2, pieceGva[p]);
+                v.vcpu.set(Register.CR2, pieces.gva(p));
                 return out;
             }
             if (r == PageFault.RET_FIXED) {
                 if (++fixes > MAX_RETRIES) {
-                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x" + Long.toHexString(gva)
-                            + " still faults after " + MAX_RETRIES + " fixes");
+                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                            + Long.toHexString(pieces.gva(0)) + " still faults after " + MAX_RETRIES + " fixes");
                 }
                 v.enterGuest();
                 p = 0; // the instruction restarts: every piece is translated again
@@ -126,18 +111,18 @@ final class GuestAccess {
             }
             p++;
         }
-        perform(pieces, value, size, acc, out);
+        v.stats.emulatedWrites += pieces.perform(v.vcpu, value, size, acc, out);
         return out;
     }
 
     /** Translates piece {@code p}: TLB, hardware walk of the sptes, or the fault handler. */
     private int translate(int p, int acc) {
-        long gva = pieceGva[p];
+        long gva = pieces.gva(p);
         int off = (int) (gva & 4095);
         int i = v.tlb.lookup(gva >>> 12);
         if (i >= 0 && allowed(v.tlb.access(i), acc)) {
             v.stats.tlbHit++;
-            setPiece(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
+            pieces.set(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
         v.stats.tlbMiss++;
@@ -149,7 +134,7 @@ final class GuestAccess {
             try {
                 if (hardwareWalk(top, gva, acc, i)) {
                     int j = v.tlb.lookup(gva >>> 12);
-                    setPiece(p, v.tlb.page(j), (v.tlb.gfn(j) << 12) | off, false);
+                    pieces.set(p, v.tlb.page(j), (v.tlb.gfn(j) << 12) | off, false);
                     return TRANSLATED;
                 }
             } finally {
@@ -161,16 +146,10 @@ final class GuestAccess {
         v.stats.exits++; // the #PF exit
         int r = PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
         if (r == PageFault.RET_EMULATE) {
-            setPiece(p, null, v.walk.gpa, true);
+            pieces.set(p, null, v.walk.gpa, true);
             return TRANSLATED;
         }
         return r;
-    }
-
-    private void setPiece(int p, byte[] page, long gpa, boolean emulate) {
-        piecePage[p] = page;
-        pieceGpa[p] = gpa;
-        pieceEmulate[p] = emulate;
     }
 
     /**
@@ -232,34 +211,4 @@ final class GuestAccess {
         return !write || (rights & Spte.ACC_WRITE) != 0;
     }
 
-    /** Does the access once every piece is translated; an emulated piece makes the whole write emulated. */
-    private void perform(int pieces, long value, int size, int acc, AccessResult out) {
-        boolean emulate = pieceEmulate[0] || (pieces == 2 && pieceEmulate[1]);
-        out.gpa = pieceGpa[0];
-        out.emulated = emulate;
-        if ((acc & Pfec.WRITE) != 0) {
-            long x = value;
-            for (int p = 0; p < pieces; p++) {
-                int len = pieceLen[p];
-                if (emulate) {
-                    v.stats.emulatedWrites += GuestBytes.emulateWrite(v.vcpu, pieceGpa[p], x, len);
-                } else {
-                    GuestBytes.store(piecePage[p], (int) (pieceGpa[p] & 4095), x, len);
-                }
-                x = len == 8 ? 0 : x >>> (8 * len);
-            }
-            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
-            return;
-        }
-        long x = 0;
-        int shift = 0;
-        for (int p = 0; p < pieces; p++) {
-            int len = pieceLen[p];
-            long part = pieceEmulate[p] ? GuestBytes.readGpa(v.mmu.vm.memory(), pieceGpa[p], len)
-                    : GuestBytes.load(piecePage[p], (int) (pieceGpa[p] & 4095), len);
-            x |= part << shift;
-            shift += 8 * len;
-        }
-        out.value = x;
-    }
 }

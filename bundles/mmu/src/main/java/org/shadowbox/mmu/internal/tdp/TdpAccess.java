@@ -5,8 +5,8 @@ import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
+import org.shadowbox.mmu.internal.shadow.AccessPieces;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
-import org.shadowbox.mmu.internal.shadow.GuestBytes;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
@@ -30,11 +30,7 @@ final class TdpAccess {
     private static final int TRANSLATED = 3;
 
     private final TdpVcpu v;
-    private final long[] pieceGva = new long[2];
-    private final long[] pieceGpa = new long[2];
-    private final int[] pieceLen = new int[2];
-    private final byte[][] piecePage = new byte[2][];
-    private final boolean[] pieceEmulate = new boolean[2];
+    private final AccessPieces pieces = new AccessPieces();
 
     TdpAccess(TdpVcpu v) {
         this.v = v;
@@ -53,43 +49,26 @@ final class TdpAccess {
     }
 
     private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
-        out.exception = GuestWalk.OK;
-        out.errorCode = 0;
-        out.value = 0;
-        out.gpa = 0;
-        out.emulated = false;
+        out.reset();
         v.enterGuest();
         PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
-        if (mode != null) {
-            gva = mode.truncate(gva); // a 32-bit linear address: the TLB tag and CR2 are its 32 bits
-        }
-        int first = 4096 - (int) (gva & 4095);
-        int pieces = size <= first ? 1 : 2;
-        pieceGva[0] = gva;
-        pieceLen[0] = Math.min(size, first);
-        if (pieces == 2) {
-            pieceGva[1] = mode != null ? mode.truncate(gva + first) : gva + first; // wraps at 4 GiB
-            pieceLen[1] = size - first;
-        }
-        for (int p = 0; p < pieces; p++) {
-            if (mode != null && (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + pieceLen[p] - 1))) {
-                out.exception = GuestWalk.GENERAL_PROTECTION;
-                return out;
-            }
+        if (!pieces.split(mode, gva, size)) {
+            out.exception = GuestWalk.GENERAL_PROTECTION;
+            return out;
         }
         int fixes = 0;
-        for (int p = 0; p < pieces;) {
+        for (int p = 0; p < pieces.count();) {
             int r = translate(p, acc);
             if (r == TdpFault.RET_GUEST_FAULT) {
                 out.exception = GuestWalk.PAGE_FAULT;
                 out.errorCode = v.walk.errorCode;
-                v.vcpu.set(Register.CR2, pieceGva[p]);
+                v.vcpu.set(Register.CR2, pieces.gva(p));
                 return out;
             }
             if (r == TdpFault.RET_FIXED) {
                 if (++fixes > MAX_RETRIES) {
-                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x" + Long.toHexString(gva)
-                            + " still violates TDP after " + MAX_RETRIES + " fixes");
+                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                            + Long.toHexString(pieces.gva(0)) + " still violates TDP after " + MAX_RETRIES + " fixes");
                 }
                 v.enterGuest();
                 p = 0; // the instruction restarts
@@ -97,20 +76,20 @@ final class TdpAccess {
             }
             p++;
         }
-        perform(pieces, value, size, acc, out);
+        v.stats.emulatedWrites += pieces.perform(v.vcpu, value, size, acc, out);
         return out;
     }
 
     /** Translates piece {@code p}: TLB, else guest walk and TDP walk, else the TDP fault handler. */
     private int translate(int p, int acc) {
-        long gva = pieceGva[p];
+        long gva = pieces.gva(p);
         int off = (int) (gva & 4095);
         TdpTlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
         if (i >= 0 && tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4),
                 v.vcpu.get(Register.RFLAGS))) {
             v.stats.tlbHit++;
-            setPiece(p, tlb.page(i), (tlb.gfn(i) << 12) | off, false);
+            pieces.set(p, tlb.page(i), (tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
         v.stats.tlbMiss++;
@@ -137,7 +116,7 @@ final class TdpAccess {
             if (Spte.isPresent(e)) {
                 if (!write || Spte.isWritable(e)) {
                     int j = fill(gva, gfn, e, mmu.leafLevel(), w);
-                    setPiece(p, tlb.page(j), (gfn << 12) | off, false);
+                    pieces.set(p, tlb.page(j), (gfn << 12) | off, false);
                     return TRANSLATED;
                 }
                 errorCode |= Pfec.PRESENT;
@@ -149,7 +128,7 @@ final class TdpAccess {
         v.stats.exits++; // the TDP violation exits
         int r = TdpFault.pageFault(mmu, v, gfn, errorCode);
         if (r == TdpFault.RET_EMULATE) {
-            setPiece(p, null, w.gpa, true);
+            pieces.set(p, null, w.gpa, true);
             return TRANSLATED;
         }
         return r;
@@ -185,40 +164,4 @@ final class TdpAccess {
         return i;
     }
 
-    private void setPiece(int p, byte[] page, long gpa, boolean emulate) {
-        piecePage[p] = page;
-        pieceGpa[p] = gpa;
-        pieceEmulate[p] = emulate;
-    }
-
-    /** Does the access once every piece is translated; an emulated piece makes the whole write emulated. */
-    private void perform(int pieces, long value, int size, int acc, AccessResult out) {
-        boolean emulate = pieceEmulate[0] || (pieces == 2 && pieceEmulate[1]);
-        out.gpa = pieceGpa[0];
-        out.emulated = emulate;
-        if ((acc & Pfec.WRITE) != 0) {
-            long x = value;
-            for (int p = 0; p < pieces; p++) {
-                int len = pieceLen[p];
-                if (emulate) {
-                    v.stats.emulatedWrites += GuestBytes.emulateWrite(v.vcpu, pieceGpa[p], x, len);
-                } else {
-                    GuestBytes.store(piecePage[p], (int) (pieceGpa[p] & 4095), x, len);
-                }
-                x = len == 8 ? 0 : x >>> (8 * len);
-            }
-            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
-            return;
-        }
-        long x = 0;
-        int shift = 0;
-        for (int p = 0; p < pieces; p++) {
-            int len = pieceLen[p];
-            long part = pieceEmulate[p] ? GuestBytes.readGpa(v.mmu.vm.memory(), pieceGpa[p], len)
-                    : GuestBytes.load(piecePage[p], (int) (pieceGpa[p] & 4095), len);
-            x |= part << shift;
-            shift += 8 * len;
-        }
-        out.value = x;
-    }
 }
