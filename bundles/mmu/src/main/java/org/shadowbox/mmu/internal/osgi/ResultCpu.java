@@ -2,19 +2,56 @@ package org.shadowbox.mmu.internal.osgi;
 
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
+import org.shadowbox.mmu.internal.shadow.GuestVcpu;
+import org.shadowbox.vm.Vcpu;
 
 /**
  * What the shadow and the TDP {@link GuestCpu} adapters share: the owner whose liveness every
- * call checks, and the one reused {@link AccessResult} the outcome of the last access lives
- * in, so an access allocates nothing. The accesses themselves stay in the subclasses, each
- * calling its own vCPU type directly.
+ * call checks, the MMU's vCPU every access goes to, and the one reused {@link AccessResult}
+ * the outcome of the last access lives in, so an access allocates nothing and its only extra
+ * work is one volatile read (is the MMU still there). What differs, a register write (an
+ * exit under shadow paging, none under TDP), stays in the subclasses.
+ *
+ * @param <V> the MMU's vCPU
  */
-abstract class ResultCpu implements GuestCpu {
+abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     final VmMmu owner;
+    final V v;
     final AccessResult last = new AccessResult();
 
-    ResultCpu(VmMmu owner) {
+    ResultCpu(VmMmu owner, V v) {
         this.owner = owner;
+        this.v = v;
+    }
+
+    @Override
+    public final Vcpu vcpu() {
+        return v.vcpu();
+    }
+
+    @Override
+    public final boolean read(long gva, int size, boolean user) {
+        owner.checkLive();
+        return v.read(gva, size, user, last).ok();
+    }
+
+    @Override
+    public final boolean write(long gva, long value, int size, boolean user) {
+        owner.checkLive();
+        return v.write(gva, value, size, user, last).ok();
+    }
+
+    @Override
+    public final boolean fetch(long gva, int size, boolean user) {
+        owner.checkLive();
+        return v.fetch(gva, size, user, last).ok();
+    }
+
+    /** {@code invlpg}: an exit under shadow paging ({@code kvm_mmu_invlpg}), none under EPT; the vCPU says which. */
+    @Override
+    public final void invlpg(long gva) {
+        owner.checkLive();
+        v.invlpg(gva);
     }
 
     @Override

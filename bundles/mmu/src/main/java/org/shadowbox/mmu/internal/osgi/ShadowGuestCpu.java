@@ -8,39 +8,12 @@ import org.shadowbox.vm.Vcpu;
 
 /**
  * One vCPU of a shadow-paged VM as {@link GuestCpu}: an adapter over {@link VcpuMmu}, whose
- * accesses go TLB, hardware walk of the sptes, then the fault handler. The outcome of the last
- * access lives in one reused result ({@link ResultCpu}), so an access allocates nothing; the
- * only extra work per access is one volatile read (is the MMU still there).
+ * accesses go TLB, hardware walk of the sptes, then the fault handler ({@link ResultCpu} does
+ * the accesses).
  */
-final class ShadowGuestCpu extends ResultCpu {
-    private final VcpuMmu v;
-
+final class ShadowGuestCpu extends ResultCpu<VcpuMmu> {
     ShadowGuestCpu(VmMmu owner, VcpuMmu v) {
-        super(owner);
-        this.v = v;
-    }
-
-    @Override
-    public Vcpu vcpu() {
-        return v.vcpu();
-    }
-
-    @Override
-    public boolean read(long gva, int size, boolean user) {
-        owner.checkLive();
-        return v.read(gva, size, user, last).ok();
-    }
-
-    @Override
-    public boolean write(long gva, long value, int size, boolean user) {
-        owner.checkLive();
-        return v.write(gva, value, size, user, last).ok();
-    }
-
-    @Override
-    public boolean fetch(long gva, int size, boolean user) {
-        owner.checkLive();
-        return v.fetch(gva, size, user, last).ok();
+        super(owner, v);
     }
 
     /**
@@ -61,12 +34,6 @@ final class ShadowGuestCpu extends ResultCpu {
         } else {
             cpu.set(r, value);
         }
-    }
-
-    @Override
-    public void invlpg(long gva) {
-        owner.checkLive();
-        v.invlpg(gva);
     }
 
     /** The underlying vCPU MMU, for the component's diagnostics (walk). */

@@ -3,43 +3,15 @@ package org.shadowbox.mmu.internal.osgi;
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.internal.tdp.TdpVcpu;
 import org.shadowbox.vm.Register;
-import org.shadowbox.vm.Vcpu;
 
 /**
  * One vCPU of a TDP VM as {@link GuestCpu}: an adapter over {@link TdpVcpu}, whose accesses go
  * TLB, the guest's own walk and the TDP walk "in hardware", then the TDP fault handler on a
- * violation. As {@link ShadowGuestCpu}: the outcome lives in one reused result
- * ({@link ResultCpu}), and the only extra work per access is one volatile read.
+ * violation ({@link ResultCpu} does the accesses).
  */
-final class TdpGuestCpu extends ResultCpu {
-    private final TdpVcpu v;
-
+final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
     TdpGuestCpu(VmMmu owner, TdpVcpu v) {
-        super(owner);
-        this.v = v;
-    }
-
-    @Override
-    public Vcpu vcpu() {
-        return v.vcpu();
-    }
-
-    @Override
-    public boolean read(long gva, int size, boolean user) {
-        owner.checkLive();
-        return v.read(gva, size, user, last).ok();
-    }
-
-    @Override
-    public boolean write(long gva, long value, int size, boolean user) {
-        owner.checkLive();
-        return v.write(gva, value, size, user, last).ok();
-    }
-
-    @Override
-    public boolean fetch(long gva, int size, boolean user) {
-        owner.checkLive();
-        return v.fetch(gva, size, user, last).ok();
+        super(owner, v);
     }
 
     /**
@@ -51,13 +23,6 @@ final class TdpGuestCpu extends ResultCpu {
     public void writeRegister(Register r, long value) {
         owner.checkLive();
         v.writeRegister(r, value);
-    }
-
-    /** {@code invlpg}: no exit under EPT; the processor drops the vCPU's translations. */
-    @Override
-    public void invlpg(long gva) {
-        owner.checkLive();
-        v.invlpg(gva);
     }
 
     TdpVcpu tdpVcpu() {

@@ -5,7 +5,6 @@ import java.lang.invoke.VarHandle;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
-import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
@@ -28,7 +27,7 @@ import org.shadowbox.vm.VmException;
  *
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
-public final class VcpuMmu {
+public final class VcpuMmu implements GuestVcpu {
     static final int REQ_TLB_FLUSH = 1;
     static final int REQ_MMU_SYNC = 2;
     private static final VarHandle REQUESTS;
@@ -90,6 +89,7 @@ public final class VcpuMmu {
         this.prevCr3 = new long[prevRoots];
     }
 
+    @Override
     public Vcpu vcpu() {
         return vcpu;
     }
@@ -489,6 +489,7 @@ public final class VcpuMmu {
     }
 
     /** The guest executes INVLPG ({@code kvm_mmu_invlpg}): {@code FNAME(invlpg)}, then a TLB flush. */
+    @Override
     public void invlpg(long gva) {
         meter.beginSupervisor();
         try {
@@ -521,19 +522,10 @@ public final class VcpuMmu {
 
     // ---- guest accesses ----
 
-    /** A guest read of {@code size} (1, 2, 4, 8) bytes at {@code gva}. */
-    public AccessResult read(long gva, int size, boolean user, AccessResult out) {
-        return access.access(gva, 0, size, user ? Pfec.USER : 0, out);
-    }
-
-    /** A guest write of the low {@code size} bytes of {@code value} at {@code gva}. */
-    public AccessResult write(long gva, long value, int size, boolean user, AccessResult out) {
-        return access.access(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
-    }
-
-    /** An instruction fetch of {@code size} bytes at {@code gva}. */
-    public AccessResult fetch(long gva, int size, boolean user, AccessResult out) {
-        return access.access(gva, 0, size, Pfec.FETCH | (user ? Pfec.USER : 0), out);
+    /** {@link GuestAccess}: TLB, the hardware walk of the sptes, then the fault handler. */
+    @Override
+    public AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
+        return access.access(gva, value, size, acc, out);
     }
 
 }

@@ -4,9 +4,9 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
-import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.ExitMeter;
+import org.shadowbox.mmu.internal.shadow.GuestVcpu;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 
@@ -19,7 +19,7 @@ import org.shadowbox.vm.Vcpu;
  *
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
-public final class TdpVcpu {
+public final class TdpVcpu implements GuestVcpu {
     static final int REQ_TLB_FLUSH = 1;
     private static final VarHandle REQUESTS;
 
@@ -59,6 +59,7 @@ public final class TdpVcpu {
         this.tlb = new TdpTlb(tlbEntries);
     }
 
+    @Override
     public Vcpu vcpu() {
         return vcpu;
     }
@@ -153,6 +154,7 @@ public final class TdpVcpu {
      * {@code kvm_mmu_invlpg} path does): simpler, and a guest that changed a non-leaf entry
      * and invalidated one address of its range still sees the change everywhere.
      */
+    @Override
     public void invlpg(long gva) {
         meter.beginSupervisor();
         try {
@@ -170,18 +172,9 @@ public final class TdpVcpu {
         stats.tlbFlush++;
     }
 
-    /** A guest read of {@code size} (1, 2, 4, 8) bytes at {@code gva}. */
-    public AccessResult read(long gva, int size, boolean user, AccessResult out) {
-        return access.access(gva, 0, size, user ? Pfec.USER : 0, out);
-    }
-
-    /** A guest write of the low {@code size} bytes of {@code value} at {@code gva}. */
-    public AccessResult write(long gva, long value, int size, boolean user, AccessResult out) {
-        return access.access(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
-    }
-
-    /** An instruction fetch of {@code size} bytes at {@code gva}. */
-    public AccessResult fetch(long gva, int size, boolean user, AccessResult out) {
-        return access.access(gva, 0, size, Pfec.FETCH | (user ? Pfec.USER : 0), out);
+    /** {@code TdpAccess}: TLB, the guest's walk and the TDP walk, then the TDP fault handler. */
+    @Override
+    public AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
+        return access.access(gva, value, size, acc, out);
     }
 }

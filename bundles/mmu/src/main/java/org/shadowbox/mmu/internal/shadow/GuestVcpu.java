@@ -1,0 +1,40 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.vm.Vcpu;
+
+/**
+ * A vCPU as an MMU runs the guest on it: memory accesses and INVLPG, whatever does the
+ * translation ({@link VcpuMmu} under shadow paging, the TDP vCPU under TDP). Reads, writes and
+ * fetches are one {@link #access} with the access bits of a page-fault error code.
+ */
+public interface GuestVcpu {
+    /** The platform vCPU. */
+    Vcpu vcpu();
+
+    /**
+     * One guest access of {@code size} (1, 2, 4, 8) bytes at {@code gva}; {@code value} is
+     * written when {@code acc} has {@link Pfec#WRITE}.
+     *
+     * @param acc {@link Pfec#WRITE}, {@link Pfec#USER}, {@link Pfec#FETCH}
+     */
+    AccessResult access(long gva, long value, int size, int acc, AccessResult out);
+
+    /** The guest executes INVLPG. */
+    void invlpg(long gva);
+
+    /** A guest read of {@code size} (1, 2, 4, 8) bytes at {@code gva}. */
+    default AccessResult read(long gva, int size, boolean user, AccessResult out) {
+        return access(gva, 0, size, user ? Pfec.USER : 0, out);
+    }
+
+    /** A guest write of the low {@code size} bytes of {@code value} at {@code gva}. */
+    default AccessResult write(long gva, long value, int size, boolean user, AccessResult out) {
+        return access(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
+    }
+
+    /** An instruction fetch of {@code size} bytes at {@code gva}. */
+    default AccessResult fetch(long gva, int size, boolean user, AccessResult out) {
+        return access(gva, 0, size, Pfec.FETCH | (user ? Pfec.USER : 0), out);
+    }
+}
