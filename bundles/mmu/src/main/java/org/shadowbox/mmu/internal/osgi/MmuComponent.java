@@ -62,7 +62,7 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
     private final PageTrack pageTrack;
     private final MmuHooks hooks;
     private final TdpHooks tdpHooks;
-    private final Map<Vm, VmMmu> vms = new ConcurrentHashMap<>();
+    private final Map<Vm, VmMmu<?>> vms = new ConcurrentHashMap<>();
     private final int tlbEntries;
     private final int rootCache;
     private final int maxMmuPages;
@@ -96,7 +96,7 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
     /** {@code kvm_mmu_uninit_vm} for every VM: zap all (returning tracks and lpage counts), then forget. */
     @Deactivate
     void deactivate() {
-        for (VmMmu e : vms.values()) {
+        for (VmMmu<?> e : vms.values()) {
             e.kill("the MMU of VM " + e.vm.name() + " is gone: the org.shadowbox.mmu bundle stopped or was"
                     + " reconfigured (get the vCPU from the Mmu service again)");
             try {
@@ -126,7 +126,7 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     @Override
     public void vmDestroyed(Vm vm) {
-        VmMmu e = vms.remove(vm);
+        VmMmu<?> e = vms.remove(vm);
         if (e != null) {
             e.kill("VM " + vm.name() + " was destroyed");
         }
@@ -151,8 +151,8 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     // ---- Mmu ----
 
-    private VmMmu entry(Vm vm) {
-        VmMmu e = vms.get(vm);
+    private VmMmu<?> entry(Vm vm) {
+        VmMmu<?> e = vms.get(vm);
         if (e == null) {
             throw new VmException(vm.destroyed() ? "VM " + vm.name() + " was destroyed"
                     : "VM " + vm.name() + " has no MMU: it belongs to another hypervisor");

@@ -15,11 +15,11 @@ import org.shadowbox.vm.Vcpu;
  * @param <V> the MMU's vCPU
  */
 abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
-    final VmMmu owner;
+    final VmMmu<?> owner;
     final V v;
     final AccessResult last = new AccessResult();
 
-    ResultCpu(VmMmu owner, V v) {
+    ResultCpu(VmMmu<?> owner, V v) {
         this.owner = owner;
         this.v = v;
     }

@@ -12,7 +12,7 @@ import org.shadowbox.vm.Vcpu;
  * the accesses).
  */
 final class ShadowGuestCpu extends ResultCpu<VcpuMmu> {
-    ShadowGuestCpu(VmMmu owner, VcpuMmu v) {
+    ShadowGuestCpu(VmMmu<?> owner, VcpuMmu v) {
         super(owner, v);
     }
 

@@ -2,7 +2,6 @@ package org.shadowbox.mmu.internal.osgi;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
@@ -17,28 +16,19 @@ import org.shadowbox.mmu.internal.shadow.ShadowPage;
  * A VM under shadow paging ({@code mmu=shadow}, either policy) as the {@link Mmu} service
  * shows it: its {@link ShadowMmu}, one {@link ShadowGuestCpu} per vCPU.
  */
-final class ShadowVmMmu extends VmMmu {
+final class ShadowVmMmu extends VmMmu<ShadowGuestCpu> {
     final ShadowMmu mmu;
     private final MmuHooks hooks;
-    private final ShadowGuestCpu[] cpus;
 
     ShadowVmMmu(MmuHooks hooks, ShadowMmu mmu) {
         super(mmu.vm());
         this.hooks = hooks;
         this.mmu = mmu;
-        this.cpus = new ShadowGuestCpu[mmu.vcpuCount()];
+        ShadowGuestCpu[] cpus = new ShadowGuestCpu[mmu.vcpuCount()];
         for (int i = 0; i < cpus.length; i++) {
             cpus[i] = new ShadowGuestCpu(this, mmu.vcpu(i));
         }
-    }
-
-    @Override
-    ShadowGuestCpu cpu(int id) {
-        checkLive();
-        if (id < 0 || id >= cpus.length) {
-            throw badVcpu(id, cpus.length);
-        }
-        return cpus[id];
+        cpus(cpus);
     }
 
     @Override
@@ -56,10 +46,7 @@ final class ShadowVmMmu extends VmMmu {
     @Override
     List<Mmu.Stat> stats() {
         checkLive();
-        List<Mmu.Stat> out = new ArrayList<>();
-        for (Map.Entry<String, Long> s : mmu.stats().asMap().entrySet()) {
-            out.add(new Mmu.Stat(s.getKey(), s.getValue()));
-        }
+        List<Mmu.Stat> out = stats(mmu.stats().asMap());
         out.add(new Mmu.Stat("n_used_mmu_pages", mmu.shadowPages().size()));
         out.add(new Mmu.Stat("n_max_mmu_pages", mmu.maxMmuPages()));
         return out;
@@ -74,19 +61,6 @@ final class ShadowVmMmu extends VmMmu {
     List<String> check() {
         checkLive();
         return MmuChecker.check(mmu);
-    }
-
-    /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: the vCPU flushes before its next access. */
-    @Override
-    void flush(int vcpu) {
-        if (vcpu == -1) {
-            checkLive();
-            for (int i = 0; i < mmu.vcpuCount(); i++) {
-                mmu.vcpu(i).requestTlbFlush();
-            }
-        } else {
-            cpu(vcpu).vcpuMmu().requestTlbFlush();
-        }
     }
 
     @Override

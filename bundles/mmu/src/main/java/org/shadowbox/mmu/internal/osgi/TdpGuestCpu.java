@@ -10,7 +10,7 @@ import org.shadowbox.vm.Register;
  * violation ({@link ResultCpu} does the accesses).
  */
 final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
-    TdpGuestCpu(VmMmu owner, TdpVcpu v) {
+    TdpGuestCpu(VmMmu<?> owner, TdpVcpu v) {
         super(owner, v);
     }
 

@@ -2,7 +2,6 @@ package org.shadowbox.mmu.internal.osgi;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
@@ -17,28 +16,19 @@ import org.shadowbox.mmu.internal.tdp.TdpMmu;
  * the TDP table pages, as KVM's direct shadow pages ({@code role.direct}): gfn is the first
  * guest frame the table maps, the root is held by every vCPU, every other table has one parent.
  */
-final class TdpVmMmu extends VmMmu {
+final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
     final TdpMmu mmu;
     private final TdpHooks hooks;
-    private final TdpGuestCpu[] cpus;
 
     TdpVmMmu(TdpHooks hooks, TdpMmu mmu) {
         super(mmu.vm());
         this.hooks = hooks;
         this.mmu = mmu;
-        this.cpus = new TdpGuestCpu[mmu.vcpuCount()];
+        TdpGuestCpu[] cpus = new TdpGuestCpu[mmu.vcpuCount()];
         for (int i = 0; i < cpus.length; i++) {
             cpus[i] = new TdpGuestCpu(this, mmu.vcpu(i));
         }
-    }
-
-    @Override
-    TdpGuestCpu cpu(int id) {
-        checkLive();
-        if (id < 0 || id >= cpus.length) {
-            throw badVcpu(id, cpus.length);
-        }
-        return cpus[id];
+        cpus(cpus);
     }
 
     /** The TDP table pages, newest (highest id) first, as direct shadow pages. */
@@ -67,10 +57,7 @@ final class TdpVmMmu extends VmMmu {
     @Override
     List<Mmu.Stat> stats() {
         checkLive();
-        List<Mmu.Stat> out = new ArrayList<>();
-        for (Map.Entry<String, Long> s : mmu.stats().asMap().entrySet()) {
-            out.add(new Mmu.Stat(s.getKey(), s.getValue()));
-        }
+        List<Mmu.Stat> out = stats(mmu.stats().asMap());
         vm.mmuLock().lock();
         try {
             out.add(new Mmu.Stat("n_used_mmu_pages", mmu.tablePages()));
@@ -89,19 +76,6 @@ final class TdpVmMmu extends VmMmu {
     List<String> check() {
         checkLive();
         return TdpChecker.check(mmu);
-    }
-
-    /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: the vCPU flushes before its next access. */
-    @Override
-    void flush(int vcpu) {
-        if (vcpu == -1) {
-            checkLive();
-            for (int i = 0; i < mmu.vcpuCount(); i++) {
-                mmu.vcpu(i).requestTlbFlush();
-            }
-        } else {
-            cpu(vcpu).tdpVcpu().requestTlbFlush();
-        }
     }
 
     @Override

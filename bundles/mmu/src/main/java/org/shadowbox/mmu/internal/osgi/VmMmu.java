@@ -1,6 +1,8 @@
 package org.shadowbox.mmu.internal.osgi;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.Mmu;
@@ -15,17 +17,30 @@ import org.shadowbox.vm.VmException;
  * or the component deactivated, every call through it, and through the {@link GuestCpu}s it
  * handed out, fails with one line saying so.
  */
-abstract class VmMmu {
+abstract class VmMmu<C extends ResultCpu<?>> {
     final Vm vm;
     /** Set once: why this VM's MMU is gone. Read on every guest access (one volatile read). */
     private volatile String gone;
+    /** One adapter per vCPU, set by the subclass's constructor ({@link #cpus}). */
+    private C[] cpus;
 
     VmMmu(Vm vm) {
         this.vm = vm;
     }
 
+    /** The vCPU adapters, one per vCPU (once, from the subclass's constructor). */
+    final void cpus(C[] all) {
+        cpus = all;
+    }
+
     /** vCPU {@code id} as the guest sees memory; one reused object per vCPU. */
-    abstract GuestCpu cpu(int id);
+    final C cpu(int id) {
+        checkLive();
+        if (id < 0 || id >= cpus.length) {
+            throw new VmException("bad vCPU " + id + " of VM " + vm.name() + ": accepted 0 to " + (cpus.length - 1));
+        }
+        return cpus[id];
+    }
 
     /** {@link Mmu#shadowPages}. */
     abstract List<ShadowPageInfo> shadowPages();
@@ -39,8 +54,29 @@ abstract class VmMmu {
     /** {@link Mmu#check}. */
     abstract List<String> check();
 
-    /** {@link Mmu#flush}: one vCPU, or every vCPU when {@code vcpu} is -1. */
-    abstract void flush(int vcpu);
+    /**
+     * {@link Mmu#flush}: {@code kvm_make_request(KVM_REQ_TLB_FLUSH)} to one vCPU, or to every
+     * vCPU when {@code vcpu} is -1; each flushes before its next access.
+     */
+    final void flush(int vcpu) {
+        if (vcpu != -1) {
+            cpu(vcpu).v.requestTlbFlush();
+            return;
+        }
+        checkLive();
+        for (C c : cpus) {
+            c.v.requestTlbFlush();
+        }
+    }
+
+    /** {@link Mmu#stats}' list of an MMU's counters by name. */
+    static List<Mmu.Stat> stats(Map<String, Long> counters) {
+        List<Mmu.Stat> out = new ArrayList<>();
+        for (Map.Entry<String, Long> s : counters.entrySet()) {
+            out.add(new Mmu.Stat(s.getKey(), s.getValue()));
+        }
+        return out;
+    }
 
     /**
      * {@code kvm_mmu_uninit_vm} when the component goes: every mapping is zapped (returning
@@ -59,10 +95,5 @@ abstract class VmMmu {
     /** From now on every call fails with {@code why}. */
     final void kill(String why) {
         gone = why;
-    }
-
-    /** The one-line refusal of a bad vCPU id. */
-    final VmException badVcpu(int id, int count) {
-        return new VmException("bad vCPU " + id + " of VM " + vm.name() + ": accepted 0 to " + (count - 1));
     }
 }

@@ -23,6 +23,9 @@ public interface GuestVcpu {
     /** The guest executes INVLPG. */
     void invlpg(long gva);
 
+    /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
+    void requestTlbFlush();
+
     /** A guest read of {@code size} (1, 2, 4, 8) bytes at {@code gva}. */
     default AccessResult read(long gva, int size, boolean user, AccessResult out) {
         return access(gva, 0, size, user ? Pfec.USER : 0, out);

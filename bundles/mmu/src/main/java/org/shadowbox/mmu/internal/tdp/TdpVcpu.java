@@ -80,6 +80,7 @@ public final class TdpVcpu implements GuestVcpu {
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
+    @Override
     public void requestTlbFlush() {
         REQUESTS.getAndBitwiseOr(this, REQ_TLB_FLUSH);
     }
