@@ -1,8 +1,5 @@
 package org.shadowbox.mmu.internal.shadow;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
@@ -28,18 +25,6 @@ import org.shadowbox.vm.VmException;
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
 public final class VcpuMmu implements GuestVcpu {
-    static final int REQ_TLB_FLUSH = 1;
-    static final int REQ_MMU_SYNC = 2;
-    private static final VarHandle REQUESTS;
-
-    static {
-        try {
-            REQUESTS = MethodHandles.lookup().findVarHandle(VcpuMmu.class, "requests", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     final ShadowMmu mmu;
     final Vcpu vcpu;
     final Tlb tlb;
@@ -75,8 +60,7 @@ public final class VcpuMmu implements GuestVcpu {
     private final ShadowPage[] prevRoot;
     private final GuestAccess access = new GuestAccess(this);
     private final long[] prevCr3;
-    @SuppressWarnings("unused") // through REQUESTS
-    private volatile int requests;
+    private final VcpuRequests requests = new VcpuRequests();
 
     VcpuMmu(ShadowMmu mmu, Vcpu vcpu, int tlbEntries, int prevRoots) {
         if (prevRoots < 0 || prevRoots > 16) {
@@ -162,7 +146,7 @@ public final class VcpuMmu implements GuestVcpu {
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
     @Override
     public void requestTlbFlush() {
-        REQUESTS.getAndBitwiseOr(this, REQ_TLB_FLUSH);
+        requests.make(VcpuRequests.TLB_FLUSH);
     }
 
     void requestLocalTlbFlush() {
@@ -171,12 +155,12 @@ public final class VcpuMmu implements GuestVcpu {
 
     /** {@code KVM_REQ_MMU_SYNC}: sync the roots before the next access. */
     void requestMmuSync() {
-        REQUESTS.getAndBitwiseOr(this, REQ_MMU_SYNC);
+        requests.make(VcpuRequests.MMU_SYNC);
     }
 
     /** True while a TLB flush is requested and not yet done. */
     public boolean tlbFlushPending() {
-        return ((int) REQUESTS.getVolatile(this) & REQ_TLB_FLUSH) != 0;
+        return requests.pending(VcpuRequests.TLB_FLUSH);
     }
 
     // ---- context, roots, CR3 and INVLPG ----
@@ -199,7 +183,7 @@ public final class VcpuMmu implements GuestVcpu {
         long diff = (c.get(Register.CR0) ^ cr0) | (c.get(Register.CR4) ^ cr4) | (c.get(Register.EFER) ^ efer)
                 | (c.get(Register.CR3) ^ rootCr3);
         return diff == 0 && rootLoaded && mmu.zapGeneration == enteredZapGeneration
-                && (int) REQUESTS.getVolatile(this) == 0;
+                && requests.none();
     }
 
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
@@ -221,9 +205,9 @@ public final class VcpuMmu implements GuestVcpu {
             newRoot(c3, false); // kvm_mmu_reload: the same CR3 and the PDPTEs already loaded
         }
         int req;
-        while ((int) REQUESTS.getVolatile(this) != 0 && (req = (int) REQUESTS.getAndSet(this, 0)) != 0) {
+        while ((req = requests.take()) != 0) {
             meter.begin();
-            if ((req & REQ_MMU_SYNC) != 0) {
+            if ((req & VcpuRequests.MMU_SYNC) != 0) {
                 mmu.vm.mmuLock().lock();
                 stats.mmuLock++;
                 try {
@@ -232,7 +216,7 @@ public final class VcpuMmu implements GuestVcpu {
                     mmu.vm.mmuLock().unlock();
                 }
             }
-            if ((req & REQ_TLB_FLUSH) != 0) {
+            if ((req & VcpuRequests.TLB_FLUSH) != 0) {
                 flushLocal();
             }
         }

@@ -1,12 +1,10 @@
 package org.shadowbox.mmu.internal.tdp;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.ExitMeter;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
+import org.shadowbox.mmu.internal.shadow.VcpuRequests;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 
@@ -20,17 +18,6 @@ import org.shadowbox.vm.Vcpu;
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
 public final class TdpVcpu implements GuestVcpu {
-    static final int REQ_TLB_FLUSH = 1;
-    private static final VarHandle REQUESTS;
-
-    static {
-        try {
-            REQUESTS = MethodHandles.lookup().findVarHandle(TdpVcpu.class, "requests", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     final TdpMmu mmu;
     final Vcpu vcpu;
     final TdpTlb tlb;
@@ -50,8 +37,7 @@ public final class TdpVcpu implements GuestVcpu {
     private long efer;
     private boolean contextValid;
     private final TdpAccess access = new TdpAccess(this);
-    @SuppressWarnings("unused") // through REQUESTS
-    private volatile int requests;
+    private final VcpuRequests requests = new VcpuRequests();
 
     TdpVcpu(TdpMmu mmu, Vcpu vcpu, int tlbEntries) {
         this.mmu = mmu;
@@ -82,12 +68,12 @@ public final class TdpVcpu implements GuestVcpu {
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
     @Override
     public void requestTlbFlush() {
-        REQUESTS.getAndBitwiseOr(this, REQ_TLB_FLUSH);
+        requests.make(VcpuRequests.TLB_FLUSH);
     }
 
     /** True while a TLB flush is requested and not yet done. */
     public boolean tlbFlushPending() {
-        return ((int) REQUESTS.getVolatile(this) & REQ_TLB_FLUSH) != 0;
+        return requests.pending(VcpuRequests.TLB_FLUSH);
     }
 
     /**
@@ -114,7 +100,7 @@ public final class TdpVcpu implements GuestVcpu {
             meter.begin();
             guestFlush();
         }
-        if ((int) REQUESTS.getVolatile(this) != 0 && ((int) REQUESTS.getAndSet(this, 0) & REQ_TLB_FLUSH) != 0) {
+        if ((requests.take() & VcpuRequests.TLB_FLUSH) != 0) {
             meter.begin();
             flushLocal();
         }
