@@ -307,6 +307,27 @@ test_run_compare_under_tdp() {
     [[ $n -eq 3 ]] || fail "expected 3 result files named in the output, found $n"
 }
 
+# A background run leaves the shell free; a shell command on one of its vCPUs is refused in one
+# line (the run holds them); run:report gives the report; afterwards the vCPU is the shell's again.
+test_background_run_holds_its_vcpus_and_wait_gives_the_report() {
+    run -c 'run:scenario demo steady --scale 4 --background
+run:jobs
+cpu:write demo 0 0x2000 1'
+    expect_status 1 || return 1
+    grep -q '^run 1: steady on demo started in the background' "$work/out" || fail "no start line" || return 1
+    grep -Eq '^ +1  demo +steady +(running|done) ' "$work/out" || fail "run:jobs does not list run 1" || return 1
+    errors | grep -Eq '^shadowbox: cpu:write demo 0 0x2000 1: vCPU 0 of VM demo is busy: scenario steady \(seed 1\) has it since [0-9:]+;' \
+        || fail "expected the busy refusal" || return 1
+    run -c 'run:scenario demo steady --scale 1 --background
+run:report 1
+run:jobs
+cpu:write demo 0 0x2000 1'
+    expect_status 0 && expect_no_errors || return 1
+    grep -q '^steady on VM demo: scale 1, seed 1' "$work/out" || fail "run:report printed no report" || return 1
+    grep -Eq '^ +1  demo +steady +done +100% ' "$work/out" || fail "run 1 not done in run:jobs" || return 1
+    grep -q '^notifications: ' "$work/out" || fail "the vCPU was not free again"
+}
+
 # Issue 3's "done when" through the launcher: the steps of workspace/scripts/pagetable.gosh on a
 # VM created with --mmu tdp and on one created with --policy legacy show the guest exactly what
 # they show on a pagetrack VM (values, gpas, faults and error codes); the legacy writes to the

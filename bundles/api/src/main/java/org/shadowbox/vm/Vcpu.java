@@ -6,7 +6,9 @@ import org.osgi.annotation.versioning.ProviderType;
  * One vCPU: its registers and the emulator's guest-physical write path.
  *
  * <p>A vCPU is driven by one thread at a time (as a KVM vCPU is by its {@code ioctl}
- * thread); different vCPUs run concurrently.
+ * thread); different vCPUs run concurrently. Whoever drives a vCPU for longer than one call
+ * (a scenario run, a shell command) first {@linkplain #claim claims} it, so that a second
+ * driver is refused in one line instead of racing the first.
  */
 @ProviderType
 public interface Vcpu {
@@ -16,6 +18,21 @@ public interface Vcpu {
     Vm vm();
 
     long get(Register r);
+
+    /**
+     * Claims this vCPU for {@code who} until the returned claim is closed: the sandbox's form
+     * of KVM's {@code vcpu->mutex}, which every vCPU ioctl takes. Unlike the mutex it never
+     * waits and belongs to an activity, not a thread (a run may drive the vCPU from a thread
+     * of its own): if the vCPU is already claimed, it throws at once.
+     *
+     * @param who what will drive the vCPU, for the refusal another driver gets, e.g.
+     *            "run:scenario kernel-build"
+     * @throws VmException one line: the vCPU is busy, naming who holds it and since when
+     */
+    VcpuClaim claim(String who);
+
+    /** Who holds this vCPU's {@link #claim}, e.g. "run:scenario kernel-build", or null if nobody. */
+    String claimedBy();
 
     /** Sets a register. Listeners that care (the MMU) see the change on the next access. */
     void set(Register r, long value);

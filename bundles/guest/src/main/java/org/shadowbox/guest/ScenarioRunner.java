@@ -26,10 +26,12 @@ public interface ScenarioRunner {
     /**
      * Runs scenario {@code name} on {@code vm}, vCPU {@code i} being {@code cpus.apply(i)}
      * (an MMU's GuestCpu, or a BareMetalCpu). The guest's paging mode is the VM's
-     * {@code paging} option ("off" boots a 64-bit guest). Scale below 1 is refused.
+     * {@code paging} option ("off" boots a 64-bit guest). Scale below 1 is refused. The run
+     * {@linkplain org.shadowbox.vm.Vcpu#claim claims} every vCPU of the VM for its duration: a VM
+     * with a vCPU something else drives (another run, a shell command) is refused, untouched.
      *
      * @param progress told of progress now and then, or null
-     * @throws org.shadowbox.vm.VmException one line: bad input, the scenario failed, or the guest's
+     * @throws org.shadowbox.vm.VmException one line: bad input, a busy vCPU, the scenario failed, or the guest's
      *         memory was found corrupted (naming where)
      */
     ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, Progress progress);

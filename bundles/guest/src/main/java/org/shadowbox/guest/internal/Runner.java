@@ -17,12 +17,15 @@ import org.shadowbox.guest.internal.kernel.Kernel;
 import org.shadowbox.guest.internal.kernel.Verifier;
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.reference.BareMetalCpu;
+import org.shadowbox.vm.VcpuClaim;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
 
 /**
- * The scenario runner as plain Java: the scenarios it knows, and a run = boot the guest on the
+ * The scenario runner as plain Java: the scenarios it knows, and a run = claim every vCPU of
+ * the VM ({@link org.shadowbox.vm.Vcpu#claim}: a second run, or a shell command driving one of
+ * them, is refused in one line until this run ends), boot the guest on the
  * VM's vCPUs, run the scenario (foreign code: any failure is caught and reported in one line
  * naming the scenario), then verify the guest's memory through a
  * {@link BareMetalCpu#inspector bare-metal inspector} and through vCPU 0 of the run, which
@@ -73,6 +76,22 @@ public final class Runner implements ScenarioRunner {
         for (int i = 0; i < c.length; i++) {
             c[i] = cpus.apply(i);
         }
+        List<VcpuClaim> claims = new ArrayList<>();
+        try {
+            for (int i = 0; i < c.length; i++) {
+                claims.add(vm.vcpu(i).claim("scenario " + name + " (seed " + seed + ")"));
+            }
+            return claimedRun(s, name, vm, c, paging, scale, seed, progress);
+        } finally {
+            for (VcpuClaim claim : claims) {
+                claim.close();
+            }
+        }
+    }
+
+    /** The run proper, with every vCPU claimed, so that no shell command drives one meanwhile. */
+    private ScenarioResult claimedRun(Scenario s, String name, Vm vm, GuestCpu[] c, String paging, long scale,
+            long seed, Progress progress) {
         long t0 = System.nanoTime(); // measures the run; never decides anything in it
         Kernel k = new Kernel(vm, c, paging, seed);
         k.boot();

@@ -1,6 +1,7 @@
 package org.shadowbox.guest.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -153,5 +154,46 @@ class ScenarioTest {
         assertTrue(res.counts().kernelAccesses() >= 1024, res.toString());
         assertEquals(1, progress.size());
         assertEquals(1, progress.get(0)[0]);
+    }
+
+    /** A run claims every vCPU: a shell command, or a second run, cannot drive one meanwhile. */
+    @Test
+    void aRunHoldsEveryVcpuAndABusyVmRefusesASecondRunUntouched() {
+        Vm vm = Guests.vm("64", 256L << 20, 2);
+        List<String> seenDuring = new ArrayList<>();
+        ScenarioResult first = Guests.runner().run("steady", vm, i -> new BareMetalCpu(vm.vcpu(i)), 1, 1,
+                (done, total, accesses) -> {
+                    if (seenDuring.isEmpty()) {
+                        seenDuring.add(vm.vcpu(0).claimedBy());
+                        seenDuring.add(vm.vcpu(1).claimedBy());
+                        VmException busy = assertThrows(VmException.class, () -> Guests.runner().run("steady", vm,
+                                i -> new BareMetalCpu(vm.vcpu(i)), 1, 2, null));
+                        seenDuring.add(busy.getMessage());
+                    }
+                });
+        assertEquals("scenario steady (seed 1)", seenDuring.get(0));
+        assertEquals("scenario steady (seed 1)", seenDuring.get(1));
+        assertTrue(seenDuring.get(2).startsWith("vCPU 0 of VM g is busy: scenario steady (seed 1) has it since"),
+                seenDuring.get(2));
+        assertNull(vm.vcpu(0).claimedBy(), "released at the end");
+        assertNull(vm.vcpu(1).claimedBy(), "released at the end");
+        // The refused run changed nothing: the first run verified its memory after it.
+        ScenarioResult again = Guests.bareMetal("steady", "64", 2, 1, 1);
+        assertEquals(again.checksum(), first.checksum());
+        assertEquals(again.counts(), first.counts());
+    }
+
+    @Test
+    void aRunOnAVcpuTheShellHoldsIsRefusedAndTheVcpuStaysTheShells() {
+        Vm vm = Guests.vm("64", 256L << 20, 2);
+        try (var held = vm.vcpu(1).claim("the shell's cpu:write")) {
+            VmException e = assertThrows(VmException.class, () -> Guests.runner().run("steady", vm,
+                    i -> new BareMetalCpu(vm.vcpu(i)), 1, 1, null));
+            assertTrue(e.getMessage().startsWith("vCPU 1 of VM g is busy: the shell's cpu:write has it since"),
+                    e.getMessage());
+            assertNull(vm.vcpu(0).claimedBy(), "the claim of vCPU 0 made before the refusal was released");
+            assertEquals("the shell's cpu:write", vm.vcpu(1).claimedBy());
+            assertEquals(0, vm.stats().residentPages(), "nothing booted");
+        }
     }
 }

@@ -1,6 +1,7 @@
 package org.shadowbox.run.internal;
 
 import java.io.PrintStream;
+import java.util.function.BooleanSupplier;
 import java.util.Locale;
 
 import org.shadowbox.guest.ScenarioRunner;
@@ -8,19 +9,27 @@ import org.shadowbox.guest.ScenarioRunner;
 /**
  * A one-line progress bar with the simulation's rate (guest accesses per host second), redrawn
  * in place at most every quarter second and erased when the run is over. Only for the
- * interactive shell: batch runs (scripts, {@code -c}) get none, see {@link #quiet}.
+ * interactive shell: batch runs (scripts, {@code -c}) get none, see {@link #quiet}, and a run in
+ * a background job draws none while it stays in the background.
  */
 final class ProgressBar implements Simulator.ProgressSink, ScenarioRunner.Progress {
     private static final int WIDTH = 30;
     private static final long REDRAW_NANOS = 250_000_000L;
     private final PrintStream out;
+    private final BooleanSupplier background;
     private String label = "";
     private long started;
     private long lastDraw;
     private int drawn;
 
-    ProgressBar(PrintStream out) {
+    /**
+     * @param background true while the command runs as a background job (Gogo's {@code cmd &},
+     *                   or {@code bg} after Ctrl-Z): the bar is not drawn then, so that it never
+     *                   writes over the prompt; it is drawn again after {@code fg}
+     */
+    ProgressBar(PrintStream out, BooleanSupplier background) {
         this.out = out;
+        this.background = background;
     }
 
     /**
@@ -50,6 +59,10 @@ final class ProgressBar implements Simulator.ProgressSink, ScenarioRunner.Progre
             return;
         }
         lastDraw = now;
+        if (background.getAsBoolean()) {
+            done();
+            return;
+        }
         double f = total <= 0 ? 0 : Math.min(1, (double) done / total);
         int filled = (int) Math.round(f * WIDTH);
         double rate = accesses * 1e9 / Math.max(1, now - started);

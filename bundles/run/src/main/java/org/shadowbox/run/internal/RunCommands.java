@@ -11,10 +11,13 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Job;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.command.Json;
@@ -33,10 +36,13 @@ import org.shadowbox.vm.VmSpec;
  * {@code run:list}, {@code run:scenario} and {@code run:compare}. As the shell's commands:
  * {@code --json} and {@code --help} on each, one line for a mistake (nothing changed). Results
  * are Strings, which Gogo prints as they are. The cost model is this component's configuration
- * (PID {@value CostModel#PID}); a changed configuration re-activates it.
+ * (PID {@value CostModel#PID}); a changed configuration applies to the runs started after it.
+ * The component is immediate: Gogo gets and ungets it at every call, and a delayed component
+ * would be disposed in between, taking the background runs with it.
  */
-@Component(service = RunCommands.class, configurationPid = CostModel.PID, property = {"osgi.command.scope=run",
-        "osgi.command.function=list", "osgi.command.function=scenario", "osgi.command.function=compare"})
+@Component(service = RunCommands.class, immediate = true, configurationPid = CostModel.PID, property = {"osgi.command.scope=run",
+        "osgi.command.function=list", "osgi.command.function=scenario", "osgi.command.function=compare",
+        "osgi.command.function=jobs", "osgi.command.function=report", "osgi.command.function=stop"})
 @Designate(ocd = CostConfig.class)
 public final class RunCommands {
     static final String ON = "true";
@@ -48,8 +54,10 @@ public final class RunCommands {
 
     private final Hypervisor hypervisor;
     private final Simulator sim;
-    private final CostModel model;
+    /** The cost model in force; a run takes the one of its start. */
+    private volatile CostModel model;
     private final BundleContext context;
+    private final RunJobs jobs = new RunJobs();
 
     @Activate
     public RunCommands(@Reference Hypervisor hypervisor, @Reference Mmu mmu, @Reference MmuMeter meter,
@@ -62,6 +70,21 @@ public final class RunCommands {
         this.sim = sim;
         this.model = model;
         this.context = context;
+    }
+
+    /**
+     * A changed cost model applies from the next run on; the component stays (immediate, with a
+     * modified method), so that background runs and their ids survive it and Gogo's calls.
+     */
+    @Modified
+    void modified(CostConfig config) {
+        model = CostModel.of(config);
+    }
+
+    /** Background runs are stopped when the component goes (the bundle stops). */
+    @Deactivate
+    void deactivate() throws InterruptedException {
+        jobs.close();
     }
 
     @Descriptor("the scenarios there are: name, default scale, what it does")
@@ -89,10 +112,12 @@ public final class RunCommands {
     public String scenario(
             @Descriptor(SCALE) @Parameter(names = "--scale", absentValue = "") String scale,
             @Descriptor(SEED) @Parameter(names = "--seed", absentValue = "") String seed,
+            @Descriptor("return once the guest has booted and run on in the background (run:jobs, run:report N, run:stop N)")
+            @Parameter(names = "--background", presentValue = ON, absentValue = OFF) String background,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the VM's name") String vm,
-            @Descriptor("the scenario (run:list)") String scenario) {
+            @Descriptor("the scenario (run:list)") String scenario) throws InterruptedException {
         if (ON.equals(help)) {
             return usage("scenario");
         }
@@ -100,6 +125,13 @@ public final class RunCommands {
         long sc = scale(scale);
         long sd = seed(seed);
         sim.runner().scenario(scenario);
+        if (ON.equals(background)) {
+            busy(v);
+            RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, model, p));
+            String line = "run " + j.id + ": " + scenario + " on " + v.name() + " started in the background (run:jobs"
+                    + " shows it, run:report " + j.id + " gives its report, run:stop " + j.id + " stops it)";
+            return ON.equals(json) ? Json.encode(jobRow(j), false) : line;
+        }
         ProgressBar bar = progressBar();
         RunReport r;
         try {
@@ -150,12 +182,90 @@ public final class RunCommands {
         return ON.equals(json) ? Json.encode(ReportData.json(c, files), false) : ReportText.text(c, files);
     }
 
+    @Descriptor("the background runs of this session: state, progress, guest accesses so far")
+    public String jobs(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help) {
+        if (ON.equals(help)) {
+            return usage("jobs");
+        }
+        List<Object> rows = new ArrayList<>();
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%3s  %-10s %-14s %-8s %5s %14s  %s", "ID",
+                "VM", "SCENARIO", "STATE", "DONE", "ACCESSES", "STARTED"));
+        for (RunJobs.Job j : jobs.list()) {
+            rows.add(jobRow(j));
+            sb.append(String.format(Locale.ROOT, "%n%3d  %-10s %-14s %-8s %4d%% %14d  %s", j.id, j.vm, j.scenario,
+                    j.state(), j.percent(), j.accesses, j.started));
+        }
+        if (rows.isEmpty() && !ON.equals(json)) {
+            return "no background runs (run:scenario VM SCENARIO --background starts one)";
+        }
+        return ON.equals(json) ? Json.encode(rows, false) : sb.toString();
+    }
+
+    @Descriptor("the report of a background run, once it has ended: waits for it (Ctrl-C stops the waiting, not the run)")
+    public String report(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the run's id (run:jobs)") String id) throws InterruptedException {
+        if (ON.equals(help)) {
+            return usage("report");
+        }
+        RunReport r = jobs.await(jobId(id));
+        return ON.equals(json) ? Json.encode(ReportData.json(r), false) : ReportText.text(r);
+    }
+
+    @Descriptor("stop a background run at its next progress report; the guest stays as it was, the VM runs on")
+    public String stop(
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the run's id (run:jobs)") String id) {
+        if (ON.equals(help)) {
+            return usage("stop");
+        }
+        RunJobs.Job j = jobs.stop(jobId(id));
+        return "run " + j.id + " (" + j.scenario + " on " + j.vm + "): " + j.state();
+    }
+
+    private static Map<String, Object> jobRow(RunJobs.Job j) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", j.id);
+        m.put("vm", j.vm);
+        m.put("scenario", j.scenario);
+        m.put("state", j.state());
+        m.put("percent", j.percent());
+        m.put("accesses", j.accesses);
+        m.put("started", j.started.toString());
+        m.put("error", j.error);
+        return m;
+    }
+
+    private int jobId(String id) {
+        String t = id == null ? "" : id.trim();
+        try {
+            return Integer.parseInt(t);
+        } catch (NumberFormatException e) {
+            throw new VmException("bad run id '" + t + "': accepted the number run:jobs shows");
+        }
+    }
+
+    /** Refuses at once, in the shell, a background run on a VM whose vCPUs something drives. */
+    private static void busy(Vm v) {
+        for (int i = 0; i < v.vcpuCount(); i++) {
+            String who = v.vcpu(i).claimedBy();
+            if (who != null) {
+                throw new VmException("vCPU " + i + " of VM " + v.name() + " is busy: " + who
+                        + "; accepted: a VM nothing else is driving (run:jobs shows background runs)");
+            }
+        }
+    }
+
     /** Gogo's fallback when no method fits the arguments: the usage for --help, else one line saying what is wrong. */
     @Descriptor("not a command: Gogo's fallback when no method fits the arguments")
     public String _main(String command, String[] args) {
         Method m = Usage.method(getClass(), command);
         if (m == null) {
-            throw new VmException("run:" + command + ": no such command; accepted run:list, run:scenario, run:compare");
+            throw new VmException("run:" + command + ": no such command; accepted run:list, run:scenario, run:compare,"
+                    + " run:jobs, run:report, run:stop");
         }
         for (String a : args) {
             if ("--help".equals(a)) {
@@ -170,7 +280,11 @@ public final class RunCommands {
     }
 
     private ProgressBar progressBar() {
-        return ProgressBar.quiet(this::property) ? null : new ProgressBar(System.out);
+        if (ProgressBar.quiet(this::property)) {
+            return null;
+        }
+        Job job = Job.Utils.current(); // the shell job running this command, if any: captured on its thread
+        return new ProgressBar(System.out, () -> job != null && job.status() == Job.Status.Background);
     }
 
     private String property(String key) {

@@ -35,9 +35,9 @@ class RunCommandsTest {
     }
 
     @Test
-    void helpAndMistakesAreOneLine() {
+    void helpAndMistakesAreOneLine() throws Exception {
         assertTrue(cmd.compare("", "", "shadow", OFF, ON, "x").contains("SYNTAX"));
-        assertTrue(cmd.scenario("", "", OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
+        assertTrue(cmd.scenario("", "", OFF, OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
         assertEquals("bad scale '0': accepted 1 or more, 0x hex or decimal",
                 assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", OFF, OFF, "kernel-build")).getMessage());
         assertEquals("bad seed 'abc': accepted a 64-bit number, 0x hex or decimal",
@@ -46,7 +46,7 @@ class RunCommandsTest {
                 assertThrows(VmException.class, () -> cmd.compare("", "", "ept", OFF, OFF, "steady")).getMessage());
         String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", OFF, OFF, "kernelbuild")).getMessage();
         assertTrue(e.startsWith("no scenario named 'kernelbuild': the scenarios are ") && !e.contains("\n"), e);
-        e = assertThrows(VmException.class, () -> cmd.scenario("1", "", OFF, OFF, "nope", "steady")).getMessage();
+        e = assertThrows(VmException.class, () -> cmd.scenario("1", "", OFF, OFF, OFF, "nope", "steady")).getMessage();
         assertTrue(e.contains("nope") && !e.contains("\n"), e);
         e = assertThrows(VmException.class, () -> cmd._main("compare", new String[] {"--scal", "2", "steady"})).getMessage();
         assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --json, --help"), e);
@@ -54,18 +54,65 @@ class RunCommandsTest {
     }
 
     @Test
-    void scenarioPrintsTheSeedStyleTimesAndTheWork() {
+    void scenarioPrintsTheSeedStyleTimesAndTheWork() throws Exception {
         rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
-        String out = cmd.scenario("1", "5", OFF, OFF, "demo", "pt-reuse");
+        String out = cmd.scenario("1", "5", OFF, OFF, OFF, "demo", "pt-reuse");
         assertTrue(out.startsWith("pt-reuse on VM demo: scale 1, seed 5, 2 vCPUs, 127.6 MiB, mmu=shadow, policy=pagetrack"), out);
         for (String line : List.of("\nreal ", "\nuser ", "\nsys ", "VM exits and entries (vm.exit 1200)", "\nfaults fixed ",
                 "\nshadow pages zapped ", "host time ")) {
             assertTrue(out.contains(line), line + " in " + out);
         }
-        String json = cmd.scenario("1", "5", ON, OFF, "demo", "pt-reuse");
+        String json = cmd.scenario("1", "5", OFF, ON, OFF, "demo", "pt-reuse");
         assertTrue(json.startsWith("{\"scenario\":\"pt-reuse\",\"vm\":\"demo\",\"mmu\":\"shadow\",\"policy\":\"pagetrack\""),
                 json);
         assertTrue(json.contains("\"work\":{\"guest.access\":{\"count\":"), json);
+    }
+
+    /** A background run leaves the shell free, holds its VM's vCPUs, and gives the same report as a foreground one. */
+    @Test
+    void aBackgroundRunHoldsItsVmAndWaitGivesTheSameReportAsAForegroundRun() throws Exception {
+        rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
+        assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
+        String started = cmd.scenario("2", "5", ON, OFF, OFF, "demo", "pt-reuse");
+        assertEquals("run 1: pt-reuse on demo started in the background (run:jobs shows it, run:report 1 gives its report,"
+                + " run:stop 1 stops it)", started);
+        String jobs = cmd.jobs(OFF, OFF);
+        assertTrue(jobs.startsWith(" ID  VM         SCENARIO       STATE     DONE       ACCESSES  STARTED\n  1  demo       pt-reuse"),
+                jobs);
+        String waited = cmd.report(OFF, OFF, "1");
+        assertTrue(cmd.jobs(OFF, OFF).contains(" done "), cmd.jobs(OFF, OFF));
+        assertTrue(cmd.jobs(ON, OFF).startsWith("[{\"id\":1,\"vm\":\"demo\",\"scenario\":\"pt-reuse\",\"state\":\"done\",\"percent\":100,"),
+                cmd.jobs(ON, OFF));
+        rig.hv.destroyVm("demo");
+        rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
+        String foreground = cmd.scenario("2", "5", OFF, OFF, OFF, "demo", "pt-reuse");
+        assertEquals(withoutHostTime(foreground), withoutHostTime(waited), "same seed, same run, in either mode");
+        assertEquals("bad run id 'x': accepted the number run:jobs shows",
+                assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "x")).getMessage());
+        assertEquals("no background run 7: accepted 1",
+                assertThrows(VmException.class, () -> cmd.stop(OFF, "7")).getMessage());
+    }
+
+    @Test
+    void aBusyVmRefusesABackgroundRunAndRunStopEndsOneLeavingTheVmUsable() throws Exception {
+        var vm = rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
+        try (var held = vm.vcpu(1).claim("the shell's cpu:write")) {
+            String e = assertThrows(VmException.class, () -> cmd.scenario("1", "", ON, OFF, OFF, "demo", "steady"))
+                    .getMessage();
+            assertTrue(e.startsWith("vCPU 1 of VM demo is busy: the shell's cpu:write;"), e);
+            assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
+        }
+        cmd.scenario("1000", "", ON, OFF, OFF, "demo", "steady");
+        assertTrue(cmd.stop(OFF, "1").startsWith("run 1 (steady on demo): "));
+        String e = assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "1")).getMessage();
+        assertEquals("run 1 (steady on demo) stopped: stopped by run:stop 1", e);
+        assertEquals(null, vm.vcpu(0).claimedBy(), "the stopped run released its vCPUs");
+        String out = cmd.scenario("1", "", OFF, OFF, OFF, "demo", "steady");
+        assertTrue(out.startsWith("steady on VM demo"), "the VM runs on: " + out);
+    }
+
+    private static String withoutHostTime(String report) {
+        return report.replaceAll("(?m)^.*host time.*$", "").replaceAll("(?m)^.*host second.*$", "");
     }
 
     @Test
@@ -137,12 +184,34 @@ class RunCommandsTest {
     @Test
     void theProgressBarRedrawsInPlaceAndErasesItself() {
         var bytes = new java.io.ByteArrayOutputStream();
-        ProgressBar bar = new ProgressBar(new java.io.PrintStream(bytes, true));
+        ProgressBar bar = new ProgressBar(new java.io.PrintStream(bytes, true), () -> false);
         bar.start("legacy").progress(5, 10, 1000);
         bar.progress(10, 10, 2000);
         bar.done();
         String s = bytes.toString();
         assertTrue(s.startsWith("\rlegacy     [###############---------------]  50%"), s);
         assertTrue(s.contains("[##############################] 100%") && s.endsWith("\r") && !s.contains("\n"), s);
+    }
+
+    /** A run sent to the background (Gogo's {@code &}, or {@code bg}) draws nothing over the prompt until {@code fg}. */
+    @Test
+    void theProgressBarHidesWhileItsJobIsInTheBackground() throws Exception {
+        var bytes = new java.io.ByteArrayOutputStream();
+        boolean[] bg = {false};
+        ProgressBar bar = new ProgressBar(new java.io.PrintStream(bytes, true), () -> bg[0]);
+        bar.start("steady").progress(1, 10, 100);
+        assertTrue(bytes.toString().contains("10%"), bytes.toString());
+        bg[0] = true;
+        bytes.reset();
+        Thread.sleep(260); // past the redraw interval
+        bar.progress(5, 10, 500);
+        String s = bytes.toString();
+        assertTrue(s.startsWith("\r") && s.endsWith("\r") && s.strip().isEmpty(), "erased, nothing drawn: [" + s + "]");
+        bytes.reset();
+        bar.progress(10, 10, 1000);
+        assertEquals("", bytes.toString(), "nothing while in the background");
+        bg[0] = false;
+        bar.progress(10, 10, 1000);
+        assertTrue(bytes.toString().contains("100%"), "drawn again in the foreground: " + bytes);
     }
 }

@@ -23,6 +23,7 @@ import org.shadowbox.shell.internal.Views.CpuWritten;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
+import org.shadowbox.vm.VcpuClaim;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
@@ -73,7 +74,9 @@ public class CpuCommands extends CommandSupport {
             int size = Numbers.accessSize("--size", bytes);
             long val = Numbers.value("VALUE", value, size);
             int parts = Rows.emulatedWriteParts(v, a, size);
-            cpu.emulatorWritePhys(a, val, size);
+            try (VcpuClaim c = cpu.claim("the shell's cpu:write")) {
+                cpu.emulatorWritePhys(a, val, size);
+            }
             PageTrack pt = pageTrack;
             return new CpuWritten(v.name(), cpu.id(), a, size, val, Rows.backing(v, a), pt == null ? 0 : parts,
                     Rows.notifierNames(pt, v));
@@ -99,7 +102,10 @@ public class CpuCommands extends CommandSupport {
             long expected = Numbers.value("OLD", old, size);
             long val = Numbers.value("NEW_VALUE", newValue, size);
             int parts = Rows.emulatedWriteParts(v, a, size);
-            boolean exchanged = cpu.emulatorCmpxchg(a, expected, val, size);
+            boolean exchanged;
+            try (VcpuClaim c = cpu.claim("the shell's cpu:cmpxchg")) {
+                exchanged = cpu.emulatorCmpxchg(a, expected, val, size);
+            }
             PageTrack pt = pageTrack;
             int told = exchanged && pt != null ? parts : 0;
             return new CpuCmpxchg(v.name(), cpu.id(), a, size, expected, val, exchanged, v.memory().read(a, size),
@@ -184,10 +190,12 @@ public class CpuCommands extends CommandSupport {
                     via = "register only (" + e.getMessage() + ")";
                 }
             }
-            if (guest != null) {
-                guest.writeRegister(r, val);
-            } else {
-                cpu.set(r, val);
+            try (VcpuClaim c = cpu.claim("the shell's cpu:set")) {
+                if (guest != null) {
+                    guest.writeRegister(r, val);
+                } else {
+                    cpu.set(r, val);
+                }
             }
             return new CpuSet(v.name(), cpu.id(), r.name().toLowerCase(Locale.ROOT), old, cpu.get(r), via,
                     Registers.paging(cpu));

@@ -28,6 +28,7 @@ import org.shadowbox.shell.internal.Views.ShadowPageRow;
 import org.shadowbox.shell.internal.Views.StatRow;
 import org.shadowbox.shell.internal.Views.WalkRow;
 import org.shadowbox.vm.Hypervisor;
+import org.shadowbox.vm.VcpuClaim;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 
@@ -89,11 +90,14 @@ public class MmuCommands extends CommandSupport {
             boolean u = ON.equals(user);
             GuestCpu cpu = m.cpu(v, id);
             Map<String, Long> before = counters(m, v);
-            boolean ok = switch (kind) {
-                case "read" -> cpu.read(a, size, u);
-                case "write" -> cpu.write(a, val, size, u);
-                default -> cpu.fetch(a, size, u);
-            };
+            boolean ok;
+            try (VcpuClaim c = v.vcpu(id).claim("the shell's mmu:access")) {
+                ok = switch (kind) {
+                    case "read" -> cpu.read(a, size, u);
+                    case "write" -> cpu.write(a, val, size, u);
+                    default -> cpu.fetch(a, size, u);
+                };
+            }
             String moved = moved(before, counters(m, v));
             String how = kind + ", " + (u ? "user" : "supervisor");
             if (ok) {
@@ -236,7 +240,9 @@ public class MmuCommands extends CommandSupport {
             long a = Numbers.u64("GVA", gva);
             GuestCpu cpu = m.cpu(v, id);
             Map<String, Long> before = counters(m, v);
-            cpu.invlpg(a);
+            try (VcpuClaim c = v.vcpu(id).claim("the shell's mmu:invlpg")) {
+                cpu.invlpg(a);
+            }
             return new MmuInvlpg(v.name(), id, a, moved(before, counters(m, v)));
         });
     }
@@ -268,8 +274,10 @@ public class MmuCommands extends CommandSupport {
             Vm v = vm(hypervisor, vm);
             int id = vcpu(v, vcpu);
             PageTableBuilder b = new PageTableBuilder(v, v.vcpu(id));
-            return b.map(Numbers.u64("GVA", gva), Numbers.address("GPA", gpa), PageTableBuilder.pageLevel(page),
-                    ON.equals(user), ON.equals(writable), ON.equals(nx), tables, tablePages);
+            try (VcpuClaim c = v.vcpu(id).claim("the shell's mmu:map")) {
+                return b.map(Numbers.u64("GVA", gva), Numbers.address("GPA", gpa), PageTableBuilder.pageLevel(page),
+                        ON.equals(user), ON.equals(writable), ON.equals(nx), tables, tablePages);
+            }
         });
     }
 

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.shadowbox.vm.EmulatedWriteListener;
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Register;
+import org.shadowbox.vm.VcpuClaim;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmStats;
 import org.shadowbox.vm.internal.HypervisorImpl;
@@ -153,6 +155,31 @@ class CommandsTest {
         assertEquals("no vCPU 2 in VM demo: accepted 0 to 1", shell.error("cpu:write demo 2 0 0"));
         assertEquals("bad VCPU 'x': " + Numbers.ACCEPTED, shell.error("cpu:write demo x 0 0"));
         assertTrue(emulatedWrites.isEmpty());
+    }
+
+    /** A vCPU a run drives is refused to the shell in one line; nothing is written, nothing notified. */
+    @Test
+    void commandsThatDriveABusyVcpuAreRefusedAndChangeNothing() throws Exception {
+        Vm vm = hv.require("demo");
+        vm.memory().write(0x2000, 0x1111, 8);
+        long cr3 = vm.vcpu(1).get(Register.CR3);
+        try (VcpuClaim run = vm.vcpu(1).claim("scenario kernel-build (seed 1)")) {
+            for (String cmd : List.of("cpu:write demo 1 0x2000 0xabcd", "cpu:cmpxchg demo 1 0x2000 0x1111 7",
+                    "cpu:set demo 1 cr3 0x5000")) {
+                String e = shell.error(cmd);
+                assertTrue(e.startsWith("vCPU 1 of VM demo is busy: scenario kernel-build (seed 1) has it since "), e);
+                assertFalse(e.contains("\n"), e);
+            }
+            assertEquals(0x1111, vm.memory().read(0x2000, 8));
+            assertEquals(cr3, vm.vcpu(1).get(Register.CR3));
+            assertTrue(emulatedWrites.isEmpty());
+            shell.execute("cpu:write demo 0 0x2000 0xabcd");
+            assertEquals(List.of("0:0x2000=0xabcd/8"), emulatedWrites, "another vCPU is free");
+            assertEquals("scenario kernel-build (seed 1)", vm.vcpu(1).claimedBy(), "the run keeps its vCPU");
+        }
+        assertNull(vm.vcpu(0).claimedBy(), "the shell's claim ends with its command");
+        shell.execute("cpu:write demo 1 0x2000 0xbeef");
+        assertEquals(0xbeef, vm.memory().read(0x2000, 8));
     }
 
     @Test

@@ -4,9 +4,14 @@ import static org.shadowbox.vm.internal.SlotMemory.LONG;
 import static org.shadowbox.vm.internal.SlotMemory.PAGE_SHIFT;
 import static org.shadowbox.vm.internal.SlotMemory.PAGE_SIZE;
 
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
 import org.shadowbox.vm.EmulatedWriteListener;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
+import org.shadowbox.vm.VcpuClaim;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
@@ -21,6 +26,8 @@ final class VcpuImpl implements Vcpu {
     private final VmImpl vm;
     private final int id;
     private final long[] regs = new long[REGS.length];
+    /** The {@link #claim} held now, or null: {@code vcpu->mutex}. */
+    private final AtomicReference<Claim> claim = new AtomicReference<>();
 
     /** CR0 of a paging guest: PG, WP, ET, PE. */
     static final long CR0_PAGING = Register.CR0_PG | Register.CR0_WP | 0x10L | Register.CR0_PE;
@@ -61,6 +68,48 @@ final class VcpuImpl implements Vcpu {
     @Override
     public Vm vm() {
         return vm;
+    }
+
+    @Override
+    public VcpuClaim claim(String who) {
+        if (who == null || who.isBlank()) {
+            throw new VmException("a vCPU claim needs a non-empty description of who drives the vCPU");
+        }
+        Claim c = new Claim(who, LocalTime.now().truncatedTo(ChronoUnit.SECONDS));
+        if (!claim.compareAndSet(null, c)) {
+            Claim held = claim.get();
+            throw new VmException("vCPU " + id + " of VM " + vm.name() + " is busy: "
+                    + (held == null ? "it was just released" : held.who + " has it since " + held.since)
+                    + "; accepted: a vCPU nothing else is driving (try again when that is done)");
+        }
+        return c;
+    }
+
+    @Override
+    public String claimedBy() {
+        Claim c = claim.get();
+        return c == null ? null : c.who;
+    }
+
+    /** One claim; {@link #close} releases it only if it is still the one held. */
+    private final class Claim implements VcpuClaim {
+        final String who;
+        final LocalTime since;
+
+        Claim(String who, LocalTime since) {
+            this.who = who;
+            this.since = since;
+        }
+
+        @Override
+        public Vcpu vcpu() {
+            return VcpuImpl.this;
+        }
+
+        @Override
+        public void close() {
+            claim.compareAndSet(this, null);
+        }
     }
 
     @Override

@@ -1,0 +1,156 @@
+package org.shadowbox.run.internal;
+
+import java.time.LocalTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+
+import org.shadowbox.guest.ScenarioRunner;
+import org.shadowbox.vm.VmException;
+
+/**
+ * Scenario runs in the background ({@code run:scenario ... --background}): each on a daemon
+ * thread of its own, so that the shell stays free while a VM works (to hot-install a tracker,
+ * watch {@code plugin:list} move, look at the MMU). The run claims its VM's vCPUs as any run
+ * does, so nothing else drives them meanwhile. {@code run:jobs} lists the runs with their
+ * progress, {@code run:report} waits for one and gives its report, {@code run:stop} asks one to
+ * stop at its next progress report (the guest is left as it was; the VM keeps running).
+ */
+final class RunJobs {
+    /** How long {@link #close} waits for each run to notice it was stopped. */
+    private static final long CLOSE_WAIT_MILLIS = 2000;
+
+    private final Map<Integer, Job> jobs = new ConcurrentSkipListMap<>();
+    private final AtomicInteger ids = new AtomicInteger();
+
+    /** One background run. Fields written by its thread are volatile: the shell reads them. */
+    static final class Job implements ScenarioRunner.Progress {
+        final int id;
+        final String vm;
+        final String scenario;
+        final LocalTime started = LocalTime.now().truncatedTo(ChronoUnit.SECONDS);
+        final CountDownLatch finished = new CountDownLatch(1);
+        /** Counted down at the first progress report (the guest has booted on the claimed vCPUs) or at the end. */
+        final CountDownLatch begun = new CountDownLatch(1);
+        volatile long done;
+        volatile long total;
+        volatile long accesses;
+        volatile boolean stopRequested;
+        volatile RunReport report;
+        volatile String error;
+
+        Job(int id, String vm, String scenario) {
+            this.id = id;
+            this.vm = vm;
+            this.scenario = scenario;
+        }
+
+        @Override
+        public void progress(long d, long t, long a) {
+            done = d;
+            total = t;
+            accesses = a;
+            begun.countDown();
+            if (stopRequested) {
+                throw new VmException("stopped by run:stop " + id);
+            }
+        }
+
+        /** running, done, failed or stopped. */
+        String state() {
+            if (finished.getCount() > 0) {
+                return stopRequested ? "stopping" : "running";
+            }
+            if (report != null) {
+                return "done";
+            }
+            return stopRequested ? "stopped" : "failed";
+        }
+
+        /** Per cent of the scenario's units done. */
+        long percent() {
+            long t = total;
+            return t <= 0 ? 0 : Math.min(100, done * 100 / t);
+        }
+    }
+
+    /**
+     * Starts {@code run} (given the job's progress listener) on a thread of its own and returns
+     * once the run has begun: its vCPUs are claimed and its guest booted (or it already ended), so
+     * that whatever the shell does next finds the VM busy.
+     */
+    Job start(String vm, String scenario, Function<ScenarioRunner.Progress, RunReport> run)
+            throws InterruptedException {
+        Job job = new Job(ids.incrementAndGet(), vm, scenario);
+        jobs.put(job.id, job);
+        Thread t = new Thread(() -> {
+            try {
+                job.report = run.apply(job);
+            } catch (VmException e) {
+                job.error = e.getMessage();
+            } catch (RuntimeException | LinkageError | AssertionError e) {
+                job.error = "run " + job.id + " failed: " + e;
+            } finally {
+                job.finished.countDown();
+                job.begun.countDown();
+            }
+        }, "shadowbox-run-" + job.id + "-" + vm + "-" + scenario);
+        t.setDaemon(true);
+        t.start();
+        job.begun.await();
+        return job;
+    }
+
+    List<Job> list() {
+        return new ArrayList<>(jobs.values());
+    }
+
+    /** The job of that id, or a one-line error listing the ids there are. */
+    Job require(int id) {
+        Job j = jobs.get(id);
+        if (j == null) {
+            throw new VmException("no background run " + id + ": "
+                    + (jobs.isEmpty() ? "none was started (run:scenario ... --background)"
+                            : "accepted " + String.join(", ", jobs.keySet().stream().map(String::valueOf).toList())));
+        }
+        return j;
+    }
+
+    /**
+     * Waits for job {@code id} and returns its report, or throws its one-line error. Interrupting
+     * the wait (Ctrl-C) leaves the run going.
+     */
+    RunReport await(int id) throws InterruptedException {
+        Job j = require(id);
+        j.finished.await();
+        if (j.report == null) {
+            throw new VmException("run " + id + " (" + j.scenario + " on " + j.vm + ") " + j.state() + ": " + j.error);
+        }
+        return j.report;
+    }
+
+    /** Asks job {@code id} to stop at its next progress report; a finished job is left as it is. */
+    Job stop(int id) {
+        Job j = require(id);
+        if (j.finished.getCount() > 0) {
+            j.stopRequested = true;
+        }
+        return j;
+    }
+
+    /** Stops every running job and waits a little for each (the bundle is going away). */
+    void close() throws InterruptedException {
+        for (Job j : jobs.values()) {
+            j.stopRequested = true;
+        }
+        for (Job j : jobs.values()) {
+            j.finished.await(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        }
+    }
+}
