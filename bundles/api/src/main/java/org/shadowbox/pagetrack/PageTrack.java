@@ -25,7 +25,9 @@ public interface PageTrack {
      * Tracks {@code gfn} once more. As KVM: the count is refused (warning logged, count
      * unchanged) if it would pass 65535, yet large pages are disallowed for the gfn either
      * way; in WRITE mode every existing mapping of the gfn is write-protected at every level
-     * and remote TLBs are flushed once if any mapping changed.
+     * and remote TLBs are flushed once if any mapping changed. Refused in one line, nothing
+     * changed, for an external tracker on a VM created with {@code mmu=tdp} and
+     * {@code policy=legacy}: KVM's TDP fault path from before page track never asks it.
      *
      * @return false if the count was at its bound and stayed there
      */
