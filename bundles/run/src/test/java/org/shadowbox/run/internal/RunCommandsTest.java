@@ -36,35 +36,35 @@ class RunCommandsTest {
 
     @Test
     void helpAndMistakesAreOneLine() {
-        assertTrue(cmd.compare("", "", "shadow", OFF, ON, "x").contains("SYNTAX"));
-        assertTrue(cmd.scenario("", "", OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
+        assertTrue(cmd.compare("", "", "shadow", "1", OFF, ON, "x").contains("SYNTAX"));
+        assertTrue(cmd.scenario("", "", "1", OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
         assertEquals("bad scale '0': accepted 1 or more, 0x hex or decimal",
-                assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", OFF, OFF, "kernel-build")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", "1", OFF, OFF, "kernel-build")).getMessage());
         assertEquals("bad seed 'abc': accepted a 64-bit number, 0x hex or decimal",
-                assertThrows(VmException.class, () -> cmd.compare("", "abc", "shadow", OFF, OFF, "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("", "abc", "shadow", "1", OFF, OFF, "steady")).getMessage());
         assertEquals("bad --mmu 'ept': accepted shadow or tdp",
-                assertThrows(VmException.class, () -> cmd.compare("", "", "ept", OFF, OFF, "steady")).getMessage());
-        assertTrue(assertThrows(VmException.class, () -> cmd.compare("1", "", "tdp", OFF, OFF, "steady")).getMessage()
+                assertThrows(VmException.class, () -> cmd.compare("", "", "ept", "1", OFF, OFF, "steady")).getMessage());
+        assertTrue(assertThrows(VmException.class, () -> cmd.compare("1", "", "tdp", "1", OFF, OFF, "steady")).getMessage()
                 .startsWith("--mmu tdp: the MMU serves policy=legacy only with mmu=shadow"));
-        String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", OFF, OFF, "kernelbuild")).getMessage();
+        String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", OFF, OFF, "kernelbuild")).getMessage();
         assertTrue(e.startsWith("no scenario named 'kernelbuild': the scenarios are ") && !e.contains("\n"), e);
-        e = assertThrows(VmException.class, () -> cmd.scenario("1", "", OFF, OFF, "nope", "steady")).getMessage();
+        e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", OFF, OFF, "nope", "steady")).getMessage();
         assertTrue(e.contains("nope") && !e.contains("\n"), e);
         e = assertThrows(VmException.class, () -> cmd._main("compare", new String[] {"--scal", "2", "steady"})).getMessage();
-        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --json, --help"), e);
+        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --threads, --json, --help"), e);
         assertTrue(rig.hv.vms().isEmpty(), "a refused command created no VM");
     }
 
     @Test
     void scenarioPrintsTheSeedStyleTimesAndTheWork() {
         rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
-        String out = cmd.scenario("1", "5", OFF, OFF, "demo", "pt-reuse");
+        String out = cmd.scenario("1", "5", "1", OFF, OFF, "demo", "pt-reuse");
         assertTrue(out.startsWith("pt-reuse on VM demo: scale 1, seed 5, 2 vCPUs, 127.6 MiB, mmu=shadow, policy=pagetrack"), out);
         for (String line : List.of("\nreal ", "\nuser ", "\nsys ", "VM exits and entries (vm.exit 1200)", "\nfaults fixed ",
                 "\nshadow pages zapped ", "host time ")) {
             assertTrue(out.contains(line), line + " in " + out);
         }
-        String json = cmd.scenario("1", "5", ON, OFF, "demo", "pt-reuse");
+        String json = cmd.scenario("1", "5", "1", ON, OFF, "demo", "pt-reuse");
         assertTrue(json.startsWith("{\"scenario\":\"pt-reuse\",\"vm\":\"demo\",\"mmu\":\"shadow\",\"policy\":\"pagetrack\""),
                 json);
         assertTrue(json.contains("\"work\":{\"guest.access\":{\"count\":"), json);
@@ -74,7 +74,7 @@ class RunCommandsTest {
     void compareWritesTheTableAndThreeFilesAndTheGuestSawTheSame(@TempDir Path ws) throws IOException {
         System.setProperty("shadowbox.workspace", ws.toString());
         try {
-            String out = cmd.compare("1", "", "shadow", OFF, OFF, "kernel-build");
+            String out = cmd.compare("1", "", "shadow", "1", OFF, OFF, "kernel-build");
             assertTrue(out.startsWith("kernel-build: scale 1, seed 1; two fresh VMs of 4 vCPUs and 1023.6 MiB, mmu=shadow"), out);
             for (String line : List.of("legacy      pagetrack    change", "\nreal (s) ", "\nuser (s) ", "\nsys (s) ",
                     "\nemulations ", "\npte writes ", "\nunsyncs ", "\nremote TLB flushes ", "seed paper: sys (s)",
