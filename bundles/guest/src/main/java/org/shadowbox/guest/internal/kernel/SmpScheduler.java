@@ -28,6 +28,8 @@ final class SmpScheduler {
     private volatile Throwable failure;
     /** Processes on a vCPU now (picked and not yet left). Under the kernel lock. */
     private int running;
+    /** The calling thread was interrupted while it waited (it does not stop the run). */
+    private boolean interrupted;
 
     SmpScheduler(Kernel k, Scheduler s) {
         this.k = k;
@@ -45,7 +47,6 @@ final class SmpScheduler {
             others[i - 1].start();
         }
         guarded(0, tick, tickAccesses);
-        boolean interrupted = false;
         for (Thread t : others) {
             while (t.isAlive()) {
                 try {
@@ -105,11 +106,15 @@ final class SmpScheduler {
             int v = n == 1 ? mine[0] : mine[rng.nextInt(n)];
             Task t = s.current[v];
             if (t == null) {
-                int r = pick(v, mine);
+                int r = pick(v, mine, tick != null);
                 if (r == DONE) {
                     return;
                 }
                 if (r == OTHER) {
+                    if (tick != null && k.counters.accesses() >= nextTick) {
+                        tick.accept(k.counters.accesses()); // idle here, the others are working
+                        nextTick = k.counters.accesses() + tickAccesses;
+                    }
                     continue;
                 }
                 t = s.current[v];
@@ -129,14 +134,17 @@ final class SmpScheduler {
     }
 
     private static final int PICKED = 0, OTHER = 1, DONE = 2;
+    /** How long the ticking thread waits idle before it looks at the progress again. */
+    private static final long IDLE_TICK_NANOS = 10_000_000;
 
     /**
      * Gives vCPU {@code v} the head of the run queue ({@link #PICKED}; its CR3 is loaded by the
      * caller, outside the lock), or says that another vCPU of this thread has a process to run
-     * ({@link #OTHER}) or that the run is over ({@link #DONE}); waits while this thread has
-     * nothing to run and the queue is empty.
+     * or that it waited {@link #IDLE_TICK_NANOS} ({@link #OTHER}, when {@code ticking}: the
+     * thread that reports progress keeps reporting while only the others work), or that the run
+     * is over ({@link #DONE}); waits while this thread has nothing to run and the queue is empty.
      */
-    private int pick(int v, int[] mine) {
+    private int pick(int v, int[] mine, boolean ticking) {
         k.lock.lock();
         try {
             while (true) {
@@ -162,7 +170,18 @@ final class SmpScheduler {
                 if (running == 0) {
                     throw new IllegalStateException("guest deadlock: " + k.live + " processes alive, none runnable");
                 }
-                s.work.awaitUninterruptibly();
+                if (!ticking) {
+                    s.work.awaitUninterruptibly();
+                } else {
+                    try {
+                        if (s.work.awaitNanos(IDLE_TICK_NANOS) <= 0) {
+                            return OTHER;
+                        }
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the run goes on; the caller's flag is set again at the end
+                        return OTHER;
+                    }
+                }
             }
         } finally {
             k.lock.unlock();
