@@ -15,7 +15,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.shadowbox.run.internal.CostModel;
 import org.shadowbox.run.internal.RunReport;
@@ -27,9 +26,11 @@ import org.shadowbox.vm.VmSpec;
  * fresh 1 GiB VM of {@code vcpus} vCPUs with the shadow MMU and page tracking, the guest's boot,
  * the workload, the verification of the guest's memory, the cost model. One operation is one
  * whole run; {@code accesses} (a secondary result) is simulated guest memory accesses per host
- * second. The guest model drives all its vCPUs from one thread; {@link #twoRunsOnTwoThreads}
- * runs two independent simulations at once, one per thread, to show how the host's two cores
- * scale (there is no runner that puts one VM's vCPUs on several threads).
+ * second. {@code threads} is the run's {@code --threads}: 1 drives all the vCPUs from one host
+ * thread (the deterministic interleaving), 2 puts them on two host threads (vCPU v on thread
+ * v % 2: an SMP guest, one run using both cores). {@link KernelBuildTwoRunsBench} instead runs
+ * two independent one-thread simulations at once, one per core: the ceiling for two cores, with
+ * nothing shared.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -40,6 +41,10 @@ import org.shadowbox.vm.VmSpec;
 public class KernelBuildBench {
     @Param({"4"})
     public int vcpus;
+
+    /** Host threads driving one run's vCPUs ({@code run:scenario --threads}). */
+    @Param({"1", "2"})
+    public int threads;
 
     private MmuSandbox sandbox;
     private int n;
@@ -67,26 +72,23 @@ public class KernelBuildBench {
     }
 
     private long run() {
-        String name = "kb" + n++;
+        return run(sandbox, "kb" + n++, vcpus, threads);
+    }
+
+    /** One whole run on a fresh VM of {@code vcpus} vCPUs, its vCPUs on {@code threads} host threads; its guest accesses. */
+    static long run(MmuSandbox sandbox, String name, int vcpus, int threads) {
         Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, vcpus));
         try {
-            RunReport r = sandbox.simulator.run(vm, "kernel-build", 0, 1, CostModel.defaults(), null);
+            RunReport r = sandbox.simulator.run(vm, "kernel-build", 0, 1, threads, CostModel.defaults(), null);
             return r.counts().accesses();
         } finally {
             sandbox.hypervisor.destroyVm(name);
         }
     }
 
+    /** One run, its vCPUs on {@code threads} host threads. */
     @Benchmark
-    public long oneRunOneThread(Accesses a) {
-        long n = run();
-        a.accesses += n;
-        return n;
-    }
-
-    @Benchmark
-    @Threads(2)
-    public long twoRunsOnTwoThreads(Accesses a) {
+    public long oneRun(Accesses a) {
         long n = run();
         a.accesses += n;
         return n;

@@ -36,7 +36,25 @@ public interface ScenarioRunner {
      */
     ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, Progress progress);
 
-    /** Progress of a run, for a progress bar; called on the running thread, now and then. */
+    /**
+     * {@link #run(String, Vm, IntFunction, long, long, Progress)} with the guest's vCPUs driven by
+     * {@code threads} host threads, vCPU {@code v} by thread {@code v % threads}. One thread
+     * (what the other {@code run} does) interleaves every vCPU in an order drawn from the seed:
+     * the same seed gives the same counts and checksum. With more, the vCPUs run at once and
+     * the guest kernel is an SMP kernel (user accesses lock-free, kernel operations under one
+     * kernel lock); the interleaving is the host's, so counts and checksum may differ run to
+     * run, while the guest's memory is verified after the run all the same. The calling thread
+     * is thread 0 and hears the progress; {@code cpus} is asked for every vCPU on it before the
+     * run, and each vCPU is then driven by its thread alone (a {@link GuestCpu} must allow
+     * that: KVM's vCPUs do).
+     *
+     * @param threads 1 to the VM's vCPU count; anything else is refused in one line
+     * @since 1.1
+     */
+    ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, int threads,
+            Progress progress);
+
+    /** Progress of a run, for a progress bar; called on the calling thread, now and then. */
     @ConsumerType
     interface Progress {
         /**

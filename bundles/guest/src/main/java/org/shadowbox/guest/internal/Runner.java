@@ -29,7 +29,9 @@ import org.shadowbox.vm.VmSpec;
  * VM's vCPUs, run the scenario (foreign code: any failure is caught and reported in one line
  * naming the scenario), then verify the guest's memory through a
  * {@link BareMetalCpu#inspector bare-metal inspector} and through vCPU 0 of the run, which
- * must agree word for word.
+ * must agree word for word. The run is on one host thread, or on several (an SMP guest:
+ * {@code SmpScheduler}); the verification is after every
+ * thread is done, on the calling thread, which drove vCPU 0.
  */
 public final class Runner implements ScenarioRunner {
     private final List<Scenario> scenarios = new CopyOnWriteArrayList<>();
@@ -67,9 +69,18 @@ public final class Runner implements ScenarioRunner {
 
     @Override
     public ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, Progress progress) {
+        return run(name, vm, cpus, scale, seed, 1, progress);
+    }
+
+    @Override
+    public ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, int threads,
+            Progress progress) {
         Scenario s = scenario(name);
         if (scale < 1) {
             throw new VmException("bad scale " + scale + ": accepted 1 or more");
+        }
+        if (threads < 1 || threads > vm.vcpuCount()) {
+            throw new VmException("bad threads " + threads + ": accepted 1 to " + vm.vcpuCount() + " (the VM's vCPUs)");
         }
         String paging = vm.spec().option(VmSpec.PAGING);
         GuestCpu[] c = new GuestCpu[vm.vcpuCount()];
@@ -81,7 +92,7 @@ public final class Runner implements ScenarioRunner {
             for (int i = 0; i < c.length; i++) {
                 claims.add(vm.vcpu(i).claim("scenario " + name + " (seed " + seed + ")"));
             }
-            return claimedRun(s, name, vm, c, paging, scale, seed, progress);
+            return claimedRun(s, name, vm, c, paging, scale, seed, threads, progress);
         } finally {
             for (VcpuClaim claim : claims) {
                 claim.close();
@@ -91,9 +102,9 @@ public final class Runner implements ScenarioRunner {
 
     /** The run proper, with every vCPU claimed, so that no shell command drives one meanwhile. */
     private ScenarioResult claimedRun(Scenario s, String name, Vm vm, GuestCpu[] c, String paging, long scale,
-            long seed, Progress progress) {
+            long seed, int threads, Progress progress) {
         long t0 = System.nanoTime(); // measures the run; never decides anything in it
-        Kernel k = new Kernel(vm, c, paging, seed);
+        Kernel k = new Kernel(vm, c, paging, seed, threads);
         k.boot();
         Context ctx = new Context(vm, c, scale, seed, k, progress);
         try {
@@ -103,7 +114,7 @@ public final class Runner implements ScenarioRunner {
         } catch (VmException e) {
             throw e;
         } catch (Exception | LinkageError | AssertionError e) {
-            throw new VmException("scenario " + name + " (seed " + seed + ") failed: " + e);
+            throw new VmException("scenario " + name + " (seed " + seed + ") failed: " + oneLine(e));
         }
         long checksum;
         try {
@@ -117,6 +128,11 @@ public final class Runner implements ScenarioRunner {
             throw new VmException("scenario " + name + " (seed " + seed + ") after the run: " + e.getMessage());
         }
         return new ScenarioResult(name, k.paging(), c.length, scale, seed, k.counts(), checksum, System.nanoTime() - t0);
+    }
+
+    /** The exception as one line (a message may span several). */
+    private static String oneLine(Throwable e) {
+        return e.toString().replace('\n', ' ');
     }
 
     /** The scenario's name, or null if asking it failed (a broken foreign scenario is left out). */

@@ -41,4 +41,10 @@ public final class RunnerComponent implements ScenarioRunner {
     public ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, Progress progress) {
         return runner.run(name, vm, cpus, scale, seed, progress);
     }
+
+    @Override
+    public ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, int threads,
+            Progress progress) {
+        return runner.run(name, vm, cpus, scale, seed, threads, progress);
+    }
 }

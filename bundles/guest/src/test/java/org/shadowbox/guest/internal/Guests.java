@@ -34,4 +34,10 @@ final class Guests {
         Vm vm = vm(paging, 256L << 20, vcpus);
         return runner().run(scenario, vm, i -> new BareMetalCpu(vm.vcpu(i)), scale, seed, null);
     }
+
+    /** The same on {@code threads} host threads. */
+    static ScenarioResult bareMetal(String scenario, String paging, int vcpus, long scale, long seed, int threads) {
+        Vm vm = vm(paging, 256L << 20, vcpus);
+        return runner().run(scenario, vm, i -> new BareMetalCpu(vm.vcpu(i)), scale, seed, threads, null);
+    }
 }

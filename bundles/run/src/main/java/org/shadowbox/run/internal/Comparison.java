@@ -23,6 +23,15 @@ public record Comparison(RunReport before, RunReport after) {
         return differences().isEmpty();
     }
 
+    /**
+     * True when the two runs' guest-visible results must be equal: on one host thread. On
+     * several the interleaving is the host's and the counts differ run to run (each run's guest
+     * memory is still verified by the runner).
+     */
+    public boolean comparable() {
+        return before.threads() == 1 && after.threads() == 1;
+    }
+
     /** What the guest saw differently under the two policies, one line each (empty when identical). */
     public List<String> differences() {
         List<String> out = new ArrayList<>();

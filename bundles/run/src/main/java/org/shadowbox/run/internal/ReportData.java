@@ -43,6 +43,7 @@ final class ReportData {
         m.put("policy", r.policy());
         m.put("paging", r.paging());
         m.put("vcpus", r.vcpus());
+        m.put("threads", r.threads());
         m.put("memory_bytes", r.memoryBytes());
         m.put("scale", r.scale());
         m.put("seed", r.seed());
@@ -81,6 +82,7 @@ final class ReportData {
         m.put("mmu", b.mmu());
         m.put("paging", b.paging());
         m.put("vcpus", b.vcpus());
+        m.put("threads", b.threads());
         m.put("memory_bytes", b.memoryBytes());
         m.put("cost_model", b.model().asMap());
         List<Object> table = new ArrayList<>();
@@ -94,6 +96,7 @@ final class ReportData {
             table.add(t);
         }
         m.put("table", table);
+        m.put("comparable", c.comparable());
         m.put("identical", c.identical());
         m.put("differences", c.differences());
         Map<String, Object> seed = new LinkedHashMap<>();

@@ -14,6 +14,8 @@ import org.shadowbox.guest.GuestCounts;
  * @param policy      the VM's {@code policy} option (pagetrack, legacy)
  * @param paging      the guest's paging mode
  * @param vcpus       vCPUs
+ * @param threads     host threads that drove them (1: the deterministic interleaving; more: an
+ *                    SMP guest whose counts vary run to run)
  * @param memoryBytes guest memory covered by memslots
  * @param scale       scale run
  * @param seed        seed run
@@ -29,7 +31,7 @@ import org.shadowbox.guest.GuestCounts;
  *                    runner's verification reads)
  */
 public record RunReport(String scenario, String vm, String mmu, String policy, String paging, int vcpus,
-        long memoryBytes, long scale, long seed, SimTime time, Map<String, Long> mmuStats, GuestCounts counts,
+        int threads, long memoryBytes, long scale, long seed, SimTime time, Map<String, Long> mmuStats, GuestCounts counts,
         long checksum, long hostNanos, CostModel model, int notifiers, long workloadAccesses) {
 
     /** The event counts of the report, by label, in the order the tables print them. */

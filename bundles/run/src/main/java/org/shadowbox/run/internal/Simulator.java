@@ -55,18 +55,34 @@ public final class Simulator {
     }
 
     /**
-     * Runs {@code scenario} on {@code vm}'s vCPUs through the MMU and charges it.
+     * Runs {@code scenario} on {@code vm}'s vCPUs through the MMU, on one host thread, and charges it.
      *
      * @param scale 0 for the scenario's default
      */
     public RunReport run(Vm vm, String scenario, long scale, long seed, CostModel model,
+            ScenarioRunner.Progress progress) {
+        return run(vm, scenario, scale, seed, 1, model, progress);
+    }
+
+    /**
+     * Runs {@code scenario} on {@code vm}'s vCPUs through the MMU, driven by {@code threads} host
+     * threads (1 to the VM's vCPUs; see {@link ScenarioRunner#run(String, Vm, java.util.function.IntFunction,
+     * long, long, int, ScenarioRunner.Progress)}), and charges it. The meter's per-vCPU work is
+     * read after every thread is done. With several threads, work the MMU does VM-wide (shadow
+     * pages, zaps, hash chain steps, remote flushes) while two vCPUs' exits overlap is charged to
+     * both (the meter's windows are per vCPU; see the MMU's {@code ExitMeter}): sys is then an
+     * upper bound.
+     *
+     * @param scale 0 for the scenario's default
+     */
+    public RunReport run(Vm vm, String scenario, long scale, long seed, int threads, CostModel model,
             ScenarioRunner.Progress progress) {
         long s = scaleOf(scenario, scale);
         mmu.cpu(vm, 0); // one line if the MMU does not serve the VM
         int notifiers = pageTrack.notifiers(vm).size();
         Workload w = new Workload(vm, progress);
         w.start(0); // replaced when the scenario reports its start, after the guest's boot
-        ScenarioResult r = runner.run(scenario, vm, i -> new BootCpu(mmu.cpu(vm, i)), s, seed, w);
+        ScenarioResult r = runner.run(scenario, vm, i -> new BootCpu(mmu.cpu(vm, i)), s, seed, threads, w);
         if (w.endWork == null) {
             w.end(r.counts().accesses()); // no end reported: the runner's verification reads are charged too
         }
@@ -78,7 +94,7 @@ public final class Simulator {
         }
         SimTime time = SimTime.charge(model, work, notifiers);
         return new RunReport(scenario, vm.name(), vm.spec().option(VmSpec.MMU), vm.spec().option(VmSpec.POLICY),
-                r.paging(), vm.vcpuCount(), memory(vm), s, seed, time, minus(w.endStats, w.startStats), r.counts(),
+                r.paging(), vm.vcpuCount(), threads, memory(vm), s, seed, time, minus(w.endStats, w.startStats), r.counts(),
                 r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses);
     }
 
@@ -142,22 +158,36 @@ public final class Simulator {
      */
     public Comparison compare(String scenario, long scale, long seed, String mmuKind, CostModel model,
             ProgressSink progress) {
+        return compare(scenario, scale, seed, mmuKind, 1, model, progress);
+    }
+
+    /**
+     * {@link #compare(String, long, long, String, CostModel, ProgressSink)} with each VM's vCPUs
+     * driven by {@code threads} host threads (1 to {@link #COMPARE_VCPUS}). With more than one the
+     * guest-visible results of the two runs are not expected to be equal
+     * ({@link Comparison#comparable()}).
+     */
+    public Comparison compare(String scenario, long scale, long seed, String mmuKind, int threads, CostModel model,
+            ProgressSink progress) {
+        if (threads < 1 || threads > COMPARE_VCPUS) {
+            throw new VmException("bad threads " + threads + ": accepted 1 to " + COMPARE_VCPUS + " (the compared VMs' vCPUs)");
+        }
         if (!VmSpec.MMU_SHADOW.equals(mmuKind) && !VmSpec.MMU_TDP.equals(mmuKind)) {
             throw new VmException("bad --mmu '" + mmuKind + "': accepted shadow or tdp");
         }
         long s = scaleOf(scenario, scale);
-        RunReport before = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_LEGACY, model, progress);
-        RunReport after = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_PAGETRACK, model, progress);
+        RunReport before = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_LEGACY, threads, model, progress);
+        RunReport after = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_PAGETRACK, threads, model, progress);
         return new Comparison(before, after);
     }
 
-    private RunReport compareRun(String scenario, long scale, long seed, String mmuKind, String policy, CostModel model,
-            ProgressSink progress) {
+    private RunReport compareRun(String scenario, long scale, long seed, String mmuKind, String policy, int threads,
+            CostModel model, ProgressSink progress) {
         String name = freeName("run-" + policy);
         Vm vm = hypervisor.createVm(VmSpec.pc(name, COMPARE_MEMORY, COMPARE_VCPUS).with(VmSpec.MMU, mmuKind)
                 .with(VmSpec.POLICY, policy));
         try {
-            return run(vm, scenario, scale, seed, model, progress == null ? null : progress.start(policy));
+            return run(vm, scenario, scale, seed, threads, model, progress == null ? null : progress.start(policy));
         } finally {
             hypervisor.destroyVm(name);
             if (progress != null) {

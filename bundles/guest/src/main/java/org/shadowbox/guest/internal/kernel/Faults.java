@@ -31,13 +31,20 @@ final class Faults {
         this.counters = k.counters;
     }
 
+    /**
+     * One user access of {@code t} on its vCPU. Takes no lock: the area, its frames and the
+     * pages it writes are this process's alone, and the pages it only reads (shared
+     * copy-on-write, zero or page-cache pages) do not change while it maps them. A fault is
+     * handled under the kernel lock.
+     */
     void access(Task t, Area a, int page, int slot, int kind) {
         GuestCpu cpu = k.cpus[t.vcpu];
+        Counters.Cpu mine = counters.cpu[t.vcpu];
         long va = a.start + ((long) page << 12) + (long) slot * MemoryImage.SLOT_BYTES;
         long value = kind == WRITE ? t.rng.nextLong() : 0;
         t.slice++;
         for (int tries = 0;; tries++) {
-            counters.userAccesses++;
+            mine.userAccesses++;
             boolean ok = kind == READ ? cpu.read(va, 8, true)
                     : kind == WRITE ? cpu.write(va, value, 8, true) : cpu.fetch(va, 8, true);
             if (ok) {
@@ -48,7 +55,12 @@ final class Faults {
                         + " still fails after " + tries + " faults handled (exception " + cpu.exception()
                         + ", error code 0x" + Integer.toHexString(cpu.errorCode()) + ")");
             }
-            handleFault(t, va, cpu.errorCode());
+            k.lock.lock();
+            try {
+                handleFault(t, va, cpu.errorCode());
+            } finally {
+                k.lock.unlock();
+            }
         }
         int g = a.frame[page];
         if (g < 0 || (cpu.gpa() >>> 12) != g) {
@@ -72,8 +84,9 @@ final class Faults {
         }
     }
 
-    /** {@code handle_mm_fault} for a user fault at {@code va} with error code {@code ec}. */
+    /** {@code handle_mm_fault} for a user fault at {@code va} with error code {@code ec}. Kernel lock held. */
     void handleFault(Task t, long va, int ec) {
+        k.assertLocked();
         counters.pageFaults++;
         int v = t.vcpu;
         Mm mm = t.mm;

@@ -2,6 +2,7 @@ package org.shadowbox.guest.internal.kernel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 
 import org.shadowbox.guest.GuestCounts;
 import org.shadowbox.guest.GuestKernel;
@@ -13,9 +14,34 @@ import org.shadowbox.vm.VmException;
 /**
  * The guest kernel: boots paging on every vCPU, owns the page allocator, the kernel's direct
  * map, the page cache and the processes, and offers programs their system calls (fork, exec,
- * exit, wait, mmap, munmap, mprotect, brk) and their memory accesses. Plain Java, one thread:
- * the {@link Scheduler} interleaves the vCPUs. Context switches load CR3; a vCPU switching back
- * to an address space that was flushed while it was away reloads CR3 ({@code tlb_gen}).
+ * exit, wait, mmap, munmap, mprotect, brk) and their memory accesses.
+ *
+ * <p>Threads. With one host thread ({@code threads} 1) the {@link Scheduler} interleaves every
+ * vCPU on it in an order drawn from the seed, and a run is deterministic. With more
+ * ({@link SmpScheduler}) each vCPU is driven by one host thread at a time, as KVM runs a vCPU,
+ * and the kernel is a simple SMP kernel:
+ * <ul>
+ * <li>user accesses take no lock: a process's pages and areas are touched only by the vCPU
+ * running it;</li>
+ * <li>every kernel operation (fault handling, fork, exec, exit, wait, mmap, munmap, mprotect, brk,
+ * the page allocator, the page cache, the run queue) runs under one big kernel lock
+ * ({@link #lock}, Linux's old BKL): simple, honest, and the bound on how far a run scales;</li>
+ * <li>lock order: the kernel lock, then the MMU's {@code mmu_lock} (taken inside the MMU); the
+ * MMU never calls back into the guest;</li>
+ * <li>counters are per vCPU where they change without the lock ({@link Counters}).</li>
+ * </ul>
+ *
+ * <p>TLB coherence. Single-threaded, a vCPU a process leaves keeps its CR3 (lazy TLB) and
+ * catches up through the mm's flush generation ({@code tlb_gen}) or is moved to the kernel's
+ * pgd when the mm goes ({@code leave_mm}). Under SMP the rule is stricter and simpler: a vCPU
+ * that a process leaves (blocked, preempted, exited) loads the kernel's own pgd
+ * ({@link #leaveMm}) before anyone else may pick the process up, so an mm is loaded on at most
+ * the one vCPU running its process, and every change to it (munmap, mprotect, fork's
+ * write-protection, a copy-on-write break, exit) is made by that vCPU, which flushes its own
+ * TLB. Nothing else edits a process's tables: a fork writes the child's tables before the
+ * child first runs, a copy-on-write break edits only the faulting process's pte (the other
+ * sharer keeps its read-only pte and faults on its own), page-cache pages are never taken
+ * back, and the kernel half is written only at boot.
  */
 public final class Kernel implements GuestKernel {
     /** Access kinds for {@link #access}. */
@@ -23,7 +49,7 @@ public final class Kernel implements GuestKernel {
     final Vm vm;
     final GuestCpu[] cpus;
     final PageTableFormat f;
-    final Counters counters = new Counters();
+    final Counters counters;
     final PhysMem phys;
     final MemoryImage image;
     final KernelMemory km;
@@ -33,6 +59,13 @@ public final class Kernel implements GuestKernel {
     final Faults faults;
     final Scheduler scheduler;
     final long seed;
+    /** Host threads driving the vCPUs: 1 (deterministic interleaving) or more (SMP). */
+    final int threads;
+    /**
+     * The big kernel lock: held by every kernel operation, never by a user access. Reentrant (a
+     * system call may fault on a user buffer). Under one thread it is uncontended.
+     */
+    final ReentrantLock lock = new ReentrantLock();
     long kernelPgd;
     /** Page-table pages of the kernel's own (boot) tables. */
     long bootTablePages;
@@ -42,13 +75,24 @@ public final class Kernel implements GuestKernel {
     final Mm[] loadedMm;
     final long[] loadedGen;
     final List<Task> tasks = new ArrayList<>();
+    /** Processes not yet exited; changed under the kernel lock. */
     int live;
 
     public Kernel(Vm vm, GuestCpu[] cpus, String paging, long seed) {
+        this(vm, cpus, paging, seed, 1);
+    }
+
+    /** @param threads host threads to drive the vCPUs with, 1 to {@code cpus.length} */
+    public Kernel(Vm vm, GuestCpu[] cpus, String paging, long seed, int threads) {
+        if (threads < 1 || threads > cpus.length) {
+            throw new VmException("bad threads " + threads + ": accepted 1 to " + cpus.length + " (the VM's vCPUs)");
+        }
         this.vm = vm;
         this.cpus = cpus.clone();
         this.f = PageTableFormat.of(paging);
         this.seed = seed;
+        this.threads = threads;
+        this.counters = new Counters(cpus.length);
         this.phys = new PhysMem(vm.memslots(), f.directMapLimit(), counters);
         this.image = new MemoryImage(phys.frames);
         this.km = new KernelMemory(this.cpus, counters);
@@ -89,12 +133,17 @@ public final class Kernel implements GuestKernel {
 
     /** Starts a process running {@code image} with {@code program} (as init starting a service). */
     public Task spawn(Image img, Program program) {
-        Task t = newTask(null);
-        t.mm = new Mm(tables.pgdAlloc(0, kernelPgd), f.mmapBase());
-        mmops.setupImage(t, img);
-        t.program = program;
-        scheduler.enqueue(t);
-        return t;
+        lock.lock();
+        try {
+            Task t = newTask(null);
+            t.mm = new Mm(tables.pgdAlloc(0, kernelPgd), f.mmapBase());
+            mmops.setupImage(t, img);
+            t.program = program;
+            scheduler.enqueue(t);
+            return t;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private Task newTask(Task parent) {
@@ -110,42 +159,59 @@ public final class Kernel implements GuestKernel {
 
     /** {@code fork}: a child with a copy-on-write copy of {@code parent}'s address space, running {@code childProgram}. */
     public Task fork(Task parent, Program childProgram) {
-        Task child = newTask(parent);
-        child.mm = mmops.dupMmap(parent, child);
-        child.program = childProgram;
-        counters.forks++;
-        scheduler.enqueue(child);
-        return child;
+        lock.lock();
+        try {
+            Task child = newTask(parent);
+            child.mm = mmops.dupMmap(parent, child);
+            child.program = childProgram;
+            counters.forks++;
+            scheduler.enqueue(child);
+            return child;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** {@code execve}: a new address space laid out from {@code img}, the old one torn down. */
     public void exec(Task t, Image img, Program program) {
-        Mm old = t.mm;
-        t.mm = new Mm(tables.pgdAlloc(t.vcpu, kernelPgd), f.mmapBase());
-        mmops.setupImage(t, img);
-        switchMm(t.vcpu, t.mm);
-        mmops.releaseMm(t.vcpu, old);
-        t.program = program;
-        counters.execs++;
+        lock.lock();
+        try {
+            Mm old = t.mm;
+            t.mm = new Mm(tables.pgdAlloc(t.vcpu, kernelPgd), f.mmapBase());
+            mmops.setupImage(t, img);
+            switchMm(t.vcpu, t.mm);
+            mmops.releaseMm(t.vcpu, old);
+            t.program = program;
+            counters.execs++;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** {@code exit}: tears the address space down, wakes a parent waiting for it. */
     public void exit(Task t) {
-        mmops.releaseMm(t.vcpu, t.mm);
-        t.mm = null;
-        t.text = t.data = t.heap = t.stack = null;
-        counters.exits++;
-        live--;
-        Task p = t.parent;
-        if (p == null || p.exited()) {
-            t.state = Task.REAPED;
-            return;
-        }
-        t.state = Task.ZOMBIE;
-        p.zombies++;
-        p.liveChildren--;
-        if (p.state == Task.BLOCKED) {
-            scheduler.enqueue(p);
+        lock.lock();
+        try {
+            mmops.releaseMm(t.vcpu, t.mm);
+            t.mm = null;
+            t.text = t.data = t.heap = t.stack = null;
+            counters.exits++;
+            if (--live == 0) {
+                scheduler.allExited();
+            }
+            Task p = t.parent;
+            if (p == null || p.exited()) {
+                t.state = Task.REAPED;
+                return;
+            }
+            t.state = Task.ZOMBIE;
+            p.zombies++;
+            p.liveChildren--;
+            if (p.state == Task.BLOCKED) {
+                scheduler.wakeUp(p);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -154,31 +220,56 @@ public final class Kernel implements GuestKernel {
      * children, else blocks {@code t} until one exits (0).
      */
     public int waitChild(Task t) {
-        if (t.zombies > 0) {
-            t.zombies--;
-            return 1;
+        lock.lock();
+        try {
+            if (t.zombies > 0) {
+                t.zombies--;
+                return 1;
+            }
+            if (t.liveChildren == 0) {
+                return -1;
+            }
+            t.state = Task.BLOCKED;
+            return 0;
+        } finally {
+            lock.unlock();
         }
-        if (t.liveChildren == 0) {
-            return -1;
-        }
-        t.state = Task.BLOCKED;
-        return 0;
     }
 
     public Area mmap(Task t, int pages, int prot, int file, long fileOffset) {
-        return mmops.mmap(t, pages, prot, file, fileOffset);
+        lock.lock();
+        try {
+            return mmops.mmap(t, pages, prot, file, fileOffset);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public void munmap(Task t, Area a) {
-        mmops.munmap(t, a);
+        lock.lock();
+        try {
+            mmops.munmap(t, a);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public void mprotect(Task t, Area a, int prot) {
-        mmops.mprotect(t, a, prot);
+        lock.lock();
+        try {
+            mmops.mprotect(t, a, prot);
+        } finally {
+            lock.unlock();
+        }
     }
 
     public void brk(Task t, Area heap, int pages) {
-        mmops.brk(t, heap, pages);
+        lock.lock();
+        try {
+            mmops.brk(t, heap, pages);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -187,18 +278,27 @@ public final class Kernel implements GuestKernel {
      * addresses, faulting the buffer in if needed) and stores them into the page-cache page.
      */
     public void writeFile(Task t, int file, long page, Area src, int srcPage) {
+        lock.lock();
+        try {
+            writeFileLocked(t, file, page, src, srcPage);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void writeFileLocked(Task t, int file, long page, Area src, int srcPage) {
         long cached = cache.getForWrite(t.vcpu, file, page);
         GuestCpu cpu = cpus[t.vcpu];
         for (int s = 0; s < MemoryImage.SLOTS; s++) {
             long va = src.start + ((long) srcPage << 12) + (long) s * MemoryImage.SLOT_BYTES;
-            counters.kernelAccesses++;
+            counters.cpu[t.vcpu].kernelAccesses++;
             while (!cpu.read(va, 8, false)) {
                 if (cpu.exception() != GuestCpu.PAGE_FAULT || src.frame[srcPage] >= 0 && (cpu.errorCode() & 1) != 0) {
                     throw new GuestCorruption("copy_from_user at gva 0x" + Long.toHexString(va) + " failed (exception "
                             + cpu.exception() + ", error code 0x" + Integer.toHexString(cpu.errorCode()) + ")");
                 }
                 faults.handleFault(t, va, cpu.errorCode());
-                counters.kernelAccesses++;
+                counters.cpu[t.vcpu].kernelAccesses++;
             }
             long expected = image.get(src.frame[srcPage], s);
             if (cpu.value() != expected || (cpu.gpa() >>> 12) != src.frame[srcPage]) {
@@ -216,9 +316,14 @@ public final class Kernel implements GuestKernel {
         return cache.pages(file);
     }
 
-    /** A file of {@code pages} pages on the guest's disk. */
+    /** A file of {@code pages} pages on the guest's disk (before the processes run: the file table is not locked for readers). */
     public int createFile(int pages) {
-        return cache.create(pages);
+        lock.lock();
+        try {
+            return cache.create(pages);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -236,11 +341,15 @@ public final class Kernel implements GuestKernel {
         t.vcpu = v;
         t.state = Task.RUNNING;
         t.slice = 0;
-        counters.contextSwitches++;
+        counters.cpu[v].contextSwitches++;
         switchMm(v, t.mm);
     }
 
-    /** {@code switch_mm}: load CR3, or reload it if this vCPU missed a flush of the same mm. */
+    /**
+     * {@code switch_mm}: load CR3, or reload it if this vCPU missed a flush of the same mm. Only
+     * vCPU {@code v}'s thread calls it (under SMP without the kernel lock: the process is this
+     * vCPU's now, and {@link #loadedMm}[v] is this vCPU's own).
+     */
     void switchMm(int v, Mm mm) {
         if (loadedMm[v] != mm) {
             writeCr3(v, mm.pgd);
@@ -248,14 +357,37 @@ public final class Kernel implements GuestKernel {
             loadedGen[v] = mm.tlbGen;
         } else if (loadedGen[v] != mm.tlbGen) {
             writeCr3(v, mm.pgd);
-            counters.tlbFlushes++;
+            counters.cpu[v].tlbFlushes++;
             loadedGen[v] = mm.tlbGen;
+        }
+    }
+
+    /**
+     * The SMP rule: a process leaving vCPU {@code v} takes its mm with it; the vCPU loads the
+     * kernel's pgd ({@code switch_mm} to {@code init_mm}, as an idle vCPU that is not lazy
+     * would), which also empties its TLB. Only vCPU {@code v}'s thread calls it.
+     */
+    void leaveMm(int v) {
+        if (loadedMm[v] != initMm) {
+            writeCr3(v, kernelPgd);
+            loadedMm[v] = initMm;
         }
     }
 
     void writeCr3(int v, long pgd) {
         cpus[v].writeRegister(Register.CR3, f.cr3(pgd));
-        counters.cr3Writes++;
+        counters.cpu[v].cr3Writes++;
+    }
+
+    /** {@code lockdep_assert_held(&kernel_lock)}: throws when the caller does not hold the kernel lock. */
+    void assertLocked() {
+        if (!lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("guest kernel bug: kernel lock not held by " + Thread.currentThread().getName());
+        }
+    }
+
+    boolean smp() {
+        return threads > 1;
     }
 
     /**
@@ -274,14 +406,14 @@ public final class Kernel implements GuestKernel {
             }
         } else {
             writeCr3(v, mm.pgd);
-            counters.tlbFlushes++;
+            counters.cpu[v].tlbFlushes++;
         }
         loadedGen[v] = mm.tlbGen;
     }
 
     void invlpg(int v, long va) {
         cpus[v].invlpg(va);
-        counters.invlpgs++;
+        counters.cpu[v].invlpgs++;
     }
 
     // ---- GuestKernel ----
@@ -298,15 +430,25 @@ public final class Kernel implements GuestKernel {
 
     @Override
     public long allocPage() {
-        return phys.alloc(PhysMem.KERNEL);
+        lock.lock();
+        try {
+            return phys.alloc(PhysMem.KERNEL);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
     public void freePage(long gfn) {
-        if (gfn < 0 || gfn >= phys.frames || phys.use[(int) gfn] != PhysMem.KERNEL) {
-            throw new VmException("gfn 0x" + Long.toHexString(gfn) + " was not allocated by allocPage: accepted only pages it returned");
+        lock.lock();
+        try {
+            if (gfn < 0 || gfn >= phys.frames || phys.use[(int) gfn] != PhysMem.KERNEL) {
+                throw new VmException("gfn 0x" + Long.toHexString(gfn) + " was not allocated by allocPage: accepted only pages it returned");
+            }
+            phys.free(gfn);
+        } finally {
+            lock.unlock();
         }
-        phys.free(gfn);
     }
 
     @Override
@@ -317,13 +459,23 @@ public final class Kernel implements GuestKernel {
     @Override
     public long read(int vcpu, long gpa, int size) {
         checkVcpu(vcpu);
-        return km.read(vcpu, gpa, size);
+        lock.lock();
+        try {
+            return km.read(vcpu, gpa, size);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
     public void write(int vcpu, long gpa, long value, int size) {
         checkVcpu(vcpu);
-        km.write(vcpu, gpa, value, size);
+        lock.lock();
+        try {
+            km.write(vcpu, gpa, value, size);
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void checkVcpu(int vcpu) {

@@ -35,7 +35,7 @@ final class KernelMemory {
 
     long read(int cpu, long gpa, int size) {
         GuestCpu c = cpus[cpu];
-        counters.kernelAccesses++;
+        counters.cpu[cpu].kernelAccesses++;
         if (!c.read(base + gpa, size, false)) {
             throw fault(c, "read", gpa);
         }
@@ -44,7 +44,7 @@ final class KernelMemory {
 
     void write(int cpu, long gpa, long value, int size) {
         GuestCpu c = cpus[cpu];
-        counters.kernelAccesses++;
+        counters.cpu[cpu].kernelAccesses++;
         if (!c.write(base + gpa, value, size, false)) {
             throw fault(c, "write", gpa);
         }

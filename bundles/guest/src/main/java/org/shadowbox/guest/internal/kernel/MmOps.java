@@ -1,10 +1,12 @@
 package org.shadowbox.guest.internal.kernel;
 
 /**
- * Address-space operations (Linux's {@code mm/mmap.c}, {@code mm/mprotect.c} and the teardown and
- * fork paths of {@code mm/memory.c}): exec's layout, mmap, munmap, mprotect, brk, fork's
+ * Address-space operations (Linux's {@code mm/mmap.c}, {@code mm/mprotect.c} and the teardown
+ * and fork paths of {@code mm/memory.c}): exec's layout, mmap, munmap, mprotect, brk, fork's
  * {@code dup_mmap}/{@code copy_page_range}, and {@code exit_mmap}. Every pte change is a guest
- * write; pages and tables are freed only after the TLB flush ({@code mmu_gather}).
+ * write; pages and tables are freed only after the TLB flush ({@code mmu_gather}). Each runs
+ * under the kernel lock, on the vCPU running the process whose address space it is (under SMP
+ * the only vCPU that has it loaded); the scratch stacks and cursors are the lock's.
  */
 final class MmOps {
     /** Guard gap left between mmaps. */
@@ -47,6 +49,7 @@ final class MmOps {
 
     /** {@code mmap} at the highest free gap below the mmap base ({@code get_unmapped_area} top-down). */
     Area mmap(Task t, int pages, int prot, int file, long fileOffset) {
+        k.assertLocked();
         Mm mm = t.mm;
         long size = (long) pages << 12;
         long top = f.mmapBase();
@@ -76,6 +79,7 @@ final class MmOps {
 
     /** {@code munmap} of a whole area: zap, free the tables no other area needs, flush, free. */
     void munmap(Task t, Area a) {
+        k.assertLocked();
         int v = t.vcpu;
         Mm mm = t.mm;
         int zapped = zap(v, mm, a);
@@ -92,6 +96,7 @@ final class MmOps {
 
     /** {@code mprotect} of a whole area: present ptes lose write (or change NX); adding write is lazy. */
     void mprotect(Task t, Area a, int prot) {
+        k.assertLocked();
         int v = t.vcpu;
         Mm mm = t.mm;
         cursor.reset();
@@ -129,6 +134,7 @@ final class MmOps {
      * left for the child to fault in. The parent's TLB is flushed if it lost write access.
      */
     Mm dupMmap(Task parent, Task child) {
+        k.assertLocked();
         int v = parent.vcpu;
         Mm pm = parent.mm;
         Mm cm = new Mm(tables.pgdAlloc(v, k.kernelPgd), f.mmapBase());
@@ -178,12 +184,18 @@ final class MmOps {
 
     /**
      * {@code mmput} of the last user: vCPUs still holding the mm lazily are moved to the
-     * kernel's pgd ({@code leave_mm}), then {@code exit_mmap} (zap every area, free every user
+     * kernel's pgd ({@code leave_mm}; single-threaded only, under SMP none can hold it), then {@code exit_mmap} (zap every area, free every user
      * table, flush if loaded here, free), then the pgd goes.
      */
     void releaseMm(int v, Mm mm) {
+        k.assertLocked();
         for (int w = 0; w < k.loadedMm.length; w++) {
             if (w != v && k.loadedMm[w] == mm) {
+                if (k.smp()) {
+                    // Under SMP a vCPU is only ever driven by its own thread, and the rule that a
+                    // process takes its mm with it when it leaves a vCPU means none may hold it here.
+                    throw new IllegalStateException("guest kernel bug: vCPU " + w + " still has the mm of a process that left it loaded");
+                }
                 k.writeCr3(w, k.kernelPgd);
                 k.loadedMm[w] = k.initMm;
             }

@@ -2,14 +2,17 @@ package org.shadowbox.guest.internal.kernel;
 
 import java.util.ArrayDeque;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.Condition;
 import java.util.function.LongConsumer;
 
 /**
- * Places processes on vCPUs and runs them, all vCPUs interleaved on one thread in an order drawn
- * from the seed: each step picks a vCPU, which takes the next runnable process if it has none
- * (a context switch: CR3 load) and runs it for a burst of accesses. A process that used its time
- * slice goes to the back of the run queue when another is waiting; a blocked or exited one
- * leaves its vCPU (which keeps CR3 as it was: lazy TLB).
+ * Places processes on vCPUs and runs them. With one host thread, all vCPUs are interleaved on it
+ * in an order drawn from the seed: each step picks a vCPU, which takes the next runnable process
+ * if it has none (a context switch: CR3 load) and runs it for a burst of accesses. A process that
+ * used its time slice goes to the back of the run queue when another is waiting; a blocked or
+ * exited one leaves its vCPU (which keeps CR3 as it was: lazy TLB). With more threads
+ * ({@link Kernel#threads} above 1) {@link SmpScheduler} runs the same policy with each vCPU on
+ * its own thread. The run queue is the kernel lock's.
  */
 public final class Scheduler {
     /** User accesses a process runs per scheduling step. */
@@ -20,37 +23,87 @@ public final class Scheduler {
     private final Kernel k;
     private final SplittableRandom rng;
     private final ArrayDeque<Task> runqueue = new ArrayDeque<>();
-    private final Task[] current;
+    final Task[] current;
+    /** The run queue's length, readable without the lock (SMP: "is anyone waiting" after a slice). */
+    private volatile int queued;
+    /** SMP: signalled when a process is queued, the last one exits, or a vCPU thread failed. */
+    final Condition work;
 
     Scheduler(Kernel k, long seed) {
         this.k = k;
         this.rng = new SplittableRandom(seed * 0x2545_f491_4f6c_dd1dL + 1);
         this.current = new Task[k.cpus.length];
+        this.work = k.lock.newCondition();
     }
 
+    /** Puts {@code t} at the back of the run queue. Kernel lock held. */
     void enqueue(Task t) {
         t.state = Task.RUNNABLE;
         t.vcpu = -1;
         runqueue.addLast(t);
+        queued = runqueue.size();
+        if (k.smp()) {
+            work.signalAll();
+        }
+    }
+
+    /** The process at the head of the run queue, or null. Kernel lock held. */
+    Task dequeue() {
+        Task t = runqueue.pollFirst();
+        queued = runqueue.size();
+        return t;
+    }
+
+    boolean queueEmpty() {
+        return queued == 0;
+    }
+
+    /**
+     * {@code try_to_wake_up} of a blocked process. Kernel lock held. Under SMP its vCPU may not
+     * have left it yet (it blocked, and its thread has not come back to the scheduler): then it
+     * is only marked RUNNABLE and its vCPU requeues it on leaving, so it never runs on two.
+     */
+    void wakeUp(Task p) {
+        if (p.onCpu) {
+            p.state = Task.RUNNABLE;
+        } else {
+            enqueue(p);
+        }
+    }
+
+    /** The last process exited. Kernel lock held. */
+    void allExited() {
+        if (k.smp()) {
+            work.signalAll();
+        }
     }
 
     /**
      * Runs until every process has exited. {@code tick} (may be null) hears the access count
-     * every {@code tickAccesses} accesses.
+     * every {@code tickAccesses} accesses, on the calling thread.
      */
     public void run(LongConsumer tick, long tickAccesses) {
+        if (k.smp()) {
+            new SmpScheduler(k, this).run(tick, tickAccesses);
+            return;
+        }
         int n = current.length;
         long nextTick = tickAccesses;
         while (k.live > 0) {
             int v = rng.nextInt(n);
             Task t = current[v];
             if (t == null) {
-                t = runqueue.pollFirst();
-                if (t == null) {
-                    checkNotDeadlocked();
-                    continue;
+                k.lock.lock();
+                try {
+                    t = dequeue();
+                    if (t == null) {
+                        checkNotDeadlocked();
+                        continue;
+                    }
+                    k.switchTo(v, t);
+                } finally {
+                    k.lock.unlock();
                 }
-                k.switchTo(v, t);
                 current[v] = t;
             }
             t.program.run(k, t, BURST);
@@ -59,9 +112,14 @@ public final class Scheduler {
                     t.vcpu = -1;
                 }
                 current[v] = null;
-            } else if (t.slice >= SLICE && !runqueue.isEmpty()) {
+            } else if (t.slice >= SLICE && !queueEmpty()) {
                 current[v] = null;
-                enqueue(t);
+                k.lock.lock();
+                try {
+                    enqueue(t);
+                } finally {
+                    k.lock.unlock();
+                }
             }
             if (tick != null && k.counters.accesses() >= nextTick) {
                 tick.accept(k.counters.accesses());

@@ -10,9 +10,20 @@ public final class Task {
     final Task parent;
     Mm mm;
     Program program;
-    int state = RUNNABLE;
+    /**
+     * Changed under the kernel lock; volatile because under SMP the vCPU running the process
+     * looks at it after each burst without the lock (a wake-up may change BLOCKED to RUNNABLE
+     * meanwhile; either is "not RUNNING", and it is read again under the lock).
+     */
+    volatile int state = RUNNABLE;
     /** The vCPU it runs on, -1 when not running. */
     int vcpu = -1;
+    /**
+     * SMP: a vCPU still has it (from the pick until that vCPU has left it: {@code p->on_cpu}).
+     * A wake-up then only marks it RUNNABLE, and the vCPU requeues it when it leaves. Under the
+     * kernel lock.
+     */
+    boolean onCpu;
     /** Children that exited and were not reaped yet. */
     int zombies;
     int liveChildren;

@@ -1,0 +1,51 @@
+package org.shadowbox.bench;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Two independent {@code kernel-build} runs at once, each as {@link KernelBuildBench} with one
+ * host thread, one per benchmark thread (so one per core of a 2-core host), each with its own
+ * hypervisor: how far two cores go when nothing is shared, the ceiling for one SMP run on two
+ * threads ({@code KernelBuildBench} with {@code threads} 2).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 6)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+public class KernelBuildTwoRunsBench {
+    private MmuSandbox sandbox;
+    private int n;
+
+    @Setup
+    public void setup() {
+        sandbox = new MmuSandbox(0);
+    }
+
+    @TearDown
+    public void tearDown() {
+        sandbox.hypervisor.vms().forEach(v -> sandbox.hypervisor.destroyVm(v.name()));
+    }
+
+    @Benchmark
+    @Threads(2)
+    public long twoRunsOnTwoThreads(KernelBuildBench.Accesses a) {
+        long accesses = KernelBuildBench.run(sandbox, "kb" + n++, 4, 1);
+        a.accesses += accesses;
+        return accesses;
+    }
+}

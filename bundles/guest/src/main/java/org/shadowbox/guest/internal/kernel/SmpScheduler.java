@@ -1,0 +1,213 @@
+package org.shadowbox.guest.internal.kernel;
+
+import java.util.SplittableRandom;
+import java.util.function.LongConsumer;
+
+/**
+ * The scheduler of an SMP guest: {@link Kernel#threads} host threads, vCPU {@code v} driven by
+ * thread {@code v % threads} alone (KVM's rule: one thread runs a vCPU at a time, several vCPUs
+ * run at once). The calling thread is thread 0; the others are started for the run and joined
+ * before it returns. Each thread loops over its vCPUs (in an order drawn from the seed when it
+ * has several): a vCPU without a process takes the head of the shared run queue, runs it for a
+ * burst of user accesses (no lock), and after the burst either keeps it, or, when it blocked,
+ * exited or used its slice while others wait, leaves it: the vCPU loads the kernel's pgd
+ * ({@link Kernel#leaveMm}) first, then, under the kernel lock, the process is requeued if
+ * runnable. A thread with nothing to run waits on the run queue's condition.
+ *
+ * <p>The interleaving is the host's, so event counts vary from run to run (as on a real SMP
+ * guest); what each process does is still drawn from its own seeded stream, and the guest's
+ * memory is verified after the run as with one thread. A failure on any thread (a corrupted
+ * guest view, a deadlock, an MMU error) stops every thread at its next scheduling point and is
+ * rethrown by {@link #run} on the calling thread.
+ */
+final class SmpScheduler {
+    private final Kernel k;
+    private final Scheduler s;
+    private final int threads;
+    /** The first failure of any thread; the others stop when they see it. */
+    private volatile Throwable failure;
+    /** Processes on a vCPU now (picked and not yet left). Under the kernel lock. */
+    private int running;
+    /** The calling thread was interrupted while it waited (it does not stop the run). */
+    private boolean interrupted;
+
+    SmpScheduler(Kernel k, Scheduler s) {
+        this.k = k;
+        this.s = s;
+        this.threads = k.threads;
+    }
+
+    /** Runs until every process has exited; {@code tick} is called on this thread only. */
+    void run(LongConsumer tick, long tickAccesses) {
+        Thread[] others = new Thread[threads - 1];
+        for (int i = 1; i < threads; i++) {
+            int id = i;
+            others[i - 1] = new Thread(() -> guarded(id, null, 0), "shadowbox-guest-vcpu-thread-" + i);
+            others[i - 1].setDaemon(true);
+            others[i - 1].start();
+        }
+        guarded(0, tick, tickAccesses);
+        for (Thread t : others) {
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the other threads stop on their own; wait for them
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        Throwable f = failure;
+        if (f instanceof RuntimeException r) {
+            throw r;
+        }
+        if (f instanceof Error e) {
+            throw e;
+        }
+        if (f != null) {
+            throw new IllegalStateException(f);
+        }
+    }
+
+    private void guarded(int thread, LongConsumer tick, long tickAccesses) {
+        try {
+            loop(thread, tick, tickAccesses);
+        } catch (Throwable e) { // every failure must reach the caller, whatever it is
+            fail(e);
+        }
+    }
+
+    private void fail(Throwable e) {
+        k.lock.lock();
+        try {
+            if (failure == null) {
+                failure = e;
+            }
+            s.work.signalAll();
+        } finally {
+            k.lock.unlock();
+        }
+    }
+
+    private void loop(int thread, LongConsumer tick, long tickAccesses) {
+        int n = 0;
+        for (int v = thread; v < s.current.length; v += threads) {
+            n++;
+        }
+        int[] mine = new int[n];
+        for (int i = 0, v = thread; v < s.current.length; v += threads) {
+            mine[i++] = v;
+        }
+        SplittableRandom rng = new SplittableRandom(k.seed * 0x2545_f491_4f6c_dd1dL + 1 + thread);
+        long nextTick = tickAccesses;
+        while (failure == null) {
+            int v = n == 1 ? mine[0] : mine[rng.nextInt(n)];
+            Task t = s.current[v];
+            if (t == null) {
+                int r = pick(v, mine, tick != null);
+                if (r == DONE) {
+                    return;
+                }
+                if (r == OTHER) {
+                    if (tick != null && k.counters.accesses() >= nextTick) {
+                        tick.accept(k.counters.accesses()); // idle here, the others are working
+                        nextTick = k.counters.accesses() + tickAccesses;
+                    }
+                    continue;
+                }
+                t = s.current[v];
+                k.switchMm(v, t.mm);
+            }
+            t.program.run(k, t, Scheduler.BURST);
+            if (t.state != Task.RUNNING) {
+                leave(v, t);
+            } else if (t.slice >= Scheduler.SLICE && !s.queueEmpty()) {
+                leave(v, t);
+            }
+            if (tick != null && k.counters.accesses() >= nextTick) {
+                tick.accept(k.counters.accesses());
+                nextTick = k.counters.accesses() + tickAccesses;
+            }
+        }
+    }
+
+    private static final int PICKED = 0, OTHER = 1, DONE = 2;
+    /** How long the ticking thread waits idle before it looks at the progress again. */
+    private static final long IDLE_TICK_NANOS = 10_000_000;
+
+    /**
+     * Gives vCPU {@code v} the head of the run queue ({@link #PICKED}; its CR3 is loaded by the
+     * caller, outside the lock), or says that another vCPU of this thread has a process to run
+     * or that it waited {@link #IDLE_TICK_NANOS} ({@link #OTHER}, when {@code ticking}: the
+     * thread that reports progress keeps reporting while only the others work), or that the run
+     * is over ({@link #DONE}); waits while this thread has nothing to run and the queue is empty.
+     */
+    private int pick(int v, int[] mine, boolean ticking) {
+        k.lock.lock();
+        try {
+            while (true) {
+                if (failure != null || k.live == 0) {
+                    return DONE;
+                }
+                Task t = s.dequeue();
+                if (t != null) {
+                    t.vcpu = v;
+                    t.state = Task.RUNNING;
+                    t.slice = 0;
+                    t.onCpu = true;
+                    running++;
+                    k.counters.cpu[v].contextSwitches++;
+                    s.current[v] = t;
+                    return PICKED;
+                }
+                for (int w : mine) {
+                    if (s.current[w] != null) {
+                        return OTHER;
+                    }
+                }
+                if (running == 0) {
+                    throw new IllegalStateException("guest deadlock: " + k.live + " processes alive, none runnable");
+                }
+                if (!ticking) {
+                    s.work.awaitUninterruptibly();
+                } else {
+                    try {
+                        if (s.work.awaitNanos(IDLE_TICK_NANOS) <= 0) {
+                            return OTHER;
+                        }
+                    } catch (InterruptedException e) {
+                        interrupted = true; // the run goes on; the caller's flag is set again at the end
+                        return OTHER;
+                    }
+                }
+            }
+        } finally {
+            k.lock.unlock();
+        }
+    }
+
+    /**
+     * Process {@code t} leaves vCPU {@code v}: the vCPU drops its mm first (the exit path has
+     * already), then, under the lock, the process is requeued when it is runnable (preempted,
+     * or woken while it was still here) and stops counting as running.
+     */
+    private void leave(int v, Task t) {
+        k.leaveMm(v);
+        k.lock.lock();
+        try {
+            s.current[v] = null;
+            t.onCpu = false;
+            running--;
+            int st = t.state;
+            if (st == Task.RUNNING || st == Task.RUNNABLE) {
+                s.enqueue(t);
+            } else if (st == Task.BLOCKED) {
+                t.vcpu = -1;
+            }
+        } finally {
+            k.lock.unlock();
+        }
+    }
+}
