@@ -1,6 +1,8 @@
 package org.shadowbox.pagetrack.internal;
 
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrackNotifier;
@@ -10,6 +12,9 @@ import org.shadowbox.vm.Vm;
  * One registered notifier ({@code struct kvm_page_track_notifier_node}) with the VMs it
  * selects and its guard record. The same entry sits in the notifier array of every VM it
  * is attached to.
+ *
+ * <p>An isolated entry ({@code guard.isolate}) is called on its {@link Courier}s, one per
+ * calling {@link CallSlot}, made on the first call from that slot.
  */
 final class NotifierEntry extends GuardedTarget {
     final PageTrackNotifier notifier;
@@ -17,6 +22,12 @@ final class NotifierEntry extends GuardedTarget {
     final long order;
     /** VM names from {@link PageTrackNotifier#VM_PROPERTY}; {@code null} selects every VM. */
     private final Set<String> vmNames;
+    /** Called through a {@link Courier} ({@code guard.isolate}); set under the core's registry lock. */
+    volatile boolean isolated;
+    /** The couriers that take calls, by calling slot. Abandoned ones leave the map. */
+    final ConcurrentHashMap<CallSlot, Courier> couriers = new ConcurrentHashMap<>();
+    /** Courier threads abandoned by a timeout whose call has not returned yet. */
+    final AtomicInteger abandonedCouriers = new AtomicInteger();
 
     NotifierEntry(PageTrackNotifier notifier, String bundle, long serviceId, long order, Set<String> vmNames) {
         super(notifier, bundle, serviceId, true);
@@ -27,6 +38,32 @@ final class NotifierEntry extends GuardedTarget {
 
     boolean selects(Vm vm) {
         return vmNames == null || vmNames.contains(vm.name());
+    }
+
+    /** The courier for calls from {@code slot} (of VM {@code vmName}), made and started if there is none that takes calls. */
+    Courier courier(CallSlot slot, String vmName) {
+        Courier c = couriers.get(slot);
+        if (c != null && c.state() != Courier.RETIRED && c.state() != Courier.ABANDONED) {
+            return c;
+        }
+        synchronized (couriers) {
+            c = couriers.get(slot);
+            if (c == null || c.state() == Courier.RETIRED || c.state() == Courier.ABANDONED) {
+                c = new Courier(this, slot, vmName);
+                couriers.put(slot, c);
+                c.thread.start();
+            }
+            return c;
+        }
+    }
+
+    /** Ends the idle couriers serving {@code slots} (all of them if null); busy ones end after their call. */
+    void retireCouriers(CallSlot[] slots) {
+        for (Courier c : couriers.values()) {
+            if (slots == null || java.util.Arrays.asList(slots).contains(c.slot)) {
+                c.retire();
+            }
+        }
     }
 
     NotifierInfo info() {
