@@ -101,6 +101,10 @@ class HangingTrackerTest {
         return guard.notifiers().stream().filter(r -> r.bundle().equals(BSN)).findFirst();
     }
 
+    private String abandonedCourier() {
+        return "shadowbox-courier VM " + vm.name() + " vCPU 0 (abandoned in bundle " + BSN + ")";
+    }
+
     /** Writes on vCPU 0 from a thread of its own, which it returns (maybe still stuck). */
     private Thread write(long value) {
         Thread t = new Thread(() -> vm.vcpu(0).emulatorWritePhys(0x125L << 12, value, 8), "vcpu0-spin");
@@ -162,7 +166,7 @@ class HangingTrackerTest {
         assertEquals(1, r.timeouts());
         assertEquals(1, r.abandoned(), "the courier thread is left behind, counted");
         assertTrue(Thread.getAllStackTraces().keySet().stream()
-                .anyMatch(t -> t.getName().equals("shadowbox-courier VM " + vm.name() + " vCPU 0 bundle " + BSN)));
+                .anyMatch(t -> t.getName().equals(abandonedCourier())));
         try (Itest.Gogo gogo = new Itest.Gogo(processor)) {
             String list = gogo.run("plugin:list --json");
             assertTrue(list.contains("\"mode\":\"isolated\""), list);
@@ -177,7 +181,7 @@ class HangingTrackerTest {
         stopAndUninstall();
         release.set(true);
         Itest.await("the abandoned courier ends once its call returns", () -> Thread.getAllStackTraces().keySet()
-                .stream().noneMatch(t -> t.getName().startsWith("shadowbox-courier VM " + vm.name())));
+                .stream().noneMatch(t -> t.getName().equals(abandonedCourier())));
     }
 
     @Test

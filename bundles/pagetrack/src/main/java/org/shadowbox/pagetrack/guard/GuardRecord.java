@@ -30,7 +30,6 @@ import java.util.List;
  * @param reason          why it was disabled ({@code null} if it is not)
  * @param lastError       the last failure or timeout, one line, or {@code null}
  * @param isolated        called on courier threads, not on the vCPU's ({@code guard.isolate})
- * @param couriers        courier threads that take its calls now (one per calling vCPU, made on first use)
  * @param abandoned       calls timed out and abandoned that have not returned yet: vCPU threads held by a
  *                        direct call, or courier threads left behind by an isolated one; unregistering does
  *                        not wait for them
@@ -38,7 +37,7 @@ import java.util.List;
 public record GuardRecord(String bundle, long serviceId, String name, List<String> vms, long calls, long failures,
         long timeouts, long slowCalls, long slowMillis, long sampledCalls, long sampledNanos, long estimatedNanos,
         int running, long longestRunningMillis, boolean disabled, String reason, String lastError, boolean isolated,
-        int couriers, int abandoned) {
+        int abandoned) {
 
     /** One call in this many is timed exactly. */
     public static final int SAMPLE_EVERY = 64;
@@ -52,6 +51,6 @@ public record GuardRecord(String bundle, long serviceId, String name, List<Strin
             long timeouts, long slowCalls, long slowMillis, long sampledCalls, long sampledNanos, long estimatedNanos,
             int running, long longestRunningMillis, boolean disabled, String reason, String lastError) {
         this(bundle, serviceId, name, vms, calls, failures, timeouts, slowCalls, slowMillis, sampledCalls, sampledNanos,
-                estimatedNanos, running, longestRunningMillis, disabled, reason, lastError, false, 0, 0);
+                estimatedNanos, running, longestRunningMillis, disabled, reason, lastError, false, 0);
     }
 }

@@ -64,6 +64,8 @@ final class CallSlot {
     volatile boolean abandoned;
     /** The index the watchdog abandoned; written before {@link #kickDone}. */
     int abandonedIdx;
+    /** The courier of this slot's isolated calls, made on the first; null when there is none that takes calls. */
+    private volatile Courier own;
     /** Watchdog only: {@link #since} of the last call it handled as an overrun. */
     long kickedFor = -1;
     /** Watchdog only: {@link #since} of the call it last saw here, and the tick it first saw it at. */
@@ -73,6 +75,38 @@ final class CallSlot {
     CallSlot(String where, Srcu srcu) {
         this.where = where;
         this.srcu = srcu;
+    }
+
+    /** This slot's courier, made and started if it has none (or its last one was abandoned or retired). */
+    Courier courier(String vmName) {
+        Courier c = own;
+        if (c != null) {
+            return c;
+        }
+        synchronized (this) {
+            c = own;
+            if (c == null) {
+                c = new Courier(this, vmName);
+                own = c;
+                c.thread.start();
+            }
+            return c;
+        }
+    }
+
+    /** Forgets {@code c} (abandoned or ended) if it is this slot's courier. */
+    synchronized void dropCourier(Courier c) {
+        if (own == c) {
+            own = null;
+        }
+    }
+
+    /** Ends this slot's courier if it is idle (its VM is gone, or page track closes). */
+    void retireCourier() {
+        Courier c = own;
+        if (c != null) {
+            c.retire();
+        }
     }
 
     /** Begins a call into {@code target} at {@code tick}, inside read section {@code idx}, run by {@code via} or directly (null). */

@@ -1,7 +1,6 @@
 package org.shadowbox.pagetrack.internal;
 
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.shadowbox.pagetrack.NotifierInfo;
@@ -13,8 +12,8 @@ import org.shadowbox.vm.Vm;
  * selects and its guard record. The same entry sits in the notifier array of every VM it
  * is attached to.
  *
- * <p>An isolated entry ({@code guard.isolate}) is called on its {@link Courier}s, one per
- * calling {@link CallSlot}, made on the first call from that slot.
+ * <p>An isolated entry ({@code guard.isolate}) is called on the {@link Courier} of the calling
+ * {@link CallSlot}.
  */
 final class NotifierEntry extends GuardedTarget {
     final PageTrackNotifier notifier;
@@ -24,8 +23,6 @@ final class NotifierEntry extends GuardedTarget {
     private final Set<String> vmNames;
     /** Called through a {@link Courier} ({@code guard.isolate}); set under the core's registry lock. */
     volatile boolean isolated;
-    /** The couriers that take calls, by calling slot. Abandoned ones leave the map. */
-    final ConcurrentHashMap<CallSlot, Courier> couriers = new ConcurrentHashMap<>();
     /** Courier threads abandoned by a timeout whose call has not returned yet. */
     final AtomicInteger abandonedCouriers = new AtomicInteger();
 
@@ -38,32 +35,6 @@ final class NotifierEntry extends GuardedTarget {
 
     boolean selects(Vm vm) {
         return vmNames == null || vmNames.contains(vm.name());
-    }
-
-    /** The courier for calls from {@code slot} (of VM {@code vmName}), made and started if there is none that takes calls. */
-    Courier courier(CallSlot slot, String vmName) {
-        Courier c = couriers.get(slot);
-        if (c != null && c.state() != Courier.RETIRED && c.state() != Courier.ABANDONED) {
-            return c;
-        }
-        synchronized (couriers) {
-            c = couriers.get(slot);
-            if (c == null || c.state() == Courier.RETIRED || c.state() == Courier.ABANDONED) {
-                c = new Courier(this, slot, vmName);
-                couriers.put(slot, c);
-                c.thread.start();
-            }
-            return c;
-        }
-    }
-
-    /** Ends the idle couriers serving {@code slots} (all of them if null); busy ones end after their call. */
-    void retireCouriers(CallSlot[] slots) {
-        for (Courier c : couriers.values()) {
-            if (slots == null || java.util.Arrays.asList(slots).contains(c.slot)) {
-                c.retire();
-            }
-        }
     }
 
     NotifierInfo info() {

@@ -81,13 +81,16 @@ final class NotifierGuard {
         if (e.disabled) {
             return false;
         }
-        if (e.isolated) {
-            return isolatedWrite(e, slot, idx, vm, vcpuId, gpa, value, bytes);
-        }
         long n = e.calls.incrementAndGet();
         long start = tick;
         boolean sample = (n & SAMPLE_MASK) == 1; // the 1st, 65th, ...: a notifier called once is timed once
         long t0 = sample ? System.nanoTime() : 0;
+        if (e.isolated) {
+            Courier c = handOffWrite(e, slot, vm, vcpuId, gpa, value, bytes);
+            if (c != null) {
+                return awaitCourier(e, c, slot, idx, "trackWrite", vm, start, sample, t0);
+            }
+        }
         slot.enter(e, start, idx, null);
         boolean abandoned = false;
         try {
@@ -101,18 +104,42 @@ final class NotifierGuard {
         return abandoned;
     }
 
-    /** {@code track_write} handed to the notifier's courier for {@code slot}; the vCPU waits until it returns or times out. */
-    private boolean isolatedWrite(NotifierEntry e, CallSlot slot, int idx, Vm vm, int vcpuId, long gpa, long value,
+    /**
+     * Hands {@code track_write} to the notifier's courier for {@code slot}, or returns null when
+     * the call must be made directly: a callback of this courier writing guest memory through the
+     * same vCPU (nested dispatch; handing it to itself would never return), or the courier busy
+     * with a call from another thread driving the same vCPU (which the API forbids).
+     */
+    private static Courier handOffWrite(NotifierEntry e, CallSlot slot, Vm vm, int vcpuId, long gpa, long value,
             int bytes) {
-        long n = e.calls.incrementAndGet();
-        long start = tick;
-        boolean sample = (n & SAMPLE_MASK) == 1;
-        long t0 = sample ? System.nanoTime() : 0;
-        Courier c = e.courier(slot, vm.name());
-        while (!c.offerWrite(vm, vcpuId, gpa, value, bytes)) {
-            c = e.courier(slot, vm.name()); // it had retired (idle): a new one
+        Courier c = slot.courier(vm.name());
+        while (c.thread != Thread.currentThread()) {
+            if (c.offerWrite(e, vm, vcpuId, gpa, value, bytes)) {
+                return c;
+            }
+            if (c.busy()) {
+                return null;
+            }
+            slot.dropCourier(c); // it had retired (idle): a new one
+            c = slot.courier(vm.name());
         }
-        return awaitCourier(e, c, slot, idx, "trackWrite", vm, start, sample, t0);
+        return null;
+    }
+
+    /** As {@link #handOffWrite}, for {@code track_remove_region}. */
+    private static Courier handOffRemoveRegion(NotifierEntry e, CallSlot slot, Vm vm, long gfn, long npages) {
+        Courier c = slot.courier(vm.name());
+        while (c.thread != Thread.currentThread()) {
+            if (c.offerRemoveRegion(e, vm, gfn, npages)) {
+                return c;
+            }
+            if (c.busy()) {
+                return null;
+            }
+            slot.dropCourier(c);
+            c = slot.courier(vm.name());
+        }
+        return null;
     }
 
     /** {@code track_remove_region} through the guard, entered in the VM's slot-change {@code slot}; as {@link #trackWrite}. */
@@ -124,11 +151,10 @@ final class NotifierGuard {
         long start = tick;
         long t0 = System.nanoTime(); // rare: always timed
         if (e.isolated) {
-            Courier c = e.courier(slot, vm.name());
-            while (!c.offerRemoveRegion(vm, gfn, npages)) {
-                c = e.courier(slot, vm.name());
+            Courier c = handOffRemoveRegion(e, slot, vm, gfn, npages);
+            if (c != null) {
+                return awaitCourier(e, c, slot, idx, "trackRemoveRegion", vm, start, true, t0);
             }
-            return awaitCourier(e, c, slot, idx, "trackRemoveRegion", vm, start, true, t0);
         }
         slot.enter(e, start, idx, null);
         boolean abandoned = false;
@@ -154,7 +180,7 @@ final class NotifierGuard {
         slot.enter(e, start, idx, c);
         boolean abandoned = false;
         try {
-            if (c.await(slot) == Courier.THREW) {
+            if (c.await(e) == Courier.THREW) {
                 Throwable t = c.takeThrown();
                 if (t instanceof Error err && !(t instanceof LinkageError) && !(t instanceof AssertionError)) {
                     throw err;

@@ -84,11 +84,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         synchronized (registry) {
             isolation = p;
             for (NotifierEntry e : registered) {
-                boolean was = e.isolated;
                 e.isolated = p.isolates(e.bundle);
-                if (was && !e.isolated) {
-                    e.retireCouriers(null); // idle ones end now; a busy one after its call
-                }
             }
         }
     }
@@ -98,7 +94,10 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         return isolation.names;
     }
 
-    /** Stops the watchdog for good (the component is going away). Notifiers still attached are not timed any more. */
+    /**
+     * Stops the watchdog for good (the component is going away) and ends idle couriers. Notifiers
+     * still attached are not timed any more.
+     */
     public void close() {
         Thread t;
         synchronized (registry) {
@@ -109,6 +108,11 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         }
         if (t != null) {
             t.interrupt();
+        }
+        for (VmState st : states()) {
+            for (CallSlot slot : st.slots) {
+                slot.retireCourier();
+            }
         }
     }
 
@@ -177,7 +181,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
             out.add(new GuardRecord(e.bundle, e.serviceId, e.name, vms, e.calls.get(), e.failures.get(),
                     e.timeouts.get(), e.slowCalls.sum(), e.slowTicks.sum() * Watchdog.TICK_MILLIS, e.sampledCalls.sum(),
                     e.sampledNanos.sum(), e.estimatedNanos(), running, longest, e.disabled, e.disabledReason,
-                    e.lastError, e.isolated, e.couriers.size(), abandoned));
+                    e.lastError, e.isolated, abandoned));
         }
         return out;
     }
@@ -283,7 +287,6 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         for (VmState st : touched) {
             st.srcu.synchronize();
         }
-        gone.retireCouriers(null);
         reportAbandoned(gone, touched);
     }
 
@@ -467,8 +470,8 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                 VmState[] b = states.clone();
                 b[vm.id()] = null;
                 states = b;
-                for (NotifierEntry e : registered) {
-                    e.retireCouriers(st.slots); // a late caller would make itself a new one
+                for (CallSlot slot : st.slots) {
+                    slot.retireCourier(); // a late caller would make itself a new one
                 }
             }
         }
