@@ -9,11 +9,14 @@ import org.shadowbox.vm.Vm;
  * {@value #VM_PROPERTY} service property (every VM, present and future, when absent).
  *
  * <p>Guarantees: notifiers are called newest first; {@link #trackWrite} comes after guest
- * memory holds the new bytes; calls come on the writing vCPU's thread, concurrently from
- * different vCPUs, with no Shadowbox lock held; once the service is unregistered (or its
- * bundle stops) it is never called again, and unregistration returns only when no call
- * into it is running. A call that throws is caught and blamed on the bundle; after
- * repeated failures the notifier is disabled.
+ * memory holds the new bytes; calls come on the writing vCPU's thread (or, for a bundle the
+ * sandbox isolates, {@code guard.isolate}, on a courier thread per calling vCPU while that vCPU
+ * waits), concurrently from different vCPUs, with no Shadowbox lock held; once the service is
+ * unregistered (or its bundle stops) it is never called again, and unregistration returns
+ * only when no call into it is running, except a call the sandbox timed out and abandoned. A
+ * call that throws is caught and blamed on the bundle; after repeated failures, or one call
+ * that does not return in time, the notifier is disabled. A write whose call timed out is
+ * already in guest memory: the notifier just never hears of it.
  *
  * <p>Notifiers are not filtered by tracking state: each decides whether a gpa concerns it,
  * as in KVM. A callback may read guest memory and call {@link PageTrack}; it must not

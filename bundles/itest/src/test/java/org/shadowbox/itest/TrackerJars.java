@@ -10,6 +10,7 @@ import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 
 import org.shadowbox.itest.cycletracker.CycleTracker;
+import org.shadowbox.itest.spintracker.SpinTracker;
 
 /**
  * Tracker bundles made at test time: a manifest and class files copied from the test bundle's
@@ -27,6 +28,16 @@ final class TrackerJars {
         mf.getMainAttributes().putValue("Bundle-Activator", CycleTracker.class.getName());
         headers.forEach((k, v) -> mf.getMainAttributes().putValue(k, v));
         return jar(mf, CycleTracker.class);
+    }
+
+    /** The spin tracker (a callback that never returns and ignores interrupts) watching {@code vm}. */
+    static byte[] spinTracker(String bsn, String vm) throws IOException {
+        Manifest mf = manifest(bsn, "1.0.0",
+                "org.osgi.framework;version=\"[1.8,2)\",org.shadowbox.pagetrack;version=\"[1.0,2)\","
+                        + "org.shadowbox.vm;version=\"[1.2,2)\"");
+        mf.getMainAttributes().putValue("Bundle-Activator", SpinTracker.class.getName());
+        mf.getMainAttributes().putValue(SpinTracker.WATCH, vm);
+        return jar(mf, SpinTracker.class);
     }
 
     /** A bundle whose imports cannot be satisfied, with no classes: it must never resolve. */

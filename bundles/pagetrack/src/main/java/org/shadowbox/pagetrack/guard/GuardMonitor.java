@@ -19,4 +19,10 @@ public interface GuardMonitor {
 
     /** {@code guard.maxFailures}: failures after which a notifier is disabled. */
     int maxFailures();
+
+    /**
+     * {@code guard.isolate}: the bundles (symbolic names, {@code *} for every bundle but the
+     * sandbox's own) whose notifiers are called on courier threads, as in force now.
+     */
+    List<String> isolate();
 }

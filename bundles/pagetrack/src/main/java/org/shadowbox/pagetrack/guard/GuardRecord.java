@@ -29,15 +29,28 @@ import java.util.List;
  * @param disabled        deny-listed: attached and listed, never called again
  * @param reason          why it was disabled ({@code null} if it is not)
  * @param lastError       the last failure or timeout, one line, or {@code null}
+ * @param isolated        called on courier threads, not on the vCPU's ({@code guard.isolate})
+ * @param abandoned       calls timed out and abandoned that have not returned yet: vCPU threads held by a
+ *                        direct call, or courier threads left behind by an isolated one; unregistering does
+ *                        not wait for them
  */
 public record GuardRecord(String bundle, long serviceId, String name, List<String> vms, long calls, long failures,
         long timeouts, long slowCalls, long slowMillis, long sampledCalls, long sampledNanos, long estimatedNanos,
-        int running, long longestRunningMillis, boolean disabled, String reason, String lastError) {
+        int running, long longestRunningMillis, boolean disabled, String reason, String lastError, boolean isolated,
+        int abandoned) {
 
     /** One call in this many is timed exactly. */
     public static final int SAMPLE_EVERY = 64;
 
     public GuardRecord {
         vms = List.copyOf(vms);
+    }
+
+    /** The 1.0 record: not isolated, no couriers, nothing abandoned. */
+    public GuardRecord(String bundle, long serviceId, String name, List<String> vms, long calls, long failures,
+            long timeouts, long slowCalls, long slowMillis, long sampledCalls, long sampledNanos, long estimatedNanos,
+            int running, long longestRunningMillis, boolean disabled, String reason, String lastError) {
+        this(bundle, serviceId, name, vms, calls, failures, timeouts, slowCalls, slowMillis, sampledCalls, sampledNanos,
+                estimatedNanos, running, longestRunningMillis, disabled, reason, lastError, false, 0);
     }
 }

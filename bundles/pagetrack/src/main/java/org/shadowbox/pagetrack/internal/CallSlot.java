@@ -5,18 +5,25 @@ import java.lang.invoke.VarHandle;
 
 /**
  * Where one caller of foreign code stands, for the {@link Watchdog}: the target being called,
- * since which tick of the guard's clock, on which thread. One per vCPU of a VM (a vCPU is driven
- * by one thread at a time) plus one for memslot changes ({@code track_remove_region}).
+ * since which tick of the guard's clock, on which thread, in which SRCU read section. One per
+ * vCPU of a VM (a vCPU is driven by one thread at a time) plus one for memslot changes
+ * ({@code track_remove_region}).
  *
- * <p>Entering a call costs two plain stores and a release store (no fence on x86); leaving it a
+ * <p>Entering a call costs three plain stores and a release store (no fence on x86); leaving it a
  * volatile store and a volatile read, which together with the watchdog's volatile store of
  * {@link #kicked} and re-read of {@link #current} form a Dekker handshake: the watchdog never
- * interrupts a thread that has already left the call it timed out, and a caller that left
- * just as it was interrupted clears the interrupt before it goes on.
+ * interrupts or abandons a thread that has already left the call it timed out, and a caller that
+ * left just as it was kicked waits for the watchdog to finish ({@link #kickDone}), clears the
+ * interrupt, and takes back its abandonment ({@link Srcu#resume}) before it goes on. So an
+ * abandonment is counted only while its thread is inside the call, and is taken back in the very
+ * next {@link #leave()} of this slot, before the thread's {@link Srcu#readUnlock}: Srcu's
+ * correctness argument rests on exactly that.
  *
  * <p>Nested dispatch on one thread (a callback writing guest memory) or two threads driving one
  * vCPU at once (which the API forbids) only make calls invisible to the watchdog: an exit stores
- * null, never an older target, so a stale target can never be timed out by mistake.
+ * null, never an older target, so a stale target can never be timed out by mistake. A slot
+ * carries at most one abandonment at a time ({@link #abandoned}); the watchdog adds none while
+ * one is pending.
  */
 final class CallSlot {
     private static final VarHandle CURRENT;
@@ -29,42 +36,109 @@ final class CallSlot {
         }
     }
 
-    /** "vCPU 1" or "slot change": where a timeout report says the call came from. */
+    /** "vCPU 1" or "a memslot change": where a timeout report says the call came from. */
     final String where;
+    /** The SRCU of the VM's notifier list, whose read sections this slot's calls run in. */
+    final Srcu srcu;
     /** The target being called; null between calls. */
     volatile GuardedTarget current;
     /** The guard's tick when the current call began; published by the release store of {@link #current}. */
     long since;
     /** The calling thread; published like {@link #since}. */
     Thread thread;
+    /** The SRCU index of the read section the current call runs in; published like {@link #since}. */
+    int srcuIdx;
+    /**
+     * The courier running the current call for the caller, or null for a direct call; published like
+     * {@link #since}, cleared after an isolated call (it must not keep an uninstalled bundle's classes).
+     */
+    Courier courier;
     /** Set by the watchdog before it decides whether to interrupt {@link #thread}. */
     volatile boolean kicked;
-    /** Set by the watchdog once it has interrupted (or decided not to). */
+    /** Set by the watchdog once it has interrupted and abandoned (or decided not to). */
     volatile boolean kickDone;
+    /**
+     * The watchdog abandoned the call ({@link Srcu#abandon} at {@link #abandonedIdx}); the caller
+     * takes it back in {@link #leave()}. Volatile for tools; ordered for the caller by {@link #kickDone}.
+     */
+    volatile boolean abandoned;
+    /** The index the watchdog abandoned; written before {@link #kickDone}. */
+    int abandonedIdx;
+    /** The courier of this slot's isolated calls, made on the first; null when there is none that takes calls. */
+    private volatile Courier own;
     /** Watchdog only: {@link #since} of the last call it handled as an overrun. */
     long kickedFor = -1;
+    /** Watchdog only: {@link #since} of the call it last saw here, and the tick it first saw it at. */
+    long seenFor = -1;
+    long seenAt;
 
-    CallSlot(String where) {
+    CallSlot(String where, Srcu srcu) {
         this.where = where;
+        this.srcu = srcu;
     }
 
-    /** Begins a call into {@code target} at {@code tick}. */
-    void enter(GuardedTarget target, long tick) {
+    /** This slot's courier, made and started if it has none (or its last one was abandoned or retired). */
+    Courier courier(String vmName) {
+        Courier c = own;
+        if (c != null) {
+            return c;
+        }
+        synchronized (this) {
+            c = own;
+            if (c == null) {
+                c = new Courier(this, vmName);
+                own = c;
+                c.thread.start();
+            }
+            return c;
+        }
+    }
+
+    /** Forgets {@code c} (abandoned or ended) if it is this slot's courier. */
+    synchronized void dropCourier(Courier c) {
+        if (own == c) {
+            own = null;
+        }
+    }
+
+    /** Ends this slot's courier if it is idle (its VM is gone, or page track closes). */
+    void retireCourier() {
+        Courier c = own;
+        if (c != null) {
+            c.retire();
+        }
+    }
+
+    /** Begins a call into {@code target} at {@code tick}, inside read section {@code idx}, run by {@code via} or directly (null). */
+    void enter(GuardedTarget target, long tick, int idx, Courier via) {
         since = tick;
         thread = Thread.currentThread();
+        srcuIdx = idx;
+        courier = via;
         CURRENT.setRelease(this, target);
     }
 
-    /** Ends the call; if the watchdog kicked this slot, waits for it to finish and clears the interrupt. */
-    void leave() {
+    /**
+     * Ends the call; if the watchdog kicked this slot, waits for it to finish, clears the
+     * interrupt and takes back the abandonment. Returns true if the call was abandoned: the
+     * caller must then not call anything from the notifier array it read (it resyncs).
+     */
+    boolean leave() {
         current = null; // volatile store: StoreLoad before the read of kicked
-        if (kicked) {
-            while (!kickDone) {
-                Thread.onSpinWait(); // the watchdog is between two statements
-            }
-            kickDone = false;
-            kicked = false;
-            Thread.interrupted(); // the interrupt was ours: the caller goes on without it
+        if (!kicked) {
+            return false;
         }
+        while (!kickDone) {
+            Thread.onSpinWait(); // the watchdog is between two statements
+        }
+        boolean wasAbandoned = abandoned;
+        if (wasAbandoned) {
+            abandoned = false;
+            srcu.resume(abandonedIdx);
+        }
+        kickDone = false;
+        kicked = false;
+        Thread.interrupted(); // the interrupt was ours: the caller goes on without it
+        return wasAbandoned;
     }
 }

@@ -19,4 +19,12 @@ public @interface Config {
                     + " notifier and interrupts the calling vCPU thread, as Felix EventAdmin deny-lists a slow handler."
                     + " 0 turns the timeout off.")
     long guard_timeoutMillis() default NotifierGuard.DEFAULT_TIMEOUT_MILLIS;
+
+    /** {@code guard.isolate}: bundles whose notifiers run on courier threads. */
+    @AttributeDefinition(name = "Isolated tracker bundles", required = false, cardinality = 100,
+            description = "Symbolic names of the bundles whose notifiers are called on a courier thread of their own"
+                    + " instead of the vCPU's (comma-separated), or * for every bundle but Shadowbox's own"
+                    + " (org.shadowbox.*). A call that times out there is abandoned and the vCPU goes on, even if"
+                    + " the callback ignores interrupts; each call costs a thread hand-off.")
+    String[] guard_isolate() default {};
 }

@@ -16,9 +16,11 @@ import org.shadowbox.vm.Vm;
  *
  * <p>Notifier calls are also watched for time (Felix EventAdmin's timeout): each call is
  * entered in its caller's {@link CallSlot}, and the {@link Watchdog} disables a notifier whose
- * call runs {@code guard.timeoutMillis} or longer and interrupts the caller.
+ * call runs {@code guard.timeoutMillis} or longer, abandons the call and interrupts the caller.
+ * An isolated notifier ({@code guard.isolate}) is called on a {@link Courier} thread instead of
+ * the vCPU's, which waits for it and, on a timeout, leaves it behind and goes on.
  *
- * <p>The success path allocates nothing and takes no lock: a volatile read (disabled), an
+ * <p>The success path allocates nothing and takes no lock: two volatile reads (disabled, isolated), an
  * atomic increment (calls), a volatile read of the clock, two plain stores and a release
  * store to enter the slot, the call, a volatile store and two volatile reads to leave it.
  * One call in {@link GuardRecord#SAMPLE_EVERY} is also timed with {@code System.nanoTime()}.
@@ -70,43 +72,127 @@ final class NotifierGuard {
         maxFailures = n;
     }
 
-    /** {@code track_write} through the guard, entered in the calling vCPU's {@code slot}. */
-    void trackWrite(NotifierEntry e, CallSlot slot, Vm vm, int vcpuId, long gpa, long value, int bytes) {
+    /**
+     * {@code track_write} through the guard, entered in the calling vCPU's {@code slot}, inside
+     * SRCU read section {@code idx}. Returns true if the call was abandoned after a timeout: the
+     * caller must not call anything more from the notifier array it read (see {@link Srcu}).
+     */
+    boolean trackWrite(NotifierEntry e, CallSlot slot, int idx, Vm vm, int vcpuId, long gpa, long value, int bytes) {
         if (e.disabled) {
-            return;
+            return false;
         }
         long n = e.calls.incrementAndGet();
         long start = tick;
         boolean sample = (n & SAMPLE_MASK) == 1; // the 1st, 65th, ...: a notifier called once is timed once
         long t0 = sample ? System.nanoTime() : 0;
-        slot.enter(e, start);
+        if (e.isolated) {
+            Courier c = handOffWrite(e, slot, vm, vcpuId, gpa, value, bytes);
+            if (c != null) {
+                return awaitCourier(e, c, slot, idx, "trackWrite", vm, start, sample, t0);
+            }
+        }
+        slot.enter(e, start, idx, null);
+        boolean abandoned = false;
         try {
             e.notifier.trackWrite(vm, vcpuId, gpa, value, bytes);
         } catch (Exception | LinkageError | AssertionError t) {
             failed(e, "trackWrite", vm, t);
         } finally {
-            slot.leave();
+            abandoned = slot.leave();
             account(e, start, sample, t0);
         }
+        return abandoned;
     }
 
-    /** {@code track_remove_region} through the guard, entered in the VM's slot-change {@code slot}. */
-    void trackRemoveRegion(NotifierEntry e, CallSlot slot, Vm vm, long gfn, long npages) {
+    /**
+     * Hands {@code track_write} to the notifier's courier for {@code slot}, or returns null when
+     * the call must be made directly: a callback of this courier writing guest memory through the
+     * same vCPU (nested dispatch; handing it to itself would never return), or the courier busy
+     * with a call from another thread driving the same vCPU (which the API forbids).
+     */
+    private static Courier handOffWrite(NotifierEntry e, CallSlot slot, Vm vm, int vcpuId, long gpa, long value,
+            int bytes) {
+        Courier c = slot.courier(vm.name());
+        while (c.thread != Thread.currentThread()) {
+            if (c.offerWrite(e, vm, vcpuId, gpa, value, bytes)) {
+                return c;
+            }
+            if (c.busy()) {
+                return null;
+            }
+            slot.dropCourier(c); // it had retired (idle): a new one
+            c = slot.courier(vm.name());
+        }
+        return null;
+    }
+
+    /** As {@link #handOffWrite}, for {@code track_remove_region}. */
+    private static Courier handOffRemoveRegion(NotifierEntry e, CallSlot slot, Vm vm, long gfn, long npages) {
+        Courier c = slot.courier(vm.name());
+        while (c.thread != Thread.currentThread()) {
+            if (c.offerRemoveRegion(e, vm, gfn, npages)) {
+                return c;
+            }
+            if (c.busy()) {
+                return null;
+            }
+            slot.dropCourier(c);
+            c = slot.courier(vm.name());
+        }
+        return null;
+    }
+
+    /** {@code track_remove_region} through the guard, entered in the VM's slot-change {@code slot}; as {@link #trackWrite}. */
+    boolean trackRemoveRegion(NotifierEntry e, CallSlot slot, int idx, Vm vm, long gfn, long npages) {
         if (e.disabled) {
-            return;
+            return false;
         }
         e.calls.incrementAndGet();
         long start = tick;
         long t0 = System.nanoTime(); // rare: always timed
-        slot.enter(e, start);
+        if (e.isolated) {
+            Courier c = handOffRemoveRegion(e, slot, vm, gfn, npages);
+            if (c != null) {
+                return awaitCourier(e, c, slot, idx, "trackRemoveRegion", vm, start, true, t0);
+            }
+        }
+        slot.enter(e, start, idx, null);
+        boolean abandoned = false;
         try {
             e.notifier.trackRemoveRegion(vm, gfn, npages);
         } catch (Exception | LinkageError | AssertionError t) {
             failed(e, "trackRemoveRegion", vm, t);
         } finally {
-            slot.leave();
+            abandoned = slot.leave();
             account(e, start, true, t0);
         }
+        return abandoned;
+    }
+
+    /**
+     * The vCPU's side of an isolated call: entered in its slot as a direct call is (so the
+     * watchdog times it the same way), waits for the courier, judges what it threw as the guard
+     * does a direct call's; an {@link Error} other than the guarded ones is rethrown here, as a
+     * direct call would let it through.
+     */
+    private boolean awaitCourier(NotifierEntry e, Courier c, CallSlot slot, int idx, String call, Vm vm, long start,
+            boolean sample, long t0) {
+        slot.enter(e, start, idx, c);
+        boolean abandoned = false;
+        try {
+            if (c.await(e) == Courier.THREW) {
+                Throwable t = c.takeThrown();
+                if (t instanceof Error err && !(t instanceof LinkageError) && !(t instanceof AssertionError)) {
+                    throw err;
+                }
+                failed(e, call, vm, t);
+            }
+        } finally {
+            abandoned = slot.leave();
+            slot.courier = null;
+            account(e, start, sample, t0);
+        }
+        return abandoned;
     }
 
     /** Time accounting after a call: the nanoTime sample if {@code sample}, and slow calls by the clock. */

@@ -48,6 +48,8 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
     private Watchdog watchdog;
     private Thread watchdogThread;
     private boolean closed;
+    /** {@code guard.isolate}; changed under {@link #registry}. */
+    private volatile IsolationPolicy isolation = IsolationPolicy.NONE;
 
     /** An external owner's view of page track. */
     public OwnerTrack forOwner(String owner) {
@@ -72,7 +74,30 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         guard.setTimeoutMillis(ms);
     }
 
-    /** Stops the watchdog for good (the component is going away). Notifiers still attached are not timed any more. */
+    /**
+     * {@code guard.isolate}: the bundles (symbolic names, {@code *} for every bundle but the
+     * sandbox's own) whose notifiers are called on a {@link Courier} thread, for registered and
+     * future notifiers alike. Bad input throws a one-line {@link VmException} and changes nothing.
+     */
+    public void setIsolate(Collection<String> bundles) {
+        IsolationPolicy p = IsolationPolicy.parse(bundles);
+        synchronized (registry) {
+            isolation = p;
+            for (NotifierEntry e : registered) {
+                e.isolated = p.isolates(e.bundle);
+            }
+        }
+    }
+
+    /** {@code guard.isolate} as in force: symbolic names and {@code *}. */
+    public List<String> isolate() {
+        return isolation.names;
+    }
+
+    /**
+     * Stops the watchdog for good (the component is going away) and ends idle couriers. Notifiers
+     * still attached are not timed any more.
+     */
     public void close() {
         Thread t;
         synchronized (registry) {
@@ -83,6 +108,11 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         }
         if (t != null) {
             t.interrupt();
+        }
+        for (VmState st : states()) {
+            for (CallSlot slot : st.slots) {
+                slot.retireCourier();
+            }
         }
     }
 
@@ -129,6 +159,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         for (NotifierEntry e : entries) {
             List<String> vms = new ArrayList<>();
             int running = 0;
+            int abandoned = e.abandonedCouriers.get();
             long longest = 0;
             for (VmState st : all) {
                 if (st == null) {
@@ -140,6 +171,9 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                 for (CallSlot slot : st.slots) {
                     if (slot.current == e) {
                         running++;
+                        if (slot.abandoned) {
+                            abandoned++;
+                        }
                         longest = Math.max(longest, (now - slot.since) * Watchdog.TICK_MILLIS);
                     }
                 }
@@ -147,7 +181,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
             out.add(new GuardRecord(e.bundle, e.serviceId, e.name, vms, e.calls.get(), e.failures.get(),
                     e.timeouts.get(), e.slowCalls.sum(), e.slowTicks.sum() * Watchdog.TICK_MILLIS, e.sampledCalls.sum(),
                     e.sampledNanos.sum(), e.estimatedNanos(), running, longest, e.disabled, e.disabledReason,
-                    e.lastError));
+                    e.lastError, e.isolated, abandoned));
         }
         return out;
     }
@@ -192,7 +226,8 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
 
     /**
      * Detaches {@code n} (registered with {@link #register}) from every VM and returns when no
-     * call into it is running; it is never called afterwards. Not from inside its own callback.
+     * call into it is running, except a call the watchdog abandoned after a timeout (logged);
+     * it is never called afterwards. Not from inside its own callback.
      */
     public void unregister(PageTrackNotifier n) {
         detach(e -> e.serviceId < 0 && e.notifier == n);
@@ -215,6 +250,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                     throw new VmException("notifier " + e.name + " of bundle " + e.bundle + " is already registered");
                 }
             }
+            e.isolated = isolation.isolates(e.bundle);
             registered.add(e);
             ensureWatchdog();
             for (VmState st : states) {
@@ -227,8 +263,8 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
 
     private void detach(Predicate<NotifierEntry> which) {
         List<VmState> touched = new ArrayList<>();
+        NotifierEntry gone = null;
         synchronized (registry) {
-            NotifierEntry gone = null;
             for (NotifierEntry r : registered) {
                 if (which.test(r)) {
                     gone = r;
@@ -250,6 +286,32 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         // Outside the registry lock: a running callback may create VMs' state or attach.
         for (VmState st : touched) {
             st.srcu.synchronize();
+        }
+        reportAbandoned(gone, touched);
+    }
+
+    /**
+     * After the unregister's synchronize: calls into {@code gone} that the watchdog abandoned may
+     * still run (a vCPU stuck in a direct call, or an abandoned courier): the one case where the
+     * unregister guarantee does not hold. One line says so, blaming the bundle.
+     */
+    private static void reportAbandoned(NotifierEntry gone, List<VmState> touched) {
+        List<String> where = new ArrayList<>();
+        for (VmState st : touched) {
+            for (CallSlot slot : st.slots) {
+                if (slot.current == gone && slot.abandoned) {
+                    where.add(slot.where + " of VM " + st.vm.name());
+                }
+            }
+        }
+        int couriers = gone.abandonedCouriers.get();
+        if (couriers > 0) {
+            where.add(couriers + " abandoned courier thread" + (couriers == 1 ? "" : "s"));
+        }
+        if (!where.isEmpty()) {
+            LOG.log(Level.WARNING, "bundle " + gone.bundle + ": unregistered notifier " + gone.name + " without waiting"
+                    + " for its call(s) abandoned after the timeout, still running (" + String.join(", ", where)
+                    + "): the unregister guarantee does not hold for those calls");
         }
     }
 
@@ -292,17 +354,34 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         if (st == null || st.notifiers.length == 0) {
             return;
         }
-        int idx = st.srcu.readLock();
+        Srcu srcu = st.srcu;
+        int idx = srcu.readLock();
         try {
             NotifierEntry[] a = st.notifiers; // after readLock: see Srcu
             int id = vcpu.id();
             CallSlot slot = st.slot(id);
             for (int i = 0; i < a.length; i++) {
-                guard.trackWrite(a[i], slot, vm, id, gpa, value, bytes);
+                if (guard.trackWrite(a[i], slot, idx, vm, id, gpa, value, bytes)) {
+                    // Abandoned: a writer may have stopped waiting for us. A new section, a fresh array.
+                    long order = a[i].order;
+                    srcu.readUnlock(idx);
+                    idx = srcu.readLock();
+                    a = st.notifiers;
+                    i = after(a, order) - 1;
+                }
             }
         } finally {
-            st.srcu.readUnlock(idx);
+            srcu.readUnlock(idx);
         }
+    }
+
+    /** The index of the first notifier of {@code a} registered before the one of {@code order} (called after it). */
+    private static int after(NotifierEntry[] a, long order) {
+        int i = 0;
+        while (i < a.length && a[i].order >= order) {
+            i++;
+        }
+        return i;
     }
 
     /** {@code kvm_page_track_is_active}. Lock-free, allocation-free; false outside every slot. */
@@ -391,6 +470,9 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                 VmState[] b = states.clone();
                 b[vm.id()] = null;
                 states = b;
+                for (CallSlot slot : st.slots) {
+                    slot.retireCourier(); // a late caller would make itself a new one
+                }
             }
         }
     }
@@ -461,15 +543,22 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
 
     /** {@code kvm_page_track_delete_slot}: {@code track_remove_region} to every notifier, once. */
     private void trackRemoveRegion(VmState st, long gfn, long npages) {
-        int idx = st.srcu.readLock();
+        Srcu srcu = st.srcu;
+        int idx = srcu.readLock();
         try {
             NotifierEntry[] a = st.notifiers;
             CallSlot slot = st.changeSlot();
             for (int i = 0; i < a.length; i++) {
-                guard.trackRemoveRegion(a[i], slot, st.vm, gfn, npages);
+                if (guard.trackRemoveRegion(a[i], slot, idx, st.vm, gfn, npages)) {
+                    long order = a[i].order; // abandoned: as in emulatedWrite
+                    srcu.readUnlock(idx);
+                    idx = srcu.readLock();
+                    a = st.notifiers;
+                    i = after(a, order) - 1;
+                }
             }
         } finally {
-            st.srcu.readUnlock(idx);
+            srcu.readUnlock(idx);
         }
     }
 }

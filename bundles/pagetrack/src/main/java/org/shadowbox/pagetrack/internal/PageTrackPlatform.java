@@ -22,6 +22,7 @@ import org.shadowbox.pagetrack.WriteProtectHook;
 import org.shadowbox.pagetrack.guard.GuardMonitor;
 import org.shadowbox.pagetrack.guard.GuardRecord;
 import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmListener;
 
 /**
@@ -53,6 +54,11 @@ public class PageTrackPlatform extends PageTrackCore implements GuardMonitor {
     private void configure(Config config) {
         setMaxFailures(config.guard_maxFailures());
         setTimeoutMillis(config.guard_timeoutMillis());
+        try {
+            setIsolate(Arrays.asList(config.guard_isolate()));
+        } catch (VmException e) {
+            LOG.log(Level.WARNING, "ignoring " + e.getMessage() + "; keeping guard.isolate=" + String.join(",", isolate()));
+        }
     }
 
     /** The watchdog thread ends with the component. */

@@ -41,9 +41,9 @@ final class VmState {
         int n = vm.vcpuCount();
         this.slots = new CallSlot[n + 1];
         for (int i = 0; i < n; i++) {
-            slots[i] = new CallSlot("vCPU " + i);
+            slots[i] = new CallSlot("vCPU " + i, srcu);
         }
-        slots[n] = new CallSlot("a memslot change");
+        slots[n] = new CallSlot("a memslot change", srcu);
     }
 
     /** The slot of vCPU {@code id}; the slot-change slot for an id the VM does not have. */

@@ -1,11 +1,17 @@
 package org.shadowbox.shell.internal;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
@@ -13,6 +19,8 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.service.cm.Configuration;
+import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -25,6 +33,7 @@ import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.pagetrack.guard.GuardMonitor;
 import org.shadowbox.pagetrack.guard.GuardRecord;
 import org.shadowbox.shell.internal.PluginViews.PluginDiag;
+import org.shadowbox.shell.internal.PluginViews.PluginIsolate;
 import org.shadowbox.shell.internal.PluginViews.PluginRow;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
@@ -38,10 +47,14 @@ import org.shadowbox.vm.VmException;
  * resolve or start.
  */
 @Component(service = Object.class, property = {"osgi.command.scope=plugin", "osgi.command.function=list",
-        "osgi.command.function=diag"})
+        "osgi.command.function=diag", "osgi.command.function=isolate"})
 public class PluginCommands extends CommandSupport {
     private static final String PAGETRACK_BSN = "org.shadowbox.pagetrack";
     private static final String PAGETRACK_PACKAGE = "org.shadowbox.pagetrack";
+    /** The page-track configuration PID and its isolation key. */
+    private static final String PAGETRACK_PID = "org.shadowbox.pagetrack";
+    private static final String ISOLATE = "guard.isolate";
+    private static final Pattern SYMBOLIC_NAME = Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*");
 
     private final BundleContext context;
     private final Hypervisor hypervisor;
@@ -53,6 +66,10 @@ public class PluginCommands extends CommandSupport {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile GuardMonitor guard;
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile ConfigurationAdmin configAdmin;
 
     @Activate
     public PluginCommands(@Reference Hypervisor hypervisor, BundleContext context) {
@@ -81,6 +98,82 @@ public class PluginCommands extends CommandSupport {
         });
     }
 
+    @Descriptor("isolate a tracker bundle: its notifiers are called on courier threads of their own, so that a call"
+            + " that does not return within guard.timeoutMillis is abandoned and the vCPU goes on even if the callback"
+            + " ignores interrupts (costs a thread hand-off per call); sets guard.isolate in the page-track configuration")
+    public Object isolate(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("call it on the vCPU thread again") @Parameter(names = "--off", presentValue = ON, absentValue = OFF)
+            String off,
+            @Descriptor("bundle symbolic name, or * for every bundle but Shadowbox's own") String bundle) {
+        return run("isolate", help, json, () -> setIsolated(bundle, !ON.equals(off)));
+    }
+
+    PluginIsolate setIsolated(String bundle, boolean on) {
+        String name = bundle == null ? "" : bundle.trim();
+        if (!name.equals("*") && !SYMBOLIC_NAME.matcher(name).matches()) {
+            throw new VmException("not a bundle symbolic name: '" + name + "': accepted a symbolic name"
+                    + " (com.example.tracker) or *");
+        }
+        ConfigurationAdmin cm = configAdmin;
+        GuardMonitor g = guard;
+        if (cm == null || g == null) {
+            throw new VmException("plugin:isolate needs Configuration Admin and the page-track bundle running;"
+                    + " otherwise set guard.isolate in workspace/config/" + PAGETRACK_PID + ".cfg");
+        }
+        try {
+            Configuration c = cm.getConfiguration(PAGETRACK_PID, "?");
+            Dictionary<String, Object> props = c.getProperties();
+            if (props == null) {
+                props = new Hashtable<>();
+            }
+            List<String> list = new ArrayList<>(isolateValues(props.get(ISOLATE)));
+            if (on && !list.contains(name)) {
+                list.add(name);
+            } else if (!on && !list.remove(name)) {
+                throw new VmException(name + " is not isolated by name" + (list.contains("*") && !name.equals("*")
+                        ? " (guard.isolate has *: use plugin:isolate --off * first)" : "") + "; guard.isolate is "
+                        + (list.isEmpty() ? "empty" : String.join(",", list)));
+            }
+            props.put(ISOLATE, String.join(",", list)); // a String: FileInstall writes it back to the .cfg as is
+            c.update(props);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            boolean inForce = g.isolate().equals(list);
+            while (!inForce && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+                inForce = g.isolate().equals(list);
+            }
+            return new PluginIsolate(name, on, list, inForce);
+        } catch (IOException e) {
+            throw new VmException("cannot update the page-track configuration: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException("interrupted while the page-track configuration was being updated");
+        }
+    }
+
+    /** guard.isolate as Configuration Admin holds it: a comma-separated String, an array or a collection. */
+    private static List<String> isolateValues(Object v) {
+        List<String> raw = new ArrayList<>();
+        if (v instanceof String s) {
+            raw.add(s);
+        } else if (v instanceof String[] a) {
+            raw.addAll(Arrays.asList(a));
+        } else if (v instanceof Collection<?> c) {
+            c.forEach(x -> raw.add(String.valueOf(x)));
+        }
+        List<String> out = new ArrayList<>();
+        for (String s : raw) {
+            for (String t : s.split("[,\\s]+")) {
+                if (!t.isEmpty() && !out.contains(t)) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
     List<PluginRow> rows() {
         List<GuardRecord> records = guard == null ? List.of() : guard.notifiers();
         Map<String, Long> tracked = trackedByOwner();
@@ -102,7 +195,7 @@ public class PluginCommands extends CommandSupport {
             Set<String> vms = new LinkedHashSet<>();
             long calls = 0, failures = 0, timeouts = 0, nanos = 0, slow = 0;
             List<String> status = new ArrayList<>();
-            int notifiers = 0;
+            int notifiers = 0, isolated = 0, abandoned = 0;
             for (GuardRecord r : records) {
                 if (!r.bundle().equals(bsn)) {
                     continue;
@@ -114,8 +207,14 @@ public class PluginCommands extends CommandSupport {
                 timeouts += r.timeouts();
                 nanos += r.estimatedNanos();
                 slow += r.slowCalls();
+                isolated += r.isolated() ? 1 : 0;
+                abandoned += r.abandoned();
                 if (r.disabled()) {
                     status.add("disabled: " + r.reason());
+                }
+                if (r.abandoned() > 0) {
+                    status.add(r.abandoned() + " abandoned call(s) still running" + (r.isolated()
+                            ? " on courier threads" : ", holding vCPU threads (isolate it: plugin:isolate " + bsn + ")"));
                 }
                 if (r.running() > 0 && r.longestRunningMillis() >= 1000) {
                     status.add(r.running() + " call(s) running for " + r.longestRunningMillis() / 1000 + " s");
@@ -123,8 +222,10 @@ public class PluginCommands extends CommandSupport {
             }
             String st = !status.isEmpty() ? String.join("; ", status)
                     : notifiers > 0 ? "ok" : b.getState() == Bundle.ACTIVE ? "no notifier" : "not active: see plugin:diag " + bsn;
-            rows.add(new PluginRow(bsn, b.getBundleId(), BundleDiag.state(b), b.getVersion().toString(), new ArrayList<>(vms),
-                    tracked.getOrDefault(bsn, 0L), calls, failures, timeouts, String.format("%.1f", nanos / 1e6), slow, st));
+            String mode = notifiers == 0 ? "-" : isolated == 0 ? "direct" : isolated == notifiers ? "isolated" : "both";
+            rows.add(new PluginRow(bsn, b.getBundleId(), BundleDiag.state(b), b.getVersion().toString(), mode,
+                    new ArrayList<>(vms), tracked.getOrDefault(bsn, 0L), calls, failures, timeouts,
+                    String.format("%.1f", nanos / 1e6), slow, abandoned, st));
         }
         return rows;
     }
@@ -215,8 +316,16 @@ public class PluginCommands extends CommandSupport {
                     continue;
                 }
                 findings.add("notifier " + r.name() + ": " + (r.disabled() ? "disabled, " + r.reason() : "enabled")
+                        + (r.isolated() ? ", isolated (guard.isolate: called on courier threads)" : "")
                         + "; " + r.calls() + " calls, " + r.failures() + " failures, " + r.timeouts() + " timeouts"
                         + (r.lastError() == null ? "" : "; last: " + r.lastError()));
+                if (r.abandoned() > 0) {
+                    findings.add("notifier " + r.name() + ": " + r.abandoned() + " call(s) timed out and abandoned still"
+                            + " run " + (r.isolated() ? "on courier threads left behind"
+                                    : "on vCPU threads (a direct call cannot be left behind: plugin:isolate "
+                                            + b.getSymbolicName() + ")")
+                            + "; stopping the bundle does not wait for them");
+                }
             }
         }
         if (findings.isEmpty()) {

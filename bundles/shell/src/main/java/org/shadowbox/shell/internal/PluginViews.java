@@ -14,6 +14,8 @@ public final class PluginViews {
      * @param id       bundle id
      * @param state    installed, resolved, starting, active, stopping
      * @param version  its version
+     * @param mode     how its notifiers are called: direct (on the vCPU thread), isolated (on courier
+     *                 threads, guard.isolate), or both when it has several notifiers
      * @param vms      the VMs its notifiers are attached to
      * @param tracked  pages it holds tracks on, over all VMs
      * @param calls    calls into its notifiers
@@ -21,12 +23,30 @@ public final class PluginViews {
      * @param timeouts calls that overran the guard's timeout
      * @param timeMs   time spent in its notifiers (estimated from the guard's sample), ms
      * @param slow     calls of 10 ms or more
-     * @param status   ok, disabled (and why), a call running for long, or not running
+     * @param abandoned calls timed out and abandoned that still run (a vCPU thread held, or a courier
+     *                 thread left behind); unregistering does not wait for them
+     * @param status   ok, disabled (and why), abandoned calls, a call running for long, or not running
      */
-    public record PluginRow(String bundle, long id, String state, String version, List<String> vms, long tracked,
-            long calls, long failures, long timeouts, String timeMs, long slow, String status) implements View {
+    public record PluginRow(String bundle, long id, String state, String version, String mode, List<String> vms,
+            long tracked, long calls, long failures, long timeouts, String timeMs, long slow, int abandoned,
+            String status) implements View {
         public PluginRow {
             vms = List.copyOf(vms);
+        }
+    }
+
+    /**
+     * plugin:isolate: the bundle's new setting, as written to the page-track configuration.
+     *
+     * @param bundle   the symbolic name given, or *
+     * @param isolated whether its notifiers are now to run on courier threads
+     * @param isolate  guard.isolate as written
+     * @param inForce  whether the guard has taken the new setting (Configuration Admin is asynchronous)
+     */
+    public record PluginIsolate(String bundle, boolean isolated, List<String> isolate, boolean inForce)
+            implements View {
+        public PluginIsolate {
+            isolate = List.copyOf(isolate);
         }
     }
 
