@@ -84,7 +84,7 @@ class GpuBundleTest {
     private Thread scenario(String name, long scale, long seed, AtomicReference<Object> outcome) {
         Thread t = new Thread(() -> {
             try {
-                outcome.set(runner.run(name, vm, i -> new BootCpu(mmu, pageTrack, vm, i), scale, seed, null));
+                outcome.set(runner.run(name, vm, i -> mmu.cpu(vm, i), scale, seed, null));
             } catch (Throwable e) {
                 outcome.set(e);
             }
@@ -183,7 +183,7 @@ class GpuBundleTest {
             Itest.await("the gpu-driver scenario", () -> runner.scenarios().stream().anyMatch(s -> s.name().equals("gpu-driver")));
             Object r;
             try {
-                r = runner.run("gpu-driver", tdp, i -> new BootCpu(mmu, pageTrack, tdp, i), 2, 42, null);
+                r = runner.run("gpu-driver", tdp, i -> mmu.cpu(tdp, i), 2, 42, null);
             } catch (RuntimeException e) {
                 r = e;
             }

@@ -101,7 +101,7 @@ class LifecycleTest {
         Thread vcpus = new Thread(() -> {
             try {
                 for (long seed = 1; !stop.get(); seed++) {
-                    runner.run("kernel-build", build, i -> new BootCpu(mmu, pageTrack, build, i), 1, seed, (done, total, accesses) -> serveCheck(build));
+                    runner.run("kernel-build", build, i -> mmu.cpu(build, i), 1, seed, (done, total, accesses) -> serveCheck(build));
                     builds.incrementAndGet();
                 }
             } catch (Throwable e) {

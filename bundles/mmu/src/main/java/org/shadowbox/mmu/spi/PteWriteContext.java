@@ -86,7 +86,8 @@ public interface PteWriteContext {
     /**
      * {@code FNAME(update_pte)}: builds a leaf spte in entry {@code index} of level-1 page
      * {@code sp} from {@code gpte}, by the MMU's own {@code set_spte} rules (an invalid gpte, or
-     * one naming no memory, installs nothing).
+     * one naming no memory, installs nothing). A writing vCPU with paging off installs nothing
+     * either ({@code nonpaging_update_pte}).
      */
     void updatePte(int sp, int index, long gpte);
 

@@ -82,7 +82,7 @@ public final class Simulator {
         int notifiers = pageTrack.notifiers(vm).size();
         Workload w = new Workload(vm, progress);
         w.start(0); // replaced when the scenario reports its start, after the guest's boot
-        ScenarioResult r = runner.run(scenario, vm, i -> new BootCpu(mmu.cpu(vm, i)), s, seed, threads, w);
+        ScenarioResult r = runner.run(scenario, vm, i -> mmu.cpu(vm, i), s, seed, threads, w);
         if (w.endWork == null) {
             w.end(r.counts().accesses()); // no end reported: the runner's verification reads are charged too
         }

@@ -82,7 +82,7 @@ final class Registers {
                     case "64" -> "mmu: kvm_set_cr3 (the new root is loaded or found in the root cache, TLB flushed)";
                     case "pae" -> "mmu: kvm_set_cr3 (the PDPTEs are loaded into the PAE root, TLB flushed)";
                     case "32" -> "mmu: kvm_set_cr3 (the new root is loaded, TLB flushed)";
-                    default -> "mmu: stored (paging off: the root is loaded when paging is enabled)";
+                    default -> "mmu: kvm_set_cr3 (paging off: the identity map's direct roots are got again, TLB flushed)";
                 };
             case CR0:
             case CR4:

@@ -1,7 +1,6 @@
 package org.shadowbox.mmu.internal.osgi;
 
 import org.shadowbox.mmu.GuestCpu;
-import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.shadow.VcpuMmu;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
@@ -17,19 +16,19 @@ final class ShadowGuestCpu extends ResultCpu<VcpuMmu> {
     }
 
     /**
-     * {@code kvm_set_cr3} with paging on (64-bit, PAE or 32-bit): {@link VcpuMmu#writeCr3} loads
-     * (or, in 64-bit paging, finds in the root cache) the new root, loads a PAE guest's PDPTEs
-     * ({@code load_pdptrs}) and flushes the TLB, even when the value is unchanged. With paging
-     * off CR3 is only stored (it takes effect when paging is enabled). CR0, CR4 and EFER are
-     * stored; the MMU sees the change at the vCPU's next access and resets its context
-     * ({@code kvm_mmu_reset_context}).
+     * {@code kvm_set_cr3}, an exit in every mode (shadow paging intercepts CR3 loads):
+     * {@link VcpuMmu#writeCr3} loads (or, in 64-bit paging, finds in the root cache) the new
+     * root, loads a PAE guest's PDPTEs ({@code load_pdptrs}) and flushes the TLB, even when the
+     * value is unchanged; with paging off the identity map's direct roots are let go and got
+     * again ({@code kvm_mmu_new_cr3}, then {@code mmu_alloc_direct_roots}), CR3 taking effect
+     * when paging is enabled. CR0, CR4 and EFER are stored; the MMU sees the change at the
+     * vCPU's next access and resets its context ({@code kvm_mmu_reset_context}).
      */
     @Override
     public void writeRegister(Register r, long value) {
         owner.checkLive();
         Vcpu cpu = v.vcpu();
-        if (r == Register.CR3 && PagingMode.of(cpu.get(Register.CR0), cpu.get(Register.CR4),
-                cpu.get(Register.EFER)) != null) {
+        if (r == Register.CR3) {
             v.writeCr3(value);
         } else {
             cpu.set(r, value);

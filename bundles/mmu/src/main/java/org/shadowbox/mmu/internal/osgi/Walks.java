@@ -32,11 +32,24 @@ final class Walks {
         Vcpu cpu = v.vcpu();
         PagingMode mode = PagingMode.of(cpu.get(Register.CR0), cpu.get(Register.CR4), cpu.get(Register.EFER));
         List<Walk.Step> guest = new ArrayList<>();
+        List<Walk.Step> shadow = new ArrayList<>();
         if (mode == null) {
-            return new Walk(gva, guest, List.of(), pagingOff(gva) + " (no guest tables, nothing shadowed)");
+            if (!v.nonpaging()) {
+                return new Walk(gva, guest, List.of(), pagingOff(gva) + " (no guest tables; the identity map is"
+                        + " made at the vCPU's next access)");
+            }
+            String result = pagingOff(gva) + " (no guest tables)";
+            mmu.vm().mmuLock().lock();
+            try {
+                // KVM's nonpaging context: the identity map under the PAE root's direct pages.
+                long a = gva & 0xffff_ffffL;
+                result += "; shadow: " + shadowWalk(mmu, v.shadowWalkRoot(a), v.shadowWalkLevel(), a, shadow);
+            } finally {
+                mmu.vm().mmuLock().unlock();
+            }
+            return new Walk(gva, guest, shadow, result);
         }
         String result = guestWalk(mode, cpu, gva, new GuestWalk(), guest);
-        List<Walk.Step> shadow = new ArrayList<>();
         mmu.vm().mmuLock().lock();
         try {
             // A 64-bit guest's walk starts at its level-4 root; a PAE or 32-bit guest's at the

@@ -21,19 +21,22 @@ public final class AccessPieces {
 
     /**
      * Splits an access of {@code size} bytes at {@code gva}: a 32-bit linear address is
-     * truncated (the TLB tag and CR2 are its 32 bits) and the second piece wraps at 4 GiB.
+     * truncated (the TLB tag and CR2 are its 32 bits) and the second piece wraps at 4 GiB. With
+     * paging off the processor is never in 64-bit mode (EFER.LMA needs CR0.PG): the linear
+     * address is 32 bits too, as the emulator's {@code linearize} truncates it outside 64-bit
+     * mode, and it is the gpa ({@code nonpaging_gva_to_gpa}).
      *
-     * @param mode the guest's paging mode, or null with paging off (no truncation, no check)
+     * @param mode the guest's paging mode, or null with paging off (32 bits, no canonical check)
      * @return false if a piece is not canonical (the access raises #GP)
      */
     public boolean split(PagingMode mode, long address, int size) {
-        long a = mode != null ? mode.truncate(address) : address;
+        long a = mode != null ? mode.truncate(address) : address & 0xffff_ffffL;
         int first = 4096 - (int) (a & 4095);
         count = size <= first ? 1 : 2;
         gva[0] = a;
         len[0] = Math.min(size, first);
         if (count == 2) {
-            gva[1] = mode != null ? mode.truncate(a + first) : a + first;
+            gva[1] = mode != null ? mode.truncate(a + first) : (a + first) & 0xffff_ffffL;
             len[1] = size - first;
         }
         for (int p = 0; p < count; p++) {

@@ -36,7 +36,8 @@ final class GuestAccess {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
         }
-        v.meter.access((acc & Pfec.USER) != 0);
+        // A paging-off guest is charged as supervisor (the context is checked only after this).
+        v.meter.access((acc & Pfec.USER) != 0 && (v.vcpu.get(Register.CR0) & Register.CR0_PG) != 0);
         try {
             return access0(gva, value, size, acc, out);
         } finally {
@@ -55,7 +56,7 @@ final class GuestAccess {
      * canonical: entries are only filled with truncated, canonical gvas of the current paging
      * mode (a mode change flushes the TLB, and {@link VcpuMmu#entryUnchanged} sees the change),
      * so a hit means the gva is both (a 64-bit page shares bits 12-63 with a canonical one; a
-     * 32-bit one is below 4 GiB), and the whole access is, being within the page.
+     * 32-bit or paging-off one is below 4 GiB), and the whole access is, being within the page.
      */
     private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
@@ -67,7 +68,7 @@ final class GuestAccess {
         if (i < 0 || !allowed(tlb.access(i), acc)) {
             return false;
         }
-        v.meter.access((acc & Pfec.USER) != 0);
+        v.meter.access((acc & Pfec.USER) != 0 && !v.nonpaging);
         v.stats.tlbHit++;
         byte[] page = tlb.page(i);
         out.exception = GuestWalk.OK;
@@ -144,7 +145,8 @@ final class GuestAccess {
         }
         v.meter.begin();
         v.stats.exits++; // the #PF exit
-        int r = PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
+        int r = v.nonpaging ? PageFault.nonpagingPageFault(v.mmu, v, gva, errorCode, acc) // mmu.page_fault
+                : PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
         if (r == PageFault.RET_EMULATE) {
             pieces.set(p, null, v.walk.gpa, true);
             return TRANSLATED;
@@ -193,7 +195,8 @@ final class GuestAccess {
 
     /**
      * The hardware's permission check on a translation: CR0.WP is always 1 on the host, so a
-     * write needs W; SMEP and SMAP follow the guest's CR4 (and EFLAGS.AC).
+     * write needs W; SMEP and SMAP follow the guest's CR4 (and EFLAGS.AC), and are off with
+     * paging off ({@link VcpuMmu#hwCr4}).
      */
     private boolean allowed(int rights, int acc) {
         boolean fetch = (acc & Pfec.FETCH) != 0;
@@ -203,9 +206,9 @@ final class GuestAccess {
             return u && (!write || (rights & Spte.ACC_WRITE) != 0) && (!fetch || (rights & Spte.ACC_EXEC) != 0);
         }
         if (fetch) {
-            return (rights & Spte.ACC_EXEC) != 0 && !(u && (v.cr4 & Register.CR4_SMEP) != 0);
+            return (rights & Spte.ACC_EXEC) != 0 && !(u && (v.hwCr4 & Register.CR4_SMEP) != 0);
         }
-        if (u && (v.cr4 & Register.CR4_SMAP) != 0 && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) == 0) {
+        if (u && (v.hwCr4 & Register.CR4_SMAP) != 0 && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) == 0) {
             return false;
         }
         return !write || (rights & Spte.ACC_WRITE) != 0;

@@ -23,9 +23,10 @@ import org.shadowbox.vm.Memslot;
  *     per gpte from its quadrant, and two level-2 sptes share one guest PDE (the two 2 MiB
  *     halves of a 4 MiB page);
  * <li>reverse maps, parent pointers, unsync bitmaps, root counts, the PAE roots (against CR3
- *     and the loaded PDPTEs) and the indirect-page count agree with the tables;
+ *     and the loaded PDPTEs; with paging off, the 4 direct pages of the identity map) and the
+ *     indirect-page count agree with the tables;
  * <li>no TLB entry of a vCPU with no flush (or root reload) pending is more permissive than its
- *     current sptes.
+ *     current sptes; with paging off every entry maps its gva page to the same gfn.
  * </ol>
  */
 public final class MmuChecker {
@@ -333,6 +334,10 @@ public final class MmuChecker {
          */
         private void checkPaeRoot(VcpuMmu v) {
             PagingMode mode = v.mode;
+            if (v.nonpaging() && v.rootLoaded()) {
+                checkDirectRoot(v);
+                return;
+            }
             if (mode == null || mode == PagingMode.LONG || !v.rootLoaded()) {
                 for (int i = 0; i < 4; i++) {
                     if (v.paeRoot[i] != null) {
@@ -372,6 +377,29 @@ public final class MmuChecker {
         }
 
         /**
+         * (e) The PAE root of a vCPU with paging off against {@code mmu_alloc_direct_roots}: entry
+         * i is the direct level-2 page, ACC_ALL, quadrant 0, of pseudo gfn {@code i << 18} (the
+         * identity map of gva bits 31:30 = i). A zapped entry may wait, invalid, for the reload.
+         */
+        private void checkDirectRoot(VcpuMmu v) {
+            if (v.root != null) {
+                out.add("(e) vCPU " + v.vcpu.id() + " has paging off but holds a 4-level root: " + v.root);
+            }
+            for (int i = 0; i < 4; i++) {
+                ShadowPage sp = v.paeRoot[i];
+                long gfn = (long) i << 18;
+                if (sp != null && sp.invalid()) {
+                    continue;
+                }
+                if (sp == null || sp.gfn != gfn || sp.level() != 2 || !sp.direct() || Role.quadrant(sp.role) != 0
+                        || Role.access(sp.role) != Spte.ACC_ALL) {
+                    out.add("(e) vCPU " + v.vcpu.id() + " PAE root entry " + i + " is " + sp
+                            + " but paging is off: should be the direct level-2 page of gfn 0x" + Long.toHexString(gfn));
+                }
+            }
+        }
+
+        /**
          * (f): every TLB entry of a vCPU with no flush pending against a walk of its sptes now. A
          * zapped root is a pending reload ({@code KVM_REQ_MMU_RELOAD}), which flushes the TLB
          * before the next access, as a pending flush does: such a vCPU is skipped too.
@@ -385,6 +413,10 @@ public final class MmuChecker {
                 long vpn = tlb.vpn(i);
                 if (vpn < 0) {
                     continue;
+                }
+                if (v.nonpaging() && tlb.gfn(i) != vpn) {
+                    out.add(tlbEntry(v, vpn) + " maps gfn 0x" + Long.toHexString(tlb.gfn(i))
+                            + " but paging is off: the gva is the gpa");
                 }
                 ShadowPage sp = v.shadowWalkRoot(vpn << 12);
                 if (sp != null && sp.invalid() || sp == null && v.mode == PagingMode.LONG) {

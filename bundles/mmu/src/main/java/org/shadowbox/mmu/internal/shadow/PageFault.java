@@ -170,6 +170,90 @@ final class PageFault {
         return RET_FIXED;
     }
 
+    /**
+     * {@code nonpaging_page_fault} with {@code nonpaging_map} and {@code __direct_map}: the
+     * handler of the nonpaging context (CR0.PG clear). The gva, already truncated to 32 bits,
+     * is the gpa. A present write fault on a write-tracked gfn is emulated at once
+     * ({@code page_fault_handle_page_track}; unlike {@code FNAME(page_fault)} no flood count is
+     * cleared: direct pages never flood). Otherwise, under the MMU lock, direct pages are got
+     * down from the PAE root's entry to the mapping level and the leaf is set with ACC_ALL; the
+     * mapping level is at most 2 (the identity map is a PAE table: 2 MiB pages at most), and
+     * only where the slot's frame is not disallowed ({@code mapping_level}). A write fault
+     * that ends on a write-protected spte (a gfn that must stay read-only) is emulated. A gfn
+     * in no memslot is emulated, never mapped.
+     *
+     * @return {@link #RET_FIXED} or {@link #RET_EMULATE} (there is no guest fault without paging)
+     */
+    static int nonpagingPageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
+        v.stats.pfTaken++;
+        GuestWalk w = v.walk;
+        w.gva = gva;
+        w.gpa = gva; // nonpaging_gva_to_gpa
+        long gfn = gva >>> 12;
+        if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
+            v.stats.pfEmulate++;
+            v.stats.pfEmulateTracked++;
+            return RET_EMULATE;
+        }
+        Memslot slot = mmu.vm.slotForGfn(gfn);
+        ShadowPage top = v.shadowWalkRoot(gva);
+        if (slot == null || top == null) {
+            v.stats.pfMmio++; // no memory behind it: emulated, never mapped
+            return RET_EMULATE;
+        }
+        boolean writeFault = (access & Pfec.WRITE) != 0;
+        int level = mappingLevel(slot, gfn, Memslot.LEVEL_2M);
+        long mapGfn = gfn & -(1L << ((level - 1) * 9));
+        boolean emulate;
+        mmu.vm.mmuLock().lock();
+        try {
+            v.stats.mmuLockFault++;
+            mmu.makeMmuPagesAvailable();
+            if (top.invalid()) {
+                return RET_FIXED; // the root went away: reload and retry
+            }
+            emulate = directMap(mmu, v, top, gva, writeFault, level, mapGfn, slot);
+            v.stats.pfFixed++;
+        } finally {
+            mmu.vm.mmuLock().unlock();
+        }
+        if (emulate) {
+            v.stats.pfEmulate++;
+            v.stats.pfEmulateWp++;
+            return RET_EMULATE;
+        }
+        return RET_FIXED;
+    }
+
+    /**
+     * {@code __direct_map}: from the PAE root's level-2 page down to {@code hlevel}, a large spte
+     * in the way is dropped and a missing table is a direct page (pseudo gfn: the gfn range it
+     * maps); then the leaf, ACC_ALL, through {@code mmu_set_spte}.
+     *
+     * @return true if the write must be emulated
+     */
+    private static boolean directMap(ShadowMmu mmu, VcpuMmu v, ShadowPage top, long gva, boolean writeFault,
+            int hlevel, long mapGfn, Memslot slot) {
+        ShadowPage sp = top;
+        int level = v.shadowWalkLevel();
+        for (; level > hlevel; level--) {
+            int idx = index(gva, level);
+            v.stats.shadowWalkSteps++;
+            mmu.dropLargeSpte(sp, idx);
+            long spte = sp.spt[idx];
+            if (Spte.isPresent(spte)) {
+                sp = mmu.page(Spte.childId(spte));
+                continue;
+            }
+            long pseudoGfn = (gva >>> 12) & -(1L << ((level - 1) * 9));
+            ShadowPage child = mmu.getPage(v, pseudoGfn, gva, level - 1, true, Spte.ACC_ALL);
+            mmu.linkShadowPage(sp, idx, child);
+            sp = child;
+        }
+        v.stats.shadowWalkSteps++;
+        return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), Spte.ACC_ALL, writeFault, level, mapGfn, slot, true);
+    }
+
     /** KVM's walker fails on a table outside every memslot; such a walk is emulated, never shadowed. */
     private static boolean tablesInSlots(ShadowMmu mmu, PagingMode mode, GuestWalk w) {
         for (int level = mode.rootLevel(); level > w.level; level--) {

@@ -138,6 +138,9 @@ final class PteWriteView implements PteWriteContext {
         if (p.level() != 1) {
             throw new IllegalArgumentException("update_pte on " + p + ": only level-1 entries are built from a gpte");
         }
+        if (v.nonpaging) {
+            return; // nonpaging_update_pte: a writer with paging off has no gpte format; the spte stays zapped
+        }
         Sync.updatePte(mmu, v, p, index, gpte);
     }
 

@@ -20,7 +20,10 @@ import org.shadowbox.vm.VmException;
  * when CR3 is written or the paging mode changes ({@code load_pdptrs}) and used from then on,
  * by the shadow and by the MMU's guest walks, until the next CR3 write. A 32-bit guest's
  * 1024-entry directory is shadowed by 4 level-2 pages, one per quadrant (gva bits 31:30). Paging
- * off (CR0.PG clear) is refused with a VmException.
+ * off (CR0.PG clear) is KVM's nonpaging context ({@code nonpaging_init_context}: {@code direct_map},
+ * {@code shadow_root_level} PT32E): the gva's 32 bits are the gpa ({@code nonpaging_gva_to_gpa}),
+ * the root is a PAE root of 4 direct level-2 pages ({@code mmu_alloc_direct_roots}) and faults go
+ * to {@link PageFault#nonpagingPageFault}; there is nothing to sync and INVLPG only flushes.
  *
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
@@ -42,8 +45,19 @@ public final class VcpuMmu implements GuestVcpu {
     long cr4;
     private long efer;
     private boolean contextValid;
-    /** The guest's paging mode as of the last context check (null before the first). */
+    /** The guest's paging mode as of the last context check (null before the first, and with paging off). */
     PagingMode mode;
+    /**
+     * The context is KVM's nonpaging one (CR0.PG clear): {@code mmu.direct_map} of a shadow
+     * context. The roots are the 4 direct pages of the PAE root.
+     */
+    boolean nonpaging;
+    /**
+     * The CR4 the processor runs the guest with: the guest's, except that with paging off KVM
+     * clears SMEP and SMAP in hardware (they do not apply without paging, and the hardware does
+     * page, through the identity map).
+     */
+    long hwCr4;
     /** {@code root_hpa} of a 64-bit guest; null when the root gfn is in no memslot (nothing can be shadowed). */
     ShadowPage root;
     /**
@@ -107,9 +121,14 @@ public final class VcpuMmu implements GuestVcpu {
         return paeRoot[i];
     }
 
-    /** The paging mode the vCPU was last entered in (null before its first access). */
+    /** The paging mode the vCPU was last entered in (null before its first access, and with paging off). */
     public PagingMode mode() {
         return mode;
+    }
+
+    /** True if the vCPU was last entered with paging off (KVM's nonpaging context). */
+    public boolean nonpaging() {
+        return nonpaging;
     }
 
     /**
@@ -117,12 +136,12 @@ public final class VcpuMmu implements GuestVcpu {
      * 64-bit guest, else the PAE root's entry for gva bits 31:30 (null: nothing mapped there).
      */
     public ShadowPage shadowWalkRoot(long gva) {
-        return mode == PagingMode.LONG || mode == null ? root : paeRoot[(int) (gva >>> 30) & 3];
+        return mode == PagingMode.LONG || mode == null && !nonpaging ? root : paeRoot[(int) (gva >>> 30) & 3];
     }
 
-    /** The level of {@link #shadowWalkRoot}'s page: 4 for a 64-bit guest, else 2. */
+    /** The level of {@link #shadowWalkRoot}'s page: 4 for a 64-bit guest, else 2 (PAE root). */
     public int shadowWalkLevel() {
-        return mode == PagingMode.LONG || mode == null ? 4 : 2;
+        return mode == PagingMode.LONG || mode == null && !nonpaging ? 4 : 2;
     }
 
     /**
@@ -222,7 +241,10 @@ public final class VcpuMmu implements GuestVcpu {
         }
     }
 
-    /** {@code kvm_mmu_reset_context} when CR0, CR4 or EFER changed: new base role, roots dropped. */
+    /**
+     * {@code kvm_mmu_reset_context} when CR0, CR4 or EFER changed (CR0.PG toggling among them):
+     * new context ({@code init_kvm_softmmu}: nonpaging or a paging mode), new base role, roots dropped.
+     */
     private void checkContext() {
         long c0 = vcpu.get(Register.CR0);
         long c4 = vcpu.get(Register.CR4);
@@ -232,18 +254,17 @@ public final class VcpuMmu implements GuestVcpu {
         }
         meter.begin();
         PagingMode m = PagingMode.of(c0, c4, ef);
-        if (m == null) {
-            throw new VmException("vCPU " + vcpu.id() + " has paging off (CR0=0x" + Long.toHexString(c0)
-                    + "): the shadow MMU accepts CR0.PG set, in 64-bit, PAE or 32-bit paging");
-        }
         freeRoots();
         mode = m;
+        nonpaging = m == null; // nonpaging_init_context
         cr0 = c0;
         cr4 = c4;
         efer = ef;
-        // role.cr4_pae is clear for a 32-bit guest: its 4-byte gptes need quadrants.
-        baseRole = Role.base(m.pae(), (ef & Register.EFER_NXE) != 0, (c0 & Register.CR0_WP) != 0,
-                (c4 & Register.CR4_SMEP) != 0, (c4 & Register.CR4_SMAP) != 0);
+        hwCr4 = nonpaging ? c4 & ~(Register.CR4_SMEP | Register.CR4_SMAP) : c4;
+        // role.cr4_pae is clear for a 32-bit guest: its 4-byte gptes need quadrants. With paging
+        // off it is CR4.PAE as KVM reads it (is_pae); direct pages clear it anyway.
+        baseRole = Role.base(nonpaging ? (c4 & Register.CR4_PAE) != 0 : m.pae(), (ef & Register.EFER_NXE) != 0,
+                (c0 & Register.CR0_WP) != 0, (c4 & Register.CR4_SMEP) != 0, (c4 & Register.CR4_SMAP) != 0);
         contextValid = true;
         flushLocal();
     }
@@ -277,6 +298,10 @@ public final class VcpuMmu implements GuestVcpu {
      * CR3 write without PCID flushes the TLB).
      */
     private void newRoot(long c3, boolean loadPdptrs) {
+        if (nonpaging) {
+            newDirectRoots(c3);
+            return;
+        }
         if (mode != PagingMode.LONG) {
             newPaeRoots(c3, loadPdptrs);
             return;
@@ -364,6 +389,32 @@ public final class VcpuMmu implements GuestVcpu {
         flushLocal();
     }
 
+    /**
+     * With paging off: {@code kvm_mmu_new_cr3} frees the roots ({@code mmu_free_roots}) and
+     * {@code kvm_mmu_load} makes them again with {@code mmu_alloc_direct_roots} at
+     * {@code shadow_root_level} PT32E: entry i is the direct level-2 page of the identity map of
+     * gva bits 31:30 = i (pseudo gfn {@code i << 18}, ACC_ALL), found again by
+     * {@code kvm_mmu_get_page} if it still exists. Nothing to sync ({@code mmu_sync_roots}
+     * returns for a direct map); the TLB is flushed. CR3 does not matter to the translation.
+     */
+    private void newDirectRoots(long c3) {
+        mmu.vm.mmuLock().lock();
+        stats.mmuLock++;
+        try {
+            freePaeRoots();
+            for (int i = 0; i < 4; i++) {
+                ShadowPage sp = mmu.getPage(this, (long) i << 18, (long) i << 30, 2, true, Spte.ACC_ALL);
+                sp.rootCount++;
+                paeRoot[i] = sp;
+            }
+            rootCr3 = c3;
+            rootLoaded = true;
+        } finally {
+            mmu.vm.mmuLock().unlock();
+        }
+        flushLocal();
+    }
+
     /** One entry of {@code mmu_alloc_shadow_roots}: a level-2 root page with ACC_ALL, or null. */
     private ShadowPage allocPaeRoot(int i, long c3) {
         long rootGfn;
@@ -397,6 +448,9 @@ public final class VcpuMmu implements GuestVcpu {
 
     /** {@code kvm_mmu_sync_roots}: the root, or each entry of the PAE root. Caller holds the MMU lock. */
     private void syncRoots() {
+        if (nonpaging) {
+            return; // a direct map has nothing to sync
+        }
         if (root != null) {
             Sync.syncRoots(mmu, this, root);
         }
@@ -481,6 +535,10 @@ public final class VcpuMmu implements GuestVcpu {
             enterGuest();
             stats.exits++;
             stats.invlpg++;
+            if (nonpaging) {
+                flushLocal(); // nonpaging_invlpg does nothing; kvm_mmu_invlpg still flushes
+                return;
+            }
             gva = mode.truncate(gva);
             ShadowPage top = shadowWalkRoot(gva);
             if (top != null) {

@@ -169,14 +169,18 @@ class MmuComponentTest {
     }
 
     @Test
-    void aVmStartingWithPagingOffIsServedOnceItEntersPaging() {
+    void aVmStartingWithPagingOffIsServedByTheIdentityMapThenByItsTables() {
         Mmu mmu = rig.start();
         Vm vm = rig.hv.createVm(VmSpec.pc("off", 64L << 20, 1).with(VmSpec.PAGING, VmSpec.PAGING_OFF));
         Rig.buildTables(vm);
         GuestCpu cpu = mmu.cpu(vm, 0);
-        String refused = assertThrows(VmException.class, () -> cpu.read(0x400000, 8, false)).getMessage();
-        assertTrue(refused.contains("has paging off"), refused);
-        assertTrue(mmu.walk(vm, 0, 0x1234).result().startsWith("paging off: gpa = gva 0x1234"));
+        assertTrue(cpu.read((Rig.DATA << 12) | 0x1_0000_0000L, 8, false), "paging off: the gva's 32 bits are the gpa");
+        assertEquals(0x1122334455667788L, cpu.value());
+        assertEquals(Rig.DATA << 12, cpu.gpa());
+        assertEquals(List.of(), mmu.check(vm));
+        String walk = mmu.walk(vm, 0, Rig.DATA << 12).result();
+        assertTrue(walk.startsWith("paging off: gpa = gva 0x" + Long.toHexString(Rig.DATA << 12)) && walk.contains("leaf at level"),
+                walk);
         cpu.writeRegister(Register.CR4, Register.CR4_PAE);
         cpu.writeRegister(Register.EFER, Register.EFER_LME | Register.EFER_LMA | Register.EFER_NXE);
         cpu.writeRegister(Register.CR0, Register.CR0_PG | Register.CR0_PE | Register.CR0_WP);

@@ -21,13 +21,13 @@ final class BareMetal {
         out.reset();
         GuestMemory mem = vcpu.vm().memory();
         PagingMode mode = PagingMode.of(vcpu.get(Register.CR0), vcpu.get(Register.CR4), vcpu.get(Register.EFER));
-        gva = mode.truncate(gva);
+        gva = linear(mode, gva);
         int first = 4096 - (int) (gva & 4095);
         int pieces = size <= first ? 1 : 2;
-        long[] pieceGva = {gva, mode.truncate(gva + first)}; // 32-bit linear addresses wrap at 4 GiB
+        long[] pieceGva = {gva, linear(mode, gva + first)}; // 32-bit linear addresses wrap at 4 GiB
         int[] len = {Math.min(size, first), size - first};
         for (int p = 0; p < pieces; p++) {
-            if (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + len[p] - 1)) {
+            if (mode != null && (!mode.canonical(pieceGva[p]) || !mode.canonical(pieceGva[p] + len[p] - 1))) {
                 out.exception = GuestWalk.GENERAL_PROTECTION;
                 return out;
             }
@@ -63,5 +63,10 @@ final class BareMetal {
         }
         out.value = v;
         return out;
+    }
+
+    /** The linear address: a 32-bit mode's (and paging off's: no long mode without CR0.PG) is 32 bits. */
+    private static long linear(PagingMode mode, long gva) {
+        return mode == null ? gva & 0xffff_ffffL : mode.truncate(gva);
     }
 }

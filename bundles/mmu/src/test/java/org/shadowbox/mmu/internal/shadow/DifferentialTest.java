@@ -32,10 +32,14 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * per mode) builds, changes and tears down its page tables with guest writes through a
  * page-table window, executes INVLPG on every vCPU after each change (a TLB shootdown; after a
  * PAE PDPTE change it writes CR3 instead, as a PAE OS must), switches CR3 between three address
- * spaces, toggles EFER.NXE, CR0.WP, CR4.SMEP, CR4.SMAP and EFLAGS.AC, and performs reads, writes
- * and fetches of 1-8 bytes, user and supervisor, some crossing pages, some into MMIO holes, some
- * non-canonical (or above 4 GiB in the 32-bit modes). An external tracker write-tracks random
- * data and page-table pages on the MMU side (invisible to the guest). Every guest-visible
+ * spaces, toggles EFER.NXE, CR0.WP, CR4.SMEP, CR4.SMAP and EFLAGS.AC, turns paging off and on
+ * again (CR0.PG, leaving and re-entering long mode: KVM's nonpaging context, where the gva's 32
+ * bits are the gpa), and performs reads, writes and fetches of 1-8 bytes, user and supervisor,
+ * some crossing pages, some into MMIO holes, some non-canonical (or above 4 GiB in the 32-bit
+ * modes); with paging off mostly at guest-physical addresses (reads of page tables too; the OS
+ * then edits a table entry at its guest-physical address rather than through the window). An
+ * external tracker write-tracks random data and page-table pages on the MMU side (invisible to
+ * the guest). Every guest-visible
  * result (value, exception, error code, CR2, page-table A/D bits and memory) must be equal, the
  * MMU's checker ({@link MmuChecker} or the TDP checker) must pass after every step, and each run
  * must have exercised its configuration's paths ({@link MmuUnderTest#assertCoverage}).
@@ -205,9 +209,9 @@ class DifferentialTest {
          */
         private void changeEntry(long gpa) {
             long value = os.newValue(rnd, gpa);
-            long gva = os.windowGva(gpa);
-            int size = os.entrySize();
             int v = rnd.nextInt(2);
+            long gva = pagingOff(v) ? gpa : os.windowGva(gpa); // paging off: the table at its gpa
+            int size = os.entrySize();
             op = "vcpu" + v + " sets " + describe(gpa) + " to 0x" + Long.toHexString(value);
             if (rnd.nextInt(8) == 0) {
                 int half = size / 2;
@@ -231,7 +235,13 @@ class DifferentialTest {
         private void randomAccess() {
             int v = rnd.nextInt(2);
             long gva;
-            if (rnd.nextBoolean()) {
+            boolean physical = pagingOff(v) && rnd.nextInt(4) > 0;
+            if (physical) {
+                // Paging off: a guest-physical address (data or a page table), now and then with
+                // high bits the processor drops.
+                long gfn = rnd.nextInt((int) (GuestOs.DATA + GuestOs.DATA_PAGES));
+                gva = (gfn << 12) + rnd.nextInt(4096) + (rnd.nextInt(8) == 0 ? (long) rnd.nextInt(16) << 32 : 0);
+            } else if (rnd.nextBoolean()) {
                 gva = recent[rnd.nextInt(recent.length)]; // locality: the same page again, maybe another way
             } else {
                 gva = os.randomGva(rnd);
@@ -240,7 +250,9 @@ class DifferentialTest {
             int size = 1 << rnd.nextInt(4);
             int kind = rnd.nextInt(10);
             int acc = (kind < 5 ? 0 : kind < 8 ? Pfec.WRITE : Pfec.FETCH) | (rnd.nextBoolean() ? Pfec.USER : 0);
-            if (os.writeForbidden(gva) || os.writeForbidden(gva + size - 1)) {
+            boolean forbidden = pagingOff(v) ? (gva & 0xffff_ffffL) >>> 12 < GuestOs.DATA // a table, physically
+                    : os.writeForbidden(gva) || os.writeForbidden(gva + size - 1);
+            if (forbidden) {
                 acc &= ~Pfec.WRITE; // the OS writes its tables only through changeEntry
             }
             long value = rnd.nextLong();
@@ -265,9 +277,14 @@ class DifferentialTest {
         }
 
         private void toggleMode(int v) {
-            Register[] regs = {Register.EFER, Register.CR4, Register.CR4, Register.RFLAGS, Register.CR0};
-            long[] bits = {Register.EFER_NXE, Register.CR4_SMEP, Register.CR4_SMAP, Register.RFLAGS_AC, Register.CR0_WP};
-            int i = rnd.nextInt(5);
+            Register[] regs = {Register.EFER, Register.CR4, Register.CR4, Register.RFLAGS, Register.CR0, Register.CR0};
+            long[] bits = {Register.EFER_NXE, Register.CR4_SMEP, Register.CR4_SMAP, Register.RFLAGS_AC, Register.CR0_WP,
+                Register.CR0_PG};
+            int i = rnd.nextInt(6);
+            if (i == 5) {
+                togglePaging(v);
+                return;
+            }
             // NXE and WP are mostly on; SMEP and SMAP a third of the time, so most accesses get through.
             boolean on = i == 0 || i == 4 ? rnd.nextInt(5) > 0 : i == 3 ? rnd.nextBoolean() : rnd.nextInt(3) == 0;
             // Never CR4.SMAP with CR0.WP=0: KVM's CR0.WP=0 trick (a supervisor write makes the spte
@@ -282,6 +299,26 @@ class DifferentialTest {
             op = "vcpu" + v + " " + regs[i] + " <- 0x" + Long.toHexString(now);
             s.vm().vcpu(v).set(regs[i], now);
             ref.vcpu(v).set(regs[i], now);
+        }
+
+        private boolean pagingOff(int v) {
+            return (s.vm().vcpu(v).get(Register.CR0) & Register.CR0_PG) == 0;
+        }
+
+        /**
+         * CR0.PG: off a quarter of the time it is chosen, on again otherwise. Turning it off leaves
+         * long mode (EFER.LMA clears, as the processor does); turning it on re-enters the OS's mode.
+         */
+        private void togglePaging(int v) {
+            Vcpu c = s.vm().vcpu(v);
+            boolean on = rnd.nextInt(4) > 0;
+            long cr0 = on ? c.get(Register.CR0) | Register.CR0_PG : c.get(Register.CR0) & ~Register.CR0_PG;
+            long efer = on ? c.get(Register.EFER) | (os.efer() & Register.EFER_LMA) : c.get(Register.EFER) & ~Register.EFER_LMA;
+            op = "vcpu" + v + " CR0 <- 0x" + Long.toHexString(cr0) + ", EFER <- 0x" + Long.toHexString(efer);
+            for (Vcpu x : new Vcpu[] {c, ref.vcpu(v)}) {
+                x.set(Register.CR0, cr0);
+                x.set(Register.EFER, efer);
+            }
         }
 
         /** An external tracker (KVMGT's role) tracks or releases a page: invisible to the guest. */

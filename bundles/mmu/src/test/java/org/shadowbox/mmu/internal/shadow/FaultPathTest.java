@@ -253,13 +253,4 @@ class FaultPathTest {
         assertEquals(0x4433_2211L, rig.r.value);
         rig.assertConsistent("after the crossing write");
     }
-
-    @Test
-    void pagingOffIsRefusedWithOneLine() {
-        rig.vm.vcpu(0).set(Register.CR0, ShadowRig.CR0 & ~Register.CR0_PG);
-        org.shadowbox.vm.VmException e = org.junit.jupiter.api.Assertions.assertThrows(
-                org.shadowbox.vm.VmException.class, () -> cpu0.read(GVA, 8, false, rig.r));
-        assertTrue(e.getMessage().contains("accepts CR0.PG set, in 64-bit, PAE or 32-bit paging"), e.getMessage());
-        assertFalse(e.getMessage().contains("\n"));
-    }
 }
