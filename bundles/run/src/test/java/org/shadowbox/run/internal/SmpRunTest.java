@@ -60,7 +60,7 @@ class SmpRunTest {
             }
             Vm tdp = rig.hv.createVm(VmSpec.pc("tdp-" + seed, 256L << 20, 2).with(VmSpec.MMU, VmSpec.MMU_TDP));
             // The TDP MMU is not metered (no cost report): the runner alone, on the MMU's vCPUs.
-            rig.runner.run("kernel-build", tdp, i -> new BootCpu(rig.mmu.cpu(tdp, i)), 1, seed, 2, null);
+            rig.runner.run("kernel-build", tdp, i -> rig.mmu.cpu(tdp, i), 1, seed, 2, null);
             assertEquals(List.of(), rig.mmu.check(tdp), "kernel-build tdp seed " + seed);
             rig.hv.destroyVm(tdp.name());
             Vm four = rig.hv.createVm(VmSpec.pc("four-" + seed, 256L << 20, 4));
