@@ -35,7 +35,7 @@ final class Faults {
      * One user access of {@code t} on its vCPU. Takes no lock: the area, its frames and the
      * pages it writes are this process's alone, and the pages it only reads (shared
      * copy-on-write, zero or page-cache pages) do not change while it maps them. A fault is
-     * handled under the kernel lock.
+     * handled under the kernel lock, which it drops while it clears or copies a new page.
      */
     void access(Task t, Area a, int page, int slot, int kind) {
         GuestCpu cpu = k.cpus[t.vcpu];
@@ -84,7 +84,10 @@ final class Faults {
         }
     }
 
-    /** {@code handle_mm_fault} for a user fault at {@code va} with error code {@code ec}. Kernel lock held. */
+    /**
+     * {@code handle_mm_fault} for a user fault at {@code va} with error code {@code ec}. Kernel
+     * lock held; dropped while a new page is cleared or copied ({@link #preparePrivate}).
+     */
     void handleFault(Task t, long va, int ec) {
         k.assertLocked();
         counters.pageFaults++;
@@ -112,7 +115,9 @@ final class Faults {
                     map(v, pt, idx, a, page, k.zeroPage, false, false);
                     counters.zeroPageFaults++;
                 } else {
-                    map(v, pt, idx, a, page, newZeroed(v), true, true);
+                    long n = phys.alloc(PhysMem.ANON);
+                    preparePrivate(v, -1, n);
+                    map(v, pt, idx, a, page, n, true, true);
                     counters.anonFaults++;
                 }
                 return;
@@ -120,8 +125,13 @@ final class Faults {
             long cached = k.cache.get(v, a.file, a.fileOffset + page);
             if (write) {
                 long n = phys.alloc(PhysMem.ANON);
-                km.copyPage(v, cached, n);
-                image.copy(cached, n);
+                phys.copiers[(int) cached]++; // lock_page
+                try {
+                    preparePrivate(v, cached, n);
+                } finally {
+                    phys.copiers[(int) cached]--;
+                    k.pageUnlocked.signalAll();
+                }
                 map(v, pt, idx, a, page, n, true, true);
                 a.anonVma = true;
                 counters.cowFaults++;
@@ -146,12 +156,10 @@ final class Faults {
             return;
         }
         long n = phys.alloc(PhysMem.ANON);
-        if (g == k.zeroPage) {
-            km.clearPage(v, n);
-            image.clear(n);
-        } else {
-            km.copyPage(v, g, n);
-            image.copy(g, n);
+        preparePrivate(v, g == k.zeroPage ? -1 : g, n);
+        if (a.frame[page] != g || phys.use[(int) g] == PhysMem.FREE) {
+            throw new IllegalStateException("guest kernel bug: gfn 0x" + Long.toHexString(g) + " at 0x"
+                    + Long.toHexString(pageVa) + " of " + t + " changed while its copy was made");
         }
         tables.clear(v, pt, idx, 1);
         k.flushRange(v, mm, pageVa, 1); // ptep_clear_flush
@@ -164,11 +172,34 @@ final class Faults {
         }
     }
 
-    private long newZeroed(int v) {
-        long n = phys.alloc(PhysMem.ANON);
-        km.clearPage(v, n);
-        image.clear(n);
-        return n;
+    /**
+     * {@code clear_user_highpage} ({@code from} -1) or {@code copy_user_highpage} into the freshly
+     * allocated page {@code n}, with the kernel lock dropped, as Linux clears and copies with no
+     * spin lock held: {@code n} is private to this vCPU until {@link #map} installs it, and the
+     * source does not change meanwhile. A copy-on-write source is mapped read-only by every
+     * sharer, this process among them (so it is not freed, and no sharer may reuse it in place
+     * while its map count counts this pte); a page-cache page is never taken back, and
+     * {@code write()} to it waits while a copy is being made ({@link PhysMem#copiers}, the page
+     * lock). The zero page never changes. Nothing else the
+     * fault handler looked at can change either: only this vCPU edits this process's tables and
+     * areas. The accesses and their order are the same as under the lock, so a one-thread run
+     * is unchanged. Called with the kernel lock held; holds it again on return (also when the
+     * clear or copy throws). Nested in a system call that already holds the lock (a fault on a
+     * user buffer), the clear or copy stays under it.
+     */
+    private void preparePrivate(int v, long from, long n) {
+        k.lock.unlock();
+        try {
+            if (from < 0) {
+                km.clearPage(v, n);
+                image.clear(n);
+            } else {
+                km.copyPage(v, from, n);
+                image.copy(from, n);
+            }
+        } finally {
+            k.lock.lock();
+        }
     }
 
     private void map(int v, long pt, int idx, Area a, int page, long gfn, boolean write, boolean dirty) {

@@ -2,6 +2,7 @@ package org.shadowbox.guest.internal.kernel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.shadowbox.guest.GuestCounts;
@@ -26,6 +27,10 @@ import org.shadowbox.vm.VmException;
  * <li>every kernel operation (fault handling, fork, exec, exit, wait, mmap, munmap, mprotect, brk,
  * the page allocator, the page cache, the run queue) runs under one big kernel lock
  * ({@link #lock}, Linux's old BKL): simple, honest, and the bound on how far a run scales;</li>
+ * <li>but, as in Linux, a fault clears or copies the new page it allocated (a zeroed anonymous
+ * page, a copy-on-write copy) with that lock dropped: the page is the faulting vCPU's alone until
+ * its pte is installed, under the lock again ({@link Faults}); that is most of the kernel's own
+ * accesses. Page-cache fills, page-table pages and every table edit stay under the lock;</li>
  * <li>lock order: the kernel lock, then the MMU's {@code mmu_lock} (taken inside the MMU); the
  * MMU never calls back into the guest;</li>
  * <li>counters are per vCPU where they change without the lock ({@link Counters}).</li>
@@ -66,6 +71,11 @@ public final class Kernel implements GuestKernel {
      * system call may fault on a user buffer). Under one thread it is uncontended.
      */
     final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Signalled when a copy from a page-cache page made outside the lock ends
+     * ({@link PhysMem#copiers}, {@code unlock_page}'s wake-up); {@code write()} to that page waits on it.
+     */
+    final Condition pageUnlocked = lock.newCondition();
     long kernelPgd;
     /** Page-table pages of the kernel's own (boot) tables. */
     long bootTablePages;
@@ -288,6 +298,9 @@ public final class Kernel implements GuestKernel {
 
     private void writeFileLocked(Task t, int file, long page, Area src, int srcPage) {
         long cached = cache.getForWrite(t.vcpu, file, page);
+        while (phys.copiers[(int) cached] > 0) {
+            pageUnlocked.awaitUninterruptibly(); // lock_page: a copy-on-write copy of it is being made
+        }
         GuestCpu cpu = cpus[t.vcpu];
         for (int s = 0; s < MemoryImage.SLOTS; s++) {
             long va = src.start + ((long) srcPage << 12) + (long) s * MemoryImage.SLOT_BYTES;

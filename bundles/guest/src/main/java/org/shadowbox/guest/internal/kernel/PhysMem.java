@@ -23,6 +23,13 @@ final class PhysMem {
     final byte[] lastUse;
     /** ptes mapping the page ({@code page_mapcount}). */
     final int[] mapCount;
+    /**
+     * Copy-on-write copies being made from the page (a page-cache page) with the kernel lock
+     * dropped: the page lock {@code do_cow_fault} holds across {@code copy_user_highpage}, taken
+     * shared here (copies may run together; {@code write()} to the page waits for them on
+     * {@link Kernel#pageUnlocked}). Changed under the kernel lock.
+     */
+    final int[] copiers;
     private final int[] free;
     private int freeTop;
     private final int total;
@@ -42,6 +49,7 @@ final class PhysMem {
         use = new byte[frames];
         lastUse = new byte[frames];
         mapCount = new int[frames];
+        copiers = new int[frames];
         free = new int[frames];
         java.util.Arrays.fill(use, RESERVED);
         // Push from the top down so that the first allocations are the lowest pages (boot tables
