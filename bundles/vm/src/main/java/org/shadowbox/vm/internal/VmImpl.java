@@ -31,7 +31,7 @@ final class VmImpl implements Vm {
     private final String name;
     private final int id;
     private final int maxPhyAddr;
-    private final ReentrantLock mmuLock = new ReentrantLock();
+    private final ReentrantLock mmuLock = new MmuSpinLock();
     private final ReentrantLock slotsLock = new ReentrantLock();
     private final VcpuImpl[] vcpus;
     private final GuestMemoryImpl memory;
