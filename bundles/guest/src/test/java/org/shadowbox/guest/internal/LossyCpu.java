@@ -1,28 +1,18 @@
 package org.shadowbox.guest.internal;
 
+import org.shadowbox.guest.internal.kernel.ForwardingCpu;
 import org.shadowbox.mmu.GuestCpu;
-import org.shadowbox.vm.Register;
-import org.shadowbox.vm.Vcpu;
 
 /** A broken MMU for tests: every {@code period}-th user write reports success but stores nothing. */
-final class LossyCpu implements GuestCpu {
+final class LossyCpu extends ForwardingCpu {
     private final GuestCpu cpu;
     private final int period;
     private long userWrites;
 
     LossyCpu(GuestCpu cpu, int period) {
+        super(cpu);
         this.cpu = cpu;
         this.period = period;
-    }
-
-    @Override
-    public Vcpu vcpu() {
-        return cpu.vcpu();
-    }
-
-    @Override
-    public boolean read(long gva, int size, boolean user) {
-        return cpu.read(gva, size, user);
     }
 
     @Override
@@ -31,45 +21,5 @@ final class LossyCpu implements GuestCpu {
             return true; // translated (so gpa() is right) but the store is lost
         }
         return cpu.write(gva, value, size, user);
-    }
-
-    @Override
-    public boolean fetch(long gva, int size, boolean user) {
-        return cpu.fetch(gva, size, user);
-    }
-
-    @Override
-    public long value() {
-        return cpu.value();
-    }
-
-    @Override
-    public int exception() {
-        return cpu.exception();
-    }
-
-    @Override
-    public int errorCode() {
-        return cpu.errorCode();
-    }
-
-    @Override
-    public long gpa() {
-        return cpu.gpa();
-    }
-
-    @Override
-    public boolean emulated() {
-        return cpu.emulated();
-    }
-
-    @Override
-    public void writeRegister(Register r, long value) {
-        cpu.writeRegister(r, value);
-    }
-
-    @Override
-    public void invlpg(long gva) {
-        cpu.invlpg(gva);
     }
 }

@@ -5,10 +5,10 @@ import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 
 /** A GuestCpu passing everything to another (tests override what they watch). */
-class ForwardingCpu implements GuestCpu {
+public class ForwardingCpu implements GuestCpu {
     private final GuestCpu cpu;
 
-    ForwardingCpu(GuestCpu cpu) {
+    public ForwardingCpu(GuestCpu cpu) {
         this.cpu = cpu;
     }
 
