@@ -10,7 +10,6 @@ import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.tdp.TdpChecker;
 import org.shadowbox.mmu.internal.tdp.TdpRig;
 import org.shadowbox.mmu.internal.tdp.TdpStats;
-import org.shadowbox.mmu.internal.tdp.TdpVcpu;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmSpec;
@@ -28,11 +27,24 @@ abstract class MmuUnderTest {
 
     abstract PageTrack external(String owner);
 
-    abstract AccessResult access(int vcpu, long gva, long value, int size, int acc, AccessResult out);
+    /** The vCPU's access path (shadow: VcpuMmu, TDP: TdpVcpu). */
+    abstract GuestVcpu cpu(int vcpu);
+
+    /** One access: a write if {@code acc} has W, else a fetch if it has I/D, else a read; U for user. */
+    final AccessResult access(int vcpu, long gva, long value, int size, int acc, AccessResult out) {
+        GuestVcpu c = cpu(vcpu);
+        boolean user = (acc & Pfec.USER) != 0;
+        if ((acc & Pfec.WRITE) != 0) {
+            return c.write(gva, value, size, user, out);
+        }
+        return (acc & Pfec.FETCH) != 0 ? c.fetch(gva, size, user, out) : c.read(gva, size, user, out);
+    }
 
     abstract void writeCr3(int vcpu, long cr3);
 
-    abstract void invlpg(int vcpu, long gva);
+    final void invlpg(int vcpu, long gva) {
+        cpu(vcpu).invlpg(gva);
+    }
 
     /** The invariant checker of the MMU. */
     abstract List<String> check();
@@ -85,23 +97,13 @@ abstract class MmuUnderTest {
         }
 
         @Override
-        AccessResult access(int vcpu, long gva, long value, int size, int acc, AccessResult out) {
-            VcpuMmu c = s.cpu(vcpu);
-            boolean user = (acc & Pfec.USER) != 0;
-            if ((acc & Pfec.WRITE) != 0) {
-                return c.write(gva, value, size, user, out);
-            }
-            return (acc & Pfec.FETCH) != 0 ? c.fetch(gva, size, user, out) : c.read(gva, size, user, out);
+        GuestVcpu cpu(int vcpu) {
+            return s.cpu(vcpu);
         }
 
         @Override
         void writeCr3(int vcpu, long cr3) {
             s.cpu(vcpu).writeCr3(cr3);
-        }
-
-        @Override
-        void invlpg(int vcpu, long gva) {
-            s.cpu(vcpu).invlpg(gva);
         }
 
         @Override
@@ -159,23 +161,13 @@ abstract class MmuUnderTest {
         }
 
         @Override
-        AccessResult access(int vcpu, long gva, long value, int size, int acc, AccessResult out) {
-            TdpVcpu c = t.cpu(vcpu);
-            boolean user = (acc & Pfec.USER) != 0;
-            if ((acc & Pfec.WRITE) != 0) {
-                return c.write(gva, value, size, user, out);
-            }
-            return (acc & Pfec.FETCH) != 0 ? c.fetch(gva, size, user, out) : c.read(gva, size, user, out);
+        GuestVcpu cpu(int vcpu) {
+            return t.cpu(vcpu);
         }
 
         @Override
         void writeCr3(int vcpu, long cr3) {
             t.cpu(vcpu).writeCr3(cr3);
-        }
-
-        @Override
-        void invlpg(int vcpu, long gva) {
-            t.cpu(vcpu).invlpg(gva);
         }
 
         @Override
