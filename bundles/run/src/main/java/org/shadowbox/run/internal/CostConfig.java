@@ -98,11 +98,35 @@ public @interface CostConfig {
     @AttributeDefinition(name = "Local TLB flush", min = "0")
     int tlb_flush_local() default 200;
 
+    /** {@code gpte.recheck}: {@code FNAME(gpte_changed)}, one guest entry re-read and compared by {@code FNAME(fetch)}. */
+    @AttributeDefinition(name = "Guest pte recheck", min = "0")
+    int gpte_recheck() default 40;
+
+    /** {@code fault.self.change}: {@code is_self_change_mapping} on the full fault path. */
+    @AttributeDefinition(name = "Self-change check", min = "0")
+    int fault_self_change() default 20;
+
+    /** {@code host.mapping.level}: {@code host_mapping_level} ({@code find_vma} under {@code mmap_sem}). */
+    @AttributeDefinition(name = "Host mapping level", min = "0")
+    int host_mapping_level() default 150;
+
+    /** {@code gfn.to.pfn}: memslot lookup, hva and {@code get_user_pages_fast}. */
+    @AttributeDefinition(name = "gfn to pfn", min = "0")
+    int gfn_to_pfn() default 250;
+
+    /** {@code fault.lock.checks}: {@code mmu_notifier_retry} and {@code make_mmu_pages_available}'s test. */
+    @AttributeDefinition(name = "Fault checks under the lock", min = "0")
+    int fault_lock_checks() default 10;
+
+    /** {@code tlb.flush.request}: one {@code kvm_make_request(KVM_REQ_TLB_FLUSH)} of a remote flush (a locked set_bit). */
+    @AttributeDefinition(name = "Remote flush request, per vCPU", min = "0")
+    int tlb_flush_request() default 20;
+
     /**
-     * {@code tlb.flush.remote.target}: per other vCPU of a remote TLB flush
-     * ({@code kvm_flush_remote_tlbs}): the IPI, the target's exit to serve the request, the
-     * wait for its acknowledgement; charged to the vCPU that asked.
+     * {@code ipi.wait}: a remote flush that IPIs at least one vCPU in guest mode: sending the IPIs
+     * together and waiting for the slowest acknowledgement (about 1 to 3 microseconds); charged
+     * once to the requester. Each kicked vCPU pays its own exit and flush on its own clock.
      */
-    @AttributeDefinition(name = "Remote TLB flush, per target vCPU", min = "0")
-    int tlb_flush_remote_target() default 2000;
+    @AttributeDefinition(name = "Remote flush IPI wait", min = "0")
+    int ipi_wait() default 4000;
 }

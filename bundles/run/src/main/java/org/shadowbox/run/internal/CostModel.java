@@ -19,43 +19,57 @@ public record CostModel(int clockMhz, Map<Item, Long> cycles) {
 
     /** The kinds of work charged, with their configuration key and how they are counted. */
     public enum Item {
-        GUEST_ACCESS("guest.access", "guest instructions (per memory access)"),
-        VM_EXIT("vm.exit", "VM exits and entries"),
-        GUEST_WALK_STEP("guest.walk.step", "guest page-table walk steps (software)"),
-        SHADOW_WALK_STEP("shadow.walk.step", "shadow page-table walk steps (software)"),
-        TLB_WALK_STEP("tlb.walk.step", "TLB refill walk steps (hardware)"),
-        HASH_CHAIN_STEP("hash.chain.step", "shadow-page hash chain steps"),
-        MMU_LOCK("mmu.lock", "MMU lock acquisitions"),
-        SP_ALLOC("sp.alloc", "shadow pages allocated"),
-        SP_ZAP("sp.zap", "shadow pages zapped"),
-        SP_SYNC("sp.sync", "shadow pages resynced"),
-        SP_UNSYNC("sp.unsync", "shadow pages marked unsync"),
-        EMULATION("emulation", "instructions emulated"),
-        NOTIFIER_CALL("notifier.call", "page-track notifier calls"),
-        TLB_FLUSH_LOCAL("tlb.flush.local", "local TLB flushes"),
-        TLB_FLUSH_REMOTE_TARGET("tlb.flush.remote.target", "remote TLB flush targets");
+        GUEST_ACCESS("guest.access", "guest instructions (per memory access)", 2, 5),
+        VM_EXIT("vm.exit", "VM exits and entries", 800, 1500),
+        GUEST_WALK_STEP("guest.walk.step", "guest page-table walk steps (software)", 20, 80),
+        GPTE_RECHECK("gpte.recheck", "guest ptes rechecked by the shadow fetch", 20, 80),
+        SHADOW_WALK_STEP("shadow.walk.step", "shadow page-table walk steps (software)", 5, 30),
+        TLB_WALK_STEP("tlb.walk.step", "TLB refill walk steps (hardware)", 4, 30),
+        HASH_CHAIN_STEP("hash.chain.step", "shadow-page hash chain steps", 5, 100),
+        MMU_LOCK("mmu.lock", "MMU lock acquisitions", 20, 100),
+        SP_ALLOC("sp.alloc", "shadow pages allocated", 500, 2000),
+        SP_ZAP("sp.zap", "shadow pages zapped", 1000, 5000),
+        SP_SYNC("sp.sync", "shadow pages resynced", 2000, 10000),
+        SP_UNSYNC("sp.unsync", "shadow pages marked unsync", 50, 300),
+        EMULATION("emulation", "instructions emulated", 2000, 5000),
+        NOTIFIER_CALL("notifier.call", "page-track notifier calls", 10, 60),
+        FAULT_SELF_CHANGE("fault.self.change", "self-change checks (full fault path)", 10, 40),
+        HOST_MAPPING_LEVEL("host.mapping.level", "host mapping level lookups", 60, 400),
+        GFN_TO_PFN("gfn.to.pfn", "gfn to pfn translations", 100, 500),
+        FAULT_LOCK_CHECKS("fault.lock.checks", "notifier-retry and free-page checks", 5, 20),
+        TLB_FLUSH_LOCAL("tlb.flush.local", "local TLB flushes", 100, 500),
+        TLB_FLUSH_REQUEST("tlb.flush.request", "remote flush requests (per vCPU)", 15, 40),
+        IPI_WAIT("ipi.wait", "remote flushes waiting on IPIs", 3000, 9000);
 
         /** The configuration key (PID {@value CostModel#PID}). */
         public final String key;
         public final String label;
+        /** The lowest figure the sources give (docs/cost-model.md). */
+        public final long low;
+        /** The highest figure the sources give. */
+        public final long high;
 
-        Item(String key, String label) {
+        Item(String key, String label, long low, long high) {
             this.key = key;
             this.label = label;
+            this.low = low;
+            this.high = high;
         }
 
         /**
          * How many times this work was done, from one vCPU's work in one guest mode
          * ({@link MmuMeter#work}); a counter the MMU does not report counts 0.
          *
-         * @param vcpus     the VM's vCPUs (a remote flush targets every other one)
+         * @param vcpus     the VM's vCPUs (unused since remote flushes are counted by the MMU per
+         *                  request and per IPI; kept for the callers)
          * @param notifiers page-track notifiers attached to the VM (each hears every emulated write)
          */
         public long count(Map<String, Long> w, int vcpus, int notifiers) {
             return switch (this) {
                 case GUEST_ACCESS -> get(w, MmuMeter.ACCESSES);
-                case VM_EXIT -> get(w, "exits");
+                case VM_EXIT -> get(w, "exits") + get(w, "ipi_exits");
                 case GUEST_WALK_STEP -> get(w, "guest_walk_steps");
+                case GPTE_RECHECK -> get(w, "gpte_rechecks");
                 case SHADOW_WALK_STEP -> get(w, "shadow_walk_steps");
                 case TLB_WALK_STEP -> get(w, "tlb_walk_steps");
                 case HASH_CHAIN_STEP -> get(w, "hash_chain_steps");
@@ -66,8 +80,13 @@ public record CostModel(int clockMhz, Map<Item, Long> cycles) {
                 case SP_UNSYNC -> get(w, "unsync_marked");
                 case EMULATION -> get(w, "pf_emulate") + get(w, "pf_mmio");
                 case NOTIFIER_CALL -> get(w, "emulated_writes") * notifiers;
+                case FAULT_SELF_CHANGE -> get(w, "self_change_checks");
+                case HOST_MAPPING_LEVEL -> get(w, "host_mapping_level");
+                case GFN_TO_PFN -> get(w, "gfn_to_pfn");
+                case FAULT_LOCK_CHECKS -> get(w, "fault_lock_checks");
                 case TLB_FLUSH_LOCAL -> get(w, "tlb_flush");
-                case TLB_FLUSH_REMOTE_TARGET -> get(w, "remote_tlb_flush") * Math.max(0, vcpus - 1);
+                case TLB_FLUSH_REQUEST -> get(w, "remote_flush_requests");
+                case IPI_WAIT -> get(w, "remote_flush_ipis");
             };
         }
 
@@ -98,6 +117,7 @@ public record CostModel(int clockMhz, Map<Item, Long> cycles) {
         m.put(Item.GUEST_ACCESS, (long) c.guest_access());
         m.put(Item.VM_EXIT, (long) c.vm_exit());
         m.put(Item.GUEST_WALK_STEP, (long) c.guest_walk_step());
+        m.put(Item.GPTE_RECHECK, (long) c.gpte_recheck());
         m.put(Item.SHADOW_WALK_STEP, (long) c.shadow_walk_step());
         m.put(Item.TLB_WALK_STEP, (long) c.tlb_walk_step());
         m.put(Item.HASH_CHAIN_STEP, (long) c.hash_chain_step());
@@ -108,8 +128,13 @@ public record CostModel(int clockMhz, Map<Item, Long> cycles) {
         m.put(Item.SP_UNSYNC, (long) c.sp_unsync());
         m.put(Item.EMULATION, (long) c.emulation());
         m.put(Item.NOTIFIER_CALL, (long) c.notifier_call());
+        m.put(Item.FAULT_SELF_CHANGE, (long) c.fault_self_change());
+        m.put(Item.HOST_MAPPING_LEVEL, (long) c.host_mapping_level());
+        m.put(Item.GFN_TO_PFN, (long) c.gfn_to_pfn());
+        m.put(Item.FAULT_LOCK_CHECKS, (long) c.fault_lock_checks());
         m.put(Item.TLB_FLUSH_LOCAL, (long) c.tlb_flush_local());
-        m.put(Item.TLB_FLUSH_REMOTE_TARGET, (long) c.tlb_flush_remote_target());
+        m.put(Item.TLB_FLUSH_REQUEST, (long) c.tlb_flush_request());
+        m.put(Item.IPI_WAIT, (long) c.ipi_wait());
         return new CostModel(c.clock_mhz(), m);
     }
 

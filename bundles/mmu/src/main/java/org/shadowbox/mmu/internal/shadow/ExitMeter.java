@@ -110,6 +110,15 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         begin();
     }
 
+    /**
+     * True while a window is open: the vCPU is in the hypervisor for an exit (or serving a
+     * request before entry), not in guest mode. Read by other vCPUs' remote flushes; exact when
+     * one thread drives the VM, a racy snapshot with several.
+     */
+    public boolean inExit() {
+        return open;
+    }
+
     /** Closes the window, charging its work to the guest mode of the access. */
     public void end() {
         if (!open) {

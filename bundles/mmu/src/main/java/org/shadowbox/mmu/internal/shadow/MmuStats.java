@@ -77,6 +77,23 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
     public long mmuLockFault;
     /** Pte-write handler calls made by the emulator directly (legacy policy). */
     public long pteWriteEmulator;
+    // The full fault path's steps and KVM's remote flush (issue 10), counted where they happen.
+    /** {@code is_self_change_mapping}: the fault's guest walk compared with the faulting gfn (the full fault path only). */
+    public long selfChangeChecks;
+    /** {@code mapping_level}'s host side, {@code host_mapping_level}: the host page size behind the gfn ({@code find_vma} under {@code mmap_sem} in KVM; the sandbox has neither and charges the call). */
+    public long hostMappingLevels;
+    /** gfn to pfn translations ({@code try_async_pf} / {@code __gfn_to_pfn_memslot}: memslot lookup, hva, {@code get_user_pages_fast}; the sandbox charges a memslot lookup and a host page translation). */
+    public long gfnToPfn;
+    /** Checks under the MMU lock before a fault maps anything: {@code mmu_notifier_retry} and {@code make_mmu_pages_available}'s free-page test. */
+    public long faultChecks;
+    /** Guest entries re-read and compared by {@code FNAME(fetch)} ({@code FNAME(gpte_changed)}), one per indirect level walked. */
+    public long gpteRechecks;
+    /** Exits this vCPU took for a remote-flush IPI that found it in guest mode (counted when it serves the flush, on its own clock). */
+    public long ipiExits;
+    /** Remote flushes that sent at least one IPI: the requester sends them together and waits for the slowest acknowledgement. */
+    public long remoteFlushIpis;
+    /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)} posted by remote flushes, one per vCPU of the VM. */
+    public long remoteFlushRequests;
 
     /** Adds {@code o}'s counters to these. */
     @Override
@@ -114,6 +131,14 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
         pfEmulateWp += o.pfEmulateWp;
         mmuLockFault += o.mmuLockFault;
         pteWriteEmulator += o.pteWriteEmulator;
+        selfChangeChecks += o.selfChangeChecks;
+        hostMappingLevels += o.hostMappingLevels;
+        gfnToPfn += o.gfnToPfn;
+        faultChecks += o.faultChecks;
+        gpteRechecks += o.gpteRechecks;
+        ipiExits += o.ipiExits;
+        remoteFlushIpis += o.remoteFlushIpis;
+        remoteFlushRequests += o.remoteFlushRequests;
     }
 
     /**
@@ -155,6 +180,14 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
         pfEmulateWp += k * o.pfEmulateWp;
         mmuLockFault += k * o.mmuLockFault;
         pteWriteEmulator += k * o.pteWriteEmulator;
+        selfChangeChecks += k * o.selfChangeChecks;
+        hostMappingLevels += k * o.hostMappingLevels;
+        gfnToPfn += k * o.gfnToPfn;
+        faultChecks += k * o.faultChecks;
+        gpteRechecks += k * o.gpteRechecks;
+        ipiExits += k * o.ipiExits;
+        remoteFlushIpis += k * o.remoteFlushIpis;
+        remoteFlushRequests += k * o.remoteFlushRequests;
     }
 
     /** A new instance with the same counts. */
@@ -208,6 +241,14 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
         m.put("pf_emulate_wp", pfEmulateWp);
         m.put("mmu_lock_fault", mmuLockFault);
         m.put("pte_write_emulator", pteWriteEmulator);
+        m.put("self_change_checks", selfChangeChecks);
+        m.put("host_mapping_level", hostMappingLevels);
+        m.put("gfn_to_pfn", gfnToPfn);
+        m.put("fault_lock_checks", faultChecks);
+        m.put("gpte_rechecks", gpteRechecks);
+        m.put("ipi_exits", ipiExits);
+        m.put("remote_flush_ipis", remoteFlushIpis);
+        m.put("remote_flush_requests", remoteFlushRequests);
         return m;
     }
 

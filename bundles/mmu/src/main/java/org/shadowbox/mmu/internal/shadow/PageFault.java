@@ -119,6 +119,13 @@ final class PageFault {
             v.stats.pfEmulateTracked++;
             return RET_EMULATE;
         }
+        // The full path (every fault under the page-track policy but a tracked write; every
+        // fault under the legacy one): 4.5's FNAME(page_fault) from here on.
+        v.stats.selfChangeChecks++; // is_self_change_mapping
+        if (w.level >= 2) {
+            v.stats.hostMappingLevels++; // mapping_level -> host_mapping_level, for a guest large page
+        }
+        v.stats.gfnToPfn++; // try_async_pf: memslot lookup, hva, get_user_pages_fast
         Memslot slot = mmu.vm.slotForGfn(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (slot == null || top == null || !tablesInSlots(mmu, v.mode, w)) {
@@ -153,6 +160,7 @@ final class PageFault {
         mmu.vm.mmuLock().lock();
         try {
             v.stats.mmuLockFault++;
+            v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available's test
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
@@ -195,6 +203,8 @@ final class PageFault {
             v.stats.pfEmulateTracked++;
             return RET_EMULATE;
         }
+        v.stats.hostMappingLevels++; // nonpaging_map -> mapping_level -> host_mapping_level
+        v.stats.gfnToPfn++; // try_async_pf
         Memslot slot = mmu.vm.slotForGfn(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (slot == null || top == null) {
@@ -208,6 +218,7 @@ final class PageFault {
         mmu.vm.mmuLock().lock();
         try {
             v.stats.mmuLockFault++;
+            v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available's test
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
@@ -280,9 +291,11 @@ final class PageFault {
             boolean writeFault, int hlevel, int pteAccess, long mapGfn, long gfn, Memslot slot) {
         ShadowPage sp = top;
         int level = v.shadowWalkLevel();
+        v.stats.gpteRechecks++; // FNAME(gpte_changed) of the top level
         for (; level > w.level; level--) {
             int idx = index(gva, level);
             v.stats.shadowWalkSteps++;
+            v.stats.gpteRechecks++; // FNAME(gpte_changed) of the level below
             sp.writeFloodingCount = 0;
             mmu.dropLargeSpte(sp, idx);
             long spte = sp.spt[idx];

@@ -477,8 +477,13 @@ public final class ShadowMmu {
     /** {@code kvm_flush_remote_tlbs}: a TLB-flush request to every vCPU, served before its next access. */
     void flushRemoteTlbs() {
         stats.remoteTlbFlush++;
+        boolean ipi = false;
         for (VcpuMmu v : vcpus) {
-            v.requestTlbFlush();
+            stats.remoteFlushRequests++;
+            ipi |= v.requestRemoteTlbFlush();
+        }
+        if (ipi) {
+            stats.remoteFlushIpis++; // sent together; the requester waits for the slowest ack
         }
     }
 

@@ -35,6 +35,8 @@ public final class VcpuMmu implements GuestVcpu {
     final MmuStats stats = new MmuStats();
     /** The work of this vCPU's exits by the guest mode that took them (the cost model's input). */
     final ExitMeter<MmuStats> meter = new ExitMeter<>(this::countersNow, MmuStats::new);
+    /** Set at the first entry: before it the vCPU never was in guest mode (KVM's {@code OUTSIDE_GUEST_MODE}). */
+    private volatile boolean entered;
     final GuestWalk walk = new GuestWalk();
     /** Per level, the rights of the guest entries above it in the current walk. */
     final int[] ptAccess = new int[5];
@@ -177,6 +179,18 @@ public final class VcpuMmu implements GuestVcpu {
         requests.make(VcpuRequests.MMU_SYNC);
     }
 
+    /**
+     * This vCPU's part of a remote flush ({@link ShadowMmu#flushRemoteTlbs}): the request, and an
+     * IPI if the vCPU is in guest mode: it has entered the guest at least once, it is not in an
+     * exit of its own (its meter window is closed: the requester itself never is in guest mode)
+     * and no earlier IPI is still pending.
+     *
+     * @return true if an IPI was sent to this vCPU
+     */
+    boolean requestRemoteTlbFlush() {
+        return requests.makeRemoteFlush(entered && !meter.inExit());
+    }
+
     /** True while a TLB flush is requested and not yet done. */
     public boolean tlbFlushPending() {
         return requests.pending(VcpuRequests.TLB_FLUSH);
@@ -207,6 +221,7 @@ public final class VcpuMmu implements GuestVcpu {
 
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
+        entered = true;
         // Read first: a zap during the work below (a sync can zap) makes the next entry full again.
         int zaps = mmu.zapGeneration;
         enterGuest0();
@@ -234,6 +249,9 @@ public final class VcpuMmu implements GuestVcpu {
                 } finally {
                     mmu.vm.mmuLock().unlock();
                 }
+            }
+            if ((req & VcpuRequests.KICKED) != 0) {
+                stats.ipiExits++; // the IPI's exit, paid on this vCPU's clock
             }
             if ((req & VcpuRequests.TLB_FLUSH) != 0) {
                 flushLocal();

@@ -14,6 +14,13 @@ public final class VcpuRequests {
     public static final int TLB_FLUSH = 1;
     /** {@code KVM_REQ_MMU_SYNC}: sync the shadow roots (shadow paging only). */
     public static final int MMU_SYNC = 2;
+    /**
+     * Not a KVM request bit but KVM's {@code vcpu->mode} after a kick: an IPI of a remote flush
+     * found the vCPU in guest mode and made it exit ({@code IN_GUEST_MODE} to
+     * {@code EXITING_GUEST_MODE}). Posted only with {@link #TLB_FLUSH}; the vCPU counts the exit
+     * when it takes it, and a second remote flush before then sends no second IPI.
+     */
+    public static final int KICKED = 4;
 
     private static final VarHandle BITS;
 
@@ -30,6 +37,23 @@ public final class VcpuRequests {
     /** {@code kvm_make_request}: posts {@code request} ({@link #TLB_FLUSH}, {@link #MMU_SYNC}). Any thread. */
     public void make(int request) {
         BITS.getAndBitwiseOr(this, request);
+    }
+
+    /**
+     * One vCPU's part of {@code kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH)} (KVM 4.5): the
+     * request is posted; if the vCPU is in guest mode ({@code inGuestMode}) and was not kicked
+     * already, it is kicked: an IPI goes to it ({@code kvm_vcpu_exiting_guest_mode} is a cmpxchg,
+     * so only the first of several requesters sends one). Any thread.
+     *
+     * @return true if this call sent an IPI to the vCPU
+     */
+    public boolean makeRemoteFlush(boolean inGuestMode) {
+        if (!inGuestMode) {
+            make(TLB_FLUSH);
+            return false;
+        }
+        int old = (int) BITS.getAndBitwiseOr(this, TLB_FLUSH | KICKED);
+        return (old & KICKED) == 0;
     }
 
     /** True while {@code request} is posted and not yet taken. */

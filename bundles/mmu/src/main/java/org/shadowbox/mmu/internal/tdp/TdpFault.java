@@ -84,6 +84,8 @@ final class TdpFault {
             v.stats.pfEmulateTracked++;
             return RET_EMULATE;
         }
+        v.stats.hostMappingLevels++; // mapping_level -> host_mapping_level
+        v.stats.gfnToPfn++; // try_async_pf
         Memslot slot = mmu.vm.slotForGfn(gfn);
         boolean writeFault = (errorCode & Pfec.WRITE) != 0;
         if (slot == null) {
@@ -94,6 +96,7 @@ final class TdpFault {
         mmu.vm.mmuLock().lock();
         try {
             v.stats.mmuLockFault++;
+            v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available
             int level = mappingLevel(slot, gfn);
             long e = mmu.leaf(gfn);
             if (Spte.isPresent(e) && mmu.leafLevel() == level && (!writeFault || Spte.isWritable(e))) {

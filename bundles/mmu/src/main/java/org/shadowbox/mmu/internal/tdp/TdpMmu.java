@@ -321,8 +321,13 @@ public final class TdpMmu {
     /** {@code kvm_flush_remote_tlbs}: a TLB-flush request to every vCPU, served before its next access. */
     public void flushRemoteTlbs() {
         stats.remoteTlbFlush++;
+        boolean ipi = false;
         for (TdpVcpu v : vcpus) {
-            v.requestTlbFlush();
+            stats.remoteFlushRequests++;
+            ipi |= v.requestRemoteTlbFlush();
+        }
+        if (ipi) {
+            stats.remoteFlushIpis++;
         }
     }
 

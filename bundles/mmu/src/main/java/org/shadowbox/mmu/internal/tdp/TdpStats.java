@@ -77,6 +77,18 @@ public final class TdpStats implements ExitMeter.Counters<TdpStats> {
      * mmu_need_write_protect}); none under policy=legacy.
      */
     public long pageTrackLookups;
+    /** {@code host_mapping_level} calls of the fault path (the sandbox has no {@code find_vma}; the call is charged). */
+    public long hostMappingLevels;
+    /** gfn to pfn translations ({@code try_async_pf}: memslot lookup, hva, {@code get_user_pages_fast}). */
+    public long gfnToPfn;
+    /** {@code mmu_notifier_retry} and {@code make_mmu_pages_available} under the MMU lock. */
+    public long faultChecks;
+    /** Exits this vCPU took for a remote-flush IPI that found it in guest mode. */
+    public long ipiExits;
+    /** Remote flushes that sent at least one IPI. */
+    public long remoteFlushIpis;
+    /** TLB-flush requests posted by remote flushes, one per vCPU. */
+    public long remoteFlushRequests;
 
     /** Adds {@code o}'s counters to these. */
     @Override
@@ -112,6 +124,12 @@ public final class TdpStats implements ExitMeter.Counters<TdpStats> {
         tlbWalkSteps += k * o.tlbWalkSteps;
         emulatedWrites += k * o.emulatedWrites;
         pageTrackLookups += k * o.pageTrackLookups;
+        hostMappingLevels += k * o.hostMappingLevels;
+        gfnToPfn += k * o.gfnToPfn;
+        faultChecks += k * o.faultChecks;
+        ipiExits += k * o.ipiExits;
+        remoteFlushIpis += k * o.remoteFlushIpis;
+        remoteFlushRequests += k * o.remoteFlushRequests;
     }
 
     /** A new instance with the same counts. */
@@ -154,6 +172,12 @@ public final class TdpStats implements ExitMeter.Counters<TdpStats> {
         m.put("tlb_walk_steps", tlbWalkSteps);
         m.put("emulated_writes", emulatedWrites);
         m.put("page_track_lookups", pageTrackLookups);
+        m.put("host_mapping_level", hostMappingLevels);
+        m.put("gfn_to_pfn", gfnToPfn);
+        m.put("fault_lock_checks", faultChecks);
+        m.put("ipi_exits", ipiExits);
+        m.put("remote_flush_ipis", remoteFlushIpis);
+        m.put("remote_flush_requests", remoteFlushRequests);
         return m;
     }
 

@@ -25,6 +25,8 @@ public final class TdpVcpu implements GuestVcpu {
     final TdpStats stats = new TdpStats();
     /** This vCPU's work by the guest mode that caused it, for cost models: its counters and the VM's. */
     final ExitMeter<TdpStats> meter = new ExitMeter<>(this::countersNow, TdpStats::new);
+    /** Set at the first entry: before it the vCPU never was in guest mode. */
+    private volatile boolean entered;
     final GuestWalk walk = new GuestWalk();
     /**
      * Guest events after which no older TLB entry may survive (CR3 loads, INVLPG, paging-mode
@@ -71,6 +73,16 @@ public final class TdpVcpu implements GuestVcpu {
         requests.make(VcpuRequests.TLB_FLUSH);
     }
 
+    /**
+     * This vCPU's part of a remote flush ({@link TdpMmu#flushRemoteTlbs}): the request, and an
+     * IPI if the vCPU is in guest mode (entered once, not in an exit of its own, not kicked already).
+     *
+     * @return true if an IPI was sent to this vCPU
+     */
+    boolean requestRemoteTlbFlush() {
+        return requests.makeRemoteFlush(entered && !meter.inExit());
+    }
+
     /** True while a TLB flush is requested and not yet done. */
     public boolean tlbFlushPending() {
         return requests.pending(VcpuRequests.TLB_FLUSH);
@@ -100,8 +112,13 @@ public final class TdpVcpu implements GuestVcpu {
             meter.begin();
             guestFlush();
         }
-        if ((requests.take() & VcpuRequests.TLB_FLUSH) != 0) {
+        entered = true;
+        int req = requests.take();
+        if ((req & VcpuRequests.TLB_FLUSH) != 0) {
             meter.begin();
+            if ((req & VcpuRequests.KICKED) != 0) {
+                stats.ipiExits++; // the IPI's exit, paid on this vCPU's clock
+            }
             flushLocal();
         }
     }
