@@ -32,6 +32,7 @@ final class ReportData {
         rows.add(new Row("sys", "s", c.before().time().sysSeconds(), c.after().time().sysSeconds()));
         Map<String, Long> after = c.after().events();
         c.before().events().forEach((k, v) -> rows.add(new Row(k, "count", v, after.get(k))));
+        rows.add(new Row("mean hash chain", "mean", c.before().meanHashChain(), c.after().meanHashChain()));
         return rows;
     }
 
@@ -54,6 +55,8 @@ final class ReportData {
         m.put("vcpu_user_cycles", r.time().userCycles());
         m.put("vcpu_sys_cycles", r.time().sysCycles());
         m.put("events", r.events());
+        m.put("mean_hash_chain", r.meanHashChain());
+        m.put("warmup_units", r.warmup());
         Map<String, Object> work = new LinkedHashMap<>();
         for (Item i : Item.values()) {
             Map<String, Object> w = new LinkedHashMap<>();
@@ -84,14 +87,16 @@ final class ReportData {
         m.put("vcpus", b.vcpus());
         m.put("threads", b.threads());
         m.put("memory_bytes", b.memoryBytes());
+        m.put("warmup_units", b.warmup());
         m.put("cost_model", b.model().asMap());
         List<Object> table = new ArrayList<>();
         for (Row row : rows(c)) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("metric", row.metric());
             t.put("unit", row.unit());
-            t.put("legacy", row.unit().equals("s") ? (Object) row.before() : (Object) (long) row.before());
-            t.put("pagetrack", row.unit().equals("s") ? (Object) row.after() : (Object) (long) row.after());
+            boolean real = !row.unit().equals("count");
+            t.put("legacy", real ? (Object) row.before() : (Object) (long) row.before());
+            t.put("pagetrack", real ? (Object) row.after() : (Object) (long) row.after());
             t.put("change_percent", row.change());
             table.add(t);
         }
@@ -114,7 +119,7 @@ final class ReportData {
     static String csv(Comparison c) {
         StringBuilder sb = new StringBuilder("metric,unit,legacy,pagetrack,change_percent\n");
         for (Row row : rows(c)) {
-            boolean s = row.unit().equals("s");
+            boolean s = !row.unit().equals("count");
             sb.append('"').append(row.metric()).append("\",").append(row.unit()).append(',')
                     .append(s ? String.format(Locale.ROOT, "%.9f", row.before()) : Long.toString((long) row.before()))
                     .append(',')

@@ -70,16 +70,19 @@ final class ReportText {
         RunReport b = c.before();
         List<String> out = new ArrayList<>();
         out.add(b.scenario() + ": scale " + b.scale() + ", seed " + b.seed() + "; two fresh VMs of " + b.vcpus()
-                + " vCPUs" + threads(b) + " and " + memory(b.memoryBytes()) + ", mmu=" + b.mmu() + ", " + paging(b.paging()) + " guest");
+                + " vCPUs" + threads(b) + " and " + memory(b.memoryBytes()) + ", mmu=" + b.mmu() + ", " + paging(b.paging()) + " guest"
+                + (b.warmup() > 0 ? "; the first " + b.warmup() + " units uncharged (warm-up)" : ""));
         out.add("simulated at " + clock(b.model()) + " (real: the busiest vCPU; user, sys: summed over vCPUs)");
         out.add("");
         out.add(String.format(Locale.ROOT, "%-22s %14s %14s %9s", "", "legacy", "pagetrack", "change"));
         for (Row row : ReportData.rows(c)) {
             boolean s = row.unit().equals("s");
+            boolean mean = row.unit().equals("mean");
             String name = s ? row.metric() + " (s)" : row.metric();
             out.add(String.format(Locale.ROOT, "%-22s %14s %14s %9s", name,
-                    s ? seconds(row.before()) : Long.toString((long) row.before()),
-                    s ? seconds(row.after()) : Long.toString((long) row.after()), percent(row.change())));
+                    s ? seconds(row.before()) : mean ? String.format(Locale.ROOT, "%.3f", row.before()) : Long.toString((long) row.before()),
+                    s ? seconds(row.after()) : mean ? String.format(Locale.ROOT, "%.3f", row.after()) : Long.toString((long) row.after()),
+                    percent(row.change())));
             if (row.metric().equals("sys")) {
                 out.add("");
             }

@@ -51,6 +51,8 @@ public final class RunCommands {
     static final String HELP = "show this help";
     static final String SCALE = "work size, 1 or more (default: the scenario's own, run:list shows it)";
     static final String SEED = "the seed every guest decision derives from (default 1): same seed, same run";
+    static final String WARMUP = "units (processes done) run first and not charged, so the charged window starts in steady"
+            + " state (default 0 for run:scenario)";
     static final String THREADS = "host threads driving the vCPUs, vCPU v on thread v % N (default 1: all vCPUs"
             + " interleaved in an order drawn from the seed, deterministic; more: an SMP guest whose counts vary run to run)";
 
@@ -115,6 +117,7 @@ public final class RunCommands {
             @Descriptor(SCALE) @Parameter(names = "--scale", absentValue = "") String scale,
             @Descriptor(SEED) @Parameter(names = "--seed", absentValue = "") String seed,
             @Descriptor(THREADS) @Parameter(names = "--threads", absentValue = "1") String threads,
+            @Descriptor(WARMUP) @Parameter(names = "--warmup", absentValue = "0") String warmup,
             @Descriptor("return once the guest has booted and run on in the background (run:jobs, run:report N, run:stop N)")
             @Parameter(names = "--background", presentValue = ON, absentValue = OFF) String background,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
@@ -128,10 +131,11 @@ public final class RunCommands {
         long sc = scale(scale);
         long sd = seed(seed);
         int th = threads(threads, v.vcpuCount(), "the VM's vCPUs");
+        long wu = warmup(warmup);
         sim.runner().scenario(scenario);
         if (ON.equals(background)) {
             busy(v);
-            RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, th, model, p));
+            RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, th, wu, model, p));
             String line = "run " + j.id + ": " + scenario + " on " + v.name() + " started in the background (run:jobs"
                     + " shows it, run:report " + j.id + " gives its report, run:stop " + j.id + " stops it)";
             return ON.equals(json) ? Json.encode(jobRow(j), false) : line;
@@ -139,7 +143,7 @@ public final class RunCommands {
         ProgressBar bar = progressBar();
         RunReport r;
         try {
-            r = sim.run(v, scenario, sc, sd, th, model, bar == null ? null : bar.start(scenario));
+            r = sim.run(v, scenario, sc, sd, th, wu, model, bar == null ? null : bar.start(scenario));
         } finally {
             if (bar != null) {
                 bar.done();
@@ -148,7 +152,8 @@ public final class RunCommands {
         return ON.equals(json) ? Json.encode(ReportData.json(r), false) : ReportText.text(r);
     }
 
-    @Descriptor("the seed's experiment: two fresh VMs (" + Simulator.COMPARE_VCPUS + " vCPUs, 1 GiB each) run the same"
+    @Descriptor("the seed's experiment: two fresh VMs (by default " + Simulator.COMPARE_VCPUS + " vCPUs and "
+            + (Simulator.COMPARE_MEMORY >> 30) + " GiB each) run the same"
             + " scenario and seed, one with policy legacy and one with policy pagetrack; prints real, user, sys and the"
             + " event counts side by side with the change, checks the guest saw the same, and writes JSON, CSV and an"
             + " SVG chart to workspace/results/")
@@ -158,6 +163,11 @@ public final class RunCommands {
             @Descriptor("how both VMs are virtualized: shadow (default, the seed's setting) or tdp")
             @Parameter(names = "--mmu", absentValue = VmSpec.MMU_SHADOW) String mmu,
             @Descriptor(THREADS) @Parameter(names = "--threads", absentValue = "1") String threads,
+            @Descriptor("vCPUs of each compared VM (1 to 64)")
+            @Parameter(names = "--vcpus", absentValue = "") String vcpus,
+            @Descriptor("guest memory of each compared VM: 16M to 64G (K, M, G suffixes)")
+            @Parameter(names = "--memory", absentValue = "") String memory,
+            @Descriptor(WARMUP) @Parameter(names = "--warmup", absentValue = "") String warmup,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the scenario (run:list)") String scenario) {
@@ -166,13 +176,16 @@ public final class RunCommands {
         }
         long sc = scale(scale);
         long sd = seed(seed);
-        int th = threads(threads, Simulator.COMPARE_VCPUS, "each compared VM's vCPUs");
+        int vc = vcpus.isEmpty() ? Simulator.COMPARE_VCPUS : vcpus(vcpus);
+        long mem = memory.isEmpty() ? Simulator.COMPARE_MEMORY : memory(memory);
+        long wu = warmup.isEmpty() ? Simulator.COMPARE_WARMUP : warmup(warmup);
+        int th = threads(threads, vc, "each compared VM's vCPUs");
         sim.runner().scenario(scenario);
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
         ProgressBar bar = progressBar();
-        Comparison c = sim.compare(scenario, sc, sd, mmu, th, model, bar);
+        Comparison c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, model, bar);
         List<Path> paths = ResultFiles.paths(ResultFiles.resultsDir(property("shadowbox.workspace")), scenario, mmu,
                 c.before().seed(), LocalDateTime.now());
         List<String> files = new ArrayList<>();
@@ -329,6 +342,58 @@ public final class RunCommands {
             throw new VmException("bad --threads '" + s + "': accepted " + accepted);
         }
         return (int) n;
+    }
+
+    /** The --vcpus value: 1 to {@link VmSpec#MAX_VCPUS}. */
+    static int vcpus(String s) {
+        String accepted = "accepted 1 to " + VmSpec.MAX_VCPUS;
+        try {
+            long n = Long.parseLong(s.trim());
+            if (n >= 1 && n <= VmSpec.MAX_VCPUS) {
+                return (int) n;
+            }
+        } catch (NumberFormatException e) {
+            // the one line below
+        }
+        throw new VmException("bad --vcpus '" + s + "': " + accepted);
+    }
+
+    /** The --memory value: 16M to 64G, bytes or with a K, M or G suffix (KiB, MiB, GiB). */
+    static long memory(String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        String accepted = "accepted 16M to 64G (a number with K, M or G, or bytes, a multiple of 4 KiB)";
+        long unit = 1;
+        if (t.endsWith("K") || t.endsWith("M") || t.endsWith("G")) {
+            unit = t.endsWith("K") ? 1L << 10 : t.endsWith("M") ? 1L << 20 : 1L << 30;
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            long n = Long.parseLong(t);
+            if (n > 0 && n <= Simulator.MAX_MEMORY / unit) {
+                long bytes = n * unit;
+                if (bytes >= Simulator.MIN_MEMORY && (bytes & 0xfff) == 0) {
+                    return bytes;
+                }
+            }
+        } catch (NumberFormatException e) {
+            // the one line below
+        }
+        throw new VmException("bad --memory '" + s + "': " + accepted);
+    }
+
+    /** The --warmup value: {@value Simulator#MIN_WARMUP} to {@value Simulator#MAX_WARMUP} units. */
+    static long warmup(String s) {
+        long n;
+        try {
+            n = Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < Simulator.MIN_WARMUP || n > Simulator.MAX_WARMUP) {
+            throw new VmException("bad --warmup '" + s + "': accepted " + Simulator.MIN_WARMUP + " to "
+                    + Simulator.MAX_WARMUP + " units (processes done before the charged window opens)");
+        }
+        return n;
     }
 
     static long seed(String s) {

@@ -29,10 +29,11 @@ import org.shadowbox.guest.GuestCounts;
  * @param workloadAccesses guest accesses of the workload itself, the ones charged: from the
  *                    scenario's start (after the guest's boot) to its last unit done (before the
  *                    runner's verification reads)
+ * @param warmup      units run before the charged window opened (not charged)
  */
 public record RunReport(String scenario, String vm, String mmu, String policy, String paging, int vcpus,
         int threads, long memoryBytes, long scale, long seed, SimTime time, Map<String, Long> mmuStats, GuestCounts counts,
-        long checksum, long hostNanos, CostModel model, int notifiers, long workloadAccesses) {
+        long checksum, long hostNanos, CostModel model, int notifiers, long workloadAccesses, long warmup) {
 
     /** The event counts of the report, by label, in the order the tables print them. */
     public Map<String, Long> events() {
@@ -50,11 +51,25 @@ public record RunReport(String scenario, String vm, String mmu, String policy, S
         e.put("hash chain steps", stat("hash_chain_steps"));
         e.put("local TLB flushes", stat("tlb_flush"));
         e.put("remote TLB flushes", stat("remote_tlb_flush"));
+        e.put("remote flush IPIs sent", stat("remote_flush_ipis"));
+        e.put("IPI exits (targets)", stat("ipi_exits"));
+        if (mmuStats.containsKey("n_max_mmu_pages")) { // the shadow MMU's pages (levels at the run's end)
+            e.put("live shadow pages, end", stat("n_used_mmu_pages"));
+            e.put("live shadow pages, peak", stat("n_used_mmu_pages_peak"));
+            e.put("shadow page cap", stat("n_max_mmu_pages"));
+            e.put("recycled pages", stat("mmu_recycled"));
+        }
         if (mmuStats.containsKey("page_track_lookups")) { // the TDP MMU counts them; they are not charged
             e.put("page-track lookups", stat("page_track_lookups"));
         }
         e.put("guest accesses", workloadAccesses);
         return e;
+    }
+
+    /** Hash chain steps per lookup by gfn during the run (0 with no lookup): the mean chain walked. */
+    public double meanHashChain() {
+        long lookups = stat("hash_lookups");
+        return lookups == 0 ? 0 : (double) stat("hash_chain_steps") / lookups;
     }
 
     /** An MMU counter's change during the run, 0 if the MMU has no such counter. */

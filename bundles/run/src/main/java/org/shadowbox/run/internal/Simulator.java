@@ -28,8 +28,14 @@ public final class Simulator {
     public static final int COMPARE_VCPUS = 4;
     /** Memory of each VM {@link #compare} creates (a PC layout, as {@code vm:create}). */
     public static final long COMPARE_MEMORY = 1L << 30;
+    /** Warm-up units of each run {@link #compare} makes when none is given. */
+    public static final long COMPARE_WARMUP = 0;
     /** The seed when none is given: runs are reproducible by default. */
     public static final long DEFAULT_SEED = 1;
+    /** Warm-up units accepted ({@code --warmup}). */
+    public static final long MIN_WARMUP = 0, MAX_WARMUP = 1_000_000;
+    /** Guest memory accepted for the compared VMs ({@code --memory}): 16 MiB to 64 GiB. */
+    public static final long MIN_MEMORY = 16L << 20, MAX_MEMORY = 64L << 30;
 
     private final Hypervisor hypervisor;
     private final Mmu mmu;
@@ -77,10 +83,25 @@ public final class Simulator {
      */
     public RunReport run(Vm vm, String scenario, long scale, long seed, int threads, CostModel model,
             ScenarioRunner.Progress progress) {
+        return run(vm, scenario, scale, seed, threads, 0, model, progress);
+    }
+
+    /**
+     * {@link #run(Vm, String, long, long, int, CostModel, ScenarioRunner.Progress)} after a
+     * warm-up: the scenario's first {@code warmup} units (processes done) run first and are not
+     * charged; the charged window opens at the first progress report with at least that many
+     * done. A warm-up not below the scenario's units at this scale fails in one line once the
+     * scenario has said how many it has (after the guest's boot, before any unit is charged).
+     *
+     * @param warmup {@value #MIN_WARMUP} to {@value #MAX_WARMUP} units
+     */
+    public RunReport run(Vm vm, String scenario, long scale, long seed, int threads, long warmup, CostModel model,
+            ScenarioRunner.Progress progress) {
+        checkWarmup(warmup);
         long s = scaleOf(scenario, scale);
         mmu.cpu(vm, 0); // one line if the MMU does not serve the VM
         int notifiers = pageTrack.notifiers(vm).size();
-        Workload w = new Workload(vm, progress);
+        Workload w = new Workload(vm, progress, warmup, scenario, s);
         w.start(0); // replaced when the scenario reports its start, after the guest's boot
         ScenarioResult r = runner.run(scenario, vm, i -> mmu.cpu(vm, i), s, seed, threads, w);
         if (w.endWork == null) {
@@ -95,7 +116,7 @@ public final class Simulator {
         SimTime time = SimTime.charge(model, work, notifiers);
         return new RunReport(scenario, vm.name(), vm.spec().option(VmSpec.MMU), vm.spec().option(VmSpec.POLICY),
                 r.paging(), vm.vcpuCount(), threads, memory(vm), s, seed, time, minus(w.endStats, w.startStats), r.counts(),
-                r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses);
+                r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses, warmup);
     }
 
     /**
@@ -106,6 +127,9 @@ public final class Simulator {
     private final class Workload implements ScenarioRunner.Progress {
         private final Vm vm;
         private final ScenarioRunner.Progress next;
+        private final long warmup;
+        private final String scenario;
+        private final long scale;
         private boolean started;
         List<Map<String, Long>[]> startWork;
         List<Map<String, Long>[]> endWork;
@@ -114,14 +138,21 @@ public final class Simulator {
         long startAccesses;
         long endAccesses;
 
-        Workload(Vm vm, ScenarioRunner.Progress next) {
+        Workload(Vm vm, ScenarioRunner.Progress next, long warmup, String scenario, long scale) {
             this.vm = vm;
             this.next = next;
+            this.warmup = warmup;
+            this.scenario = scenario;
+            this.scale = scale;
         }
 
         @Override
         public void progress(long done, long total, long accesses) {
-            if (!started) {
+            if (warmup > 0 && warmup >= total) {
+                throw new VmException("bad --warmup " + warmup + ": " + scenario + " at scale " + scale + " has " + total
+                        + " units; accepted 0 to " + (total - 1) + " (or a larger --scale)");
+            }
+            if (!started && done >= warmup) {
                 started = true;
                 start(accesses);
             }
@@ -169,25 +200,57 @@ public final class Simulator {
      */
     public Comparison compare(String scenario, long scale, long seed, String mmuKind, int threads, CostModel model,
             ProgressSink progress) {
-        if (threads < 1 || threads > COMPARE_VCPUS) {
-            throw new VmException("bad threads " + threads + ": accepted 1 to " + COMPARE_VCPUS + " (the compared VMs' vCPUs)");
+        return compare(scenario, scale, seed, mmuKind, threads, COMPARE_VCPUS, COMPARE_MEMORY, 0, model, progress);
+    }
+
+    /** The warm-up's one-line refusal, before anything runs. */
+    static void checkWarmup(long warmup) {
+        if (warmup < MIN_WARMUP || warmup > MAX_WARMUP) {
+            throw new VmException("bad --warmup " + warmup + ": accepted " + MIN_WARMUP + " to " + MAX_WARMUP
+                    + " units (processes done before the charged window opens)");
+        }
+    }
+
+    /** The size's one-line refusals, before anything runs. */
+    static void checkSize(int vcpus, long memoryBytes) {
+        if (vcpus < 1 || vcpus > VmSpec.MAX_VCPUS) {
+            throw new VmException("bad --vcpus " + vcpus + ": accepted 1 to " + VmSpec.MAX_VCPUS);
+        }
+        if (memoryBytes < MIN_MEMORY || memoryBytes > MAX_MEMORY || (memoryBytes & 0xfff) != 0) {
+            throw new VmException("bad --memory " + memoryBytes + " bytes: accepted 16M to 64G, a multiple of 4 KiB");
+        }
+    }
+
+    /**
+     * The seed's experiment on VMs of {@code vcpus} vCPUs and {@code memoryBytes}, each run after
+     * {@code warmup} uncharged units ({@link #run(Vm, String, long, long, int, long, CostModel,
+     * ScenarioRunner.Progress)}). Bad sizes are refused in one line before any VM is made.
+     */
+    public Comparison compare(String scenario, long scale, long seed, String mmuKind, int threads, int vcpus,
+            long memoryBytes, long warmup, CostModel model, ProgressSink progress) {
+        checkSize(vcpus, memoryBytes);
+        checkWarmup(warmup);
+        if (threads < 1 || threads > vcpus) {
+            throw new VmException("bad threads " + threads + ": accepted 1 to " + vcpus + " (the compared VMs' vCPUs)");
         }
         if (!VmSpec.MMU_SHADOW.equals(mmuKind) && !VmSpec.MMU_TDP.equals(mmuKind)) {
             throw new VmException("bad --mmu '" + mmuKind + "': accepted shadow or tdp");
         }
         long s = scaleOf(scenario, scale);
-        RunReport before = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_LEGACY, threads, model, progress);
-        RunReport after = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_PAGETRACK, threads, model, progress);
+        RunReport before = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_LEGACY, threads, vcpus, memoryBytes,
+                warmup, model, progress);
+        RunReport after = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_PAGETRACK, threads, vcpus, memoryBytes,
+                warmup, model, progress);
         return new Comparison(before, after);
     }
 
     private RunReport compareRun(String scenario, long scale, long seed, String mmuKind, String policy, int threads,
-            CostModel model, ProgressSink progress) {
+            int vcpus, long memoryBytes, long warmup, CostModel model, ProgressSink progress) {
         String name = freeName("run-" + policy);
-        Vm vm = hypervisor.createVm(VmSpec.pc(name, COMPARE_MEMORY, COMPARE_VCPUS).with(VmSpec.MMU, mmuKind)
+        Vm vm = hypervisor.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.MMU, mmuKind)
                 .with(VmSpec.POLICY, policy));
         try {
-            return run(vm, scenario, scale, seed, threads, model, progress == null ? null : progress.start(policy));
+            return run(vm, scenario, scale, seed, threads, warmup, model, progress == null ? null : progress.start(policy));
         } finally {
             hypervisor.destroyVm(name);
             if (progress != null) {
@@ -221,10 +284,14 @@ public final class Simulator {
         return m;
     }
 
+    /** MMU stats that are levels, not counts: a run reports their value at its end, not their change. */
+    static final java.util.Set<String> GAUGES = java.util.Set.of("n_used_mmu_pages", "n_used_mmu_pages_peak",
+            "n_max_mmu_pages", "mmu_unsync");
+
     private static Map<String, Long> minus(Map<String, Long> a, Map<String, Long> b) {
         Map<String, Long> out = new LinkedHashMap<>(a);
         Map<String, Long> bb = new HashMap<>(b);
-        out.replaceAll((k, v) -> v - bb.getOrDefault(k, 0L));
+        out.replaceAll((k, v) -> GAUGES.contains(k) ? v : v - bb.getOrDefault(k, 0L));
         return out;
     }
 

@@ -36,33 +36,67 @@ class RunCommandsTest {
 
     @Test
     void helpAndMistakesAreOneLine() throws Exception {
-        assertTrue(cmd.compare("", "", "shadow", "1", OFF, ON, "x").contains("SYNTAX"));
-        assertTrue(cmd.scenario("", "", "1", OFF, OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
+        assertTrue(cmd.compare("", "", "shadow", "1", "4", "1G", "0", OFF, ON, "x").contains("SYNTAX"));
+        assertTrue(cmd.scenario("", "", "1", "0", OFF, OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
         assertEquals("bad scale '0': accepted 1 or more, 0x hex or decimal",
-                assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", "1", OFF, OFF, "kernel-build")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", "1", "4", "1G", "0", OFF, OFF, "kernel-build")).getMessage());
         assertEquals("bad seed 'abc': accepted a 64-bit number, 0x hex or decimal",
-                assertThrows(VmException.class, () -> cmd.compare("", "abc", "shadow", "1", OFF, OFF, "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("", "abc", "shadow", "1", "4", "1G", "0", OFF, OFF, "steady")).getMessage());
         assertEquals("bad --mmu 'ept': accepted shadow or tdp",
-                assertThrows(VmException.class, () -> cmd.compare("", "", "ept", "1", OFF, OFF, "steady")).getMessage());
-        String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", OFF, OFF, "kernelbuild")).getMessage();
+                assertThrows(VmException.class, () -> cmd.compare("", "", "ept", "1", "4", "1G", "0", OFF, OFF, "steady")).getMessage());
+        String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "4", "1G", "0", OFF, OFF, "kernelbuild")).getMessage();
         assertTrue(e.startsWith("no scenario named 'kernelbuild': the scenarios are ") && !e.contains("\n"), e);
-        e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", OFF, OFF, OFF, "nope", "steady")).getMessage();
+        e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", "0", OFF, OFF, OFF, "nope", "steady")).getMessage();
         assertTrue(e.contains("nope") && !e.contains("\n"), e);
         e = assertThrows(VmException.class, () -> cmd._main("compare", new String[] {"--scal", "2", "steady"})).getMessage();
-        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --threads, --json, --help"), e);
+        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --threads, --vcpus, --memory, --warmup, --json, --help"), e);
         assertTrue(rig.hv.vms().isEmpty(), "a refused command created no VM");
+    }
+
+    @Test
+    void sizesAndWarmUpOutOfRangeAreRefusedInOneLineBeforeAnythingRuns() {
+        assertEquals("bad --vcpus '0': accepted 1 to 64",
+                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "0", "1G", "0", OFF, OFF, "steady")).getMessage());
+        assertEquals("bad --vcpus '65': accepted 1 to 64",
+                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "65", "1G", "0", OFF, OFF, "steady")).getMessage());
+        String accepted = "accepted 16M to 64G (a number with K, M or G, or bytes, a multiple of 4 KiB)";
+        for (String m : new String[] {"8M", "65G", "1T", "12x", "-1G", "16777217"}) {
+            assertEquals("bad --memory '" + m + "': " + accepted, assertThrows(VmException.class,
+                    () -> cmd.compare("", "", "shadow", "1", "4", m, "0", OFF, OFF, "steady")).getMessage());
+        }
+        assertEquals(16L << 20, RunCommands.memory("16M"));
+        assertEquals(8L << 30, RunCommands.memory("8g"));
+        assertEquals(64L << 30, RunCommands.memory("64G"));
+        for (String w : new String[] {"-1", "1000001", "ten"}) {
+            assertEquals("bad --warmup '" + w + "': accepted 0 to 1000000 units (processes done before the charged window opens)",
+                    assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "4", "1G", w, OFF, OFF, "steady"))
+                            .getMessage());
+        }
+        assertEquals("bad --threads '5': accepted 1 to 4 (each compared VM's vCPUs)",
+                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "5", "4", "1G", "0", OFF, OFF, "steady")).getMessage());
+        assertTrue(rig.hv.vms().isEmpty(), "a refused command created no VM");
+    }
+
+    @Test
+    void aWarmUpNotBelowTheScenariosUnitsIsRefusedInOneLine() {
+        // kernel-build at scale 1: 8 compilation units and make itself, 9 processes.
+        String e = assertThrows(VmException.class, () -> cmd.compare("1", "", "shadow", "1", "2", "64M", "9", OFF, OFF,
+                "kernel-build")).getMessage();
+        assertTrue(e.contains("bad --warmup 9: kernel-build at scale 1 has 9 units; accepted 0 to 8 (or a larger --scale)")
+                && !e.contains("\n"), e);
+        assertTrue(rig.hv.vms().isEmpty(), "the compared VM went away");
     }
 
     @Test
     void scenarioPrintsTheSeedStyleTimesAndTheWork() throws Exception {
         rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
-        String out = cmd.scenario("1", "5", "1", OFF, OFF, OFF, "demo", "pt-reuse");
+        String out = cmd.scenario("1", "5", "1", "0", OFF, OFF, OFF, "demo", "pt-reuse");
         assertTrue(out.startsWith("pt-reuse on VM demo: scale 1, seed 5, 2 vCPUs, 127.6 MiB, mmu=shadow, policy=pagetrack"), out);
         for (String line : List.of("\nreal ", "\nuser ", "\nsys ", "VM exits and entries (vm.exit 1200)", "\nfaults fixed ",
                 "\nshadow pages zapped ", "host time ")) {
             assertTrue(out.contains(line), line + " in " + out);
         }
-        String json = cmd.scenario("1", "5", "1", OFF, ON, OFF, "demo", "pt-reuse");
+        String json = cmd.scenario("1", "5", "1", "0", OFF, ON, OFF, "demo", "pt-reuse");
         assertTrue(json.startsWith("{\"scenario\":\"pt-reuse\",\"vm\":\"demo\",\"mmu\":\"shadow\",\"policy\":\"pagetrack\""),
                 json);
         assertTrue(json.contains("\"work\":{\"guest.access\":{\"count\":"), json);
@@ -73,7 +107,7 @@ class RunCommandsTest {
     void aBackgroundRunHoldsItsVmAndWaitGivesTheSameReportAsAForegroundRun() throws Exception {
         rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
         assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
-        String started = cmd.scenario("2", "5", "1", ON, OFF, OFF, "demo", "pt-reuse");
+        String started = cmd.scenario("2", "5", "1", "0", ON, OFF, OFF, "demo", "pt-reuse");
         assertEquals("run 1: pt-reuse on demo started in the background (run:jobs shows it, run:report 1 gives its report,"
                 + " run:stop 1 stops it)", started);
         String jobs = cmd.jobs(OFF, OFF);
@@ -85,7 +119,7 @@ class RunCommandsTest {
                 cmd.jobs(ON, OFF));
         rig.hv.destroyVm("demo");
         rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
-        String foreground = cmd.scenario("2", "5", "1", OFF, OFF, OFF, "demo", "pt-reuse");
+        String foreground = cmd.scenario("2", "5", "1", "0", OFF, OFF, OFF, "demo", "pt-reuse");
         assertEquals(withoutHostTime(foreground), withoutHostTime(waited), "same seed, same run, in either mode");
         assertEquals("bad run id 'x': accepted the number run:jobs shows",
                 assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "x")).getMessage());
@@ -97,17 +131,17 @@ class RunCommandsTest {
     void aBusyVmRefusesABackgroundRunAndRunStopEndsOneLeavingTheVmUsable() throws Exception {
         var vm = rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
         try (var held = vm.vcpu(1).claim("the shell's cpu:write")) {
-            String e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", ON, OFF, OFF, "demo", "steady"))
+            String e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", "0", ON, OFF, OFF, "demo", "steady"))
                     .getMessage();
             assertTrue(e.startsWith("vCPU 1 of VM demo is busy: the shell's cpu:write;"), e);
             assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
         }
-        cmd.scenario("1000", "", "1", ON, OFF, OFF, "demo", "steady");
+        cmd.scenario("1000", "", "1", "0", ON, OFF, OFF, "demo", "steady");
         assertTrue(cmd.stop(OFF, "1").startsWith("run 1 (steady on demo): "));
         String e = assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "1")).getMessage();
         assertEquals("run 1 (steady on demo) stopped: stopped by run:stop 1", e);
         assertEquals(null, vm.vcpu(0).claimedBy(), "the stopped run released its vCPUs");
-        String out = cmd.scenario("1", "", "1", OFF, OFF, OFF, "demo", "steady");
+        String out = cmd.scenario("1", "", "1", "0", OFF, OFF, OFF, "demo", "steady");
         assertTrue(out.startsWith("steady on VM demo"), "the VM runs on: " + out);
     }
 
@@ -119,7 +153,7 @@ class RunCommandsTest {
     void compareWritesTheTableAndThreeFilesAndTheGuestSawTheSame(@TempDir Path ws) throws IOException {
         System.setProperty("shadowbox.workspace", ws.toString());
         try {
-            String out = cmd.compare("1", "", "shadow", "1", OFF, OFF, "kernel-build");
+            String out = cmd.compare("1", "", "shadow", "1", "4", "1G", "0", OFF, OFF, "kernel-build");
             assertTrue(out.startsWith("kernel-build: scale 1, seed 1; two fresh VMs of 4 vCPUs and 1023.6 MiB, mmu=shadow"), out);
             for (String line : List.of("legacy      pagetrack    change", "\nreal (s) ", "\nuser (s) ", "\nsys (s) ",
                     "\nemulations ", "\npte writes ", "\nunsyncs ", "\nremote TLB flushes ", "seed paper: sys (s)",
@@ -151,7 +185,7 @@ class RunCommandsTest {
     void compareUnderTdpWritesItsOwnFilesAndShowsThePageTrackLookups(@TempDir Path ws) throws IOException {
         System.setProperty("shadowbox.workspace", ws.toString());
         try {
-            String out = cmd.compare("1", "", "tdp", "1", OFF, OFF, "steady");
+            String out = cmd.compare("1", "", "tdp", "1", "4", "1G", "0", OFF, OFF, "steady");
             assertTrue(out.startsWith("steady: scale 1, seed 1; two fresh VMs of 4 vCPUs and 1023.6 MiB, mmu=tdp"), out);
             for (String line : List.of("legacy      pagetrack    change", "\nsys (s) ", "\npage-track lookups ",
                     "guest-visible results: identical")) {

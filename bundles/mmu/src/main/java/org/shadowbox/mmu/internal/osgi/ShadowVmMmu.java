@@ -47,7 +47,9 @@ final class ShadowVmMmu extends VmMmu<ShadowGuestCpu> {
     List<Mmu.Stat> stats() {
         checkLive();
         List<Mmu.Stat> out = stats(mmu.stats().asMap());
-        out.add(new Mmu.Stat("n_used_mmu_pages", mmu.shadowPages().size()));
+        int[] used = mmu.usedMmuPages();
+        out.add(new Mmu.Stat("n_used_mmu_pages", used[0]));
+        out.add(new Mmu.Stat("n_used_mmu_pages_peak", used[1]));
         out.add(new Mmu.Stat("n_max_mmu_pages", mmu.maxMmuPages()));
         return out;
     }

@@ -25,6 +25,10 @@ final class MmuPages {
     private int used;
     /** Hash chain entries visited by lookups. */
     long hashChainSteps;
+    /** Hash chain walks begun ({@link #first}): with {@link #hashChainSteps}, the mean chain walked. */
+    long hashLookups;
+    /** The most pages live at once ({@code n_used_mmu_pages}'s high-water mark). */
+    private int peakUsed;
 
     MmuPages() {
         Arrays.fill(buckets, -1);
@@ -44,8 +48,14 @@ final class MmuPages {
         return used;
     }
 
+    /** The most pages that were live at once. */
+    int peakUsed() {
+        return peakUsed;
+    }
+
     /** The first page of the chain of {@code gfn}'s bucket, or null; follow with {@link #next}. */
     ShadowPage first(long gfn) {
+        hashLookups++;
         return chain(buckets[hashfn(gfn)]);
     }
 
@@ -84,6 +94,9 @@ final class MmuPages {
         }
         activeHead = id;
         used++;
+        if (used > peakUsed) {
+            peakUsed = used;
+        }
         return sp;
     }
 

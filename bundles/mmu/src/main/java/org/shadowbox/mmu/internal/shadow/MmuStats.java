@@ -94,6 +94,8 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
     public long remoteFlushIpis;
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)} posted by remote flushes, one per vCPU of the VM. */
     public long remoteFlushRequests;
+    /** Shadow-page hash chain walks begun (lookups by gfn); {@link #hashChainSteps} over this is the mean chain walked. */
+    public long hashLookups;
 
     /** Adds {@code o}'s counters to these. */
     @Override
@@ -139,6 +141,7 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
         ipiExits += o.ipiExits;
         remoteFlushIpis += o.remoteFlushIpis;
         remoteFlushRequests += o.remoteFlushRequests;
+        hashLookups += o.hashLookups;
     }
 
     /**
@@ -188,6 +191,7 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
         ipiExits += k * o.ipiExits;
         remoteFlushIpis += k * o.remoteFlushIpis;
         remoteFlushRequests += k * o.remoteFlushRequests;
+        hashLookups += k * o.hashLookups;
     }
 
     /** A new instance with the same counts. */
@@ -249,6 +253,7 @@ public final class MmuStats implements ExitMeter.Counters<MmuStats> {
         m.put("ipi_exits", ipiExits);
         m.put("remote_flush_ipis", remoteFlushIpis);
         m.put("remote_flush_requests", remoteFlushRequests);
+        m.put("hash_lookups", hashLookups);
         return m;
     }
 

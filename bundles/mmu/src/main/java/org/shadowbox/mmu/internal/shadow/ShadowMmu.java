@@ -104,6 +104,16 @@ public final class ShadowMmu {
         return maxMmuPages;
     }
 
+    /** {@code n_used_mmu_pages} now and its high-water mark since the VM was made: {@code {used, peak}}. Takes the MMU lock. */
+    public int[] usedMmuPages() {
+        vm.mmuLock().lock();
+        try {
+            return new int[] {pages.used(), pages.peakUsed()};
+        } finally {
+            vm.mmuLock().unlock();
+        }
+    }
+
     /** The VM's counters plus every vCPU's, as one snapshot. */
     public MmuStats stats() {
         MmuStats s = new MmuStats();
@@ -111,6 +121,7 @@ public final class ShadowMmu {
         try {
             s.add(stats);
             s.hashChainSteps += pages.hashChainSteps;
+            s.hashLookups += pages.hashLookups;
         } finally {
             vm.mmuLock().unlock();
         }

@@ -108,6 +108,7 @@ public final class VcpuMmu implements GuestVcpu {
         into.add(stats);
         into.add(mmu.stats);
         into.hashChainSteps += mmu.pages.hashChainSteps;
+        into.hashLookups += mmu.pages.hashLookups;
     }
 
     /**
