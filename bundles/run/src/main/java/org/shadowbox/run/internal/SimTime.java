@@ -23,9 +23,10 @@ import org.shadowbox.run.internal.CostModel.Item;
  * @param userByItem over all vCPUs, user-mode cycles per kind of work
  * @param sysByItem  over all vCPUs, supervisor-mode cycles per kind of work
  * @param counts     over all vCPUs and modes, how many times each kind of work was done
+ * @param vcpuCounts per vCPU, per mode ({@link #SUPERVISOR}, {@link #USER}), per {@link Item} ordinal: the counts charged
  */
 public record SimTime(long[] userCycles, long[] sysCycles, Map<Item, Long> userByItem, Map<Item, Long> sysByItem,
-        Map<Item, Long> counts, double realSeconds, double userSeconds, double sysSeconds) {
+        Map<Item, Long> counts, double realSeconds, double userSeconds, double sysSeconds, long[][][] vcpuCounts) {
 
     /** Index of a vCPU's supervisor-mode work in {@link #charge}'s pairs. */
     public static final int SUPERVISOR = 0;
@@ -45,11 +46,13 @@ public record SimTime(long[] userCycles, long[] sysCycles, Map<Item, Long> userB
         Map<Item, Long> userBy = zero();
         Map<Item, Long> sysBy = zero();
         Map<Item, Long> counts = zero();
+        long[][][] vcpuCounts = new long[n][2][Item.values().length];
         for (int v = 0; v < n; v++) {
             for (int mode = SUPERVISOR; mode <= USER; mode++) {
                 Map<String, Long> w = work.get(v)[mode];
                 for (Item i : Item.values()) {
                     long count = i.count(w, n, notifiers);
+                    vcpuCounts[v][mode][i.ordinal()] = count;
                     long c = Math.multiplyExact(count, model.cycles(i));
                     counts.merge(i, count, Long::sum);
                     if (mode == USER) {
@@ -71,7 +74,7 @@ public record SimTime(long[] userCycles, long[] sysCycles, Map<Item, Long> userB
             sysTotal += sys[v];
         }
         return new SimTime(user, sys, userBy, sysBy, counts, model.seconds(busiest), model.seconds(userTotal),
-                model.seconds(sysTotal));
+                model.seconds(sysTotal), vcpuCounts);
     }
 
     private static Map<Item, Long> zero() {

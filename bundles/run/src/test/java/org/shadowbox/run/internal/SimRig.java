@@ -27,7 +27,15 @@ final class SimRig {
     final Runner runner = new Runner();
     final Simulator sim;
 
+    /** The shadow page cap every VM gets ({@code max.mmu.pages}); 0: KVM's 20 per mille of memory. */
+    private final int maxMmuPages;
+
     SimRig() {
+        this(0);
+    }
+
+    SimRig(int maxMmuPages) {
+        this.maxMmuPages = maxMmuPages;
         hv.addVmListener(core);
         hv.addWriteListener(core);
         OwnerTrack track = core.forOwner("org.shadowbox.mmu", TrackerRole.MMU);
@@ -35,7 +43,7 @@ final class SimRig {
         core.setWriteProtectHook(hooks, "org.shadowbox.mmu");
         core.register(hooks, "org.shadowbox.mmu");
         hv.addWriteListener(hooks); // the legacy policy's direct pte-write call from the emulator
-        mmu = new MmuComponent(track, hooks, config());
+        mmu = new MmuComponent(track, hooks, config(maxMmuPages));
         hv.addVmListener(mmu);
         for (var s : List.of(new KernelBuild(), new ForkStorm(), new PtReuse(), new Steady())) {
             runner.add(s);
@@ -43,7 +51,7 @@ final class SimRig {
         sim = new Simulator(hv, mmu, mmu, runner, core.forOwner("org.shadowbox.run"));
     }
 
-    private static Config config() {
+    private static Config config(int maxMmuPages) {
         return new Config() {
             @Override
             public Class<? extends java.lang.annotation.Annotation> annotationType() {
@@ -62,7 +70,7 @@ final class SimRig {
 
             @Override
             public int max_mmu_pages() {
-                return 0;
+                return maxMmuPages;
             }
         };
     }
