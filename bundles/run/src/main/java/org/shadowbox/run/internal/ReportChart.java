@@ -59,6 +59,57 @@ final class ReportChart {
         return sb.toString();
     }
 
+    /** Rows of the sensitivity panel. */
+    private static final int SENSITIVITY_ROWS = 8;
+
+    /**
+     * {@link #svg(Comparison)} with the prediction below it: a tornado chart of the sys change
+     * with each figure at its low and high (the others at their defaults), the predicted interval
+     * and the measured change. Kept apart from the bar chart so that either can be redrawn alone.
+     */
+    static String svg(Comparison c, Prediction p) {
+        String chart = svg(c);
+        if (p == null) {
+            return chart;
+        }
+        int rows = Math.min(SENSITIVITY_ROWS, p.sensitivity().size());
+        int extra = 70 + 18 * rows;
+        StringBuilder sb = new StringBuilder();
+        int y0 = HEIGHT + 10;
+        double sys = Comparison.change(c.before().time().sysSeconds(), c.after().time().sysSeconds());
+        double lo = Math.min(Math.min(p.sys().low(), sys), 0);
+        double hi = Math.max(Math.max(p.sys().high(), sys), 0);
+        for (Prediction.Sensitivity r : p.sensitivity().subList(0, rows)) {
+            lo = Math.min(lo, Math.min(r.sysAtLow(), r.sysAtHigh()));
+            hi = Math.max(hi, Math.max(r.sysAtLow(), r.sysAtHigh()));
+        }
+        double span = hi - lo == 0 ? 1 : hi - lo;
+        int x0 = 190;
+        int w = WIDTH - x0 - 30;
+        text(sb, WIDTH / 2, y0 + 8, "middle", 13, escape("sys change: predicted " + ReportText.percent(p.sys().low()) + " to "
+                + ReportText.percent(p.sys().high()) + ", measured " + ReportText.percent(sys) + " (seed -3.65%)"));
+        int iy = y0 + 20;
+        int px1 = x0 + (int) Math.round(w * (p.sys().low() - lo) / span);
+        int px2 = x0 + (int) Math.round(w * (p.sys().high() - lo) / span);
+        sb.append("<rect x=\"").append(px1).append("\" y=\"").append(iy).append("\" width=\"").append(Math.max(1, px2 - px1))
+                .append("\" height=\"8\" fill=\"#ffbb78\"/>\n");
+        int mx = x0 + (int) Math.round(w * (sys - lo) / span);
+        sb.append("<line x1=\"").append(mx).append("\" y1=\"").append(iy - 4).append("\" x2=\"").append(mx).append("\" y2=\"")
+                .append(iy + 12 + 18 * rows).append("\" stroke=\"black\" stroke-dasharray=\"3,2\"/>\n");
+        text(sb, x0 - 6, iy + 8, "end", 11, "predicted interval");
+        for (int i = 0; i < rows; i++) {
+            Prediction.Sensitivity r = p.sensitivity().get(i);
+            int y = iy + 18 + 18 * i;
+            int a = x0 + (int) Math.round(w * (Math.min(r.sysAtLow(), r.sysAtHigh()) - lo) / span);
+            int b = x0 + (int) Math.round(w * (Math.max(r.sysAtLow(), r.sysAtHigh()) - lo) / span);
+            sb.append("<rect x=\"").append(a).append("\" y=\"").append(y).append("\" width=\"").append(Math.max(1, b - a))
+                    .append("\" height=\"12\" fill=\"").append(PAGETRACK).append("\"/>\n");
+            text(sb, x0 - 6, y + 10, "end", 11, escape(r.item().key + " " + r.item().low + "-" + r.item().high));
+        }
+        return chart.replace("height=\"" + HEIGHT + "\"", "height=\"" + (HEIGHT + extra) + "\"")
+                .replace("</svg>\n", sb + "</svg>\n");
+    }
+
     private static void bar(StringBuilder sb, int x, int w, double v, double max, String fill) {
         int h = (int) Math.round((BOTTOM - TOP) * v / max);
         sb.append("<rect x=\"").append(x).append("\" y=\"").append(BOTTOM - h).append("\" width=\"").append(w)

@@ -77,6 +77,11 @@ final class ReportData {
     }
 
     static Map<String, Object> json(Comparison c, List<String> files) {
+        return json(c, files, null);
+    }
+
+    /** The comparison as JSON, with the prediction made before it (null: none). */
+    static Map<String, Object> json(Comparison c, List<String> files, Prediction p) {
         Map<String, Object> m = new LinkedHashMap<>();
         RunReport b = c.before();
         m.put("scenario", b.scenario());
@@ -109,6 +114,16 @@ final class ReportData {
         seed.put("user_s", List.of(SEED_BEFORE[1], SEED_AFTER[1]));
         seed.put("sys_s", List.of(SEED_BEFORE[2], SEED_AFTER[2]));
         m.put("seed_kernel_build_before_after", seed);
+        if (p != null) {
+            Map<String, Object> pj = p.json();
+            double sys = Comparison.change(b.time().sysSeconds(), c.after().time().sysSeconds());
+            double real = Comparison.change(b.time().realSeconds(), c.after().time().realSeconds());
+            pj.put("measured_sys_change_percent", sys);
+            pj.put("measured_real_change_percent", real);
+            pj.put("sys_inside", p.sys().contains(sys));
+            pj.put("real_inside", p.real().contains(real));
+            m.put("prediction", pj);
+        }
         m.put("files", files);
         m.put("legacy", json(b));
         m.put("pagetrack", json(c.after()));

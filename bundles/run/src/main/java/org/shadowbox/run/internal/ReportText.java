@@ -67,6 +67,11 @@ final class ReportText {
     }
 
     static String text(Comparison c, List<String> files) {
+        return text(c, files, null);
+    }
+
+    /** The comparison, with the prediction made before it and the verdict when there is one. */
+    static String text(Comparison c, List<String> files, Prediction p) {
         RunReport b = c.before();
         List<String> out = new ArrayList<>();
         out.add(b.scenario() + ": scale " + b.scale() + ", seed " + b.seed() + "; two fresh VMs of " + b.vcpus()
@@ -95,6 +100,11 @@ final class ReportText {
         out.add(String.format(Locale.ROOT, "%-22s %14.2f %14.2f %9s", "seed paper: sys (s)", ReportData.SEED_BEFORE[2],
                 ReportData.SEED_AFTER[2], percent(Comparison.change(ReportData.SEED_BEFORE[2], ReportData.SEED_AFTER[2]))));
         out.add("");
+        if (p != null) {
+            out.add(p.text(6));
+            out.add(Prediction.verdict(p, c));
+            out.add("");
+        }
         if (!c.comparable()) {
             out.add("guest-visible results: not compared (" + b.threads() + " vCPU threads: the interleaving is the"
                     + " host's, so the counts differ run to run; each run's guest memory was verified)");

@@ -168,6 +168,9 @@ public final class RunCommands {
             @Descriptor("guest memory of each compared VM: 16M to 64G (K, M, G suffixes)")
             @Parameter(names = "--memory", absentValue = "") String memory,
             @Descriptor(WARMUP) @Parameter(names = "--warmup", absentValue = "") String warmup,
+            @Descriptor("only the prediction: the calibration run, the interval of the sys and real change every figure's"
+                    + " cited range allows, and the figures that move it most; the full comparison is not run")
+            @Parameter(names = "--predict", presentValue = ON, absentValue = OFF) String predict,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the scenario (run:list)") String scenario) {
@@ -185,20 +188,25 @@ public final class RunCommands {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
         ProgressBar bar = progressBar();
-        Comparison c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, model, bar);
+        CostModel m = model; // the calibration and the full run are charged by the same figures
+        Prediction pred = sim.predict(scenario, sc, sd, mmu, th, vc, mem, wu, m, bar);
+        if (ON.equals(predict)) {
+            return ON.equals(json) ? Json.encode(pred.json(), false) : pred.text(Integer.MAX_VALUE);
+        }
+        Comparison c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, m, bar);
         List<Path> paths = ResultFiles.paths(ResultFiles.resultsDir(property("shadowbox.workspace")), scenario, mmu,
                 c.before().seed(), LocalDateTime.now());
         List<String> files = new ArrayList<>();
         for (Path p : paths) {
             files.add(p.toString());
         }
-        ResultFiles.write(paths, List.of(Json.encode(ReportData.json(c, files), true), ReportData.csv(c),
-                ReportChart.svg(c)));
+        ResultFiles.write(paths, List.of(Json.encode(ReportData.json(c, files, pred), true), ReportData.csv(c),
+                ReportChart.svg(c, pred)));
         if (c.comparable() && !c.identical()) {
             throw new VmException("the guest saw different results under legacy and pagetrack (an MMU bug; report in "
                     + files.get(0) + "): " + String.join("; ", c.differences()));
         }
-        return ON.equals(json) ? Json.encode(ReportData.json(c, files), false) : ReportText.text(c, files);
+        return ON.equals(json) ? Json.encode(ReportData.json(c, files, pred), false) : ReportText.text(c, files, pred);
     }
 
     @Descriptor("the background runs of this session: state, progress, guest accesses so far")

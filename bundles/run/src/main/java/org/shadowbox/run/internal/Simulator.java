@@ -244,6 +244,34 @@ public final class Simulator {
         return new Comparison(before, after);
     }
 
+    /** The calibration run's scale for a comparison at {@code scale}: a quarter, at least 1. */
+    static long calibrationScale(long scale) {
+        return Math.max(1, (scale + 3) / 4);
+    }
+
+    /**
+     * The prediction of {@link #compare(String, long, long, String, int, int, long, long, CostModel,
+     * ProgressSink)} with the same arguments, made before it from a calibration comparison at a
+     * quarter of the scale and of the warm-up ({@link Prediction}).
+     */
+    public Prediction predict(String scenario, long scale, long seed, String mmuKind, int threads, int vcpus,
+            long memoryBytes, long warmup, CostModel model, ProgressSink progress) {
+        long s = scaleOf(scenario, scale);
+        Comparison cal = compare(scenario, calibrationScale(s), seed, mmuKind, threads, vcpus, memoryBytes, warmup / 4,
+                model, progress == null ? null : new ProgressSink() {
+                    @Override
+                    public ScenarioRunner.Progress start(String label) {
+                        return progress.start("calibration " + label);
+                    }
+
+                    @Override
+                    public void done() {
+                        progress.done();
+                    }
+                });
+        return Prediction.of(cal, model);
+    }
+
     private RunReport compareRun(String scenario, long scale, long seed, String mmuKind, String policy, int threads,
             int vcpus, long memoryBytes, long warmup, CostModel model, ProgressSink progress) {
         String name = freeName("run-" + policy);

@@ -36,51 +36,51 @@ class RunCommandsTest {
 
     @Test
     void helpAndMistakesAreOneLine() throws Exception {
-        assertTrue(cmd.compare("", "", "shadow", "1", "4", "1G", "0", OFF, ON, "x").contains("SYNTAX"));
+        assertTrue(cmd.compare("", "", "shadow", "1", "4", "1G", "0", OFF, OFF, ON, "x").contains("SYNTAX"));
         assertTrue(cmd.scenario("", "", "1", "0", OFF, OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
         assertEquals("bad scale '0': accepted 1 or more, 0x hex or decimal",
-                assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", "1", "4", "1G", "0", OFF, OFF, "kernel-build")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", "1", "4", "1G", "0", OFF, OFF, OFF, "kernel-build")).getMessage());
         assertEquals("bad seed 'abc': accepted a 64-bit number, 0x hex or decimal",
-                assertThrows(VmException.class, () -> cmd.compare("", "abc", "shadow", "1", "4", "1G", "0", OFF, OFF, "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("", "abc", "shadow", "1", "4", "1G", "0", OFF, OFF, OFF, "steady")).getMessage());
         assertEquals("bad --mmu 'ept': accepted shadow or tdp",
-                assertThrows(VmException.class, () -> cmd.compare("", "", "ept", "1", "4", "1G", "0", OFF, OFF, "steady")).getMessage());
-        String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "4", "1G", "0", OFF, OFF, "kernelbuild")).getMessage();
+                assertThrows(VmException.class, () -> cmd.compare("", "", "ept", "1", "4", "1G", "0", OFF, OFF, OFF, "steady")).getMessage());
+        String e = assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "4", "1G", "0", OFF, OFF, OFF, "kernelbuild")).getMessage();
         assertTrue(e.startsWith("no scenario named 'kernelbuild': the scenarios are ") && !e.contains("\n"), e);
         e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", "0", OFF, OFF, OFF, "nope", "steady")).getMessage();
         assertTrue(e.contains("nope") && !e.contains("\n"), e);
         e = assertThrows(VmException.class, () -> cmd._main("compare", new String[] {"--scal", "2", "steady"})).getMessage();
-        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --threads, --vcpus, --memory, --warmup, --json, --help"), e);
+        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --threads, --vcpus, --memory, --warmup, --predict, --json, --help"), e);
         assertTrue(rig.hv.vms().isEmpty(), "a refused command created no VM");
     }
 
     @Test
     void sizesAndWarmUpOutOfRangeAreRefusedInOneLineBeforeAnythingRuns() {
         assertEquals("bad --vcpus '0': accepted 1 to 64",
-                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "0", "1G", "0", OFF, OFF, "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "0", "1G", "0", OFF, OFF, OFF, "steady")).getMessage());
         assertEquals("bad --vcpus '65': accepted 1 to 64",
-                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "65", "1G", "0", OFF, OFF, "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "65", "1G", "0", OFF, OFF, OFF, "steady")).getMessage());
         String accepted = "accepted 16M to 64G (a number with K, M or G, or bytes, a multiple of 4 KiB)";
         for (String m : new String[] {"8M", "65G", "1T", "12x", "-1G", "16777217"}) {
             assertEquals("bad --memory '" + m + "': " + accepted, assertThrows(VmException.class,
-                    () -> cmd.compare("", "", "shadow", "1", "4", m, "0", OFF, OFF, "steady")).getMessage());
+                    () -> cmd.compare("", "", "shadow", "1", "4", m, "0", OFF, OFF, OFF, "steady")).getMessage());
         }
         assertEquals(16L << 20, RunCommands.memory("16M"));
         assertEquals(8L << 30, RunCommands.memory("8g"));
         assertEquals(64L << 30, RunCommands.memory("64G"));
         for (String w : new String[] {"-1", "1000001", "ten"}) {
             assertEquals("bad --warmup '" + w + "': accepted 0 to 1000000 units (processes done before the charged window opens)",
-                    assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "4", "1G", w, OFF, OFF, "steady"))
+                    assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "1", "4", "1G", w, OFF, OFF, OFF, "steady"))
                             .getMessage());
         }
         assertEquals("bad --threads '5': accepted 1 to 4 (each compared VM's vCPUs)",
-                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "5", "4", "1G", "0", OFF, OFF, "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("", "", "shadow", "5", "4", "1G", "0", OFF, OFF, OFF, "steady")).getMessage());
         assertTrue(rig.hv.vms().isEmpty(), "a refused command created no VM");
     }
 
     @Test
     void aWarmUpNotBelowTheScenariosUnitsIsRefusedInOneLine() {
         // kernel-build at scale 1: 8 compilation units and make itself, 9 processes.
-        String e = assertThrows(VmException.class, () -> cmd.compare("1", "", "shadow", "1", "2", "64M", "9", OFF, OFF,
+        String e = assertThrows(VmException.class, () -> cmd.compare("1", "", "shadow", "1", "2", "64M", "9", OFF, OFF, OFF,
                 "kernel-build")).getMessage();
         assertTrue(e.contains("bad --warmup 9: kernel-build at scale 1 has 9 units; accepted 0 to 8 (or a larger --scale)")
                 && !e.contains("\n"), e);
@@ -153,11 +153,13 @@ class RunCommandsTest {
     void compareWritesTheTableAndThreeFilesAndTheGuestSawTheSame(@TempDir Path ws) throws IOException {
         System.setProperty("shadowbox.workspace", ws.toString());
         try {
-            String out = cmd.compare("1", "", "shadow", "1", "4", "1G", "0", OFF, OFF, "kernel-build");
+            String out = cmd.compare("1", "", "shadow", "1", "4", "1G", "0", OFF, OFF, OFF, "kernel-build");
             assertTrue(out.startsWith("kernel-build: scale 1, seed 1; two fresh VMs of 4 vCPUs and 1023.6 MiB, mmu=shadow"), out);
             for (String line : List.of("legacy      pagetrack    change", "\nreal (s) ", "\nuser (s) ", "\nsys (s) ",
                     "\nemulations ", "\npte writes ", "\nunsyncs ", "\nremote TLB flushes ", "seed paper: sys (s)",
-                    "guest-visible results: identical")) {
+                    "guest-visible results: identical", "\nlive shadow pages, peak ", "\nmean hash chain ",
+                    "predicted before the run, from a calibration run (scale 1, warm-up 0", "\n  sys change ",
+                    "measured against predicted: sys ")) {
                 assertTrue(out.contains(line), line + " in " + out);
             }
             List<Path> files;
@@ -173,6 +175,8 @@ class RunCommandsTest {
             assertTrue(csv.startsWith("metric,unit,legacy,pagetrack,change_percent\n\"real\",s,"), csv);
             String json = Files.readString(files.get(1));
             assertTrue(json.contains("\"identical\": true") && json.contains("\"policy\": \"legacy\""), json);
+            assertTrue(json.contains("\"prediction\": {") && json.contains("\"sensitivity\": [")
+                    && json.contains("\"n_used_mmu_pages_peak\"") && json.contains("\"mean_hash_chain\""), json);
             String svg = Files.readString(files.get(2));
             assertTrue(svg.startsWith("<svg ") && svg.contains(">sys</text>"), svg);
             assertFalse(rig.hv.vm("run-legacy").isPresent() || rig.hv.vm("run-pagetrack").isPresent(), "the VMs are gone");
@@ -182,10 +186,25 @@ class RunCommandsTest {
     }
 
     @Test
+    void predictAloneRunsOnlyTheCalibrationAndWritesNothing(@TempDir Path ws) throws IOException {
+        System.setProperty("shadowbox.workspace", ws.toString());
+        try {
+            String out = cmd.compare("4", "", "shadow", "1", "2", "64M", "4", ON, OFF, OFF, "kernel-build");
+            assertTrue(out.startsWith("predicted before the run, from a calibration run (scale 1, warm-up 1, the same VMs and seed)"), out);
+            assertTrue(out.contains("\n  sys change ") && out.contains("\n  real change ") && out.contains("ipi.wait"), out);
+            assertFalse(out.contains("measured against predicted"), out);
+            assertFalse(Files.exists(ws.resolve("results")), "no files for a prediction alone");
+            assertTrue(rig.hv.vms().isEmpty(), "the calibration's VMs are gone");
+        } finally {
+            System.clearProperty("shadowbox.workspace");
+        }
+    }
+
+    @Test
     void compareUnderTdpWritesItsOwnFilesAndShowsThePageTrackLookups(@TempDir Path ws) throws IOException {
         System.setProperty("shadowbox.workspace", ws.toString());
         try {
-            String out = cmd.compare("1", "", "tdp", "1", "4", "1G", "0", OFF, OFF, "steady");
+            String out = cmd.compare("1", "", "tdp", "1", "4", "1G", "0", OFF, OFF, OFF, "steady");
             assertTrue(out.startsWith("steady: scale 1, seed 1; two fresh VMs of 4 vCPUs and 1023.6 MiB, mmu=tdp"), out);
             for (String line : List.of("legacy      pagetrack    change", "\nsys (s) ", "\npage-track lookups ",
                     "guest-visible results: identical")) {

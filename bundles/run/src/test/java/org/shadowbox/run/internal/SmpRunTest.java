@@ -92,9 +92,9 @@ class SmpRunTest {
         assertEquals("bad --threads 'two': accepted 1 to 2 (the VM's vCPUs)",
                 assertThrows(VmException.class, () -> cmd.scenario("1", "", "two", "0", "false", "false", "false", "two", "steady")).getMessage());
         assertEquals("bad --threads '5': accepted 1 to 4 (each compared VM's vCPUs)",
-                assertThrows(VmException.class, () -> cmd.compare("1", "", "shadow", "5", "4", "1G", "0", "false", "false", "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("1", "", "shadow", "5", "4", "1G", "0", "false", "false", "false", "steady")).getMessage());
         assertEquals("bad --threads '1.5': accepted 1 to 4 (each compared VM's vCPUs)",
-                assertThrows(VmException.class, () -> cmd.compare("1", "", "shadow", "1.5", "4", "1G", "0", "false", "false", "steady")).getMessage());
+                assertThrows(VmException.class, () -> cmd.compare("1", "", "shadow", "1.5", "4", "1G", "0", "false", "false", "false", "steady")).getMessage());
         assertEquals(List.of("two"), rig.hv.vms().stream().map(Vm::name).toList(), "no VM created by a refused compare");
     }
 
@@ -103,7 +103,7 @@ class SmpRunTest {
         System.setProperty("shadowbox.workspace", ws.toString());
         try {
             RunCommands cmd = new RunCommands(rig.hv, rig.sim, CostModel.defaults(), null);
-            String out = cmd.compare("1", "", "shadow", "2", "4", "1G", "0", "false", "false", "kernel-build");
+            String out = cmd.compare("1", "", "shadow", "2", "4", "1G", "0", "false", "false", "false", "kernel-build");
             assertTrue(out.startsWith("kernel-build: scale 1, seed 1; two fresh VMs of 4 vCPUs on 2 host threads and "), out);
             assertTrue(out.contains("guest-visible results: not compared (2 vCPU threads: the interleaving is the host's"), out);
             String one = cmd.scenario("1", "", "2", "0", "false", "false", "false", createdVm(), "pt-reuse");
