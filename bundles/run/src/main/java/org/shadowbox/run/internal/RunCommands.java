@@ -52,7 +52,7 @@ public final class RunCommands {
     static final String SCALE = "work size, 1 or more (default: the scenario's own, run:list shows it)";
     static final String SEED = "the seed every guest decision derives from (default 1): same seed, same run";
     static final String WARMUP = "units (processes done) run first and not charged, so the charged window starts in steady"
-            + " state (default 0 for run:scenario)";
+            + " state (default: 0 for run:scenario, a quarter of the scenario's units for run:compare)";
     static final String THREADS = "host threads driving the vCPUs, vCPU v on thread v % N (default 1: all vCPUs"
             + " interleaved in an order drawn from the seed, deterministic; more: an SMP guest whose counts vary run to run)";
 
@@ -153,7 +153,9 @@ public final class RunCommands {
     }
 
     @Descriptor("the seed's experiment: two fresh VMs (by default " + Simulator.COMPARE_VCPUS + " vCPUs and "
-            + (Simulator.COMPARE_MEMORY >> 30) + " GiB each) run the same"
+            + (Simulator.COMPARE_MEMORY >> 30) + " GiB each, " + Simulator.COMPARE_SCALE_FACTOR + " x the scenario's scale,"
+            + " the first quarter of its units an uncharged warm-up; a calibration run at a quarter of that first"
+            + " predicts the change) run the same"
             + " scenario and seed, one with policy legacy and one with policy pagetrack; prints real, user, sys and the"
             + " event counts side by side with the change, checks the guest saw the same, and writes JSON, CSV and an"
             + " SVG chart to workspace/results/")
@@ -177,7 +179,8 @@ public final class RunCommands {
         if (ON.equals(help)) {
             return usage("compare");
         }
-        long sc = scale(scale);
+        long sc = scale.isEmpty() ? Simulator.COMPARE_SCALE_FACTOR * sim.runner().scenario(scenario).defaultScale()
+                : scale(scale);
         long sd = seed(seed);
         int vc = vcpus.isEmpty() ? Simulator.COMPARE_VCPUS : vcpus(vcpus);
         long mem = memory.isEmpty() ? Simulator.COMPARE_MEMORY : memory(memory);

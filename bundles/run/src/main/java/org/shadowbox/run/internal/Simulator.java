@@ -24,14 +24,21 @@ import org.shadowbox.vm.VmSpec;
  * and after, so a run on a VM that already did work is charged only its own.
  */
 public final class Simulator {
-    /** vCPUs of each VM {@link #compare} creates. */
-    public static final int COMPARE_VCPUS = 4;
-    /** Memory of each VM {@link #compare} creates (a PC layout, as {@code vm:create}). */
-    public static final long COMPARE_MEMORY = 1L << 30;
-    /** Warm-up units of each run {@link #compare} makes when none is given. */
-    public static final long COMPARE_WARMUP = 0;
+    /**
+     * vCPUs of each VM {@code run:compare} creates by default: the seed's build kept about 16 busy
+     * ((user + sys) / real = 14.1 in its cover letter).
+     */
+    public static final int COMPARE_VCPUS = 16;
+    /** Memory of each VM {@code run:compare} creates by default (a PC layout, as {@code vm:create}): 8 GiB, a plausible build VM of 16 vCPUs. */
+    public static final long COMPARE_MEMORY = 8L << 30;
+    /** {@code run:compare}'s default scale: this many times the scenario's own (make -j32 needs more than 65 units). */
+    public static final long COMPARE_SCALE_FACTOR = 4;
+    /** {@code run:compare}'s default warm-up: a quarter of the scenario's units, uncharged. */
+    public static final long COMPARE_WARMUP = -1; // WARMUP_QUARTER
     /** The seed when none is given: runs are reproducible by default. */
     public static final long DEFAULT_SEED = 1;
+    /** The warm-up that is a quarter of the scenario's units, whatever they are at the scale run. */
+    public static final long WARMUP_QUARTER = -1;
     /** Warm-up units accepted ({@code --warmup}). */
     public static final long MIN_WARMUP = 0, MAX_WARMUP = 1_000_000;
     /** Guest memory accepted for the compared VMs ({@code --memory}): 16 MiB to 64 GiB. */
@@ -93,7 +100,7 @@ public final class Simulator {
      * done. A warm-up not below the scenario's units at this scale fails in one line once the
      * scenario has said how many it has (after the guest's boot, before any unit is charged).
      *
-     * @param warmup {@value #MIN_WARMUP} to {@value #MAX_WARMUP} units
+     * @param warmup {@value #MIN_WARMUP} to {@value #MAX_WARMUP} units, or {@link #WARMUP_QUARTER}
      */
     public RunReport run(Vm vm, String scenario, long scale, long seed, int threads, long warmup, CostModel model,
             ScenarioRunner.Progress progress) {
@@ -116,7 +123,7 @@ public final class Simulator {
         SimTime time = SimTime.charge(model, work, notifiers);
         return new RunReport(scenario, vm.name(), vm.spec().option(VmSpec.MMU), vm.spec().option(VmSpec.POLICY),
                 r.paging(), vm.vcpuCount(), threads, memory(vm), s, seed, time, minus(w.endStats, w.startStats), r.counts(),
-                r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses, warmup);
+                r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses, w.warmup);
     }
 
     /**
@@ -127,7 +134,8 @@ public final class Simulator {
     private final class Workload implements ScenarioRunner.Progress {
         private final Vm vm;
         private final ScenarioRunner.Progress next;
-        private final long warmup;
+        /** The warm-up in units; {@link #WARMUP_QUARTER} until the scenario says how many units it has. */
+        private long warmup;
         private final String scenario;
         private final long scale;
         private boolean started;
@@ -148,6 +156,9 @@ public final class Simulator {
 
         @Override
         public void progress(long done, long total, long accesses) {
+            if (warmup == WARMUP_QUARTER) {
+                warmup = total / 4;
+            }
             if (warmup > 0 && warmup >= total) {
                 throw new VmException("bad --warmup " + warmup + ": " + scenario + " at scale " + scale + " has " + total
                         + " units; accepted 0 to " + (total - 1) + " (or a larger --scale)");
@@ -205,6 +216,9 @@ public final class Simulator {
 
     /** The warm-up's one-line refusal, before anything runs. */
     static void checkWarmup(long warmup) {
+        if (warmup == WARMUP_QUARTER) {
+            return;
+        }
         if (warmup < MIN_WARMUP || warmup > MAX_WARMUP) {
             throw new VmException("bad --warmup " + warmup + ": accepted " + MIN_WARMUP + " to " + MAX_WARMUP
                     + " units (processes done before the charged window opens)");
@@ -257,7 +271,8 @@ public final class Simulator {
     public Prediction predict(String scenario, long scale, long seed, String mmuKind, int threads, int vcpus,
             long memoryBytes, long warmup, CostModel model, ProgressSink progress) {
         long s = scaleOf(scenario, scale);
-        Comparison cal = compare(scenario, calibrationScale(s), seed, mmuKind, threads, vcpus, memoryBytes, warmup / 4,
+        Comparison cal = compare(scenario, calibrationScale(s), seed, mmuKind, threads, vcpus, memoryBytes,
+                warmup == WARMUP_QUARTER ? WARMUP_QUARTER : warmup / 4,
                 model, progress == null ? null : new ProgressSink() {
                     @Override
                     public ScenarioRunner.Progress start(String label) {
