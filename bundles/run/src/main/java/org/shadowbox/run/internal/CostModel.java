@@ -138,6 +138,43 @@ public record CostModel(int clockMhz, Map<Item, Long> cycles) {
         return new CostModel(c.clock_mhz(), m);
     }
 
+    /** Configuration Admin's and FileInstall's own keys, which a cost configuration may carry. */
+    private static boolean frameworkKey(String k) {
+        return k.startsWith("service.") || k.startsWith("component.") || k.startsWith("felix.") || k.startsWith("osgi.")
+                || k.startsWith(".");
+    }
+
+    /**
+     * Checks a configuration's raw properties before they are used: every key must be a figure's
+     * (or the framework's own), every figure a whole number of 0 or more ({@code clock.mhz} 1 or
+     * more). Throws a one-line {@link org.shadowbox.vm.VmException} naming the first bad key and
+     * what is accepted; returns quietly otherwise.
+     */
+    public static void validate(Map<String, ?> props) {
+        Map<String, Long> known = defaults().asMap();
+        for (Map.Entry<String, ?> e : new java.util.TreeMap<String, Object>(props).entrySet()) {
+            String k = e.getKey();
+            if (frameworkKey(k)) {
+                continue;
+            }
+            if (!known.containsKey(k)) {
+                throw new VmException("configuration " + PID + ": unknown key '" + k + "'; accepted "
+                        + String.join(", ", known.keySet()));
+            }
+            long v;
+            try {
+                v = Long.parseLong(String.valueOf(e.getValue()).trim());
+            } catch (NumberFormatException x) {
+                v = -1;
+            }
+            long min = k.equals("clock.mhz") ? 1 : 0;
+            if (v < min) {
+                throw new VmException("configuration " + PID + ": bad " + k + " '" + e.getValue() + "': accepted a whole number of "
+                        + min + " or more" + (min == 1 ? " (MHz)" : " cycles"));
+            }
+        }
+    }
+
     /** The defaults of {@link CostConfig}. */
     public static CostModel defaults() {
         return of(Defaults.CONFIG);

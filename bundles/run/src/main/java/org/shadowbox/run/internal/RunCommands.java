@@ -65,8 +65,10 @@ public final class RunCommands {
 
     @Activate
     public RunCommands(@Reference Hypervisor hypervisor, @Reference Mmu mmu, @Reference MmuMeter meter,
-            @Reference ScenarioRunner runner, @Reference PageTrack pageTrack, BundleContext context, CostConfig config) {
-        this(hypervisor, new Simulator(hypervisor, mmu, meter, runner, pageTrack), CostModel.of(config), context);
+            @Reference ScenarioRunner runner, @Reference PageTrack pageTrack, BundleContext context, CostConfig config,
+            Map<String, Object> props) {
+        this(hypervisor, new Simulator(hypervisor, mmu, meter, runner, pageTrack), CostModel.defaults(), context);
+        modified(config, props);
     }
 
     RunCommands(Hypervisor hypervisor, Simulator sim, CostModel model, BundleContext context) {
@@ -81,8 +83,29 @@ public final class RunCommands {
      * modified method), so that background runs and their ids survive it and Gogo's calls.
      */
     @Modified
-    void modified(CostConfig config) {
-        model = CostModel.of(config);
+    void modified(CostConfig config, Map<String, Object> props) {
+        try {
+            CostModel.validate(props);
+            model = CostModel.of(config);
+            configError = null;
+        } catch (VmException e) {
+            configError = e.getMessage() + "; the previous cost model stays in force";
+            System.err.println(configError);
+        }
+    }
+
+    /** The cost model in force (the next run's). */
+    CostModel model() {
+        return model;
+    }
+
+    /** The last refused cost configuration's one line (null when the last one was taken); reports start with it. */
+    private volatile String configError;
+
+    /** {@code report} with the refused configuration's line first, if there is one. */
+    private String warned(String report) {
+        String e = configError;
+        return e == null ? report : e + "\n" + report;
     }
 
     /** Background runs are stopped when the component goes (the bundle stops). */
@@ -149,7 +172,7 @@ public final class RunCommands {
                 bar.done();
             }
         }
-        return ON.equals(json) ? Json.encode(ReportData.json(r), false) : ReportText.text(r);
+        return ON.equals(json) ? Json.encode(ReportData.json(r), false) : warned(ReportText.text(r));
     }
 
     @Descriptor("the seed's experiment: two fresh VMs (by default " + Simulator.COMPARE_VCPUS + " vCPUs and "
@@ -194,7 +217,7 @@ public final class RunCommands {
         CostModel m = model; // the calibration and the full run are charged by the same figures
         Prediction pred = sim.predict(scenario, sc, sd, mmu, th, vc, mem, wu, m, bar);
         if (ON.equals(predict)) {
-            return ON.equals(json) ? Json.encode(pred.json(), false) : pred.text(Integer.MAX_VALUE);
+            return ON.equals(json) ? Json.encode(pred.json(), false) : warned(pred.text(Integer.MAX_VALUE));
         }
         Comparison c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, m, bar);
         List<Path> paths = ResultFiles.paths(ResultFiles.resultsDir(property("shadowbox.workspace")), scenario, mmu,
@@ -209,7 +232,7 @@ public final class RunCommands {
             throw new VmException("the guest saw different results under legacy and pagetrack (an MMU bug; report in "
                     + files.get(0) + "): " + String.join("; ", c.differences()));
         }
-        return ON.equals(json) ? Json.encode(ReportData.json(c, files, pred), false) : ReportText.text(c, files, pred);
+        return ON.equals(json) ? Json.encode(ReportData.json(c, files, pred), false) : warned(ReportText.text(c, files, pred));
     }
 
     @Descriptor("the background runs of this session: state, progress, guest accesses so far")
