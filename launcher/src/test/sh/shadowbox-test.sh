@@ -275,7 +275,8 @@ test_run_compare_prints_the_table_and_writes_three_files() {
     expect_status 0 && expect_no_errors || { rm -rf "$ws"; return 1; }
     local line
     for line in '^ *legacy *pagetrack *change$' '^real (s) ' '^user (s) ' '^sys (s) ' '^emulations ' '^pte writes ' \
-        '^unsyncs ' '^remote TLB flushes ' '^guest-visible results: identical' '^files: '; do
+        '^unsyncs ' '^remote TLB flushes ' '^live shadow pages, peak ' '^mean hash chain ' \
+        '^  sys change ' '^measured against predicted: sys ' '^guest-visible results: identical' '^files: '; do
         grep -q "$line" "$work/out" || { fail "no line matching '$line'"; rm -rf "$ws"; return 1; }
     done
     ! grep -q $'\r' "$work/out" || { fail "a progress bar was drawn in batch mode"; rm -rf "$ws"; return 1; }
