@@ -61,7 +61,8 @@ class TdpMeterTest {
     /**
      * A first user read: the entry flushes the TLB (new context); a miss walks the guest's 4
      * levels and the empty TDP root (5 entries); the violation exits, asks page track once
-     * (mmu_need_write_protect), maps a 2 MiB leaf (2 tables, a 3-entry walk); the restarted
+     * (mmu_need_write_protect), looks up the host mapping level and the pfn and makes the checks
+     * under the lock, maps a 2 MiB leaf (2 tables, a 3-entry walk); the restarted
      * read misses again and walks 4 + 3 entries.
      */
     @Test
@@ -71,7 +72,8 @@ class TdpMeterTest {
         assertTrue(cpu.read(GVA, 8, true, rig.r).ok());
         TdpStats user = cpu.meter().work(true);
         assertEquals(of("pf_taken", 1, "pf_fixed", 1, "tlb_flush", 1, "tlb_miss", 2, "mmu_cache_miss", 2, "lpages", 1,
-                "mmu_lock_fault", 1, "exits", 1, "shadow_walk_steps", 3, "tlb_walk_steps", 12, "page_track_lookups", 1),
+                "mmu_lock_fault", 1, "exits", 1, "shadow_walk_steps", 3, "tlb_walk_steps", 12, "page_track_lookups", 1,
+                "host_mapping_level", 1, "gfn_to_pfn", 1, "fault_lock_checks", 1),
                 nonZero(user), user.toString());
         assertEquals(Map.of(), nonZero(cpu.meter().work(false)), "nothing charged to supervisor mode");
         assertEquals(1, cpu.meter().accesses(true));
@@ -84,8 +86,9 @@ class TdpMeterTest {
 
     /**
      * Supervisor work with no exit (CR3 load, INVLPG: each a TLB flush), then a tracker
-     * write-protects the page (its own work, charged to no vCPU) and a supervisor write exits:
-     * the pending flush, one miss of 4 + 3 entries, one page-track lookup, one emulation.
+     * write-protects the page (its own work, charged to no vCPU; its remote flush finds the vCPU
+     * in guest mode and kicks it) and a supervisor write exits: the IPI's exit and the pending
+     * flush, one miss of 4 + 3 entries, one page-track lookup, one emulation.
      */
     @Test
     void cr3InvlpgAndATrackedWriteAreChargedToSupervisorMode() {
@@ -102,8 +105,8 @@ class TdpMeterTest {
         assertTrue(cpu.write(GVA, 6, 8, false, rig.r).ok());
         assertTrue(rig.r.emulated);
         assertEquals(of("pf_taken", 1, "pf_emulate", 1, "pf_emulate_tracked", 1, "invlpg", 1, "tlb_flush", 3,
-                "tlb_miss", 1, "exits", 1, "tlb_walk_steps", 7, "emulated_writes", 1, "page_track_lookups", 1),
-                nonZero(cpu.meter().work(false)));
+                "tlb_miss", 1, "exits", 1, "tlb_walk_steps", 7, "emulated_writes", 1, "page_track_lookups", 1,
+                "ipi_exits", 1), nonZero(cpu.meter().work(false)));
         assertEquals(2, cpu.meter().accesses(false));
         assertEquals(user.asMap(), cpu.meter().work(true).asMap(), "user mode charged nothing more");
         TdpStats vm = rig.mmu.stats();
