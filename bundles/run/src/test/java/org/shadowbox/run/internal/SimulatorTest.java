@@ -73,7 +73,28 @@ class SimulatorTest {
                 "every access of the workload charged once, in the second run alone");
         long boot = second.counts().accesses() - second.workloadAccesses();
         assertTrue(boot > 0 && boot < 20_000, "the boot's accesses are not charged: " + boot);
-        assertEquals(first.time().userSeconds(), second.time().userSeconds(), "the same work, the same time");
+        // The same user-mode work, the same user charges; but for the IPIs of remote flushes: whether
+        // a vCPU is in guest mode when another flushes depends on what it did before (after the
+        // first run every vCPU has entered the guest), so the IPI exits may differ by a few.
+        long[] a = userCounts(first.time());
+        long[] b = userCounts(second.time());
+        for (CostModel.Item i : CostModel.Item.values()) {
+            if (i != CostModel.Item.VM_EXIT) {
+                assertEquals(a[i.ordinal()], b[i.ordinal()], i.key);
+            }
+        }
+        long d = Math.abs(a[CostModel.Item.VM_EXIT.ordinal()] - b[CostModel.Item.VM_EXIT.ordinal()]);
+        assertTrue(d <= 4, "a few IPI exits at most: " + d);
+    }
+
+    private static long[] userCounts(SimTime t) {
+        long[] c = new long[CostModel.Item.values().length];
+        for (long[][] v : t.vcpuCounts()) {
+            for (int i = 0; i < c.length; i++) {
+                c[i] += v[SimTime.USER][i];
+            }
+        }
+        return c;
     }
 
     /**
