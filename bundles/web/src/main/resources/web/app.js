@@ -190,13 +190,14 @@ async function loadFrames() {
   const ncells = Math.ceil(slot.npages / per);
   const cells = new Array(ncells).fill(null);
   const owners = new Set();
-  let trackedPages = 0;
+  const trackedGfns = new Set();
   for (const t of tracks) {
+    // one row per gfn and mode: a page tracked in both modes is one page
     if (t.gfn < slot.baseGfn || t.gfn >= slot.baseGfn + slot.npages || t.count <= 0) continue;
-    trackedPages++;
+    trackedGfns.add(t.gfn);
     const i = Math.floor((t.gfn - slot.baseGfn) / per);
-    const c = cells[i] || (cells[i] = { pages: 0, counts: {}, modes: new Set() });
-    c.pages++;
+    const c = cells[i] || (cells[i] = { gfns: new Set(), counts: {}, modes: new Set() });
+    c.gfns.add(t.gfn);
     c.modes.add(t.mode);
     for (const [o, n] of Object.entries(t.owners || {})) { c.counts[o] = (c.counts[o] || 0) + n; owners.add(o); }
   }
@@ -209,7 +210,7 @@ async function loadFrames() {
     if (c) {
       const top = Object.entries(c.counts).sort((a, b) => b[1] - a[1]);
       fill = top.length ? colour(top[0][0]) : "#999";
-      tip = `gfn ${hex(first)}-${hex(last)}: ${c.pages} tracked page${c.pages === 1 ? "" : "s"} (${[...c.modes].join(", ")}); `
+      tip = `gfn ${hex(first)}-${hex(last)}: ${c.gfns.size} tracked page${c.gfns.size === 1 ? "" : "s"} (${[...c.modes].join(", ")}); `
         + top.map(([o, n]) => `${o} ${n}`).join(", ");
     }
     const r = svg("rect", { x: 1 + (i % cols) * size, y: 1 + Math.floor(i / cols) * size, width: size - 1, height: size - 1, fill, class: c ? "cell tracked" : "cell" });
@@ -217,7 +218,9 @@ async function loadFrames() {
     root.append(r);
   }
   $("frames-map").replaceChildren(root);
-  $("frames-summary").textContent = `${fmt(slot.npages)} pages, ${per} gfn${per === 1 ? "" : "s"} per cell, ${trackedPages} tracked`;
+  const summary = $("frames-summary");
+  summary.dataset.tracked = String(trackedGfns.size);
+  summary.textContent = `${fmt(slot.npages)} pages, ${per} gfn${per === 1 ? "" : "s"} per cell, ${trackedGfns.size} tracked`;
   $("frames-legend").replaceChildren(...[...owners].sort().map((o) => el("span", { style: `--c: ${colour(o)}` }, o)));
 }
 

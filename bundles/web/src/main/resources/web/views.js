@@ -9,6 +9,7 @@ function el(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined) continue;
     if (k === "class") e.className = v;
+    else if (k === "style") setStyle(e, v);
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v);
   }
@@ -17,6 +18,17 @@ function el(tag, attrs, ...children) {
     e.append(typeof c === "object" ? c : String(c));
   }
   return e;
+}
+
+/**
+ * Inline styles through the CSSOM: the page's Content-Security-Policy (style-src 'self') blocks
+ * style attributes, not style properties set from script.
+ */
+function setStyle(e, text) {
+  for (const decl of String(text).split(";")) {
+    const i = decl.indexOf(":");
+    if (i > 0) e.style.setProperty(decl.slice(0, i).trim(), decl.slice(i + 1).trim());
+  }
 }
 
 function svg(tag, attrs, ...children) {
