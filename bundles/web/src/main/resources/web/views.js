@@ -59,8 +59,15 @@ function table(target, rows, columns, render) {
   }
 }
 
+/** Fixed colours for the live series, so that no two look alike. */
+const PALETTE = {
+  exits: "#c2185b", "faults fixed": "#1f4fbf", emulations: "#e08a00", zaps: "#7b1fa2", flushes: "#2e7d32",
+  legacy: "#8d6e63", pagetrack: "#1f4fbf",
+};
+
 /** A stable colour per name. */
 function colour(name) {
+  if (PALETTE[name]) return PALETTE[name];
   let h = 0;
   for (const ch of String(name)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return `hsl(${h % 360} 60% 48%)`;

@@ -18,6 +18,7 @@ import org.shadowbox.command.Json;
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
 
 /**
  * The JSON API, one endpoint per view; each answers with what the shell command of that view
@@ -163,8 +164,14 @@ final class Api {
         if (m == null) {
             throw new HttpError(503, "the MMU is unavailable: the org.shadowbox.mmu bundle is not active");
         }
+        List<Mmu.Link> edges;
+        try {
+            edges = m.shadowLinks(v);
+        } catch (VmException e) {
+            throw HttpError.badRequest(Shell.oneLine(e.getMessage()));
+        }
         List<Object> links = new ArrayList<>();
-        for (Mmu.Link l : m.shadowLinks(v)) {
+        for (Mmu.Link l : edges) {
             links.add(List.of((long) l.parent(), (long) l.index(), (long) l.child()));
         }
         return "{\"vm\":" + Json.encode(v.name(), false) + ",\"pages\":" + pages + ",\"links\":"

@@ -74,6 +74,9 @@ final class LiveEvents {
                 } catch (HttpError e) {
                     send(out, "end", Api.error(e.getMessage()));
                     return;
+                } catch (RuntimeException e) {
+                    send(out, "end", Api.error("internal error: " + Shell.oneLine(String.valueOf(e.getMessage()))));
+                    return;
                 }
                 send(out, "sample", data);
                 try {

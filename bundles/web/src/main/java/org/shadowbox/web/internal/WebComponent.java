@@ -77,6 +77,10 @@ public final class WebComponent {
             return;
         }
         stop();
+        if (c.web_port() < 1 || c.web_port() > 65535) {
+            console.println("Web view not started: bad web.port " + c.web_port() + ": accepted 1 to 65535");
+            return;
+        }
         Api api = new Api(shell, hypervisor, () -> mmu, () -> access, results());
         try {
             WebServer s = WebServer.bind(c.web_port(), c.web_port_attempts(), api, new LiveEvents(shell, api),

@@ -201,9 +201,20 @@ final class Chromium implements AutoCloseable {
         }
     }
 
-    /** A PNG of the page as it is now. */
+    /** A PNG of the page as it is now, cut below its content (at least 400 pixels high). */
     byte[] screenshot() throws Exception {
-        Map<String, Object> r = call("Page.captureScreenshot", Map.of("format", "png"));
+        Object h = eval("Math.max(400, Math.ceil(document.querySelector('main').getBoundingClientRect().bottom) + 8)");
+        Object w = eval("document.documentElement.clientWidth");
+        Map<String, Object> clip = new LinkedHashMap<>();
+        clip.put("x", 0);
+        clip.put("y", 0);
+        clip.put("width", ((Number) w).intValue());
+        clip.put("height", ((Number) h).intValue());
+        clip.put("scale", 1);
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("format", "png");
+        params.put("clip", clip);
+        Map<String, Object> r = call("Page.captureScreenshot", params);
         return Base64.getDecoder().decode((String) r.get("data"));
     }
 
