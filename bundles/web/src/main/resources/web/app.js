@@ -170,8 +170,10 @@ async function showGfn(gfn) {
   box.replaceChildren(
     el("h3", {}, `Guest table at gfn ${hex(g.gfn)} (gpa ${hex(g.gfn * 4096)}), slot ${g.slot ? g.slot.id : "-"}`),
     el("p", {}, "Page-track counts of this frame:"), tracks,
-    el("p", {}, "Shadow pages of this gfn:"), sps);
+    el("p", {}, "Shadow pages of this gfn:"), sps,
+    el("button", { onclick: () => { box.hidden = true; } }, "Close"));
   box.hidden = false;
+  box.scrollIntoView({ block: "nearest" });
 }
 
 // ---- tracked-frame map ----

@@ -189,13 +189,19 @@ final class Chromium implements AutoCloseable {
     /** Polls {@code expression} until it is true; fails after {@code timeout} with the last value of {@code explain}. */
     void waitFor(String expression, Duration timeout, String explain) throws Exception {
         long end = System.nanoTime() + timeout.toNanos();
+        String threw = null;
         while (true) {
-            if (Boolean.TRUE.equals(eval(expression))) {
-                return;
+            try {
+                if (Boolean.TRUE.equals(eval(expression))) {
+                    return;
+                }
+                threw = null;
+            } catch (IllegalStateException notYet) {
+                threw = notYet.getMessage(); // the new document has no body yet, say: poll again
             }
             if (System.nanoTime() > end) {
                 throw new AssertionError("page: '" + expression + "' still false after " + timeout.toSeconds() + " s; "
-                        + explain + " = " + eval(explain));
+                        + (threw != null ? threw : explain + " = " + eval(explain)));
             }
             Thread.sleep(250);
         }
