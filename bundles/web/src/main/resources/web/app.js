@@ -319,7 +319,8 @@ async function loadCompare(name) {
     const s = seed && seed[`${r.metric}_s`];
     return Object.assign({}, r, { change: pct(r.change_percent), seed_change: s ? pct((s[1] - s[0]) * 100 / s[0]) : "" });
   });
-  table(t, rows, ["metric", "unit", "legacy", "pagetrack", "change", "seed_change"], { metric: (v) => v });
+  const value = (v, r) => r.unit === "s" ? Number(v.toPrecision(6)) : v;
+  table(t, rows, ["metric", "unit", "legacy", "pagetrack", "change", "seed_change"], { legacy: value, pagetrack: value });
   view.append(el("h3", {}, "Side by side"), t);
 }
 

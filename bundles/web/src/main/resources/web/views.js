@@ -115,7 +115,7 @@ function barChart(target, title, groups, unit) {
       const r = svg("rect", { x: bx, y: h - 36 - bh, width: bw - 4, height: bh, fill: colour(b.name) });
       r.append(svg("title", {}, `${g.label} ${b.name}: ${fmt(b.value)} ${unit}`));
       root.append(r);
-      root.append(svg("text", { x: bx, y: h - 40 - bh }, fmt(Number((b.value || 0).toFixed(2)))));
+      root.append(svg("text", { x: bx, y: h - 40 - bh }, fmt(Number((b.value || 0).toPrecision(4)))));
     });
     root.append(svg("text", { x: pad + gi * gw + 8, y: h - 18 }, g.label));
   });

@@ -220,6 +220,7 @@ final class Chromium implements AutoCloseable {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("format", "png");
         params.put("clip", clip);
+        params.put("captureBeyondViewport", Boolean.TRUE);
         Map<String, Object> r = call("Page.captureScreenshot", params);
         return Base64.getDecoder().decode((String) r.get("data"));
     }
