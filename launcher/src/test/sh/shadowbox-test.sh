@@ -167,6 +167,19 @@ test_interactive_from_pipe() {
     grep -q 'hi$' "$work/out" || fail "the piped command's output is missing"
 }
 
+# The interactive shell prints where the web view is (127.0.0.1, 8080 or the next free port);
+# the batch modes start no web server and print nothing of it.
+test_interactive_prints_the_web_url() {
+    printf 'echo hi\n' | timeout -k 5 "$limit" "$sb" >"$work/out" 2>"$work/err"
+    status=$?
+    expect_status 0 || return 1
+    grep -Eq '^Web view: http://127\.0\.0\.1:[0-9]+/ \(read-only' "$work/out" \
+        || fail "the interactive shell printed no web view URL"
+    run -c 'echo hi'
+    expect_status 0 || return 1
+    ! grep -q 'Web view' "$work/out" "$work/err" || fail "a batch run started the web view"
+}
+
 # On a terminal (a pseudo-terminal made by util-linux's script), the Gogo console must get a
 # real JLine terminal (line editing, history, completion), not JLine's dumb fallback.
 test_interactive_terminal_is_real() {
@@ -196,9 +209,10 @@ echo "two words"'
     printf '%s\n' "$program" | timeout -k 5 "$limit" "$sb" >"$work/interactive" 2>/dev/null
     run -c "$program"
     expect_status 0 || return 1
-    # The interactive output: banner (3 lines), then a "g! " prompt before each line's output,
-    # and a last line that announces the stop.
-    sed -e '1,3d' -e 's/^\(g! \)*//' -e '/^gosh: stopping framework$/d' "$work/interactive" >"$work/interactive.clean"
+    # The interactive output: the web view's URL, the banner (3 lines), then a "g! " prompt
+    # before each line's output, and a last line that announces the stop.
+    sed -e '/^Web view: /d' "$work/interactive" \
+        | sed -e '1,3d' -e 's/^\(g! \)*//' -e '/^gosh: stopping framework$/d' >"$work/interactive.clean"
     diff "$work/interactive.clean" "$work/out" >"$work/diff" \
         || fail "batch and interactive output differ: $(cat "$work/diff")"
 }
@@ -448,7 +462,7 @@ all_tests=(
     test_command_failing_status test_trace_prints_stack_trace
     test_script_file test_script_failure_names_file_and_line
     test_relative_script_path test_no_terminal_and_stdin_closed
-    test_interactive_from_pipe test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
+    test_interactive_from_pipe test_interactive_prints_the_web_url test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
     test_demo_configuration_loaded_before_commands test_vm_list_shows_demo test_example_script_runs
     test_mmu_emulates_a_write_to_a_page_table test_mmu_check_failure_stops_the_script
     test_tdp_and_legacy_guests_see_what_pagetrack_guests_see

@@ -42,7 +42,21 @@ public interface Mmu {
     /** Flushes the TLB of one vCPU, or of every vCPU when {@code vcpu} is -1. */
     void flush(Vm vm, int vcpu);
 
+    /**
+     * The edges of the shadow page tree: every present non-leaf spte that points at another
+     * shadow page, read under the MMU lock in one pass (KVM's {@code parent_ptes}, seen from
+     * the parent's side). Together with {@link #shadowPages} it draws the tree under each root.
+     */
+    List<Link> shadowLinks(Vm vm);
+
     /** One named counter. */
     record Stat(String name, long value) {
+    }
+
+    /**
+     * Entry {@code index} of shadow page {@code parent} points at shadow page {@code child}
+     * (ids as {@link ShadowPageInfo#id()}).
+     */
+    record Link(int parent, int index, int child) {
     }
 }

@@ -171,6 +171,11 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
     }
 
     @Override
+    public List<Link> shadowLinks(Vm vm) {
+        return entry(vm).shadowLinks();
+    }
+
+    @Override
     public List<Stat> stats(Vm vm) {
         return entry(vm).stats();
     }

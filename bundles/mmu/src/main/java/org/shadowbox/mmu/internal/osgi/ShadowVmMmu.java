@@ -42,6 +42,25 @@ final class ShadowVmMmu extends VmMmu<ShadowGuestCpu> {
         return out;
     }
 
+    /** Each page's {@code parent_ptes}, decoded to (parent page, index), under the MMU lock. */
+    @Override
+    List<Mmu.Link> shadowLinks() {
+        checkLive();
+        List<Mmu.Link> out = new ArrayList<>();
+        vm.mmuLock().lock();
+        try {
+            for (ShadowPage sp : mmu.shadowPages()) {
+                for (int i = 0; i < sp.parentCount(); i++) {
+                    long sptep = sp.parentPte(i);
+                    out.add(new Mmu.Link(ShadowPage.sptepPage(sptep), ShadowPage.sptepIndex(sptep), sp.id()));
+                }
+            }
+        } finally {
+            vm.mmuLock().unlock();
+        }
+        return out;
+    }
+
     /** KVM's counters, then the page counts KVM keeps in {@code kvm->arch}. */
     @Override
     List<Mmu.Stat> stats() {

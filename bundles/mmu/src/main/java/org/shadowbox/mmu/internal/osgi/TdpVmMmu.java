@@ -6,6 +6,7 @@ import java.util.List;
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
 import org.shadowbox.mmu.Walk;
+import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.mmu.internal.tdp.TdpChecker;
 import org.shadowbox.mmu.internal.tdp.TdpHooks;
 import org.shadowbox.mmu.internal.tdp.TdpMmu;
@@ -46,6 +47,31 @@ final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
                 boolean root = id == mmu.root();
                 out.add(new ShadowPageInfo(id, mmu.tableGfn(id), level, "l" + level + " direct tdp", true, false, 0,
                         root ? 0 : 1, root ? mmu.vcpuCount() : 0));
+            }
+        } finally {
+            vm.mmuLock().unlock();
+        }
+        return out;
+    }
+
+    /** The present non-leaf entries of every live TDP table, under the MMU lock. */
+    @Override
+    List<Mmu.Link> shadowLinks() {
+        checkLive();
+        List<Mmu.Link> out = new ArrayList<>();
+        vm.mmuLock().lock();
+        try {
+            for (int id = mmu.idLimit() - 1; id > 0; id--) {
+                if (!mmu.live(id)) {
+                    continue;
+                }
+                int level = mmu.tableLevel(id);
+                for (int i = 0; i < Spte.ENTRIES; i++) {
+                    long e = mmu.entry(id, i);
+                    if (level > 1 && Spte.isPresent(e) && !Spte.isLast(e, level)) {
+                        out.add(new Mmu.Link(id, i, Spte.childId(e)));
+                    }
+                }
             }
         } finally {
             vm.mmuLock().unlock();

@@ -45,6 +45,9 @@ abstract class VmMmu<C extends ResultCpu<?>> {
     /** {@link Mmu#shadowPages}. */
     abstract List<ShadowPageInfo> shadowPages();
 
+    /** {@link Mmu#shadowLinks}. */
+    abstract List<Mmu.Link> shadowLinks();
+
     /** {@link Mmu#stats}. */
     abstract List<Mmu.Stat> stats();
 

@@ -139,6 +139,38 @@ class MmuComponentTest {
                 .collect(Collectors.toMap(ShadowPageInfo::gfn, ShadowPageInfo::rootCount));
     }
 
+    /** Mmu.shadowLinks: the edges of the tree mmu:pages lists, under shadow paging and under TDP. */
+    @Test
+    void shadowLinksAreTheTreeUnderEachRoot() {
+        Mmu mmu = rig.start();
+        for (VmSpec spec : List.of(VmSpec.pc("s", 64L << 20, 1),
+                VmSpec.pc("t", 64L << 20, 1).with(VmSpec.MMU, VmSpec.MMU_TDP))) {
+            Vm vm = rig.hv.createVm(spec);
+            Rig.buildTables(vm);
+            GuestCpu cpu = mmu.cpu(vm, 0);
+            assertTrue(cpu.read(0x400000, 8, false));
+            assertTrue(cpu.write(0x400010, 1, 8, false));
+            assertTrue(cpu.fetch(0x400000, 4, false));
+            Map<Integer, ShadowPageInfo> pages = mmu.shadowPages(vm).stream()
+                    .collect(Collectors.toMap(ShadowPageInfo::id, p -> p));
+            List<Mmu.Link> links = mmu.shadowLinks(vm);
+            assertFalse(links.isEmpty(), spec.toString());
+            java.util.Map<Integer, Integer> parents = new java.util.HashMap<>();
+            for (Mmu.Link l : links) {
+                ShadowPageInfo parent = pages.get(l.parent());
+                ShadowPageInfo child = pages.get(l.child());
+                assertTrue(parent != null && child != null, l + " joins pages mmu:pages lists");
+                assertEquals(parent.level() - 1, child.level(), l + ": one level down");
+                assertTrue(l.index() >= 0 && l.index() < 512, l.toString());
+                parents.merge(l.child(), 1, Integer::sum);
+            }
+            for (ShadowPageInfo p : pages.values()) {
+                assertEquals(p.parents(), (int) parents.getOrDefault(p.id(), 0), "parents of " + p);
+                assertTrue(p.rootCount() > 0 || p.parents() > 0, "every page hangs under a root: " + p);
+            }
+        }
+    }
+
     @Test
     void everyCombinationIsServedAndTdpLegacyRefusesExternalTracksInOneLine() {
         Mmu mmu = rig.start();
