@@ -10,6 +10,7 @@ listed in the header and in docs/trace-format.md.
 """
 import gzip
 import json
+import os
 import re
 import sys
 
@@ -76,6 +77,17 @@ class Proc:
         self.events = 0
 
 
+def file_pages(path, cwd, cache):
+    """Size in pages of the executable at {@code path} now (None if it is gone): measured at conversion."""
+    full = path if path.startswith("/") else os.path.join(cwd or "/", path)
+    if full not in cache:
+        try:
+            cache[full] = pages(os.stat(full).st_size)
+        except OSError:
+            cache[full] = None
+    return cache[full]
+
+
 def convert(strace_path, totals, provenance, out_path):
     procs = {}       # tgid -> Proc
     tgid = {}        # tid -> tgid
@@ -83,6 +95,8 @@ def convert(strace_path, totals, provenance, out_path):
     events = []      # (ts, seq, dict)
     counts = {"failed_execs": 0, "failed_calls": 0, "threads": 0, "lines": 0}
     wrapper = None
+    sizes = {}
+    cwd = provenance.get("cwd")
     t0 = None
     seq = 0
 
@@ -182,7 +196,14 @@ def convert(strace_path, totals, provenance, out_path):
                 path = pm.group(1) if pm else "?"
                 procs[pid].brk = None
                 procs[pid].execs += 1
-                emit(ts_call, pid, "exec", f=path.rsplit("/", 1)[-1])
+                sz = file_pages(path, cwd, sizes)
+                emit(ts_call, pid, "exec", f=path.rsplit("/", 1)[-1], **({"sz": sz} if sz is not None else {}))
+            elif name in ("wait4", "waitid"):
+                if name == "wait4" and rv > 0:
+                    emit(ts_call, pid, "wait", c=rv)
+                elif name == "waitid" and rv == 0 and "si_pid=" in args:
+                    m2 = re.search(r"si_pid=(\d+)", args)
+                    emit(ts_call, pid, "wait", c=int(m2.group(1)))
             elif name in ("mmap", "mmap2"):
                 n = pages(num(a[1]))
                 procs[pid].mapped += n
