@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.command.Json;
 import org.shadowbox.command.Usage;
+import org.shadowbox.guest.RecordedWorkload;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.ScenarioRunner;
 import org.shadowbox.mmu.Mmu;
@@ -128,7 +129,7 @@ public final class RunCommands {
         long sc = scale(scale);
         long sd = seed(seed);
         int th = threads(threads, v.vcpuCount(), "the VM's vCPUs");
-        sim.runner().scenario(scenario);
+        Scenario named = sim.runner().scenario(scenario);
         if (ON.equals(background)) {
             busy(v);
             RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, th, model, p));
@@ -144,6 +145,15 @@ public final class RunCommands {
             if (bar != null) {
                 bar.done();
             }
+        }
+        if (named instanceof RecordedWorkload rw) {
+            Map<String, Object> rec = rw.report();
+            if (ON.equals(json)) {
+                Map<String, Object> m = new LinkedHashMap<>(ReportData.json(r));
+                m.put("recorded", rec);
+                return Json.encode(m, false);
+            }
+            return ReportText.text(r) + System.lineSeparator() + RecordedText.text(rec, r.counts());
         }
         return ON.equals(json) ? Json.encode(ReportData.json(r), false) : ReportText.text(r);
     }
@@ -167,7 +177,7 @@ public final class RunCommands {
         long sc = scale(scale);
         long sd = seed(seed);
         int th = threads(threads, Simulator.COMPARE_VCPUS, "each compared VM's vCPUs");
-        sim.runner().scenario(scenario);
+        Scenario named = sim.runner().scenario(scenario);
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
@@ -184,6 +194,15 @@ public final class RunCommands {
         if (c.comparable() && !c.identical()) {
             throw new VmException("the guest saw different results under legacy and pagetrack (an MMU bug; report in "
                     + files.get(0) + "): " + String.join("; ", c.differences()));
+        }
+        if (named instanceof RecordedWorkload rw) {
+            Map<String, Object> rec = rw.report();
+            if (ON.equals(json)) {
+                Map<String, Object> m = new LinkedHashMap<>(ReportData.json(c, files));
+                m.put("recorded", rec);
+                return Json.encode(m, false);
+            }
+            return ReportText.text(c, files) + System.lineSeparator() + RecordedText.text(rec, c.after().counts());
         }
         return ON.equals(json) ? Json.encode(ReportData.json(c, files), false) : ReportText.text(c, files);
     }

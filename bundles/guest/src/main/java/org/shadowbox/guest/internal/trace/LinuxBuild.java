@@ -1,6 +1,9 @@
 package org.shadowbox.guest.internal.trace;
 
+import java.util.Map;
+
 import org.osgi.service.component.annotations.Component;
+import org.shadowbox.guest.RecordedWorkload;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.ScenarioContext;
 
@@ -10,7 +13,7 @@ import org.shadowbox.guest.ScenarioContext;
  * shipped in this bundle with its provenance in the trace header, replayed by {@link TraceScenario}.
  */
 @Component(service = Scenario.class)
-public final class LinuxBuild implements Scenario {
+public final class LinuxBuild implements Scenario, RecordedWorkload {
     static final String RESOURCE = "traces/linux-build.jsonl.gz";
     private final TraceScenario replay = TraceScenario.ofStream("linux-build",
             "a real Linux 6.1 kernel build (tinyconfig, make -j2 vmlinux), recorded with tools/record.sh and replayed",
@@ -34,6 +37,11 @@ public final class LinuxBuild implements Scenario {
     @Override
     public void run(ScenarioContext ctx) {
         replay.run(ctx);
+    }
+
+    @Override
+    public Map<String, Object> report() {
+        return replay.report();
     }
 
     /** The replay behind it (its report, its trace). */

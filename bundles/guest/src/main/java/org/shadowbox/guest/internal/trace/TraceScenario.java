@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
+import org.shadowbox.guest.RecordedWorkload;
 import org.shadowbox.guest.internal.kernel.Kernel;
 import org.shadowbox.guest.internal.kernel.Task;
 import org.shadowbox.guest.internal.scenario.GuestScenario;
@@ -20,7 +21,7 @@ import org.shadowbox.vm.VmException;
  * guest kernel model, as many at once as the recording's own forks, waits and vforks allow.
  * {@code trace:FILE} on the command line, and the shipped {@code linux-build}.
  */
-public final class TraceScenario extends GuestScenario {
+public final class TraceScenario extends GuestScenario implements RecordedWorkload {
     /**
      * Guest accesses charged per recorded CPU microsecond. At the default cost model (3,000 MHz,
      * 3 cycles per access) that charges the recorded time itself; the figure is fixed here, before
@@ -35,7 +36,6 @@ public final class TraceScenario extends GuestScenario {
     private final boolean perAccess;
     private final double accessesPerUs;
     private volatile Trace trace;
-    private volatile Map<String, Object> lastReport;
 
     private TraceScenario(String name, String description, Supplier<Trace> source, boolean perAccess, double accessesPerUs) {
         this.name = name;
@@ -51,7 +51,7 @@ public final class TraceScenario extends GuestScenario {
     }
 
     /** A trace from a stream (a bundle resource), read on first use. */
-    static TraceScenario ofStream(String name, String description, String source, Supplier<InputStream> in) {
+    public static TraceScenario ofStream(String name, String description, String source, Supplier<InputStream> in) {
         return new TraceScenario(name, description, () -> {
             try (InputStream s = in.get()) {
                 if (s == null) {
@@ -150,6 +150,7 @@ public final class TraceScenario extends GuestScenario {
      * The last replay's figures beside the recorded ones: processes, execs, first touches
      * (recorded minor faults), CPU time; then what the replay could not re-enact exactly.
      */
+    @Override
     public Map<String, Object> report() {
         ReplayRun run = current;
         Trace t = trace();
@@ -166,11 +167,6 @@ public final class TraceScenario extends GuestScenario {
             m.put("per_access", perAccess);
             m.putAll(run.stats.asMap());
         }
-        lastReport = m;
         return m;
-    }
-
-    Map<String, Object> lastReport() {
-        return lastReport;
     }
 }
