@@ -7,6 +7,7 @@
 #   -o FILE      the trace (default bundles/guest/src/main/resources/traces/linux-build.jsonl.gz)
 #   -j N         make's jobs (default: nproc)
 #   --dir DIR    where the source is unpacked and built (default /tmp/shadowbox-linux-build)
+#   --keep-raw D keep strace's text output and the measured totals in D
 #
 # Installs what is missing with apt-get when run as root (linux-source-6.1 build-essential bc
 # flex bison libelf-dev libssl-dev strace python3), else says what to install.
@@ -16,12 +17,14 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 out=$root/bundles/guest/src/main/resources/traces/linux-build.jsonl.gz
 jobs=$(nproc)
 dir=/tmp/shadowbox-linux-build
+keep=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         -o) out=$(realpath -m "$2"); shift 2 ;;
         -j) jobs=$2; shift 2 ;;
         --dir) dir=$(realpath -m "$2"); shift 2 ;;
-        *) echo "record-linux-build: unknown option '$1'; accepted: -o FILE, -j N, --dir DIR" >&2; exit 2 ;;
+        --keep-raw) keep=(--keep-raw "$(realpath -m "$2")"); shift 2 ;;
+        *) echo "record-linux-build: unknown option '$1'; accepted: -o FILE, -j N, --dir DIR, --keep-raw DIR" >&2; exit 2 ;;
     esac
 done
 pkgs=(linux-source-6.1 build-essential bc flex bison libelf-dev libssl-dev strace python3)
@@ -67,5 +70,5 @@ json.dump({"workload": "linux-build", "packages": versions.split(),
 PY
 mkdir -p "$(dirname "$out")"
 cd "$src"
-"$root/tools/record.sh" -o "$out" --provenance "$prov" -- "${cmd[@]}"
+"$root/tools/record.sh" -o "$out" --provenance "$prov" "${keep[@]}" -- "${cmd[@]}"
 ls -l "$out"

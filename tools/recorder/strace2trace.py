@@ -89,7 +89,8 @@ def file_pages(path, cwd, cache):
 
 
 def convert(strace_path, totals, provenance, out_path):
-    procs = {}       # tgid -> Proc
+    procs = {}       # tgid -> Proc, the live (or last) process of that pid
+    finished = []    # processes whose pid was reused after they exited
     tgid = {}        # tid -> tgid
     pending = {}     # tid -> (ts, name, args text) of an unfinished call
     events = []      # (ts, seq, dict)
@@ -133,6 +134,11 @@ def convert(strace_path, totals, provenance, out_path):
                         p.code = int(x.group(2))
                     else:
                         p.sig = x.group(3)
+                    if pid != wrapper:
+                        # the pid may be reused by a later process: that one gets its own Proc
+                        finished.append(procs.pop(pid))
+                if x:
+                    tgid.pop(tid, None)
                 continue
             if text.startswith("---"):
                 continue
@@ -185,7 +191,7 @@ def convert(strace_path, totals, provenance, out_path):
                     continue
                 kind = "vfork" if name == "vfork" or "CLONE_VFORK" in flags else ("fork" if name == "fork" else "clone")
                 vm = 1 if name == "vfork" or "CLONE_VM" in flags else 0
-                if child in procs and procs[child].parent is None and child != wrapper:
+                if child in procs and procs[child].parent is None and procs[child].end is None and child != wrapper:
                     procs[child].parent, procs[child].start = pid, ts_call  # it spoke before we saw its birth
                 else:
                     procs[child] = Proc(child, pid, ts_call)
@@ -230,27 +236,28 @@ def convert(strace_path, totals, provenance, out_path):
         raise SystemExit("strace2trace: %s has no strace lines: was the command traced?" % strace_path)
     end_ts = max((e[0] for e in events), default=0)
     root = None
-    for p in procs.values():
+    for p in sorted(finished + list(procs.values()), key=lambda q: q.start):
         if p.parent == wrapper and root is None:
             root = p.pid
     del procs[wrapper]
     events = [e for e in events if e[2]["p"] != wrapper]
-    for p in procs.values():
+    allprocs = finished + list(procs.values())
+    for p in allprocs:
         if p.end is None:
             p.end = end_ts
         if p.parent == wrapper:
             p.parent = None
     # inferred per-process CPU and first touches: the measured totals shared out (see docs/trace-format.md)
-    run = {p.pid: max(1, (p.end - p.start) - p.blocked) for p in procs.values()}
+    run = {id(p): max(1, (p.end - p.start) - p.blocked) for p in allprocs}
     total_run = sum(run.values())
     user_us, sys_us = totals["user_s"] * 1e6, totals["sys_s"] * 1e6
-    weight = {p.pid: max(1, p.mapped) for p in procs.values()}
+    weight = {id(p): max(1, p.mapped) for p in allprocs}
     total_w = sum(weight.values())
-    for p in procs.values():
-        share = run[p.pid] / total_run
+    for p in allprocs:
+        share = run[id(p)] / total_run
         emit(p.end, p.pid, "exit", code=p.code if p.code is not None else -1, **({"sig": p.sig} if p.sig else {}),
-             wall=p.end - p.start, run=run[p.pid], ut=int(round(user_us * share)), st=int(round(sys_us * share)),
-             flt=int(round(totals["minflt"] * weight[p.pid] / total_w)))
+             wall=p.end - p.start, run=run[id(p)], ut=int(round(user_us * share)), st=int(round(sys_us * share)),
+             flt=int(round(totals["minflt"] * weight[id(p)] / total_w)))
     # the exit sorts after every other event of its process at the same time (larger seq)
     events.sort(key=lambda e: (e[0], e[1]))
     kinds = {}
@@ -258,7 +265,7 @@ def convert(strace_path, totals, provenance, out_path):
         kinds[d["e"]] = kinds.get(d["e"], 0) + 1
     header = {"format": "shadowbox-trace", "version": VERSION, "root": root, "start_epoch_us": t0,
               "measured": totals, "provenance": provenance,
-              "counts": {"processes": len(procs), "events": kinds, "threads_folded": counts["threads"],
+              "counts": {"processes": len(allprocs), "pids_reused": len(finished) - len({p.pid for p in finished}) + sum(1 for p in finished if p.pid in procs), "events": kinds, "threads_folded": counts["threads"],
                          "failed_execs": counts["failed_execs"], "failed_calls": counts["failed_calls"],
                          "strace_lines": counts["lines"]},
               "inferred": ["exit.ut", "exit.st", "exit.flt"]}
@@ -266,7 +273,7 @@ def convert(strace_path, totals, provenance, out_path):
         out.write(json.dumps(header, separators=(",", ":")) + "\n")
         for _, _, d in events:
             out.write(json.dumps(d, separators=(",", ":")) + "\n")
-        out.write(json.dumps({"e": "end", "events": len(events), "processes": len(procs)}, separators=(",", ":")) + "\n")
+        out.write(json.dumps({"e": "end", "events": len(events), "processes": len(allprocs)}, separators=(",", ":")) + "\n")
     return header
 
 

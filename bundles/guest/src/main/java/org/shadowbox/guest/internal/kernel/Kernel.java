@@ -381,6 +381,16 @@ public final class Kernel implements GuestKernel {
         t.slice += (int) Math.min(accesses, Scheduler.SLICE);
     }
 
+    /**
+     * From now on, data-page clears and copies simulate only the tracked words and charge the
+     * other 504 stores (and loads) in aggregate ({@link GuestCpu#retire}): the trace replay's
+     * setting, where a build's millions of first touches would otherwise be billions of TLB hits
+     * simulated one by one. Call before the processes run.
+     */
+    public void aggregateDataCopies() {
+        km.aggregateDataCopies(true);
+    }
+
     /** The area of {@code t}'s address space that contains {@code va}, or null ({@code find_vma}). */
     public Area areaAt(Task t, long va) {
         return t.mm == null ? null : t.mm.find(va);

@@ -137,6 +137,9 @@ public final class TraceScenario extends GuestScenario implements RecordedWorklo
         }
         Trace t = trace();
         ReplayRun run = new ReplayRun(k, t, perAccess, accessesPerUs);
+        if (!perAccess) {
+            k.aggregateDataCopies();
+        }
         current = run;
         Replay root = new Replay(run, t.processes().get(0));
         Task task = k.spawn(run.rootImage(), root);
