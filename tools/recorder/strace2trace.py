@@ -91,6 +91,7 @@ def file_pages(path, cwd, cache):
 def convert(strace_path, totals, provenance, out_path):
     procs = {}       # tgid -> Proc, the live (or last) process of that pid
     finished = []    # processes whose pid was reused after they exited
+    last_end = {}    # pid -> when its last holder exited
     tgid = {}        # tid -> tgid
     pending = {}     # tid -> (ts, name, args text) of an unfinished call
     events = []      # (ts, seq, dict)
@@ -137,6 +138,7 @@ def convert(strace_path, totals, provenance, out_path):
                     if pid != wrapper:
                         # the pid may be reused by a later process: that one gets its own Proc
                         finished.append(procs.pop(pid))
+                        last_end[pid] = ts
                 if x:
                     tgid.pop(tid, None)
                 continue
@@ -189,6 +191,9 @@ def convert(strace_path, totals, provenance, out_path):
                     counts["threads"] += 1
                     tgid[child] = pid
                     continue
+                # a reused pid: the new process is born after the old one's end, even if the
+                # parent entered clone a moment before the old one was reaped
+                ts_call = max(ts_call, last_end.get(child, ts_call))
                 kind = "vfork" if name == "vfork" or "CLONE_VFORK" in flags else ("fork" if name == "fork" else "clone")
                 vm = 1 if name == "vfork" or "CLONE_VM" in flags else 0
                 if child in procs and procs[child].parent is None and procs[child].end is None and child != wrapper:
