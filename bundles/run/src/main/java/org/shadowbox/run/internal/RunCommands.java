@@ -121,7 +121,7 @@ public final class RunCommands {
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the VM's name") String vm,
-            @Descriptor("the scenario (run:list)") String scenario) throws InterruptedException {
+            @Descriptor("the scenario (run:list), or trace:FILE to replay a trace tools/record.sh wrote (docs/replay.md)") String scenario) throws InterruptedException {
         if (ON.equals(help)) {
             return usage("scenario");
         }
@@ -170,7 +170,7 @@ public final class RunCommands {
             @Descriptor(THREADS) @Parameter(names = "--threads", absentValue = "1") String threads,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
-            @Descriptor("the scenario (run:list)") String scenario) {
+            @Descriptor("the scenario (run:list), or trace:FILE to replay a trace tools/record.sh wrote (docs/replay.md)") String scenario) {
         if (ON.equals(help)) {
             return usage("compare");
         }
