@@ -382,8 +382,8 @@ public final class Kernel implements GuestKernel {
     }
 
     /**
-     * From now on, data-page clears and copies simulate only the tracked words and charge the
-     * other 504 stores (and loads) in aggregate ({@link GuestCpu#retire}): the trace replay's
+     * From now on, data-page clears, copies and page-cache fills simulate only the tracked words
+     * and charge the other 504 stores (and loads) in aggregate ({@link GuestCpu#retire}): the trace replay's
      * setting, where a build's millions of first touches would otherwise be billions of TLB hits
      * simulated one by one. Call before the processes run.
      */

@@ -15,10 +15,10 @@ final class KernelMemory {
     private final Counters counters;
     private long base;
     /**
-     * Whether a data page's clear or copy simulates only the stores (and loads) of the words the
-     * guest's memory image tracks, and charges the rest in aggregate as TLB hits
-     * ({@link GuestCpu#retire}): a trace replay's setting (docs/replay.md). Page-table pages and
-     * page-cache fills are always written whole.
+     * Whether a data page's clear, copy or page-cache fill simulates only the stores (and loads)
+     * of the words the guest's memory image tracks, and charges the rest in aggregate as TLB hits
+     * ({@link GuestCpu#retire}): a trace replay's setting (docs/replay.md). Page-table pages are
+     * always cleared whole (a stale word there would be a stale entry).
      */
     private boolean aggregateData;
 
@@ -83,6 +83,25 @@ final class KernelMemory {
         long gpa = gfn << 12;
         for (int s = 0; s < MemoryImage.SLOTS; s++) {
             write(cpu, gpa + (long) s * MemoryImage.SLOT_BYTES, 0, 8);
+        }
+        cpus[cpu].retire(512 - MemoryImage.SLOTS, false);
+    }
+
+    /**
+     * A page-cache page read in from "disk" (the file's words stored by the kernel): whole, or as
+     * {@link #clearDataPage} aggregates (the tracked words stored, the rest retired as TLB hits).
+     */
+    void fillDataPage(int cpu, long gfn, int file, long page) {
+        long gpa = gfn << 12;
+        if (!aggregateData) {
+            for (int w = 0; w < 512; w++) {
+                write(cpu, gpa + 8L * w, MemoryImage.fileWord(file, page, w), 8);
+            }
+            return;
+        }
+        int step = MemoryImage.SLOT_BYTES / 8;
+        for (int s = 0; s < MemoryImage.SLOTS; s++) {
+            write(cpu, gpa + (long) s * MemoryImage.SLOT_BYTES, MemoryImage.fileWord(file, page, s * step), 8);
         }
         cpus[cpu].retire(512 - MemoryImage.SLOTS, false);
     }
