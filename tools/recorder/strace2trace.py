@@ -92,6 +92,7 @@ def convert(strace_path, totals, provenance, out_path):
     procs = {}       # tgid -> Proc, the live (or last) process of that pid
     finished = []    # processes whose pid was reused after they exited
     last_end = {}    # pid -> when its last holder exited
+    orphans = {}     # pid -> a process seen before its parent's fork returned
     tgid = {}        # tid -> tgid
     pending = {}     # tid -> (ts, name, args text) of an unfinished call
     events = []      # (ts, seq, dict)
@@ -125,6 +126,7 @@ def convert(strace_path, totals, provenance, out_path):
             if tid not in tgid:  # a child whose first line came before its parent's clone returned
                 tgid[tid] = tid
                 procs[tid] = Proc(tid, None, ts)
+                orphans[tid] = procs[tid]  # linked to its parent there (it may even have exited by then)
             pid = tgid[tid]
             if text.startswith("+++"):
                 x = EXITED.match(text)
@@ -191,16 +193,17 @@ def convert(strace_path, totals, provenance, out_path):
                     counts["threads"] += 1
                     tgid[child] = pid
                     continue
-                # a reused pid: the new process is born after the old one's end, even if the
-                # parent entered clone a moment before the old one was reaped
-                ts_call = max(ts_call, last_end.get(child, ts_call))
                 kind = "vfork" if name == "vfork" or "CLONE_VFORK" in flags else ("fork" if name == "fork" else "clone")
                 vm = 1 if name == "vfork" or "CLONE_VM" in flags else 0
-                if child in procs and procs[child].parent is None and procs[child].end is None and child != wrapper:
-                    procs[child].parent, procs[child].start = pid, ts_call  # it spoke before we saw its birth
+                if child in orphans:
+                    o = orphans.pop(child)
+                    o.parent, o.start = pid, ts_call  # it spoke (or even exited) before its fork returned
                 else:
+                    # a reused pid: the new process is born after the old one's end, even if the
+                    # parent entered clone a moment before the old one was reaped
+                    ts_call = max(ts_call, last_end.get(child, ts_call))
                     procs[child] = Proc(child, pid, ts_call)
-                tgid[child] = child
+                    tgid[child] = child
                 emit(ts_call, pid, "fork", c=child, k=kind, vm=vm)
             elif name in ("execve", "execveat"):
                 pm = EXEC_PATH.match(a[1] if name == "execveat" else a[0])
