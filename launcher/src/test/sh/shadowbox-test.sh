@@ -302,6 +302,24 @@ test_run_compare_prints_the_table_and_writes_three_files() {
     [[ $n -eq 3 ]] || fail "expected 3 result files named in the output, found $n"
 }
 
+# A user's own recorded workload (docs/replay.md): a real recording of tools/test/three-children.sh
+# replayed on the demo VM; the report shows the recorded figures beside the simulated ones, and
+# the process counts agree. A file that is not a trace is refused in one line, the VM untouched.
+test_run_scenario_replays_a_trace() {
+    local trace=$root/bundles/guest/src/test/resources/traces/three-children.jsonl.gz
+    run -c "run:scenario demo trace:$trace"
+    expect_status 0 && expect_no_errors || return 1
+    local line
+    for line in '^recorded workload: ' '^  processes  *4  *4$' '^  execs  *\([0-9][0-9]*\)  *\1$' '^  first touches (minor faults) ' \
+        '^  not re-enacted exactly: '; do
+        grep -q "$line" "$work/out" || { fail "no line matching '$line'"; return 1; }
+    done
+    run -c "run:scenario demo trace:$root/README.md"
+    expect_status 1 || return 1
+    [[ $(errors | wc -l) -eq 1 ]] && errors | grep -q 'not gzip.*expected a gzipped JSON-lines trace' \
+        || fail "expected one error line saying the file is not a trace"
+}
+
 # The same experiment under TDP: the pre-series TDP fault path against the series', with the
 # page-track lookups counted; files of their own (compare-SCENARIO-tdp-seedS-...).
 test_run_compare_under_tdp() {
@@ -468,7 +486,7 @@ all_tests=(
     test_tdp_and_legacy_guests_see_what_pagetrack_guests_see
     test_deploy_folder_installs_and_uninstalls
     test_run_compare_prints_the_table_and_writes_three_files
-    test_run_compare_under_tdp
+    test_run_compare_under_tdp test_run_scenario_replays_a_trace
     test_two_processes_at_once test_runs_leave_nothing_behind
 )
 tests=("$@")

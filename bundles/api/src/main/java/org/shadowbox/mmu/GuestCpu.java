@@ -56,6 +56,23 @@ public interface GuestCpu {
      */
     void writeRegister(Register r, long value);
 
+    /**
+     * Retires {@code accesses} guest memory accesses in guest mode {@code user} (true) or
+     * supervisor, all of them TLB hits, in aggregate: they are charged as that many accesses
+     * (the cost model's per-access figure) and nothing else happens: no walk, no exit, no
+     * change to any TLB or table. For work that a trace replay charges from recorded CPU time
+     * instead of simulating it access by access (docs/replay.md). An implementation that meters
+     * nothing may ignore it.
+     *
+     * @param accesses 0 or more
+     * @since 1.1
+     */
+    default void retire(long accesses, boolean user) {
+        if (accesses < 0) {
+            throw new IllegalArgumentException("accesses " + accesses + " < 0");
+        }
+    }
+
     /** {@code invlpg gva}: drops the translation from the TLB and resyncs its shadow entry. */
     void invlpg(long gva);
 }

@@ -89,4 +89,9 @@ final class TrappingCpu implements GuestCpu {
     public void invlpg(long gva) {
         cpu.invlpg(gva);
     }
+
+    @Override
+    public void retire(long accesses, boolean user) {
+        cpu.retire(accesses, user);
+    }
 }

@@ -1,5 +1,8 @@
 package org.shadowbox.guest.internal;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -15,6 +18,7 @@ import org.shadowbox.guest.ScenarioRunner;
 import org.shadowbox.guest.internal.kernel.GuestCorruption;
 import org.shadowbox.guest.internal.kernel.Kernel;
 import org.shadowbox.guest.internal.kernel.Verifier;
+import org.shadowbox.guest.internal.trace.TraceScenario;
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.reference.BareMetalCpu;
 import org.shadowbox.vm.VcpuClaim;
@@ -56,8 +60,19 @@ public final class Runner implements ScenarioRunner {
         return out;
     }
 
+    /** The prefix of a recorded workload on the command line: {@code trace:FILE}. */
+    public static final String TRACE = "trace:";
+    /** The last trace scenario asked for, kept while its file is unchanged (a comparison reads it once). */
+    private TraceFile lastTrace;
+
+    private record TraceFile(String name, long size, long modified, TraceScenario scenario) {
+    }
+
     @Override
     public Scenario scenario(String name) {
+        if (name != null && name.startsWith(TRACE)) {
+            return trace(name);
+        }
         for (Scenario s : scenarios()) {
             if (nameOf(s).equals(name)) {
                 return s;
@@ -65,6 +80,30 @@ public final class Runner implements ScenarioRunner {
         }
         throw new VmException("no scenario named '" + name + "': the scenarios are "
                 + scenarios().stream().map(Runner::nameOf).collect(Collectors.joining(", ")));
+    }
+
+    /** {@code trace:FILE}: the file read and checked now (one line if it is bad), cached while unchanged. */
+    private synchronized TraceScenario trace(String name) {
+        String file = name.substring(TRACE.length()).trim();
+        if (file.isEmpty()) {
+            throw new VmException("trace: needs a file: accepted trace:PATH of a file tools/record.sh wrote");
+        }
+        Path p = Path.of(file).toAbsolutePath();
+        long size;
+        long modified;
+        try {
+            size = Files.size(p);
+            modified = Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+            throw new VmException("trace " + p + ": no such readable file; accepted trace:PATH of a file tools/record.sh wrote");
+        }
+        TraceFile last = lastTrace;
+        if (last != null && last.name.equals(name) && last.size == size && last.modified == modified) {
+            return last.scenario;
+        }
+        TraceScenario s = TraceScenario.ofFile(name, p).load();
+        lastTrace = new TraceFile(name, size, modified, s);
+        return s;
     }
 
     @Override

@@ -96,6 +96,15 @@ public final class BareMetalCpu implements GuestCpu {
         return access(gva, 0, size, Pfec.FETCH | (user ? Pfec.USER : 0));
     }
 
+    /** Aggregated TLB hits: counted in {@link #accesses()}, nothing else (bare metal has no exits to meter). */
+    @Override
+    public void retire(long n, boolean user) {
+        if (n < 0) {
+            throw new IllegalArgumentException("accesses " + n + " < 0");
+        }
+        accesses += n;
+    }
+
     private boolean access(long gva, long v, int size, int acc) {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");

@@ -32,7 +32,7 @@ final class ResultFiles {
 
     /** The three paths for a comparison, not yet written (none of them exists). */
     static List<Path> paths(Path dir, String scenario, String mmu, long seed, LocalDateTime when) {
-        String base = "compare-" + scenario + (VmSpec.MMU_TDP.equals(mmu) ? "-tdp" : "") + "-seed"
+        String base = "compare-" + scenario.replaceAll("[^A-Za-z0-9._-]", "_") + (VmSpec.MMU_TDP.equals(mmu) ? "-tdp" : "") + "-seed"
                 + Long.toUnsignedString(seed) + "-" + STAMP.format(when);
         String name = base;
         for (int i = 2; exists(dir, name); i++) {

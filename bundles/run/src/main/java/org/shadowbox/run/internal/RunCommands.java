@@ -22,6 +22,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.command.Json;
 import org.shadowbox.command.Usage;
+import org.shadowbox.guest.RecordedWorkload;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.ScenarioRunner;
 import org.shadowbox.mmu.Mmu;
@@ -146,7 +147,7 @@ public final class RunCommands {
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the VM's name") String vm,
-            @Descriptor("the scenario (run:list)") String scenario) throws InterruptedException {
+            @Descriptor("the scenario (run:list), or trace:FILE to replay a trace tools/record.sh wrote (docs/replay.md)") String scenario) throws InterruptedException {
         if (ON.equals(help)) {
             return usage("scenario");
         }
@@ -155,7 +156,7 @@ public final class RunCommands {
         long sd = seed(seed);
         int th = threads(threads, v.vcpuCount(), "the VM's vCPUs");
         long wu = warmup(warmup);
-        sim.runner().scenario(scenario);
+        Scenario named = sim.runner().scenario(scenario);
         if (ON.equals(background)) {
             busy(v);
             RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, th, wu, model, p));
@@ -171,6 +172,15 @@ public final class RunCommands {
             if (bar != null) {
                 bar.done();
             }
+        }
+        if (named instanceof RecordedWorkload rw) {
+            Map<String, Object> rec = rw.report();
+            if (ON.equals(json)) {
+                Map<String, Object> m = new LinkedHashMap<>(ReportData.json(r));
+                m.put("recorded", rec);
+                return Json.encode(m, false);
+            }
+            return warned(ReportText.text(r) + System.lineSeparator() + RecordedText.text(rec, r.counts()));
         }
         return ON.equals(json) ? Json.encode(ReportData.json(r), false) : warned(ReportText.text(r));
     }
@@ -198,18 +208,20 @@ public final class RunCommands {
             @Parameter(names = "--predict", presentValue = ON, absentValue = OFF) String predict,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
-            @Descriptor("the scenario (run:list)") String scenario) {
+            @Descriptor("the scenario (run:list), or trace:FILE to replay a trace tools/record.sh wrote (docs/replay.md)") String scenario) {
         if (ON.equals(help)) {
             return usage("compare");
         }
-        long sc = scale.isEmpty() ? Simulator.COMPARE_SCALE_FACTOR * sim.runner().scenario(scenario).defaultScale()
-                : scale(scale);
+        Scenario named = sim.runner().scenario(scenario);
+        // A recorded trace replays as recorded (scale 1); a synthetic scenario runs at the compare's larger scale.
+        long sc = !scale.isEmpty() ? scale(scale)
+                : named instanceof RecordedWorkload ? named.defaultScale()
+                : Simulator.COMPARE_SCALE_FACTOR * named.defaultScale();
         long sd = seed(seed);
         int vc = vcpus.isEmpty() ? Simulator.COMPARE_VCPUS : vcpus(vcpus);
         long mem = memory.isEmpty() ? Simulator.COMPARE_MEMORY : memory(memory);
         long wu = warmup.isEmpty() ? Simulator.COMPARE_WARMUP : warmup(warmup);
         int th = threads(threads, vc, "each compared VM's vCPUs");
-        sim.runner().scenario(scenario);
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
@@ -231,6 +243,15 @@ public final class RunCommands {
         if (c.comparable() && !c.identical()) {
             throw new VmException("the guest saw different results under legacy and pagetrack (an MMU bug; report in "
                     + files.get(0) + "): " + String.join("; ", c.differences()));
+        }
+        if (named instanceof RecordedWorkload rw) {
+            Map<String, Object> rec = rw.report();
+            if (ON.equals(json)) {
+                Map<String, Object> m = new LinkedHashMap<>(ReportData.json(c, files, pred));
+                m.put("recorded", rec);
+                return Json.encode(m, false);
+            }
+            return warned(ReportText.text(c, files, pred) + System.lineSeparator() + RecordedText.text(rec, c.after().counts()));
         }
         return ON.equals(json) ? Json.encode(ReportData.json(c, files, pred), false) : warned(ReportText.text(c, files, pred));
     }

@@ -58,6 +58,16 @@ public final class Area {
         return prot;
     }
 
+    /** The file id, or {@link #ANON}. */
+    public int file() {
+        return file;
+    }
+
+    /** The gfn page {@code page} maps now, -1 if none. */
+    public int frame(int page) {
+        return frame[page];
+    }
+
     public boolean writable() {
         return (prot & WRITE) != 0;
     }

@@ -191,10 +191,10 @@ final class Faults {
         k.lock.unlock();
         try {
             if (from < 0) {
-                km.clearPage(v, n);
+                km.clearDataPage(v, n);
                 image.clear(n);
             } else {
-                km.copyPage(v, from, n);
+                km.copyDataPage(v, from, n);
                 image.copy(from, n);
             }
         } finally {

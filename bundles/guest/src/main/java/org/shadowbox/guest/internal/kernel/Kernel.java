@@ -182,6 +182,49 @@ public final class Kernel implements GuestKernel {
         }
     }
 
+    /**
+     * {@code vfork} ({@code clone(CLONE_VM | CLONE_VFORK)}): a child that borrows {@code parent}'s
+     * address space (no page table is copied) and runs {@code childProgram}; the parent blocks
+     * until the child execs or exits ({@code wait_for_vfork_done}), and must return from its
+     * {@link Program#run} at once. One host thread only: under SMP two vCPUs would share an mm,
+     * which the SMP kernel's TLB rule forbids.
+     */
+    public Task vfork(Task parent, Program childProgram) {
+        if (smp()) {
+            throw new IllegalStateException("vfork needs the single-threaded kernel (threads 1)");
+        }
+        lock.lock();
+        try {
+            Task child = newTask(parent);
+            child.mm = parent.mm;
+            child.vforkParent = parent;
+            child.text = parent.text;
+            child.data = parent.data;
+            child.heap = parent.heap;
+            child.stack = parent.stack;
+            child.program = childProgram;
+            counters.forks++;
+            scheduler.enqueue(child);
+            parent.state = Task.BLOCKED;
+            return child;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code mm_release} of a vfork child: the parent runs again; the mm stays the parent's. Kernel lock held. */
+    private boolean vforkDone(Task t) {
+        Task p = t.vforkParent;
+        if (p == null) {
+            return false;
+        }
+        t.vforkParent = null;
+        if (p.state == Task.BLOCKED) {
+            scheduler.wakeUp(p);
+        }
+        return true;
+    }
+
     /** {@code execve}: a new address space laid out from {@code img}, the old one torn down. */
     public void exec(Task t, Image img, Program program) {
         lock.lock();
@@ -190,7 +233,9 @@ public final class Kernel implements GuestKernel {
             t.mm = new Mm(tables.pgdAlloc(t.vcpu, kernelPgd), f.mmapBase());
             mmops.setupImage(t, img);
             switchMm(t.vcpu, t.mm);
-            mmops.releaseMm(t.vcpu, old);
+            if (!vforkDone(t)) {
+                mmops.releaseMm(t.vcpu, old);
+            }
             t.program = program;
             counters.execs++;
         } finally {
@@ -202,7 +247,9 @@ public final class Kernel implements GuestKernel {
     public void exit(Task t) {
         lock.lock();
         try {
-            mmops.releaseMm(t.vcpu, t.mm);
+            if (!vforkDone(t)) {
+                mmops.releaseMm(t.vcpu, t.mm);
+            }
             t.mm = null;
             t.text = t.data = t.heap = t.stack = null;
             counters.exits++;
@@ -324,6 +371,31 @@ public final class Kernel implements GuestKernel {
         }
     }
 
+    /**
+     * Work between MMU-visible events, retired in aggregate on the vCPU running {@code t}
+     * ({@link GuestCpu#retire}): {@code accesses} TLB hits charged, nothing simulated. It uses
+     * the process's time slice as that many accesses would.
+     */
+    public void retire(Task t, long accesses, boolean user) {
+        cpus[t.vcpu].retire(accesses, user);
+        t.slice += (int) Math.min(accesses, Scheduler.SLICE);
+    }
+
+    /**
+     * From now on, data-page clears, copies and page-cache fills simulate only the tracked words
+     * and charge the other 504 stores (and loads) in aggregate ({@link GuestCpu#retire}): the trace replay's
+     * setting, where a build's millions of first touches would otherwise be billions of TLB hits
+     * simulated one by one. Call before the processes run.
+     */
+    public void aggregateDataCopies() {
+        km.aggregateDataCopies(true);
+    }
+
+    /** The area of {@code t}'s address space that contains {@code va}, or null ({@code find_vma}). */
+    public Area areaAt(Task t, long va) {
+        return t.mm == null ? null : t.mm.find(va);
+    }
+
     /** Pages of file {@code file}. */
     public int filePages(int file) {
         return cache.pages(file);
@@ -399,7 +471,8 @@ public final class Kernel implements GuestKernel {
         }
     }
 
-    boolean smp() {
+    /** Whether the vCPUs run on several host threads (the SMP kernel). */
+    public boolean smp() {
         return threads > 1;
     }
 

@@ -14,6 +14,13 @@ final class KernelMemory {
     private final GuestCpu[] cpus;
     private final Counters counters;
     private long base;
+    /**
+     * Whether a data page's clear, copy or page-cache fill simulates only the stores (and loads)
+     * of the words the guest's memory image tracks, and charges the rest in aggregate as TLB hits
+     * ({@link GuestCpu#retire}): a trace replay's setting (docs/replay.md). Page-table pages are
+     * always cleared whole (a stale word there would be a stale entry).
+     */
+    private boolean aggregateData;
 
     KernelMemory(GuestCpu[] cpus, Counters counters) {
         this.cpus = cpus;
@@ -56,6 +63,62 @@ final class KernelMemory {
         for (int off = 0; off < 4096; off += 8) {
             write(cpu, gpa + off, 0, 8);
         }
+    }
+
+    /** Data-page clears and copies from now on as {@link #aggregateData} says. */
+    void aggregateDataCopies(boolean on) {
+        aggregateData = on;
+    }
+
+    /**
+     * {@code clear_page} of a new anonymous page: whole, or, aggregated, the tracked words stored
+     * one by one (the accesses that can trap: the first touch of the page through the direct map,
+     * a write to a page still shadowed as a page table) and the other stores retired as TLB hits.
+     */
+    void clearDataPage(int cpu, long gfn) {
+        if (!aggregateData) {
+            clearPage(cpu, gfn);
+            return;
+        }
+        long gpa = gfn << 12;
+        for (int s = 0; s < MemoryImage.SLOTS; s++) {
+            write(cpu, gpa + (long) s * MemoryImage.SLOT_BYTES, 0, 8);
+        }
+        cpus[cpu].retire(512 - MemoryImage.SLOTS, false);
+    }
+
+    /**
+     * A page-cache page read in from "disk" (the file's words stored by the kernel): whole, or as
+     * {@link #clearDataPage} aggregates (the tracked words stored, the rest retired as TLB hits).
+     */
+    void fillDataPage(int cpu, long gfn, int file, long page) {
+        long gpa = gfn << 12;
+        if (!aggregateData) {
+            for (int w = 0; w < 512; w++) {
+                write(cpu, gpa + 8L * w, MemoryImage.fileWord(file, page, w), 8);
+            }
+            return;
+        }
+        int step = MemoryImage.SLOT_BYTES / 8;
+        for (int s = 0; s < MemoryImage.SLOTS; s++) {
+            write(cpu, gpa + (long) s * MemoryImage.SLOT_BYTES, MemoryImage.fileWord(file, page, s * step), 8);
+        }
+        cpus[cpu].retire(512 - MemoryImage.SLOTS, false);
+    }
+
+    /** {@code copy_page} of a copy-on-write break: whole, or as {@link #clearDataPage} aggregates. */
+    void copyDataPage(int cpu, long fromGfn, long toGfn) {
+        if (!aggregateData) {
+            copyPage(cpu, fromGfn, toGfn);
+            return;
+        }
+        long from = fromGfn << 12;
+        long to = toGfn << 12;
+        for (int s = 0; s < MemoryImage.SLOTS; s++) {
+            long off = (long) s * MemoryImage.SLOT_BYTES;
+            write(cpu, to + off, read(cpu, from + off, 8), 8);
+        }
+        cpus[cpu].retire(2 * (512 - MemoryImage.SLOTS), false);
     }
 
     /** {@code copy_page}. */

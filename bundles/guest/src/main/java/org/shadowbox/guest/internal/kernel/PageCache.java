@@ -48,7 +48,7 @@ final class PageCache {
             return p[(int) page];
         }
         long gfn = phys.alloc(PhysMem.FILE);
-        km.clearPage(cpu, gfn);
+        km.clearDataPage(cpu, gfn);
         image.clear(gfn);
         p[(int) page] = (int) gfn;
         return gfn;
@@ -61,10 +61,7 @@ final class PageCache {
             return p[(int) page];
         }
         long gfn = phys.alloc(PhysMem.FILE);
-        long gpa = gfn << 12;
-        for (int w = 0; w < 512; w++) {
-            km.write(cpu, gpa + 8L * w, MemoryImage.fileWord(file, page, w), 8);
-        }
+        km.fillDataPage(cpu, gfn, file, page);
         for (int s = 0; s < MemoryImage.SLOTS; s++) {
             image.set(gfn, s, MemoryImage.fileWord(file, page, s * (MemoryImage.SLOT_BYTES / 8)));
         }

@@ -31,6 +31,11 @@ public final class Task {
     int slice;
     /** This process's own random stream: what it does does not depend on where it runs. */
     public final SplittableRandom rng;
+    /**
+     * The parent of a {@code vfork} child while the child borrows its address space (until the
+     * child's exec or exit, which wakes the parent and gives the mm back); null otherwise.
+     */
+    Task vforkParent;
     /** The areas exec set up (null before the first exec). */
     public Area text, data, heap, stack;
 
@@ -42,6 +47,11 @@ public final class Task {
 
     public int pid() {
         return pid;
+    }
+
+    /** The vCPU it runs on, -1 when not running. */
+    public int vcpu() {
+        return vcpu;
     }
 
     public boolean exited() {

@@ -66,4 +66,9 @@ public class ForwardingCpu implements GuestCpu {
     public void invlpg(long gva) {
         cpu.invlpg(gva);
     }
+
+    @Override
+    public void retire(long accesses, boolean user) {
+        cpu.retire(accesses, user);
+    }
 }

@@ -47,6 +47,16 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         return v.fetch(gva, size, user, last).ok();
     }
 
+    /** Aggregated TLB hits: the meter counts them as accesses of that mode; no walk, no exit. */
+    @Override
+    public final void retire(long accesses, boolean user) {
+        if (accesses < 0) {
+            throw new IllegalArgumentException("accesses " + accesses + " < 0");
+        }
+        owner.checkLive();
+        v.retire(accesses, user);
+    }
+
     /** {@code invlpg}: an exit under shadow paging ({@code kvm_mmu_invlpg}), none under EPT; the vCPU says which. */
     @Override
     public final void invlpg(long gva) {

@@ -82,6 +82,11 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         accesses[userMode ? USER : SUPERVISOR]++;
     }
 
+    /** {@code n} accesses in guest mode {@code userMode} that hit the TLB, retired in aggregate (counted, nothing else). */
+    public void retire(long n, boolean userMode) {
+        accesses[userMode ? USER : SUPERVISOR] += n;
+    }
+
     /** A TLB miss of the access under way (the processor's walk follows). */
     public void tlbMiss() {
         tlbMisses[user ? USER : SUPERVISOR]++;

@@ -20,6 +20,9 @@ public interface GuestVcpu {
      */
     AccessResult access(long gva, long value, int size, int acc, AccessResult out);
 
+    /** {@code n} TLB-hit accesses retired in aggregate: metered as accesses, nothing simulated ({@link org.shadowbox.mmu.GuestCpu#retire}). */
+    void retire(long n, boolean user);
+
     /** The guest executes INVLPG. */
     void invlpg(long gva);
 

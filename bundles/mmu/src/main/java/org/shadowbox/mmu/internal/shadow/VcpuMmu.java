@@ -546,6 +546,12 @@ public final class VcpuMmu implements GuestVcpu {
         }
     }
 
+    /** Aggregated TLB hits ({@link org.shadowbox.mmu.GuestCpu#retire}): metered as accesses of that mode, nothing else. */
+    @Override
+    public void retire(long n, boolean user) {
+        meter.retire(n, user);
+    }
+
     /** The guest executes INVLPG ({@code kvm_mmu_invlpg}): {@code FNAME(invlpg)}, then a TLB flush. */
     @Override
     public void invlpg(long gva) {

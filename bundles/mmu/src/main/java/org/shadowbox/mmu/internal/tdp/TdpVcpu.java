@@ -152,6 +152,12 @@ public final class TdpVcpu implements GuestVcpu {
         }
     }
 
+    /** Aggregated TLB hits ({@link org.shadowbox.mmu.GuestCpu#retire}): metered as accesses of that mode, nothing else. */
+    @Override
+    public void retire(long n, boolean user) {
+        meter.retire(n, user);
+    }
+
     /**
      * The guest executes INVLPG: no exit under EPT. The processor may invalidate more than the
      * one page, and this model invalidates the whole TLB of the vCPU (as the shadow MMU's
