@@ -136,14 +136,11 @@ public final class RunCommands {
                     + " shows it, run:report " + j.id + " gives its report, run:stop " + j.id + " stops it)";
             return ON.equals(json) ? Json.encode(jobRow(j), false) : line;
         }
-        ProgressBar bar = progressBar();
         RunReport r;
-        try {
-            r = sim.run(v, scenario, sc, sd, th, model, bar == null ? null : bar.start(scenario));
-        } finally {
-            if (bar != null) {
-                bar.done();
-            }
+        try (ForegroundRun fg = new ForegroundRun(jobs.nextId(), progressBar(), 1)) {
+            r = sim.run(v, scenario, sc, sd, th, model, fg.start(scenario));
+        } catch (ForegroundRun.Stopped e) {
+            throw new VmException(e.getMessage() + ": guest left as it was (VM " + v.name() + " runs on)");
         }
         return ON.equals(json) ? Json.encode(ReportData.json(r), false) : ReportText.text(r);
     }
@@ -171,8 +168,12 @@ public final class RunCommands {
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
-        ProgressBar bar = progressBar();
-        Comparison c = sim.compare(scenario, sc, sd, mmu, th, model, bar);
+        Comparison c;
+        try (ForegroundRun fg = new ForegroundRun(jobs.nextId(), progressBar(), 2)) {
+            c = sim.compare(scenario, sc, sd, mmu, th, model, fg);
+        } catch (ForegroundRun.Stopped e) {
+            throw new VmException(e.getMessage() + ": nothing written, both compared VMs removed");
+        }
         List<Path> paths = ResultFiles.paths(ResultFiles.resultsDir(property("shadowbox.workspace")), scenario, mmu,
                 c.before().seed(), LocalDateTime.now());
         List<String> files = new ArrayList<>();
