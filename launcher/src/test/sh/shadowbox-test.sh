@@ -87,7 +87,7 @@ test_command_stops_at_first_failure() {
     run -c 'echo before; nosuchcommand 1 2; echo after'
     expect_status 1 || return 1
     expect_stdout "before" || return 1
-    [[ $(errors) == "shadowbox: nosuchcommand 1 2: Command not found: nosuchcommand" ]] \
+    [[ $(errors) == "shadowbox: nosuchcommand 1 2: Command not found: nosuchcommand (help lists the commands)" ]] \
         || fail "expected exactly one error line on stderr"
 }
 
@@ -133,7 +133,7 @@ test_script_failure_names_file_and_line() {
     printf 'echo start\n\nnosuchcommand here\necho never\n' >"$work/bad.gosh"
     run "$work/bad.gosh"
     expect_status 1 && expect_stdout "start" || return 1
-    [[ $(errors) == "shadowbox: bad.gosh:3: nosuchcommand here: Command not found: nosuchcommand" ]] \
+    [[ $(errors) == "shadowbox: bad.gosh:3: nosuchcommand here: Command not found: nosuchcommand (help lists the commands)" ]] \
         || fail "expected one error line with FILE:LINE"
 }
 
@@ -182,6 +182,26 @@ test_interactive_terminal_is_real() {
     ! tr -d '\r' <"$work/out" | grep -q 'dumb' || fail "the console fell back to a dumb terminal"
 }
 
+# An unknown command gets one line with the nearest names; help CMD prints what CMD --help does.
+test_did_you_mean_and_help() {
+    run -c 'vm:lst'
+    expect_status 1 || return 1
+    [[ $(errors) == "shadowbox: vm:lst: Command not found: vm:lst; did you mean vm:list?" ]] \
+        || fail "expected the did-you-mean line"
+    run -c 'help track:add'
+    expect_status 0 && cp "$work/out" "$work/help.out" || return 1
+    run -c 'track:add --help'
+    expect_status 0 && diff "$work/help.out" "$work/out" >/dev/null || fail "help track:add differs from track:add --help"
+    run -c 'man track:add'
+    expect_status 0 && diff "$work/help.out" "$work/out" >/dev/null || fail "man track:add differs from track:add --help"
+    grep -q '^SYNTAX$' "$work/out" || fail "no SYNTAX section"
+    run -c 'help'
+    expect_status 0 && grep -Eq '^  vm:list +list the VMs$' "$work/out" && ! grep -q 'gogo:' "$work/out" \
+        || fail "help should list Shadowbox's commands with descriptions, and no Gogo internals"
+    run -c 'help --all'
+    expect_status 0 && grep -Eq '^  gogo:echo ' "$work/out" || fail "help --all should list Gogo's commands"
+}
+
 test_interactive_eof_at_once() {
     run
     expect_status 0 "empty stdin ends the interactive console"
@@ -196,9 +216,11 @@ echo "two words"'
     printf '%s\n' "$program" | timeout -k 5 "$limit" "$sb" >"$work/interactive" 2>/dev/null
     run -c "$program"
     expect_status 0 || return 1
-    # The interactive output: banner (3 lines), then a "g! " prompt before each line's output,
-    # and a last line that announces the stop.
-    sed -e '1,3d' -e 's/^\(g! \)*//' -e '/^gosh: stopping framework$/d' "$work/interactive" >"$work/interactive.clean"
+    # The interactive output: the banner (launcher/gosh/etc/motd), then a "shadowbox> " prompt
+    # before each line's output, and a last line that announces the stop.
+    local banner
+    banner=$(wc -l <"$root/launcher/gosh/etc/motd")
+    sed -e "1,${banner}d" -e 's/^\(shadowbox> \)*//' -e '/^gosh: stopping framework$/d' "$work/interactive" >"$work/interactive.clean"
     diff "$work/interactive.clean" "$work/out" >"$work/diff" \
         || fail "batch and interactive output differ: $(cat "$work/diff")"
 }
@@ -448,6 +470,7 @@ all_tests=(
     test_script_file test_script_failure_names_file_and_line
     test_relative_script_path test_no_terminal_and_stdin_closed
     test_interactive_from_pipe test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
+    test_did_you_mean_and_help
     test_demo_configuration_loaded_before_commands test_vm_list_shows_demo test_example_script_runs
     test_mmu_emulates_a_write_to_a_page_table test_mmu_check_failure_stops_the_script
     test_tdp_and_legacy_guests_see_what_pagetrack_guests_see

@@ -37,9 +37,9 @@ start() {
     mkdir -p "$ws"
     cp -r "$root/workspace/config" "$ws/config"
     tm new-session -d -s sb -x 200 -y 50 \
-        "cd '$root' && TERM=xterm-256color SHADOWBOX_WORKSPACE='$ws' ./shadowbox; echo '[shadowbox exited]'; sleep 600"
+        "cd '$root' && TERM=xterm-256color SHADOWBOX_WORKSPACE='$ws' ./shadowbox; echo \"[shadowbox exited: status \$?]\"; sleep 600"
     tm set-option -t sb history-limit 5000 >/dev/null
-    await_screen '^shadowbox> ' || return 1
+    await_screen '^shadowbox>' || return 1
 }
 
 # screen -- the whole pane with its history, joined lines, trailing blanks removed.
@@ -66,7 +66,7 @@ type_line() {
 fail() {
     echo "    $*"
     echo "    --- screen:"
-    screen | grep -v '^$' | tail -40 | sed 's/^/    | /'
+    screen | grep -v "^$" | tail -${SCREEN_LINES:-40} | sed 's/^/    | /'
     return 1
 }
 
@@ -77,7 +77,7 @@ test_ctrl_c_stops_compare() {
     type_line 'run:compare kernel-build --scale 64'
     await_screen '^legacy +\[#+' || return 1
     tm send-keys -t sb C-c
-    await_screen 'run [0-9]+ stopped at [0-9]+%: nothing written, both compared VMs removed$' || return 1
+    await_screen 'run [0-9]+ stopped at [0-9]+%: nothing written, both compared VMs removed' || return 1
     type_line 'vm:list'
     await_screen '^demo +2 ' || return 1
     ! screen | grep -q 'Exception' || fail "an exception was printed"
@@ -91,7 +91,7 @@ test_ctrl_c_stops_scenario_and_report_waiting() {
     type_line 'run:scenario demo kernel-build --scale 64'
     await_screen '^kernel-build +\[#+' || return 1
     tm send-keys -t sb C-c
-    await_screen 'run 1 stopped at [0-9]+%: guest left as it was \(VM demo runs on\)$' || return 1
+    await_screen 'run 1 stopped at [0-9]+%: guest left as it was \(VM demo runs on\)' || return 1
     type_line 'run:scenario demo kernel-build --scale 64 --background'
     await_screen 'run 2: kernel-build on demo started in the background' || return 1
     type_line 'run:report 2'
@@ -105,9 +105,45 @@ test_ctrl_c_stops_scenario_and_report_waiting() {
     ! screen | grep -q 'Exception' || fail "an exception was printed"
 }
 
+# TAB completes argument values and options from the commands' metadata.
+test_tab_completes_arguments() {
+    start || return 1
+    tm send-keys -t sb -l 'slot:list d'
+    tm send-keys -t sb Tab
+    await_screen '^shadowbox> slot:list demo ?$' 10 || return 1
+    tm send-keys -t sb Enter
+    await_screen '^ 1 +0x100 ' || return 1
+    tm send-keys -t sb -l 'run:scenario demo kern'
+    tm send-keys -t sb Tab
+    await_screen '^shadowbox> run:scenario demo kernel-build ?$' 10 || return 1
+    tm send-keys -t sb C-u
+    tm send-keys -t sb -l 'run:compare --sc'
+    tm send-keys -t sb Tab
+    await_screen '^shadowbox> run:compare --scale ?$' 10 || return 1
+    tm send-keys -t sb C-u
+    tm send-keys -t sb -l 'plugin:diag org.shadowbox.writef'
+    tm send-keys -t sb Tab
+    await_screen '^shadowbox> plugin:diag org.shadowbox.writeflood ?$' 10 || return 1
+    tm send-keys -t sb C-u
+    tm send-keys -t sb -l 'cpu:show demo '
+    tm send-keys -t sb Tab
+    await_screen '^0 +1 *$' 10 || return 1
+}
+
+# The banner, and exit: the shell ends and ./shadowbox exits with status 0.
+test_banner_and_exit() {
+    start || return 1
+    screen | grep -q '^Shadowbox: ' || fail "no Shadowbox banner" || return 1
+    ! screen | grep -q 'Apache Felix Gogo' || fail "Felix's banner is still shown" || return 1
+    type_line 'exit'
+    await_screen '^\[shadowbox exited: status 0\]$' 30 || return 1
+}
+
 all_tests=(
     test_ctrl_c_stops_compare
     test_ctrl_c_stops_scenario_and_report_waiting
+    test_tab_completes_arguments
+    test_banner_and_exit
 )
 tests=("$@")
 [[ ${#tests[@]} -gt 0 ]] || tests=("${all_tests[@]}")
