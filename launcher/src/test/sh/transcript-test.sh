@@ -51,6 +51,7 @@ mask() {
         -e 's/[0-9]{8}-[0-9]{6}/<stamp>/g' \
         -e 's/\b[0-9]{2}:[0-9]{2}:[0-9]{2}\b/<hh:mm:ss>/g' \
         -e 's/^(host time: ).*/\1<host>/' \
+        -e 's/host time [0-9.]+ s/host time <t>/g' \
         -e 's/[0-9.]+ (M|million)? ?(guest )?accesses( per host second|\/s)/<rate>/g'
 }
 
