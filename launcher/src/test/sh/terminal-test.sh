@@ -139,11 +139,31 @@ test_banner_and_exit() {
     await_screen '^\[shadowbox exited: status 0\]$' 30 || return 1
 }
 
+# FileInstall and configuration changes are told in one line each, and a bad value has no stack trace.
+test_deploy_and_config_changes_say_what_happened() {
+    start || return 1
+    (cd "$work" && echo hi >x.txt && jar cf "$ws/deploy/plain.jar" x.txt) || return 1
+    await_screen '^(shadowbox> )?shadowbox: deploy: ignored plain.jar: not an OSGi bundle: no Bundle-SymbolicName' || return 1
+    if [[ -f $root/workspace/plugins/shadowbox-audit.jar ]]; then
+        cp "$root/workspace/plugins/shadowbox-audit.jar" "$ws/deploy/"
+        await_screen '^(shadowbox> )?shadowbox: deploy: installed org.shadowbox.audit .* from shadowbox-audit.jar$' || return 1
+        rm "$ws/deploy/shadowbox-audit.jar"
+        await_screen '^(shadowbox> )?shadowbox: deploy: uninstalled org.shadowbox.audit ' || return 1
+    fi
+    sed -i 's/^vcpus *=.*/vcpus = 3/' "$ws/config/org.shadowbox.vm-demo.cfg"
+    await_screen '^(shadowbox> )?shadowbox: VM demo re-created from its changed configuration' || return 1
+    printf 'name = bad\nmemory = 12X\n' >"$ws/config/org.shadowbox.vm-bad.cfg"
+    await_screen "^(shadowbox> )?shadowbox: configuration org.shadowbox.vm~bad: bad memory size '12X'" || return 1
+    sleep 1
+    ! screen | grep -Eq '^\s+at |Exception' || fail "a stack trace was printed"
+}
+
 all_tests=(
     test_ctrl_c_stops_compare
     test_ctrl_c_stops_scenario_and_report_waiting
     test_tab_completes_arguments
     test_banner_and_exit
+    test_deploy_and_config_changes_say_what_happened
 )
 tests=("$@")
 [[ ${#tests[@]} -gt 0 ]] || tests=("${all_tests[@]}")
