@@ -140,7 +140,8 @@ class RunCommandsTest {
             String json = Files.readString(files.get(1));
             assertTrue(json.contains("\"identical\": true") && json.contains("\"policy\": \"legacy\""), json);
             String svg = Files.readString(files.get(2));
-            assertTrue(svg.startsWith("<svg ") && svg.contains(">sys</text>"), svg);
+            assertTrue(svg.startsWith("<svg ") && svg.contains(">sys (s)</text>") && svg.contains(">change (%)</text>")
+                    && svg.contains("the seed's kernel build"), svg);
             assertFalse(rig.hv.vm("run-legacy").isPresent() || rig.hv.vm("run-pagetrack").isPresent(), "the VMs are gone");
         } finally {
             System.clearProperty("shadowbox.workspace");
