@@ -174,7 +174,10 @@ test_interactive_terminal_is_real() {
         echo "    util-linux 'script' is not installed"
         return 2
     fi
-    { printf '($.terminal) type\n'; sleep 2; } \
+    # util-linux script sends the end of input (Ctrl-D) only once the shell has read what was
+    # typed ahead, and gives up after 2 s: keep stdin open long enough for a slow start (a
+    # loaded machine takes over 10 s to the first prompt).
+    { printf '($.terminal) type\n'; sleep 20; } \
         | TERM=xterm timeout -k 5 "$limit" script -qec "$sb" /dev/null >"$work/out" 2>"$work/err"
     status=$?
     expect_status 0 || return 1
