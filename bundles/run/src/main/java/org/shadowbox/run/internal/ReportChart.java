@@ -57,11 +57,12 @@ final class ReportChart {
                 break;
             }
         }
-        double limit = Math.max(step, Math.ceil(max / step) * step);
+        double limit = Math.max(step, Math.ceil(max * 1.2 / step) * step); // room for the value labels
         int plot = WIDTH - LABEL - RIGHT;
         int zero = LABEL + plot / 2;
         int axisY = TOP + bars.size() * ROW + 8;
-        int height = axisY + 90 + (unmoved.isEmpty() ? 0 : 18);
+        List<String> unmovedLines = wrap("unchanged: " + String.join(", ", unmoved), 95);
+        int height = axisY + 76 + (unmoved.isEmpty() ? 0 : 16 * unmovedLines.size());
         RunReport b = c.before();
         StringBuilder sb = new StringBuilder();
         sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(WIDTH).append("\" height=\"").append(height)
@@ -101,10 +102,27 @@ final class ReportChart {
                 .append("\" width=\"12\" height=\"12\" fill=\"").append(SEED).append("\"/>\n");
         text(sb, LABEL + 138, ly, "start", 12, "the seed's kernel build (its paper's table)");
         if (!unmoved.isEmpty()) {
-            text(sb, LABEL, ly + 20, "start", 11, escape("unchanged: " + String.join(", ", unmoved)));
+            for (int i = 0; i < unmovedLines.size(); i++) {
+                text(sb, LABEL, ly + 20 + 16 * i, "start", 11, escape(unmovedLines.get(i)));
+            }
         }
         sb.append("</svg>\n");
         return sb.toString();
+    }
+
+    /** {@code s} in lines of at most about {@code width} characters, broken after commas. */
+    static List<String> wrap(String s, int width) {
+        List<String> out = new ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (String part : s.split("(?<=, )")) {
+            if (line.length() > 0 && line.length() + part.length() > width) {
+                out.add(line.toString().strip());
+                line.setLength(0);
+            }
+            line.append(part);
+        }
+        out.add(line.toString().strip());
+        return out;
     }
 
     private static double finite(double v) {
