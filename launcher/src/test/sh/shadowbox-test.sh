@@ -87,7 +87,7 @@ test_command_stops_at_first_failure() {
     run -c 'echo before; nosuchcommand 1 2; echo after'
     expect_status 1 || return 1
     expect_stdout "before" || return 1
-    [[ $(errors) == "shadowbox: nosuchcommand 1 2: Command not found: nosuchcommand" ]] \
+    [[ $(errors) == "shadowbox: nosuchcommand 1 2: Command not found: nosuchcommand (help lists the commands)" ]] \
         || fail "expected exactly one error line on stderr"
 }
 
@@ -133,7 +133,7 @@ test_script_failure_names_file_and_line() {
     printf 'echo start\n\nnosuchcommand here\necho never\n' >"$work/bad.gosh"
     run "$work/bad.gosh"
     expect_status 1 && expect_stdout "start" || return 1
-    [[ $(errors) == "shadowbox: bad.gosh:3: nosuchcommand here: Command not found: nosuchcommand" ]] \
+    [[ $(errors) == "shadowbox: bad.gosh:3: nosuchcommand here: Command not found: nosuchcommand (help lists the commands)" ]] \
         || fail "expected one error line with FILE:LINE"
 }
 
@@ -187,12 +187,35 @@ test_interactive_terminal_is_real() {
         echo "    util-linux 'script' is not installed"
         return 2
     fi
-    { printf '($.terminal) type\n'; sleep 2; } \
+    # util-linux script sends the end of input (Ctrl-D) only once the shell has read what was
+    # typed ahead, and gives up after 2 s: keep stdin open long enough for a slow start (a
+    # loaded machine takes over 10 s to the first prompt).
+    { printf '($.terminal) type\n'; sleep 20; } \
         | TERM=xterm timeout -k 5 "$limit" script -qec "$sb" /dev/null >"$work/out" 2>"$work/err"
     status=$?
     expect_status 0 || return 1
     tr -d '\r' <"$work/out" | grep -q 'xterm$' || fail "the console's terminal is not an xterm"
     ! tr -d '\r' <"$work/out" | grep -q 'dumb' || fail "the console fell back to a dumb terminal"
+}
+
+# An unknown command gets one line with the nearest names; help CMD prints what CMD --help does.
+test_did_you_mean_and_help() {
+    run -c 'vm:lst'
+    expect_status 1 || return 1
+    [[ $(errors) == "shadowbox: vm:lst: Command not found: vm:lst; did you mean vm:list?" ]] \
+        || fail "expected the did-you-mean line"
+    run -c 'help track:add'
+    expect_status 0 && cp "$work/out" "$work/help.out" || return 1
+    run -c 'track:add --help'
+    expect_status 0 && diff "$work/help.out" "$work/out" >/dev/null || fail "help track:add differs from track:add --help"
+    run -c 'man track:add'
+    expect_status 0 && diff "$work/help.out" "$work/out" >/dev/null || fail "man track:add differs from track:add --help"
+    grep -q '^SYNTAX$' "$work/out" || fail "no SYNTAX section"
+    run -c 'help'
+    expect_status 0 && grep -Eq '^  vm:list +list the VMs$' "$work/out" && ! grep -q 'gogo:' "$work/out" \
+        || fail "help should list Shadowbox's commands with descriptions, and no Gogo internals"
+    run -c 'help --all'
+    expect_status 0 && grep -Eq '^  gogo:echo ' "$work/out" || fail "help --all should list Gogo's commands"
 }
 
 test_interactive_eof_at_once() {
@@ -209,10 +232,12 @@ echo "two words"'
     printf '%s\n' "$program" | timeout -k 5 "$limit" "$sb" >"$work/interactive" 2>/dev/null
     run -c "$program"
     expect_status 0 || return 1
-    # The interactive output: the web view's URL, the banner (3 lines), then a "g! " prompt
-    # before each line's output, and a last line that announces the stop.
+    # The interactive output: the web view's URL, the banner (launcher/gosh/etc/motd), then a
+    # "shadowbox> " prompt before each line's output, and a last line that announces the stop.
+    local banner
+    banner=$(wc -l <"$root/launcher/gosh/etc/motd")
     sed -e '/^Web view: /d' "$work/interactive" \
-        | sed -e '1,3d' -e 's/^\(g! \)*//' -e '/^gosh: stopping framework$/d' >"$work/interactive.clean"
+        | sed -e "1,${banner}d" -e 's/^\(shadowbox> \)*//' -e '/^gosh: stopping framework$/d' >"$work/interactive.clean"
     diff "$work/interactive.clean" "$work/out" >"$work/diff" \
         || fail "batch and interactive output differ: $(cat "$work/diff")"
 }
@@ -481,6 +506,7 @@ all_tests=(
     test_script_file test_script_failure_names_file_and_line
     test_relative_script_path test_no_terminal_and_stdin_closed
     test_interactive_from_pipe test_interactive_prints_the_web_url test_interactive_terminal_is_real test_interactive_eof_at_once test_batch_prints_like_interactive
+    test_did_you_mean_and_help
     test_demo_configuration_loaded_before_commands test_vm_list_shows_demo test_example_script_runs
     test_mmu_emulates_a_write_to_a_page_table test_mmu_check_failure_stops_the_script
     test_tdp_and_legacy_guests_see_what_pagetrack_guests_see

@@ -4,8 +4,9 @@
  * {@code CMD --help} and the one-line diagnosis of bad arguments from a command method's
  * {@code @Descriptor} and {@code @Parameter} annotations; {@link org.shadowbox.command.Json}
  * encodes maps, lists and scalars, and {@link org.shadowbox.command.JsonWriter} streams
- * objects and arrays, for {@code --json}.
+ * objects and arrays, for {@code --json}; {@link org.shadowbox.command.Interrupts} lets a
+ * long command stop cleanly on Ctrl-C.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.shadowbox.command;

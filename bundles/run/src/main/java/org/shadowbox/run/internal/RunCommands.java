@@ -164,14 +164,11 @@ public final class RunCommands {
                     + " shows it, run:report " + j.id + " gives its report, run:stop " + j.id + " stops it)";
             return ON.equals(json) ? Json.encode(jobRow(j), false) : line;
         }
-        ProgressBar bar = progressBar();
         RunReport r;
-        try {
-            r = sim.run(v, scenario, sc, sd, th, wu, model, bar == null ? null : bar.start(scenario));
-        } finally {
-            if (bar != null) {
-                bar.done();
-            }
+        try (ForegroundRun fg = new ForegroundRun(jobs.nextId(), progressBar(), 1)) {
+            r = sim.run(v, scenario, sc, sd, th, wu, model, fg.start(scenario));
+        } catch (ForegroundRun.Stopped e) {
+            throw new VmException(e.getMessage() + ": guest left as it was (VM " + v.name() + " runs on)");
         }
         if (named instanceof RecordedWorkload rw) {
             Map<String, Object> rec = rw.report();
@@ -225,13 +222,19 @@ public final class RunCommands {
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
-        ProgressBar bar = progressBar();
-        CostModel m = model; // the calibration and the full run are charged by the same figures
-        Prediction pred = sim.predict(scenario, sc, sd, mmu, th, vc, mem, wu, m, bar);
-        if (ON.equals(predict)) {
-            return ON.equals(json) ? Json.encode(pred.json(), false) : warned(pred.text(Integer.MAX_VALUE));
+        Prediction pred;
+        Comparison c;
+        // the calibration's two runs, then (unless --predict) the comparison's two
+        try (ForegroundRun fg = new ForegroundRun(jobs.nextId(), progressBar(), ON.equals(predict) ? 2 : 4)) {
+            CostModel m = model; // the calibration and the full run are charged by the same figures
+            pred = sim.predict(scenario, sc, sd, mmu, th, vc, mem, wu, m, fg);
+            if (ON.equals(predict)) {
+                return ON.equals(json) ? Json.encode(pred.json(), false) : warned(pred.text(Integer.MAX_VALUE));
+            }
+            c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, m, fg);
+        } catch (ForegroundRun.Stopped e) {
+            throw new VmException(e.getMessage() + ": nothing written, both compared VMs removed");
         }
-        Comparison c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, m, bar);
         List<Path> paths = ResultFiles.paths(ResultFiles.resultsDir(property("shadowbox.workspace")), scenario, mmu,
                 c.before().seed(), LocalDateTime.now());
         List<String> files = new ArrayList<>();

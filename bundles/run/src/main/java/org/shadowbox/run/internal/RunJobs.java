@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
+import org.shadowbox.command.Interrupts;
 import org.shadowbox.guest.ScenarioRunner;
 import org.shadowbox.vm.VmException;
 
@@ -25,6 +26,8 @@ import org.shadowbox.vm.VmException;
 final class RunJobs {
     /** How long {@link #close} waits for each run to notice it was stopped. */
     private static final long CLOSE_WAIT_MILLIS = 2000;
+    /** How often {@link #await} looks whether Ctrl-C was pressed. */
+    private static final long WAIT_POLL_MILLIS = 50;
 
     private final Map<Integer, Job> jobs = new ConcurrentSkipListMap<>();
     private final AtomicInteger ids = new AtomicInteger();
@@ -123,16 +126,35 @@ final class RunJobs {
     }
 
     /**
-     * Waits for job {@code id} and returns its report, or throws its one-line error. Interrupting
-     * the wait (Ctrl-C) leaves the run going.
+     * Waits for job {@code id} and returns its report, or throws its one-line error. Ctrl-C stops
+     * the waiting with one line and leaves the run going.
      */
-    RunReport await(int id) throws InterruptedException {
+    RunReport await(int id) {
         Job j = require(id);
-        j.finished.await();
+        CountDownLatch ctrlC = new CountDownLatch(1);
+        try (Interrupts.Registration r = Interrupts.register(ctrlC::countDown)) {
+            while (!j.finished.await(WAIT_POLL_MILLIS, TimeUnit.MILLISECONDS)) {
+                if (ctrlC.getCount() == 0) {
+                    throw stoppedWaiting(j);
+                }
+            }
+        } catch (InterruptedException e) {
+            throw stoppedWaiting(j); // Gogo's own Ctrl-C; the flag stays cleared: the terminal's channel must live
+        }
         if (j.report == null) {
             throw new VmException("run " + id + " (" + j.scenario + " on " + j.vm + ") " + j.state() + ": " + j.error);
         }
         return j.report;
+    }
+
+    private static VmException stoppedWaiting(Job j) {
+        return new VmException("stopped waiting for run " + j.id + " at " + j.percent() + "%: it runs on (run:report "
+                + j.id + " waits again, run:stop " + j.id + " stops it)");
+    }
+
+    /** A new run id, for a foreground run: background and foreground runs count together. */
+    int nextId() {
+        return ids.incrementAndGet();
     }
 
     /** Asks job {@code id} to stop at its next progress report; a finished job is left as it is. */

@@ -178,7 +178,8 @@ class RunCommandsTest {
             assertTrue(json.contains("\"prediction\": {") && json.contains("\"sensitivity\": [")
                     && json.contains("\"n_used_mmu_pages_peak\"") && json.contains("\"mean_hash_chain\""), json);
             String svg = Files.readString(files.get(2));
-            assertTrue(svg.startsWith("<svg ") && svg.contains(">sys</text>"), svg);
+            assertTrue(svg.startsWith("<svg ") && svg.contains(">sys (s)</text>") && svg.contains(">change (%)</text>")
+                    && svg.contains("the seed's kernel build"), svg);
             assertFalse(rig.hv.vm("run-legacy").isPresent() || rig.hv.vm("run-pagetrack").isPresent(), "the VMs are gone");
         } finally {
             System.clearProperty("shadowbox.workspace");

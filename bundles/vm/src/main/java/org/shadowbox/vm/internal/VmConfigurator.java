@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -34,24 +36,45 @@ public final class VmConfigurator {
     private final Hypervisor hypervisor;
     private final String name;
 
+    /** DS's deactivation reasons (ComponentConstants.DEACTIVATION_REASON_CONFIGURATION_*). */
+    static final int CONFIGURATION_MODIFIED = 3;
+    static final int CONFIGURATION_DELETED = 4;
+    /** VMs destroyed because their configuration changed, to be re-created by the next activation. */
+    private static final Set<String> RECREATING = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Creates the VM. A bad configuration is one line in the log and no VM, and the component
+     * stays active: throwing here would make DS log its whole stack trace after that line.
+     */
     @Activate
     public VmConfigurator(@Reference Hypervisor hypervisor, Map<String, Object> props) {
         this.hypervisor = hypervisor;
-        VmSpec spec;
+        String created = null;
         try {
-            spec = spec(props);
+            VmSpec spec = spec(props);
+            hypervisor.createVm(spec);
+            created = spec.name();
+            if (RECREATING.remove(created)) {
+                LOG.log(Level.WARNING, "VM " + created + " re-created from its changed configuration "
+                        + props.get("service.pid") + " (a new VM: its memory and tracks start empty)");
+            }
         } catch (VmException e) {
-            LOG.log(Level.ERROR, "configuration " + props.get("service.pid") + ": " + e.getMessage());
-            throw e;
+            LOG.log(Level.ERROR, "configuration " + props.get("service.pid") + ": " + e.getMessage() + "; no VM made");
         }
-        hypervisor.createVm(spec);
-        this.name = spec.name();
+        this.name = created;
     }
 
     @Deactivate
-    void deactivate() {
-        if (hypervisor.vm(name).isPresent()) {
-            hypervisor.destroyVm(name);
+    void deactivate(int reason) {
+        if (name == null || hypervisor.vm(name).isEmpty()) {
+            return;
+        }
+        hypervisor.destroyVm(name);
+        if (reason == CONFIGURATION_MODIFIED) {
+            RECREATING.add(name);
+            LOG.log(Level.WARNING, "VM " + name + " destroyed: its configuration changed, it is re-created from it");
+        } else if (reason == CONFIGURATION_DELETED) {
+            LOG.log(Level.WARNING, "VM " + name + " destroyed: its configuration was deleted");
         }
     }
 
