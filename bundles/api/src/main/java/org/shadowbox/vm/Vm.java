@@ -72,6 +72,15 @@ public interface Vm {
 
     VmStats stats();
 
+    /** This VM's memory budget and what it holds, with the sandbox-wide budget. */
+    MemoryBudget memoryBudget();
+
+    /**
+     * Sets this VM's memory budget in bytes; {@link MemoryBudget#UNLIMITED} leaves only the
+     * sandbox's. Refused below what the VM holds now (host memory is not taken back).
+     */
+    void setMemoryBudget(long limitBytes);
+
     /**
      * {@code kvm->mmu_lock}: held by whoever changes sptes, shadow pages, page-track
      * counters or lpage counts. Reads of counters (is_active) do not take it.

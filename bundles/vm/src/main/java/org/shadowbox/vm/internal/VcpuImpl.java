@@ -135,6 +135,7 @@ final class VcpuImpl implements Vcpu {
         if (bytes <= first) {
             writeOnePage(gpa, value, bytes);
         } else {
+            vm.memoryImpl().reserve(gpa, bytes, true); // the memory budget refuses before either half is written
             writeOnePage(gpa, value & ((1L << (8 * first)) - 1), first);
             writeOnePage(gpa + first, value >>> (8 * first), bytes - first);
         }
