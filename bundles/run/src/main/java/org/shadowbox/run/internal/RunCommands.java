@@ -128,10 +128,14 @@ public final class RunCommands {
         long sc = scale(scale);
         long sd = seed(seed);
         int th = threads(threads, v.vcpuCount(), "the VM's vCPUs");
-        sim.runner().scenario(scenario);
+        check(scenario, sc);
         if (ON.equals(background)) {
             busy(v);
             RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, th, model, p));
+            if (j.report == null && j.finished.getCount() == 0) {
+                jobs.forget(j.id); // it never ran: the command fails, as the same run in the foreground would
+                throw new VmException(j.error);
+            }
             String line = "run " + j.id + ": " + scenario + " on " + v.name() + " started in the background (run:jobs"
                     + " shows it, run:report " + j.id + " gives its report, run:stop " + j.id + " stops it)";
             return ON.equals(json) ? Json.encode(jobRow(j), false) : line;
@@ -167,7 +171,7 @@ public final class RunCommands {
         long sc = scale(scale);
         long sd = seed(seed);
         int th = threads(threads, Simulator.COMPARE_VCPUS, "each compared VM's vCPUs");
-        sim.runner().scenario(scenario);
+        check(scenario, sc);
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
@@ -252,6 +256,12 @@ public final class RunCommands {
         } catch (NumberFormatException e) {
             throw new VmException("bad run id '" + t + "': accepted the number run:jobs shows");
         }
+    }
+
+    /** The scenario exists and runs at this scale ({@code 0}: its default): checked before anything starts. */
+    private void check(String scenario, long scale) {
+        Scenario s = sim.runner().scenario(scenario);
+        s.check(scale > 0 ? scale : s.defaultScale());
     }
 
     /** Refuses at once, in the shell, a background run on a VM whose vCPUs something drives. */
