@@ -7,5 +7,5 @@
  * objects and arrays, for {@code --json}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.shadowbox.command;

@@ -14,8 +14,10 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
+import org.shadowbox.command.CommandBase;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
 
 /**
  * The vGPU plugin: {@code gpu:list}, {@code gpu:attach}, {@code gpu:detach}, {@code gpu:tables},
@@ -39,7 +41,7 @@ import org.shadowbox.vm.Vm;
         "osgi.command.function=take",
         "osgi.command.function=root",
         "osgi.command.function=submit" })
-public final class GpuCommands {
+public final class GpuCommands extends CommandBase {
     private static final System.Logger LOG = System.getLogger("org.shadowbox.gpu");
     private static final String JSON = "print one JSON value instead of text";
     private static final String HELP = "show this help";
@@ -51,6 +53,7 @@ public final class GpuCommands {
 
     @Activate
     public GpuCommands(@Reference Hypervisor hypervisor, @Reference PageTrack pageTrack, BundleContext context) {
+        super("gpu");
         this.hypervisor = hypervisor;
         this.gpus = new Gpus(pageTrack);
         this.notifier = context.registerService(PageTrackNotifier.class, gpus, null);
@@ -146,15 +149,15 @@ public final class GpuCommands {
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
             @Descriptor("a page-table level, 1 (leaf) to 4 (root); absent: a data page")
-            @Parameter(names = "--table", absentValue = "0") String level,
+            @Parameter(names = "--table", absentValue = "") String level,
             @Descriptor("VM name") String vm,
             @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
         if (help) {
             return GpuUsage.of(getClass(), "give");
         }
         VGpu g = gpus.require(hypervisor.require(vm));
-        long f = Numbers.parse(gfn, "GFN");
-        int l = (int) Numbers.parse(level, "LEVEL");
+        long f = guestGfn(g.vm, gfn);
+        int l = level.isEmpty() ? 0 : tableLevel(level);
         if (l == 0) {
             g.grantData(f);
         } else {
@@ -192,6 +195,9 @@ public final class GpuCommands {
         VGpu g = gpus.require(hypervisor.require(vm));
         int c = (int) Numbers.parse(context, "CONTEXT");
         long f = Numbers.parse(gfn, "GFN");
+        if (f != 0) {
+            guestGfn(g.vm, gfn); // 0 detaches; any other root must be guest memory
+        }
         g.setRoot(c, f);
         return GpuFormat.change(json, g.vm.name(), "context " + c + " root 0x" + Long.toHexString(f) + ", "
                 + g.stats().trackedPages() + " table page(s) shadowed");
@@ -211,6 +217,31 @@ public final class GpuCommands {
         VGpu g = gpus.require(hypervisor.require(vm));
         int n = g.submit((int) Numbers.parse(context, "CONTEXT"), Numbers.parse(gva, "GVA"));
         return GpuFormat.change(json, g.vm.name(), "ran " + n + " command(s)");
+    }
+
+    /** A gfn the VM has memory at, or one line naming the slots there are. */
+    private static long guestGfn(Vm vm, String text) {
+        long f = Numbers.parse(text, "GFN");
+        if (vm.slotForGfn(f) == null) {
+            StringBuilder slots = new StringBuilder();
+            for (var s : vm.memslots()) {
+                slots.append(slots.length() == 0 ? "" : ", ").append("[0x").append(Long.toHexString(s.baseGfn()))
+                        .append(", 0x").append(Long.toHexString(s.endGfn())).append(')');
+            }
+            throw new VmException("gfn 0x" + Long.toHexString(f) + " is in no memslot of VM " + vm.name()
+                    + ": accepted a gfn in " + (slots.length() == 0 ? "a slot (the VM has none)" : slots));
+        }
+        return f;
+    }
+
+    /** --table: a page-table level, 1 to 4 (absent: a data page). */
+    private static int tableLevel(String text) {
+        long l = Numbers.parse(text, "LEVEL");
+        if (l < 1 || l > 4) {
+            throw new VmException("bad --table " + text.trim() + ": accepted a page-table level, 1 (leaf) to 4 (root);"
+                    + " leave --table out to give a data page");
+        }
+        return (int) l;
     }
 
     /** Registers the gpu-driver scenario only if the guest API is wired to this bundle (an optional import). */

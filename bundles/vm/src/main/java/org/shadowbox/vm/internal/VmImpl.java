@@ -2,7 +2,10 @@ package org.shadowbox.vm.internal;
 
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import org.shadowbox.vm.GuestMemory;
@@ -41,6 +44,13 @@ final class VmImpl implements Vm {
     final LongAdder emulatedWrites = new LongAdder();
     final LongAdder cmpxchgFailed = new LongAdder();
     private long slotChanges;
+    /**
+     * Emulated writes hold it shared from their store to the end of their notifiers; the
+     * checker takes it exclusively ({@link #betweenEmulatedWrites}). Reentrant, so a notifier
+     * that itself emulates a write does not wait for a checker queued behind it.
+     */
+    final ReentrantReadWriteLock emulation = new ReentrantReadWriteLock();
+    private static final long DRAIN_SECONDS = 5;
     /** What this VM's guest pages and page-track chunks take, against its limit and the sandbox's. */
     final Budget budget;
 
@@ -249,6 +259,29 @@ final class VmImpl implements Vm {
     public VmStats stats() {
         return new VmStats(emulatedWrites.sum(), cmpxchgFailed.sum(), memory.hostWrites.sum(), memory.mmioReads(),
                 memory.mmioWritesDropped(), memory.residentPages(), slotChangeCount());
+    }
+
+    @Override
+    public <T> T betweenEmulatedWrites(Supplier<T> body) {
+        if (mmuLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("betweenEmulatedWrites called with the mmu_lock held");
+        }
+        boolean locked;
+        try {
+            locked = emulation.writeLock().tryLock(DRAIN_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException("interrupted while waiting for the emulated writes of VM " + name + " to finish");
+        }
+        if (!locked) {
+            throw new VmException("VM " + name + ": an emulated write has not reached its notifiers for "
+                    + DRAIN_SECONDS + " s (a page-track notifier that hangs? plugin:list shows them); try again");
+        }
+        try {
+            return body.get();
+        } finally {
+            emulation.writeLock().unlock();
+        }
     }
 
     @Override
