@@ -120,7 +120,7 @@ class RunCommandsTest {
         assertEquals("bad run id 'x': accepted the number run:jobs shows",
                 assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "x")).getMessage());
         assertEquals("no background run 7: accepted 1",
-                assertThrows(VmException.class, () -> cmd.stop(OFF, "7")).getMessage());
+                assertThrows(VmException.class, () -> cmd.stop(OFF, OFF, "7")).getMessage());
     }
 
     @Test
@@ -133,7 +133,9 @@ class RunCommandsTest {
             assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
         }
         cmd.scenario("1000", "", "1", ON, OFF, OFF, "demo", "steady");
-        assertTrue(cmd.stop(OFF, "1").startsWith("run 1 (steady on demo): "));
+        assertTrue(cmd.stop(OFF, OFF, "1").startsWith("run 1 (steady on demo): "));
+        assertTrue(cmd.stop(ON, OFF, "1").startsWith("{\"id\":1,\"vm\":\"demo\",\"scenario\":\"steady\",\"state\":"),
+                "run:stop --json");
         String e = assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "1")).getMessage();
         assertEquals("run 1 (steady on demo) stopped: stopped by run:stop 1", e);
         assertEquals(null, vm.vcpu(0).claimedBy(), "the stopped run released its vCPUs");

@@ -59,13 +59,13 @@ class FloodCommandsTest {
         assertEquals(before, rig.flood.pteWrite.settings());
         e = assertThrows(VmException.class, () -> cmd.stats("false", "false", "nope"));
         assertFalse(e.getMessage().contains("\n"));
-        e = assertThrows(VmException.class, () -> cmd._main("config", new String[] {"--policy"}));
-        assertTrue(e.getMessage().startsWith("flood:config: option --policy needs a value (POLICY)"), e.getMessage());
-        e = assertThrows(VmException.class, () -> cmd._main("stats", new String[] {"--fast", "t"}));
-        assertEquals("flood:stats: unknown option '--fast'; accepted --json, --help", e.getMessage());
-        e = assertThrows(VmException.class, () -> cmd._main("stats", new String[] {}));
-        assertTrue(e.getMessage().startsWith("flood:stats: missing argument; usage: flood:stats [--json] [--help] VM"),
-                e.getMessage());
+        IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> cmd._main("config", new String[] {"--policy"}));
+        assertTrue(u.getMessage().startsWith("flood:config: option --policy needs a value (POLICY)"), u.getMessage());
+        u = assertThrows(IllegalArgumentException.class, () -> cmd._main("stats", new String[] {"--fast", "t"}));
+        assertEquals("flood:stats: unknown option '--fast'; accepted --json, --help", u.getMessage());
+        u = assertThrows(IllegalArgumentException.class, () -> cmd._main("stats", new String[] {}));
+        assertTrue(u.getMessage().startsWith("flood:stats: missing argument; usage: flood:stats [--json] [--help] VM"),
+                u.getMessage());
     }
 
     @Test
