@@ -14,7 +14,6 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
-import org.shadowbox.command.CommandBase;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
@@ -36,7 +35,7 @@ import org.shadowbox.vm.VmException;
         "osgi.command.function=unwatch",
         "osgi.command.function=log" })
 @Designate(ocd = AuditCommands.Config.class)
-public final class AuditCommands extends CommandBase {
+public final class AuditCommands {
 
     @ObjectClassDefinition(name = "Shadowbox audit tracker",
             description = "Records the emulated writes to the guest pages watched with audit:watch.")
@@ -47,8 +46,6 @@ public final class AuditCommands extends CommandBase {
 
     private static final String JSON = "--json";
     private static final String JSON_HELP = "print one JSON value instead of text";
-    private static final String HELP = "--help";
-    private static final String HELP_HELP = "show this help";
 
     private final Hypervisor hypervisor;
     private final PageTrack pageTrack;
@@ -58,7 +55,6 @@ public final class AuditCommands extends CommandBase {
     @Activate
     public AuditCommands(@Reference Hypervisor hypervisor, @Reference PageTrack pageTrack, BundleContext context,
             Config config) {
-        super("audit");
         this.hypervisor = hypervisor;
         this.pageTrack = pageTrack;
         this.recorder = new AuditRecorder(config.capacity(), System::currentTimeMillis);
@@ -88,12 +84,8 @@ public final class AuditCommands extends CommandBase {
     @Descriptor("track a guest page (write mode) and record every emulated write to it")
     public synchronized String watch(
             @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP_HELP) @Parameter(names = HELP, presentValue = "true", absentValue = "false") boolean help,
             @Descriptor("VM name") String vm,
             @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
-        if (help) {
-            return usage("watch");
-        }
         Vm v = hypervisor.require(vm);
         long g = Numbers.parseGfn(gfn);
         recorder.forgetDestroyed();
@@ -109,12 +101,8 @@ public final class AuditCommands extends CommandBase {
     @Descriptor("stop watching a guest page and drop the audit's track of it (the log stays)")
     public synchronized String unwatch(
             @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP_HELP) @Parameter(names = HELP, presentValue = "true", absentValue = "false") boolean help,
             @Descriptor("VM name") String vm,
             @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
-        if (help) {
-            return usage("unwatch");
-        }
         Vm v = hypervisor.require(vm);
         long g = Numbers.parseGfn(gfn);
         if (!recorder.isWatched(v, g)) {
@@ -130,11 +118,7 @@ public final class AuditCommands extends CommandBase {
     @Descriptor("show the writes recorded for a VM's watched pages, oldest first")
     public String log(
             @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP_HELP) @Parameter(names = HELP, presentValue = "true", absentValue = "false") boolean help,
             @Descriptor("VM name") String vm) {
-        if (help) {
-            return usage("log");
-        }
         Vm v = hypervisor.require(vm);
         AuditFormat.LogResult r = new AuditFormat.LogResult(v.name(), recorder.watched(v), recorder.log(v));
         return json ? AuditFormat.json(r) : AuditFormat.text(r);

@@ -76,8 +76,10 @@ public final class GpuCommands extends CommandBase {
 
     @Descriptor("list the vGPUs: VM, shadowed table pages, pages given to the GPU, contexts, writes, violations")
     public String list(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help) {
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "list");
         }
@@ -93,9 +95,11 @@ public final class GpuCommands extends CommandBase {
 
     @Descriptor("attach a vGPU to a VM (the gpu-driver scenario also attaches one when it finds none)")
     public String attach(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("VM name") String vm) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "attach");
         }
@@ -107,9 +111,11 @@ public final class GpuCommands extends CommandBase {
 
     @Descriptor("detach a VM's vGPU: every shadow table dropped, every write-protected page released")
     public String detach(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("VM name") String vm) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "detach");
         }
@@ -120,9 +126,11 @@ public final class GpuCommands extends CommandBase {
 
     @Descriptor("show a VM's shadow GPU page tables: the contexts' roots and each shadowed table")
     public String tables(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("VM name") String vm) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "tables");
         }
@@ -133,9 +141,11 @@ public final class GpuCommands extends CommandBase {
 
     @Descriptor("show a VM's vGPU counters: tracked pages, writes handled, rejections, violations, rebuilds, batches")
     public String stats(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("VM name") String vm) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "stats");
         }
@@ -146,12 +156,14 @@ public final class GpuCommands extends CommandBase {
     @Descriptor("the driver's registration: give a guest page to the GPU as a data page, or with --table as a"
             + " page table of that level (1 to 4)")
     public String give(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("a page-table level, 1 (leaf) to 4 (root); absent: a data page")
             @Parameter(names = "--table", absentValue = "") String level,
             @Descriptor("VM name") String vm,
             @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "give");
         }
@@ -168,10 +180,12 @@ public final class GpuCommands extends CommandBase {
 
     @Descriptor("take a page back from the GPU: shadow entries that used it go to the scratch page")
     public String take(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("VM name") String vm,
             @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "take");
         }
@@ -184,11 +198,13 @@ public final class GpuCommands extends CommandBase {
     @Descriptor("point a GPU context (0 to 3) at its level-4 page table (0: none); the tables it reaches are"
             + " shadowed and write-protected")
     public String root(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("VM name") String vm,
             @Descriptor("GPU context, 0 to 3") String context,
             @Descriptor("guest frame of the level-4 table, or 0") String gfn) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "root");
         }
@@ -206,11 +222,13 @@ public final class GpuCommands extends CommandBase {
     @Descriptor("run the batch at a GPU virtual address of a context (commands of 32 bytes: 1 FILL dst len pattern,"
             + " 2 COPY src dst len, 0 END), through the shadow page tables only")
     public String submit(
-            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean json,
-            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") boolean help,
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = "true", absentValue = "false") String jsonFlag,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = "true", absentValue = "false") String helpFlag,
             @Descriptor("VM name") String vm,
             @Descriptor("GPU context, 0 to 3") String context,
             @Descriptor("GPU virtual address of the batch, 0x hex or decimal") String gva) {
+        boolean json = "true".equals(jsonFlag);
+        boolean help = "true".equals(helpFlag);
         if (help) {
             return GpuUsage.of(getClass(), "submit");
         }
