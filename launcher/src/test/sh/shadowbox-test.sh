@@ -489,6 +489,77 @@ echo removed; lb -s $bsn"
     [[ $removed -eq 0 ]] || fail "the bundle is still installed after its jar was removed"
 }
 
+# A workspace copy whose org.shadowbox.budget configuration is "sandbox = $1", in $work/ws-$1.
+budget_workspace() {
+    local ws=$work/ws-$1
+    rm -rf "$ws"
+    cp -r "$root/workspace" "$ws"
+    rm -rf "$ws/deploy"/* "$ws/results"
+    printf 'sandbox = %s\n' "$1" >"$ws/config/org.shadowbox.budget.cfg"
+    echo "$ws"
+}
+
+# writes_gosh N -- a script that creates VM big (1 TiB declared) and writes N distinct pages.
+writes_gosh() {
+    local i
+    echo 'vm:create --memory 1T big'
+    for ((i = 0; i < $1; i++)); do printf 'mem:write big 0x%x 1\n' $(((0x100 + i) << 12)); done
+}
+
+# Issue 13: a write past the sandbox's memory budget is one line naming the budget; the VM and
+# the shell keep working (the interactive console runs the next lines).
+test_memory_budget_refuses_in_one_line() {
+    local ws
+    ws=$(budget_workspace 4M)
+    { writes_gosh 1030; echo 'echo still-here'; echo 'mem:read big 0x100000'; } >"$work/fill.gosh"
+    timeout -k 5 "$limit" env SHADOWBOX_WORKSPACE="$ws" JAVA_OPTS=-Xmx256m "$sb" <"$work/fill.gosh" >"$work/out" 2>"$work/err"
+    status=$?
+    expect_status 0 "the interactive console goes on after a refusal" || return 1
+    grep -c '^\(g! \)\?sandbox memory budget exhausted: all VMs hold 4 MiB of 4 MiB (sandbox = 4M in ' "$work/out" >"$work/count"
+    [[ $(cat "$work/count") -eq 6 ]] || fail "expected 6 one-line refusals (1030 writes, 1024 pages fit)" || return 1
+    grep -q 'still-here' "$work/out" && ! grep -q 'Exception\|^\s*at ' "$work/out" "$work/err" \
+        || fail "the shell did not go on, or printed a stack trace"
+}
+
+# Issue 13: if the heap runs out anyway (a budget set above it), one line and exit status 3.
+test_out_of_memory_is_one_line_and_exits() {
+    local ws
+    ws=$(budget_workspace 1T)
+    writes_gosh 12000 >"$work/oom.gosh"
+    timeout -k 5 $((limit * 3)) env SHADOWBOX_WORKSPACE="$ws" JAVA_OPTS=-Xmx32m "$sb" "$work/oom.gosh" >/dev/null 2>"$work/err"
+    status=$?
+    expect_status 3 "-XX:+ExitOnOutOfMemoryError" || return 1
+    [[ $(grep -c . "$work/err") -eq 1 ]] && grep -q '^Terminating due to java.lang.OutOfMemoryError' "$work/err" \
+        || fail "expected one line on stderr"
+}
+
+# Issue 13: SIGTERM to ./shadowbox always ends it and its JVM: at once when Java handles it, and
+# within the 10 s grace when the JVM cannot (here: stopped with SIGSTOP).
+test_sigterm_always_ends_it() {
+    local pid jvm t0 how
+    printf 'echo started\nsleep 600000\n' >"$work/sleep.gosh"
+    for how in running stopped; do
+        : >"$work/out"
+        setsid "$sb" "$work/sleep.gosh" >"$work/out" 2>"$work/err" &
+        pid=$!
+        for ((t0 = 0; t0 < 300; t0++)); do grep -q started "$work/out" && break; sleep 0.1; done
+        jvm=$(pgrep -P "$pid" java)
+        [[ -n $jvm ]] || { fail "no JVM under ./shadowbox"; kill -KILL -- -"$pid"; return 1; }
+        [[ $how == running ]] || kill -STOP "$jvm"
+        t0=$(date +%s)
+        kill -TERM "$pid"
+        wait "$pid"
+        status=$?
+        if kill -0 "$jvm" 2>/dev/null; then
+            fail "the JVM ($how) outlived SIGTERM"
+            kill -KILL "$jvm"
+            return 1
+        fi
+        [[ $(($(date +%s) - t0)) -le 13 ]] || fail "SIGTERM took more than 13 s ($how)" || return 1
+        [[ $status -ne 0 ]] || fail "SIGTERM ended it with status 0 ($how)" || return 1
+    done
+}
+
 # Runs last: what all the runs above left behind.
 test_runs_leave_nothing_behind() {
     : >"$work/out"
@@ -513,6 +584,7 @@ all_tests=(
     test_deploy_folder_installs_and_uninstalls
     test_run_compare_prints_the_table_and_writes_three_files
     test_run_compare_under_tdp test_run_scenario_replays_a_trace
+    test_memory_budget_refuses_in_one_line test_out_of_memory_is_one_line_and_exits test_sigterm_always_ends_it
     test_two_processes_at_once test_runs_leave_nothing_behind
 )
 tests=("$@")

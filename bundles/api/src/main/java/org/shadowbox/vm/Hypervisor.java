@@ -35,4 +35,10 @@ public interface Hypervisor {
      * This is what shell commands use to resolve a user's {@code VM} argument.
      */
     Vm require(String name);
+
+    /**
+     * The sandbox-wide memory budget, shared by all VMs (Configuration Admin PID
+     * {@code org.shadowbox.budget}); the record's VM fields repeat the sandbox's.
+     */
+    MemoryBudget memoryBudget();
 }

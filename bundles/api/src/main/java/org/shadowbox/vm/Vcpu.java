@@ -34,8 +34,27 @@ public interface Vcpu {
     /** Who holds this vCPU's {@link #claim}, e.g. "run:scenario kernel-build", or null if nobody. */
     String claimedBy();
 
-    /** Sets a register. Listeners that care (the MMU) see the change on the next access. */
+    /**
+     * Sets a register as the guest's {@code mov to CR0/CR3/CR4}, {@code wrmsr EFER} or
+     * {@code popf} would, held to x86's rules as KVM applies them ({@code kvm_set_cr0},
+     * {@code kvm_set_cr3}, {@code kvm_set_cr4}, {@code set_efer}): CR0.PG needs CR0.PE,
+     * CR0.NW needs CR0.CD, CR0 bits 63:32 and reserved CR4, EFER and RFLAGS bits are refused,
+     * CR4.PAE and CR0.PG stay set in long mode, EFER.LME does not change while paging, CR3 has
+     * no bit at or above MAXPHYADDR, RFLAGS bit 1 is set. The processor's side effects follow:
+     * CR0.PG set with EFER.LME sets EFER.LMA; EFER.LMA is not writable; CR0.ET reads 1 and
+     * CR0's other reserved low bits are ignored. Listeners that care (the MMU) see the change
+     * on the next access.
+     *
+     * @throws VmException one line naming the #GP rule; the registers are unchanged
+     */
     void set(Register r, long value);
+
+    /**
+     * Resets the registers to the state after INIT ({@code kvm_vcpu_reset}): CR0 = CD | NW | ET,
+     * CR2 = CR3 = CR4 = EFER = 0, RFLAGS = 0x2. What a guest that wants another paging mode
+     * than the one it is in starts from, since x86 leaves long mode only through it.
+     */
+    void reset();
 
     /**
      * KVM's {@code emulator_write_phys}: stores the low {@code bytes} of {@code value} at

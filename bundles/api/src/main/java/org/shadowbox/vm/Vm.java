@@ -72,11 +72,33 @@ public interface Vm {
 
     VmStats stats();
 
+    /** This VM's memory budget and what it holds, with the sandbox-wide budget. */
+    MemoryBudget memoryBudget();
+
+    /**
+     * Sets this VM's memory budget in bytes; {@link MemoryBudget#UNLIMITED} leaves only the
+     * sandbox's. Refused below what the VM holds now (host memory is not taken back).
+     */
+    void setMemoryBudget(long limitBytes);
+
     /**
      * {@code kvm->mmu_lock}: held by whoever changes sptes, shadow pages, page-track
      * counters or lpage counts. Reads of counters (is_active) do not take it.
      */
     ReentrantLock mmuLock();
+
+    /**
+     * Runs {@code body} at a point where no emulated write of this VM is between guest memory
+     * and its notifiers: every {@link Vcpu#emulatorWritePhys} or successful
+     * {@link Vcpu#emulatorCmpxchg} that stored has been delivered, and new ones wait until
+     * {@code body} returns. This is where the MMU checker looks, so that it sees what a
+     * finished run would (KVM's audit ran under {@code mmu_lock} at such points). Call it
+     * without holding {@link #mmuLock()}: the writes it waits for take that lock.
+     *
+     * @throws VmException one line if an emulated write in flight does not finish within 5 s
+     *                     (a notifier that hangs); {@code body} is then not run
+     */
+    <T> T betweenEmulatedWrites(java.util.function.Supplier<T> body);
 
     /** True after {@link Hypervisor#destroyVm}; a destroyed VM refuses every change. */
     boolean destroyed();

@@ -19,6 +19,20 @@ public interface Scenario {
     long defaultScale();
 
     /**
+     * Refuses, before anything runs, a {@code scale} the workload cannot run at (too large,
+     * below 1), in one line that says what is accepted. The runner and the shell call it
+     * before they boot the guest or start a background run.
+     *
+     * @throws org.shadowbox.vm.VmException one line
+     * @since 1.2
+     */
+    default void check(long scale) {
+        if (scale < 1) {
+            throw new org.shadowbox.vm.VmException("bad scale " + scale + ": accepted 1 or more");
+        }
+    }
+
+    /**
      * Runs the workload on the booted guest of {@code ctx} and returns when it is done (every
      * process it started has exited and been reaped). The runner verifies the guest's memory
      * afterwards. Failures are thrown; the runner reports them in one line.

@@ -121,6 +121,7 @@ public final class Runner implements ScenarioRunner {
         if (threads < 1 || threads > vm.vcpuCount()) {
             throw new VmException("bad threads " + threads + ": accepted 1 to " + vm.vcpuCount() + " (the VM's vCPUs)");
         }
+        check(s, name, scale);
         String paging = vm.spec().option(VmSpec.PAGING);
         GuestCpu[] c = new GuestCpu[vm.vcpuCount()];
         for (int i = 0; i < c.length; i++) {
@@ -167,6 +168,17 @@ public final class Runner implements ScenarioRunner {
             throw new VmException("scenario " + name + " (seed " + seed + ") after the run: " + e.getMessage());
         }
         return new ScenarioResult(name, k.paging(), c.length, scale, seed, k.counts(), checksum, System.nanoTime() - t0);
+    }
+
+    /** {@link Scenario#check}, a foreign scenario's failure blamed in one line. */
+    private static void check(Scenario s, String name, long scale) {
+        try {
+            s.check(scale);
+        } catch (VmException e) {
+            throw e;
+        } catch (Exception | LinkageError | AssertionError e) {
+            throw new VmException("scenario " + name + " failed its check of scale " + scale + ": " + oneLine(e));
+        }
     }
 
     /** The exception as one line (a message may span several). */

@@ -102,7 +102,10 @@ class BareMetalCpuTest {
     @Test
     void paeAndThirtyTwoBitTablesTranslate() {
         // PAE: PDPT at 0x400000 (entry 0: P only), PD 0x401, PT 0x402.
+        vcpu.reset(); // long mode is left through INIT only
+        vcpu.set(Register.CR4, Register.CR4_PAE);
         vcpu.set(Register.EFER, Register.EFER_NXE);
+        vcpu.set(Register.CR0, Register.CR0_PG | Register.CR0_WP | Register.CR0_PE);
         vcpu.set(Register.CR3, 0x400000);
         mem.write(0x400000, 0x401000 | P, 8);
         mem.write(0x401000 + 8, 0x402000 | P | RW | US, 8); // PDE 1: va 2 MiB
@@ -115,8 +118,10 @@ class BareMetalCpuTest {
         assertFalse(cpu.fetch(0x412345, 1, false));
         assertEquals(0x11, cpu.errorCode(), "P|I/D");
         // 32-bit with PSE: PD 0x500, a 4 MiB page at va 8 MiB and a PT for va 0.
+        vcpu.set(Register.CR0, Register.CR0_PE); // paging off, then 32-bit paging with PSE
         vcpu.set(Register.CR4, Register.CR4_PSE);
         vcpu.set(Register.EFER, 0);
+        vcpu.set(Register.CR0, Register.CR0_PG | Register.CR0_WP | Register.CR0_PE);
         vcpu.set(Register.CR3, 0x500000);
         mem.write(0x500000 + 4 * 2, 0x800000 | P | RW | PS, 4);
         mem.write(0x500000, 0x501000 | P | RW | US, 4);

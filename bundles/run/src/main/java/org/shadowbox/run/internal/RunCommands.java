@@ -1,7 +1,6 @@
 package org.shadowbox.run.internal;
 
 import java.io.PrintStream;
-import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
@@ -20,8 +19,8 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
+import org.shadowbox.command.CommandBase;
 import org.shadowbox.command.Json;
-import org.shadowbox.command.Usage;
 import org.shadowbox.guest.RecordedWorkload;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.ScenarioRunner;
@@ -45,7 +44,7 @@ import org.shadowbox.vm.VmSpec;
         "osgi.command.function=list", "osgi.command.function=scenario", "osgi.command.function=compare",
         "osgi.command.function=jobs", "osgi.command.function=report", "osgi.command.function=stop"})
 @Designate(ocd = CostConfig.class)
-public final class RunCommands {
+public final class RunCommands extends CommandBase {
     static final String ON = "true";
     static final String OFF = "false";
     static final String JSON = "print the result as one JSON value";
@@ -73,6 +72,7 @@ public final class RunCommands {
     }
 
     RunCommands(Hypervisor hypervisor, Simulator sim, CostModel model, BundleContext context) {
+        super("run");
         this.hypervisor = hypervisor;
         this.sim = sim;
         this.model = model;
@@ -157,9 +157,14 @@ public final class RunCommands {
         int th = threads(threads, v.vcpuCount(), "the VM's vCPUs");
         long wu = warmup(warmup);
         Scenario named = sim.runner().scenario(scenario);
+        check(scenario, sc);
         if (ON.equals(background)) {
             busy(v);
             RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, th, wu, model, p));
+            if (j.report == null && j.finished.getCount() == 0) {
+                jobs.forget(j.id); // it never ran: the command fails, as the same run in the foreground would
+                throw new VmException(j.error);
+            }
             String line = "run " + j.id + ": " + scenario + " on " + v.name() + " started in the background (run:jobs"
                     + " shows it, run:report " + j.id + " gives its report, run:stop " + j.id + " stops it)";
             return ON.equals(json) ? Json.encode(jobRow(j), false) : line;
@@ -219,6 +224,7 @@ public final class RunCommands {
         long mem = memory.isEmpty() ? Simulator.COMPARE_MEMORY : memory(memory);
         long wu = warmup.isEmpty() ? Simulator.COMPARE_WARMUP : warmup(warmup);
         int th = threads(threads, vc, "each compared VM's vCPUs");
+        check(scenario, sc);
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
@@ -294,12 +300,16 @@ public final class RunCommands {
 
     @Descriptor("stop a background run at its next progress report; the guest stays as it was, the VM runs on")
     public String stop(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the run's id (run:jobs)") String id) {
         if (ON.equals(help)) {
             return usage("stop");
         }
         RunJobs.Job j = jobs.stop(jobId(id));
+        if (ON.equals(json)) {
+            return Json.encode(jobRow(j), false);
+        }
         return "run " + j.id + " (" + j.scenario + " on " + j.vm + "): " + j.state();
     }
 
@@ -325,6 +335,12 @@ public final class RunCommands {
         }
     }
 
+    /** The scenario exists and runs at this scale ({@code 0}: its default): checked before anything starts. */
+    private void check(String scenario, long scale) {
+        Scenario s = sim.runner().scenario(scenario);
+        s.check(scale > 0 ? scale : s.defaultScale());
+    }
+
     /** Refuses at once, in the shell, a background run on a VM whose vCPUs something drives. */
     private static void busy(Vm v) {
         for (int i = 0; i < v.vcpuCount(); i++) {
@@ -334,26 +350,6 @@ public final class RunCommands {
                         + "; accepted: a VM nothing else is driving (run:jobs shows background runs)");
             }
         }
-    }
-
-    /** Gogo's fallback when no method fits the arguments: the usage for --help, else one line saying what is wrong. */
-    @Descriptor("not a command: Gogo's fallback when no method fits the arguments")
-    public String _main(String command, String[] args) {
-        Method m = Usage.method(getClass(), command);
-        if (m == null) {
-            throw new VmException("run:" + command + ": no such command; accepted run:list, run:scenario, run:compare,"
-                    + " run:jobs, run:report, run:stop");
-        }
-        for (String a : args) {
-            if ("--help".equals(a)) {
-                return Usage.render("run", m);
-            }
-        }
-        throw new VmException(Usage.diagnose("run", m, args));
-    }
-
-    String usage(String command) {
-        return Usage.render("run", Usage.method(getClass(), command));
     }
 
     private ProgressBar progressBar() {

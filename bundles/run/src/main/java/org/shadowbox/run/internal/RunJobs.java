@@ -110,6 +110,11 @@ final class RunJobs {
         return job;
     }
 
+    /** Drops a job that never ran (its command failed instead), so that run:jobs does not list it. */
+    void forget(int id) {
+        jobs.remove(id);
+    }
+
     List<Job> list() {
         return new ArrayList<>(jobs.values());
     }

@@ -48,7 +48,7 @@ class RunCommandsTest {
         assertTrue(e.startsWith("no scenario named 'kernelbuild': the scenarios are ") && !e.contains("\n"), e);
         e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", "0", OFF, OFF, OFF, "nope", "steady")).getMessage();
         assertTrue(e.contains("nope") && !e.contains("\n"), e);
-        e = assertThrows(VmException.class, () -> cmd._main("compare", new String[] {"--scal", "2", "steady"})).getMessage();
+        e = assertThrows(IllegalArgumentException.class, () -> cmd._main("compare", new String[] {"--scal", "2", "steady"})).getMessage();
         assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --threads, --vcpus, --memory, --warmup, --predict, --json, --help"), e);
         assertTrue(rig.hv.vms().isEmpty(), "a refused command created no VM");
     }
@@ -102,6 +102,36 @@ class RunCommandsTest {
         assertTrue(json.contains("\"work\":{\"guest.access\":{\"count\":"), json);
     }
 
+    /** Issue 13: a scale the scenario refuses, or a run that cannot start, fails the command before the guest boots. */
+    @Test
+    void aRunThatCannotStartFailsTheCommandAtOnceAndChangesNothing() throws Exception {
+        var vm = rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
+        long cr3 = vm.vcpu(0).get(org.shadowbox.vm.Register.CR3);
+        long cr0 = vm.vcpu(0).get(org.shadowbox.vm.Register.CR0);
+        for (String bg : List.of(OFF, ON)) {
+            String e = assertThrows(VmException.class,
+                    () -> cmd.scenario("1000000000", "", "1", bg, OFF, OFF, "demo", "steady")).getMessage();
+            assertEquals("scale too large: 1000000000 scale; accepted up to 1000000 (1000000 scale)", e);
+            e = assertThrows(VmException.class,
+                    () -> cmd.scenario("0x7fffffffffffffff", "", "1", bg, OFF, OFF, "demo", "fork-storm")).getMessage();
+            assertEquals("scale too large: 9223372036854775807 x 32 children; accepted up to 31250 (1000000 children)", e);
+        }
+        assertEquals("scale too large: 125001 x 8 compilation units; accepted up to 125000 (1000000 compilation units)",
+                assertThrows(VmException.class, () -> cmd.compare("125001", "", "shadow", "1", OFF, OFF, "kernel-build"))
+                        .getMessage());
+        assertEquals(cr3, vm.vcpu(0).get(org.shadowbox.vm.Register.CR3), "the guest did not boot");
+        assertEquals(cr0, vm.vcpu(0).get(org.shadowbox.vm.Register.CR0), "the guest did not boot");
+        assertEquals(0, vm.memory().residentPages());
+        assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
+        // A VM too small for the guest: refused before the boot, in the background too.
+        var tiny = rig.hv.createVm(new VmSpec("tiny", 1, List.of(new org.shadowbox.vm.SlotSpec(0, 0, 0x180, 0)), 46));
+        String e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", ON, OFF, OFF, "tiny", "steady"))
+                .getMessage();
+        assertTrue(e.startsWith("guest RAM too small: 128 usable pages above 1 MiB;"), e);
+        assertEquals(0, tiny.vcpu(0).get(org.shadowbox.vm.Register.CR3));
+        assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
+    }
+
     /** A background run leaves the shell free, holds its VM's vCPUs, and gives the same report as a foreground one. */
     @Test
     void aBackgroundRunHoldsItsVmAndWaitGivesTheSameReportAsAForegroundRun() throws Exception {
@@ -124,7 +154,7 @@ class RunCommandsTest {
         assertEquals("bad run id 'x': accepted the number run:jobs shows",
                 assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "x")).getMessage());
         assertEquals("no background run 7: accepted 1",
-                assertThrows(VmException.class, () -> cmd.stop(OFF, "7")).getMessage());
+                assertThrows(VmException.class, () -> cmd.stop(OFF, OFF, "7")).getMessage());
     }
 
     @Test
@@ -137,7 +167,9 @@ class RunCommandsTest {
             assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
         }
         cmd.scenario("1000", "", "1", "0", ON, OFF, OFF, "demo", "steady");
-        assertTrue(cmd.stop(OFF, "1").startsWith("run 1 (steady on demo): "));
+        assertTrue(cmd.stop(OFF, OFF, "1").startsWith("run 1 (steady on demo): "));
+        assertTrue(cmd.stop(ON, OFF, "1").startsWith("{\"id\":1,\"vm\":\"demo\",\"scenario\":\"steady\",\"state\":"),
+                "run:stop --json");
         String e = assertThrows(VmException.class, () -> cmd.report(OFF, OFF, "1")).getMessage();
         assertEquals("run 1 (steady on demo) stopped: stopped by run:stop 1", e);
         assertEquals(null, vm.vcpu(0).claimedBy(), "the stopped run released its vCPUs");

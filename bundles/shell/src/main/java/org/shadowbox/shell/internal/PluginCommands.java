@@ -278,7 +278,14 @@ public class PluginCommands extends CommandSupport {
         }
         String n = name.trim();
         if (n.chars().allMatch(Character::isDigit)) {
-            Bundle b = context.getBundle(Long.parseLong(n));
+            long id;
+            try {
+                id = Long.parseLong(n);
+            } catch (NumberFormatException e) {
+                throw new VmException("no bundle " + n + ": a bundle id is at most " + Long.MAX_VALUE
+                        + "; accepted a symbolic name or an id that lb lists");
+            }
+            Bundle b = context.getBundle(id);
             if (b != null) {
                 return b;
             }

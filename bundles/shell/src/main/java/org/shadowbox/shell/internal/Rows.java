@@ -10,6 +10,7 @@ import org.shadowbox.shell.internal.Views.SlotRow;
 import org.shadowbox.shell.internal.Views.VcpuRow;
 import org.shadowbox.shell.internal.Views.VmRow;
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.MemoryBudget;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
@@ -33,8 +34,18 @@ final class Rows {
 
     static VmRow vmRow(Vm vm) {
         long pages = pages(vm);
+        MemoryBudget b = vm.memoryBudget();
         return new VmRow(vm.name(), vm.vcpuCount(), pages << PAGE_SHIFT, pages, vm.memslots().size(),
-                vm.memory().residentPages());
+                vm.memory().residentPages(), b.vmUsedBytes(), Math.min(b.vmLimitBytes(), b.sandboxLimitBytes()));
+    }
+
+    /** vm:info's budget block. */
+    static Views.BudgetView budget(Vm vm) {
+        MemoryBudget b = vm.memoryBudget();
+        String own = b.vmLimitBytes() == MemoryBudget.UNLIMITED ? "none (the sandbox's applies)"
+                : Sizes.human(b.vmLimitBytes());
+        return new Views.BudgetView(vm.name(), own, b.vmUsedBytes(), b.headroomBytes(), b.sandboxLimitBytes(),
+                b.sandboxUsedBytes());
     }
 
     /** The slots of {@code vm}, with tracked-page counts when page track is there. */

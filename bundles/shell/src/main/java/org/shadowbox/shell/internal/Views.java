@@ -16,13 +16,23 @@ public final class Views {
     }
 
     /** A row of vm:list. {@code memory} is what the slots cover; {@code resident} the pages touched. */
-    public record VmRow(String name, int vcpus, @Bytes long memory, long pages, int slots, long resident)
-            implements View {
+    public record VmRow(String name, int vcpus, @Bytes long memory, long pages, int slots, long resident,
+            @Bytes long held, @Bytes long budget) implements View {
+    }
+
+    /**
+     * A VM's memory budget in vm:info and vm:budget: {@code own} is its budget ("none" when only the
+     * sandbox's applies), {@code held} what its guest pages and page-track chunks take,
+     * {@code headroom} what it may still take under both budgets.
+     */
+    public record BudgetView(String vm, String own, @Bytes long held, @Bytes long headroom, @Bytes long sandboxBudget,
+            @Bytes long sandboxHeld) implements View {
     }
 
     /** vm:info. {@code options}: mmu, policy and paging, as the VM was created. */
     public record VmInfo(String name, int id, int vcpus, Map<String, String> options, @Bytes long memory, long pages, int maxPhyAddr,
-            @Hex long gfnLimit, long resident, Table slots, Table registers, VmStats stats) implements View {
+            @Hex long gfnLimit, long resident, BudgetView budget, Table slots, Table registers, VmStats stats)
+            implements View {
     }
 
     /** vm:destroy. */

@@ -17,12 +17,15 @@ import org.shadowbox.shell.internal.Views.VmDestroyed;
 import org.shadowbox.shell.internal.Views.VmInfo;
 import org.shadowbox.shell.internal.Views.VmRow;
 import org.shadowbox.vm.Hypervisor;
+import org.shadowbox.vm.MemoryBudget;
 import org.shadowbox.vm.Vm;
+import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
 
 /** {@code vm:list}, {@code vm:create}, {@code vm:info}, {@code vm:destroy}: KVM_CREATE_VM and friends. */
 @Component(service = Object.class, property = {"osgi.command.scope=vm", "osgi.command.function=list",
-        "osgi.command.function=create", "osgi.command.function=info", "osgi.command.function=destroy"})
+        "osgi.command.function=create", "osgi.command.function=info", "osgi.command.function=destroy",
+        "osgi.command.function=budget"})
 public class VmCommands extends CommandSupport {
 
     private final Hypervisor hypervisor;
@@ -64,6 +67,9 @@ public class VmCommands extends CommandSupport {
             @Parameter(names = "--policy", absentValue = VmSpec.POLICY_PAGETRACK) String policy,
             @Descriptor("the paging mode the vCPUs start in: 64, pae, 32 or off (the reset state)")
             @Parameter(names = "--paging", absentValue = VmSpec.PAGING_64) String paging,
+            @Descriptor("host memory the VM's resident pages may take, e.g. 256M (at least 1M); none: only the"
+                    + " sandbox's budget (the 'vm' default of org.shadowbox.budget applies when absent)")
+            @Parameter(names = "--budget", absentValue = "") String budget,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("the VM's name: 1 to 32 of A-Z a-z 0-9 _ . -") String name) {
@@ -72,9 +78,55 @@ public class VmCommands extends CommandSupport {
             int vcpus = Numbers.integer("--vcpus", n, 1, VmSpec.MAX_VCPUS);
             VmSpec spec = VmSpec.pc(name, bytes, vcpus).with(VmSpec.MMU, option(mmu))
                     .with(VmSpec.POLICY, option(policy)).with(VmSpec.PAGING, option(paging));
+            long limit = budgetBytes("--budget", budget);
             Vm vm = hypervisor.createVm(spec);
+            if (limit != 0) {
+                vm.setMemoryBudget(limit); // a new VM holds nothing: cannot be refused
+            }
             return Rows.vmRow(vm);
         });
+    }
+
+    /** {@code --budget}: 0 when absent, {@link MemoryBudget#UNLIMITED} for "none", else at least 1 MiB. */
+    private static long budgetBytes(String param, String text) {
+        String t = text == null ? "" : text.trim();
+        if (t.isEmpty()) {
+            return 0;
+        }
+        if (t.equalsIgnoreCase("none")) {
+            return MemoryBudget.UNLIMITED;
+        }
+        long b = Sizes.parse(param, t);
+        if (b < (1L << 20)) {
+            throw new VmException("bad " + param + " '" + t + "': accepted 1M or more (e.g. 256M, 4G), or none");
+        }
+        return b;
+    }
+
+    @Descriptor("show or set a VM's memory budget: host memory its resident guest pages and page-track counters may"
+            + " take (all VMs together are held to the sandbox's budget, org.shadowbox.budget)")
+    public Object budget(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the VM's name") String vm,
+            @Descriptor("the new budget, e.g. 256M or 4G (at least 1M and what the VM holds), or none") String size) {
+        return run("budget", help, json, () -> {
+            Vm v = vm(hypervisor, vm);
+            long limit = budgetBytes("SIZE", size);
+            if (limit == 0) {
+                throw new VmException("missing SIZE: accepted 1M or more (e.g. 256M, 4G), or none");
+            }
+            v.setMemoryBudget(limit);
+            return Rows.budget(v);
+        });
+    }
+
+    @Descriptor("show a VM's memory budget: its own, what it holds, its headroom, and the sandbox's")
+    public Object budget(
+            @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
+            @Descriptor("the VM's name") String vm) {
+        return run("budget", help, json, () -> Rows.budget(vm(hypervisor, vm)));
     }
 
     /** An option value as typed (VmSpec checks it and names the accepted values). */
@@ -95,7 +147,7 @@ public class VmCommands extends CommandSupport {
             }
             long pages = Rows.pages(v);
             return new VmInfo(v.name(), v.id(), v.vcpuCount(), v.spec().options(), pages << Rows.PAGE_SHIFT, pages, v.maxPhyAddr(),
-                    v.gfnLimit(), v.memory().residentPages(), Rows.slots(v, pageTrack),
+                    v.gfnLimit(), v.memory().residentPages(), Rows.budget(v), Rows.slots(v, pageTrack),
                     Table.of(VcpuRow.class, regs), v.stats());
         });
     }

@@ -3,6 +3,7 @@ package org.shadowbox.shell.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -29,11 +30,32 @@ class CommandsTest {
     @BeforeEach
     void setUp() throws Exception {
         hv = new HypervisorImpl();
+        hv.configure(budgets("4G", ""));
         hv.addWriteListener((EmulatedWriteListener) (vcpu, gpa, value, bytes) -> emulatedWrites.add(
                 vcpu.id() + ":0x" + Long.toHexString(gpa) + "=0x" + Long.toHexString(value) + "/" + bytes));
         shell = new GogoShell(new VmCommands(hv), new SlotCommands(hv), new MemCommands(hv), new CpuCommands(hv),
                 new TrackCommands(hv));
         shell.execute("vm:create demo --vcpus 2");
+    }
+
+    /** The budgets of Configuration Admin PID org.shadowbox.budget, fixed so the tables do not follow -Xmx. */
+    static org.shadowbox.vm.internal.BudgetConfig budgets(String sandbox, String vm) {
+        return new org.shadowbox.vm.internal.BudgetConfig() {
+            @Override
+            public Class<? extends java.lang.annotation.Annotation> annotationType() {
+                return org.shadowbox.vm.internal.BudgetConfig.class;
+            }
+
+            @Override
+            public String sandbox() {
+                return sandbox;
+            }
+
+            @Override
+            public String vm() {
+                return vm;
+            }
+        };
     }
 
     @AfterEach
@@ -42,11 +64,38 @@ class CommandsTest {
     }
 
     @Test
+    void aVmAtItsBudgetRefusesTheNextPageInOneLineAndStaysUsable() throws Exception {
+        shell.execute("vm:create big --memory 1T --budget 1M");
+        String budget = shell.print("vm:budget big");
+        assertTrue(budget.startsWith("vm:             big\nown:            1 MiB\nheld:           0 B\n"
+                + "headroom:       1 MiB\nsandbox budget: 4 GiB\n"), budget);
+        for (int i = 0; i < 256; i++) {
+            shell.execute("mem:write big 0x" + Long.toHexString((0x100L + i) << 12) + " " + (i + 1));
+        }
+        Exception e = assertThrows(Exception.class, () -> shell.execute("mem:write big 0x" + Long.toHexString(0x400L << 12) + " 1"));
+        assertTrue(e.getMessage().startsWith("VM big memory budget exhausted: it holds 1 MiB of 1 MiB, so making another"
+                + " 4 KiB guest page resident was refused and nothing was written; raise it with vm:budget big SIZE"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+        assertTrue(shell.print("mem:read big 0x" + Long.toHexString(0x1ffL << 12)).contains("0x100 (256)"));
+        shell.execute("vm:budget big 2M");
+        shell.execute("mem:write big 0x" + Long.toHexString(0x400L << 12) + " 1");
+        assertTrue(shell.print("vm:info big").contains("\nbudget:\n  vm:             big\n  own:            2 MiB\n"
+                + "  held:           1.0 MiB\n"), shell.print("vm:info big"));
+        Exception low = assertThrows(Exception.class, () -> shell.execute("vm:budget big 1M"));
+        assertTrue(low.getMessage().startsWith("memory budget 1 MiB for VM big is below the 1.0 MiB it holds now: accepted at least 1052672 bytes"), low.getMessage());
+        Exception bad = assertThrows(Exception.class, () -> shell.execute("vm:create x --budget 12"));
+        assertEquals("bad --budget '12': accepted 1M or more (e.g. 256M, 4G), or none", bad.getMessage());
+        assertFalse(hv.vm("x").isPresent(), "a refused create creates nothing");
+    }
+
+    @Test
     void vmCreateListInfoDestroy() throws Exception {
         assertEquals(String.join("\n",
-                "NAME  VCPUS      MEMORY   PAGES  SLOTS  RESIDENT",
-                "demo      2  1023.6 MiB  262048      2         0"), shell.print("vm:list"));
-        assertEquals("[{\"name\":\"demo\",\"vcpus\":2,\"memory\":1073348608,\"pages\":262048,\"slots\":2,\"resident\":0}]",
+                "NAME  VCPUS      MEMORY   PAGES  SLOTS  RESIDENT  HELD  BUDGET",
+                "demo      2  1023.6 MiB  262048      2         0   0 B   4 GiB"), shell.print("vm:list"));
+        assertEquals("[{\"name\":\"demo\",\"vcpus\":2,\"memory\":1073348608,\"pages\":262048,\"slots\":2,\"resident\":0,"
+                + "\"held\":0,\"budget\":4294967296}]",
                 shell.print("vm:list --json"));
         shell.execute("vm:create big --memory 1T");
         assertEquals((1L << 28) - 0x60, Rows.pages(hv.require("big")), "1 TiB is declared, nothing allocated");

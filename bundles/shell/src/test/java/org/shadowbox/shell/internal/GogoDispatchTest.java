@@ -44,7 +44,7 @@ class GogoDispatchTest {
         assertEquals("vm:create: missing NAME; usage: vm:create [OPTIONS] NAME (vm:create --help for details)",
                 shell.error("vm:create"));
         assertEquals("vm:create: unknown option '--bogus'; accepted --memory SIZE, --vcpus N, --mmu MMU,"
-                + " --policy POLICY, --paging PAGING, --json, --help",
+                + " --policy POLICY, --paging PAGING, --budget BUDGET, --json, --help",
                 shell.error("vm:create x --bogus"));
         assertEquals("vm:create: option --memory needs a value (SIZE); usage: vm:create [OPTIONS] NAME"
                 + " (vm:create --help for details)", shell.error("vm:create x --memory"));

@@ -35,7 +35,7 @@ class TextRendererTest {
 
     @Test
     void anEmptyTableStillHasItsHeader() {
-        assertEquals("NAME  VCPUS  MEMORY  PAGES  SLOTS  RESIDENT",
+        assertEquals("NAME  VCPUS  MEMORY  PAGES  SLOTS  RESIDENT  HELD  BUDGET",
                 TextRenderer.render(Table.of(VmRow.class, List.of())));
     }
 
@@ -52,13 +52,13 @@ class TextRendererTest {
 
     @Test
     void nestedTablesAndRecordsAreIndented() {
-        Box b = new Box("demo", Table.of(VmRow.class, List.of(new VmRow("x", 2, 1L << 30, 262144, 2, 5))),
+        Box b = new Box("demo", Table.of(VmRow.class, List.of(new VmRow("x", 2, 1L << 30, 262144, 2, 5, 20480, 1L << 30))),
                 new VmStats(1, 0, 2, 0, 0, 5, 3));
         assertEquals(String.join("\n",
                 "name:  demo",
                 "slots:",
-                "  NAME  VCPUS  MEMORY   PAGES  SLOTS  RESIDENT",
-                "  x         2   1 GiB  262144      2         5",
+                "  NAME  VCPUS  MEMORY   PAGES  SLOTS  RESIDENT    HELD  BUDGET",
+                "  x         2   1 GiB  262144      2         5  20 KiB   1 GiB",
                 "stats:",
                 "  emulated writes:     1",
                 "  cmpxchg failed:      0",
@@ -88,7 +88,7 @@ class TextRendererTest {
         assertEquals("vm=demo gpa=0x10 size=1 value=0x7 (7) backing=slot 0",
                 TextRenderer.line(new MemRead("demo", 0x10, 1, 7, "slot 0")));
         assertEquals("2 vm rows", TextRenderer.line(Table.of(VmRow.class,
-                List.of(new VmRow("a", 1, 0, 0, 0, 0), new VmRow("b", 1, 0, 0, 0, 0)))));
+                List.of(new VmRow("a", 1, 0, 0, 0, 0, 0, 0), new VmRow("b", 1, 0, 0, 0, 0, 0, 0)))));
     }
 
     @Test

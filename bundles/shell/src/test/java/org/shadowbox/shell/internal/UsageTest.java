@@ -51,6 +51,9 @@ class UsageTest {
                         + " (before) (default pagetrack)",
                 "        --paging PAGING",
                 "                the paging mode the vCPUs start in: 64, pae, 32 or off (the reset state) (default 64)",
+                "        --budget BUDGET",
+                "                host memory the VM's resident pages may take, e.g. 256M (at least 1M); none: only the"
+                        + " sandbox's budget (the 'vm' default of org.shadowbox.budget applies when absent)",
                 "        --json",
                 "                print the result as one JSON value",
                 "        --help",
@@ -80,7 +83,7 @@ class UsageTest {
         assertEquals("vm:create: too many arguments (2, at most 1 accepted): 'b' is extra" + usage,
                 Usage.diagnose("vm", "create", create, new String[] {"a", "b"}));
         assertEquals("vm:create: unknown option '--mem'; accepted --memory SIZE, --vcpus N, --mmu MMU, --policy POLICY,"
-                + " --paging PAGING, --json, --help",
+                + " --paging PAGING, --budget BUDGET, --json, --help",
                 Usage.diagnose("vm", "create", create, new String[] {"a", "--mem", "1G"}));
         assertEquals("vm:create: option --memory needs a value (SIZE)" + usage,
                 Usage.diagnose("vm", "create", create, new String[] {"a", "--memory"}));

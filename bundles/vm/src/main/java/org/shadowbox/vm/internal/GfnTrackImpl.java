@@ -11,14 +11,37 @@ final class GfnTrackImpl implements GfnTrack {
     static final int CHUNK_SHIFT = 12;
     static final int CHUNK = 1 << CHUNK_SHIFT;
 
+    private static final long CHUNK_BYTES = 16 + 2L * CHUNK;
+
     private final long baseGfn;
     private final long npages;
     private final ChunkDirectory chunks;
+    private final Budget budget;
+    /**
+     * Allocates a chunk and counts it against the VM's budget. Counted, never refused: a chunk
+     * is made under {@code account_shadowed}, which must not fail half done; the guest
+     * memory a tracked page table needs is what the budget refuses.
+     */
+    private final ChunkDirectory.ChunkFactory factory;
 
-    GfnTrackImpl(long baseGfn, long npages) {
+    GfnTrackImpl(long baseGfn, long npages, Budget budget) {
         this.baseGfn = baseGfn;
         this.npages = npages;
         this.chunks = new ChunkDirectory((npages + CHUNK - 1) >>> CHUNK_SHIFT);
+        this.budget = budget;
+        this.factory = () -> {
+            if (budget != null) {
+                budget.chargeUnchecked(CHUNK_BYTES);
+            }
+            return new char[CHUNK];
+        };
+    }
+
+    /** Gives the budget back the chunks: the slot was deleted or moved (a move starts with zeroed counters). */
+    void release() {
+        if (budget != null) {
+            budget.release(chunks.allocatedChunks() * CHUNK_BYTES);
+        }
     }
 
     @Override
@@ -37,7 +60,7 @@ final class GfnTrackImpl implements GfnTrack {
         if (idx < 0 || idx >= npages) {
             throw new IllegalArgumentException("gfn 0x" + Long.toHexString(gfn) + " is not in this slot");
         }
-        char[] c = (char[]) chunks.getOrCreate(idx >>> CHUNK_SHIFT, () -> new char[CHUNK]);
+        char[] c = (char[]) chunks.getOrCreate(idx >>> CHUNK_SHIFT, factory);
         int i = (int) (idx & (CHUNK - 1));
         int v = c[i] + delta;
         if (v < 0 || v > 0xffff) {
@@ -50,6 +73,6 @@ final class GfnTrackImpl implements GfnTrack {
 
     @Override
     public long allocatedBytes() {
-        return chunks.overheadBytes() + (long) chunks.allocatedChunks() * (16 + 2L * CHUNK);
+        return chunks.overheadBytes() + (long) chunks.allocatedChunks() * CHUNK_BYTES;
     }
 }

@@ -99,11 +99,26 @@ final class GuestMemoryImpl implements GuestMemory {
             SlotMemory.store(s.pageForWrite((gpa >>> PAGE_SHIFT) - s.baseGfn()), off, value, size);
             return true;
         }
+        // Both pages first: a budget refusal then leaves no half-written value behind.
+        reserve(gpa, size, fromVcpu);
         boolean all = true;
         for (int i = 0; i < size; i++) {
             all &= storeByte(gpa + i, (byte) (value >>> (8 * i)), fromVcpu);
         }
         return all;
+    }
+
+    /**
+     * Makes every page of {@code [gpa, gpa + len)} that a store would reach resident, so that
+     * the memory budget refuses a store that spans pages before any byte of it is written.
+     */
+    void reserve(long gpa, long len, boolean fromVcpu) {
+        for (long gfn = gpa >>> PAGE_SHIFT; gfn <= (gpa + len - 1) >>> PAGE_SHIFT; gfn++) {
+            MemslotImpl s = vm.memslotsSnapshot().find(gfn);
+            if (s != null && !(fromVcpu && s.readonly())) {
+                s.memory.page(gfn - s.baseGfn());
+            }
+        }
     }
 
     private boolean storeByte(long gpa, byte b, boolean fromVcpu) {
@@ -143,6 +158,9 @@ final class GuestMemoryImpl implements GuestMemory {
     public void write(long gpa, byte[] src, int off, int len) {
         Objects.checkFromIndexSize(off, len, src.length);
         hostWrites.increment();
+        if (len > 0) {
+            reserve(gpa, len, false);
+        }
         boolean dropped = false;
         while (len > 0) {
             int pageOff = (int) (gpa & (PAGE_SIZE - 1));

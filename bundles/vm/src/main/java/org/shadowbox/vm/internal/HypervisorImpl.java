@@ -8,12 +8,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.shadowbox.vm.EmulatedWriteListener;
+import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.vm.Hypervisor;
+import org.shadowbox.vm.MemoryBudget;
 import org.shadowbox.vm.SlotChange;
 import org.shadowbox.vm.SlotSpec;
 import org.shadowbox.vm.Vm;
@@ -27,8 +32,12 @@ import org.shadowbox.vm.VmSpec;
  * emulator's write hook). Listeners are kept in copy-on-write arrays so that the write
  * path reads them without a lock.
  */
-@Component(service = Hypervisor.class, immediate = true)
+@Component(service = Hypervisor.class, immediate = true, configurationPid = HypervisorImpl.BUDGET_PID,
+        configurationPolicy = ConfigurationPolicy.OPTIONAL)
+@Designate(ocd = BudgetConfig.class)
 public final class HypervisorImpl implements Hypervisor {
+    /** Configuration Admin PID of the memory budgets ({@link BudgetConfig}). */
+    public static final String BUDGET_PID = "org.shadowbox.budget";
     private static final System.Logger LOG = System.getLogger("org.shadowbox.vm");
     /** Host frames are handed out in 1 GiB-aligned runs, as an mmap of guest RAM would be. */
     private static final long HOST_ALIGN = 1L << 18;
@@ -39,6 +48,38 @@ public final class HypervisorImpl implements Hypervisor {
     private long nextHostFrame = HOST_ALIGN;
     private volatile VmListener[] vmListeners = new VmListener[0];
     private volatile EmulatedWriteListener[] writeListeners = new EmulatedWriteListener[0];
+    private final Budget sandbox = Budget.sandbox(defaultSandboxBytes(), defaultSandboxOrigin());
+    private volatile long vmBudgetBytes = MemoryBudget.UNLIMITED;
+
+    /** Half of the JVM's maximum heap: the rest is for shadow pages, trackers and the shell. */
+    static long defaultSandboxBytes() {
+        return Runtime.getRuntime().maxMemory() / 2;
+    }
+
+    private static String defaultSandboxOrigin() {
+        return "half of the JVM's " + Budget.Sizes.human(Runtime.getRuntime().maxMemory()) + " max heap";
+    }
+
+    @Activate
+    @Modified
+    public void configure(BudgetConfig config) {
+        String s = config.sandbox() == null ? "" : config.sandbox().trim();
+        String v = config.vm() == null ? "" : config.vm().trim();
+        try {
+            long sandboxBytes = s.isEmpty() ? defaultSandboxBytes() : VmConfigurator.parseSize(s);
+            long vmBytes = v.isEmpty() ? MemoryBudget.UNLIMITED : VmConfigurator.parseSize(v);
+            sandbox.setLimit(sandboxBytes, s.isEmpty() ? defaultSandboxOrigin() : "sandbox = " + s + " in " + Budget.CONFIG);
+            vmBudgetBytes = vmBytes;
+        } catch (VmException e) {
+            // A bad value keeps the budgets as they were; the log says which.
+            LOG.log(Level.ERROR, "configuration " + BUDGET_PID + ": " + e.getMessage() + "; budgets unchanged");
+        }
+    }
+
+    @Override
+    public MemoryBudget memoryBudget() {
+        return sandbox.snapshot();
+    }
 
     @Override
     public Vm createVm(VmSpec spec) {
@@ -46,13 +87,13 @@ public final class HypervisorImpl implements Hypervisor {
             if (vms.containsKey(spec.name())) {
                 throw new VmException("a VM named " + spec.name() + " exists already: choose another name");
             }
-            VmImpl vm = new VmImpl(this, spec, nextVmId);
+            VmImpl vm = new VmImpl(this, spec, nextVmId, sandbox.forVm(spec.name(), vmBudgetBytes));
             // Check every slot before anything is announced, so a bad spec changes nothing.
             Memslots probe = Memslots.EMPTY;
             for (SlotSpec s : spec.slots()) {
                 vm.checkNewSlot(probe, s);
                 probe = probe.with(new MemslotImpl(s.id(), s.baseGfn(), s.npages(), s.flags(),
-                        new SlotMemory(s.npages(), HOST_ALIGN)), null);
+                        new SlotMemory(s.npages(), HOST_ALIGN, null), null), null);
             }
             nextVmId++;
             vms.put(spec.name(), vm);

@@ -18,7 +18,7 @@ final class MemslotImpl implements Memslot {
     /** Non-null iff the slot logs dirty pages. */
     final DirtyLog dirtyLog;
 
-    MemslotImpl(int id, long baseGfn, long npages, int flags, SlotMemory memory) {
+    MemslotImpl(int id, long baseGfn, long npages, int flags, SlotMemory memory, Budget budget) {
         this.id = id;
         this.baseGfn = baseGfn;
         this.npages = npages;
@@ -27,7 +27,7 @@ final class MemslotImpl implements Memslot {
         this.lpage = new LpageInfo(baseGfn, npages, memory.hostFrameBase());
         this.dirtyLog = (flags & LOG_DIRTY_PAGES) != 0 ? new DirtyLog(baseGfn, npages) : null;
         for (int m = 0; m < gfnTrack.length; m++) {
-            gfnTrack[m] = new GfnTrackImpl(baseGfn, npages);
+            gfnTrack[m] = new GfnTrackImpl(baseGfn, npages, budget);
         }
     }
 
@@ -91,6 +91,16 @@ final class MemslotImpl implements Memslot {
     byte[] pageForWrite(long index) {
         markDirty(index);
         return memory.page(index);
+    }
+
+    /** Gives the budget back this slot's page-track chunks; with {@code memory} too on a delete. */
+    void release(boolean memoryToo) {
+        for (GfnTrackImpl t : gfnTrack) {
+            t.release();
+        }
+        if (memoryToo) {
+            memory.release();
+        }
     }
 
     @Override

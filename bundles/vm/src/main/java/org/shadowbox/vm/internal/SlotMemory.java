@@ -26,10 +26,13 @@ final class SlotMemory {
     private final long hostFrameBase;
     private final ChunkDirectory chunks;
     private final AtomicLong resident = new AtomicLong();
+    /** The VM's budget, charged a page's bytes before it is allocated; null for a probe that stores nothing. */
+    private final Budget budget;
 
-    SlotMemory(long npages, long hostFrameBase) {
+    SlotMemory(long npages, long hostFrameBase, Budget budget) {
         this.npages = npages;
         this.hostFrameBase = hostFrameBase;
+        this.budget = budget;
         this.chunks = new ChunkDirectory((npages + (1 << CHUNK_SHIFT) - 1) >>> CHUNK_SHIFT);
     }
 
@@ -65,11 +68,21 @@ final class SlotMemory {
         synchronized (chunk) {
             byte[] p = (byte[]) ARRAY.getAcquire(chunk, i);
             if (p == null) {
+                if (budget != null) {
+                    budget.charge(PAGE_SIZE, "making another 4 KiB guest page resident");
+                }
                 p = new byte[PAGE_SIZE];
                 ARRAY.setRelease(chunk, i, p);
                 resident.incrementAndGet();
             }
             return p;
+        }
+    }
+
+    /** Gives the budget back what this memory holds: the slot was deleted (or its VM destroyed). */
+    void release() {
+        if (budget != null) {
+            budget.release(resident.get() * PAGE_SIZE);
         }
     }
 

@@ -29,6 +29,8 @@ final class VcpuImpl implements Vcpu {
     /** The {@link #claim} held now, or null: {@code vcpu->mutex}. */
     private final AtomicReference<Claim> claim = new AtomicReference<>();
 
+    /** CR0 after reset or INIT: CD, NW, ET. */
+    static final long RESET_CR0 = 0x6000_0010L;
     /** CR0 of a paging guest: PG, WP, ET, PE. */
     static final long CR0_PAGING = Register.CR0_PG | Register.CR0_WP | 0x10L | Register.CR0_PE;
 
@@ -56,7 +58,7 @@ final class VcpuImpl implements Vcpu {
                 regs[Register.CR0.ordinal()] = CR0_PAGING;
                 regs[Register.CR4.ordinal()] = Register.CR4_PSE;
             }
-            default -> regs[Register.CR0.ordinal()] = 0x6000_0010L;
+            default -> regs[Register.CR0.ordinal()] = RESET_CR0;
         }
     }
 
@@ -117,9 +119,22 @@ final class VcpuImpl implements Vcpu {
         return regs[r.ordinal()];
     }
 
+    /** x86's rules as KVM applies them ({@link RegisterRules}): a refused write is one line and changes nothing. */
     @Override
     public void set(Register r, long value) {
-        regs[r.ordinal()] = value;
+        synchronized (regs) {
+            RegisterRules.write(regs, r, value, vm.maxPhyAddr());
+        }
+    }
+
+    /** {@code kvm_vcpu_reset}: the architectural state after INIT (paging off, CR0.CD, NW, ET). */
+    @Override
+    public void reset() {
+        synchronized (regs) {
+            java.util.Arrays.fill(regs, 0);
+            regs[Register.RFLAGS.ordinal()] = 0x2L;
+            regs[Register.CR0.ordinal()] = RESET_CR0;
+        }
     }
 
     /**
@@ -135,6 +150,7 @@ final class VcpuImpl implements Vcpu {
         if (bytes <= first) {
             writeOnePage(gpa, value, bytes);
         } else {
+            vm.memoryImpl().reserve(gpa, bytes, true); // the memory budget refuses before either half is written
             writeOnePage(gpa, value & ((1L << (8 * first)) - 1), first);
             writeOnePage(gpa + first, value >>> (8 * first), bytes - first);
         }
@@ -142,12 +158,17 @@ final class VcpuImpl implements Vcpu {
 
     /** {@code emulator_write_phys} for one page: store, then {@code kvm_page_track_write}. */
     private void writeOnePage(long gpa, long value, int bytes) {
-        if (!vm.memoryImpl().store(gpa, value, bytes, true)) {
-            vm.memoryImpl().mmioWritesDropped.increment(); // an MMIO exit with no device behind it
-            return;
+        vm.emulation.readLock().lock(); // the checker looks only between a store and its notifiers
+        try {
+            if (!vm.memoryImpl().store(gpa, value, bytes, true)) {
+                vm.memoryImpl().mmioWritesDropped.increment(); // an MMIO exit with no device behind it
+                return;
+            }
+            vm.emulatedWrites.increment();
+            notifyWrite(gpa, value, bytes);
+        } finally {
+            vm.emulation.readLock().unlock();
         }
-        vm.emulatedWrites.increment();
-        notifyWrite(gpa, value, bytes);
     }
 
     private void notifyWrite(long gpa, long value, int bytes) {
@@ -175,6 +196,15 @@ final class VcpuImpl implements Vcpu {
         }
         long index = (gpa >>> PAGE_SHIFT) - s.baseGfn();
         byte[] page = s.memory.page(index);
+        vm.emulation.readLock().lock(); // as writeOnePage: the checker looks only between exchanges and notifiers
+        try {
+            return cmpxchg(s, index, page, gpa, off, old, value, bytes);
+        } finally {
+            vm.emulation.readLock().unlock();
+        }
+    }
+
+    private boolean cmpxchg(MemslotImpl s, long index, byte[] page, long gpa, int off, long old, long value, int bytes) {
         long mask = GuestMemoryImpl.ones(bytes);
         boolean exchanged;
         int word = off & ~7;

@@ -2,11 +2,15 @@ package org.shadowbox.vm.internal;
 
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import org.shadowbox.vm.GuestMemory;
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.MemoryBudget;
 import org.shadowbox.vm.SlotChange;
 import org.shadowbox.vm.SlotSpec;
 import org.shadowbox.vm.Vcpu;
@@ -40,9 +44,19 @@ final class VmImpl implements Vm {
     final LongAdder emulatedWrites = new LongAdder();
     final LongAdder cmpxchgFailed = new LongAdder();
     private long slotChanges;
+    /**
+     * Emulated writes hold it shared from their store to the end of their notifiers; the
+     * checker takes it exclusively ({@link #betweenEmulatedWrites}). Reentrant, so a notifier
+     * that itself emulates a write does not wait for a checker queued behind it.
+     */
+    final ReentrantReadWriteLock emulation = new ReentrantReadWriteLock();
+    private static final long DRAIN_SECONDS = 5;
+    /** What this VM's guest pages and page-track chunks take, against its limit and the sandbox's. */
+    final Budget budget;
 
-    VmImpl(HypervisorImpl hypervisor, VmSpec spec, int id) {
+    VmImpl(HypervisorImpl hypervisor, VmSpec spec, int id, Budget budget) {
         this.hypervisor = hypervisor;
+        this.budget = budget;
         this.spec = spec;
         this.name = spec.name();
         this.id = id;
@@ -109,7 +123,7 @@ final class VmImpl implements Vm {
             checkNewSlot(memslots, spec);
             long hostBase = hypervisor.allocateHostFrames(spec.baseGfn(), spec.npages());
             MemslotImpl slot = new MemslotImpl(spec.id(), spec.baseGfn(), spec.npages(), spec.flags(),
-                    new SlotMemory(spec.npages(), hostBase));
+                    new SlotMemory(spec.npages(), hostBase, budget), budget);
             change(new SlotChange(SlotChange.Kind.CREATE, null, slot), slot, null);
             return slot;
         } finally {
@@ -136,7 +150,7 @@ final class VmImpl implements Vm {
             checkAlive();
             MemslotImpl old = existing(slotId);
             checkRange(memslots, newBaseGfn, old.npages(), old);
-            MemslotImpl moved = new MemslotImpl(old.id(), newBaseGfn, old.npages(), old.flags(), old.memory);
+            MemslotImpl moved = new MemslotImpl(old.id(), newBaseGfn, old.npages(), old.flags(), old.memory, budget);
             change(new SlotChange(SlotChange.Kind.MOVE, old, moved), moved, old);
             return moved;
         } finally {
@@ -150,6 +164,9 @@ final class VmImpl implements Vm {
         memslots = memslots.with(added, removed);
         slotChanges++;
         hypervisor.commitSlotChange(this, change);
+        if (removed != null) {
+            removed.release(added == null); // a move keeps the memory, not the arch data
+        }
     }
 
     /** Checks a new slot against {@code current}; used for creation and for a VmSpec's slots. */
@@ -211,6 +228,9 @@ final class VmImpl implements Vm {
         slotsLock.lock();
         try {
             destroyed = true;
+            for (MemslotImpl s : memslots.list()) {
+                s.release(true);
+            }
             memslots = Memslots.EMPTY;
         } finally {
             slotsLock.unlock();
@@ -239,6 +259,43 @@ final class VmImpl implements Vm {
     public VmStats stats() {
         return new VmStats(emulatedWrites.sum(), cmpxchgFailed.sum(), memory.hostWrites.sum(), memory.mmioReads(),
                 memory.mmioWritesDropped(), memory.residentPages(), slotChangeCount());
+    }
+
+    @Override
+    public <T> T betweenEmulatedWrites(Supplier<T> body) {
+        if (mmuLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("betweenEmulatedWrites called with the mmu_lock held");
+        }
+        boolean locked;
+        try {
+            locked = emulation.writeLock().tryLock(DRAIN_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException("interrupted while waiting for the emulated writes of VM " + name + " to finish");
+        }
+        if (!locked) {
+            throw new VmException("VM " + name + ": an emulated write has not reached its notifiers for "
+                    + DRAIN_SECONDS + " s (a page-track notifier that hangs? plugin:list shows them); try again");
+        }
+        try {
+            return body.get();
+        } finally {
+            emulation.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public MemoryBudget memoryBudget() {
+        return budget.snapshot();
+    }
+
+    @Override
+    public void setMemoryBudget(long limitBytes) {
+        if (limitBytes < (1L << 20)) {
+            throw new VmException("bad memory budget of " + limitBytes + " bytes for VM " + name
+                    + ": accepted 1M or more");
+        }
+        budget.setVmLimit(limitBytes);
     }
 
     private long slotChangeCount() {

@@ -1,6 +1,5 @@
 package org.shadowbox.writeflood.internal;
 
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,7 +8,7 @@ import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.shadowbox.command.Usage;
+import org.shadowbox.command.CommandBase;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
@@ -23,7 +22,7 @@ import org.shadowbox.writeflood.internal.FloodFormat.StatsView;
  */
 @Component(service = FloodCommands.class, property = {"osgi.command.scope=flood", "osgi.command.function=stats",
         "osgi.command.function=config"})
-public final class FloodCommands {
+public final class FloodCommands extends CommandBase {
     static final String ON = "true";
     static final String OFF = "false";
     static final String JSON = "print the result as one JSON value";
@@ -34,6 +33,7 @@ public final class FloodCommands {
 
     @Activate
     public FloodCommands(@Reference WriteFlood flood, @Reference Hypervisor hypervisor) {
+        super("flood");
         this.flood = flood;
         this.hypervisor = hypervisor;
     }
@@ -54,6 +54,9 @@ public final class FloodCommands {
         return ON.equals(json) ? FloodFormat.json(s) : FloodFormat.text(s);
     }
 
+    /** --vm's absent value: no VM name can be spelled so. */
+    static final String EVERY_VM = "<every VM>";
+
     @Descriptor("show or change the write-flood policy (kvm, xen, zap) and flood threshold, for every VM or"
             + " one; guests see the same under every policy, only the work differs")
     public String config(
@@ -62,7 +65,7 @@ public final class FloodCommands {
             @Descriptor("writes to a shadowed page table, since it was last used, that zap it (KVM: 3)")
             @Parameter(names = "--threshold", absentValue = "") String threshold,
             @Descriptor("change only this VM (it need not exist yet); default every VM without its own choice")
-            @Parameter(names = "--vm", absentValue = "") String vm,
+            @Parameter(names = "--vm", absentValue = EVERY_VM) String vm,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help) {
         if (ON.equals(help)) {
@@ -72,11 +75,13 @@ public final class FloodCommands {
             Settings s = flood.pteWrite.settings();
             FloodPolicy p = policy.isEmpty() ? null : FloodPolicy.parse(policy);
             Integer t = threshold.isEmpty() ? null : Settings.parseThreshold(threshold);
-            if (!vm.isEmpty() && !vm.matches("[A-Za-z0-9_.-]{1,32}")) {
-                throw new VmException("bad VM name '" + vm + "': use 1 to 32 of A-Z a-z 0-9 _ . -");
+            boolean every = EVERY_VM.equals(vm); // --vm absent; an empty --vm '' is a bad name, not "every VM"
+            if (!every && !vm.matches("[A-Za-z0-9_.-]{1,32}")) {
+                throw new VmException("bad --vm '" + vm + "': accepted a VM name, 1 to 32 of A-Z a-z 0-9 _ . -"
+                        + " (leave --vm out to change every VM)");
             }
             if (p != null || t != null) {
-                if (vm.isEmpty()) {
+                if (every) {
                     s = new Settings(p != null ? p : s.policy(), t != null ? t : s.threshold(), s.perVm());
                 } else {
                     Settings.Choice old = s.forVm(vm);
@@ -89,25 +94,6 @@ public final class FloodCommands {
             s.perVm().forEach((name, c) -> rows.add(new ConfigRow(name, c.policy().label(), c.threshold())));
             return ON.equals(json) ? FloodFormat.json(rows) : FloodFormat.text(rows);
         }
-    }
-
-    /** Gogo's fallback when no method fits the arguments: the usage for --help, else one line saying what is wrong. */
-    @Descriptor("not a command: Gogo's fallback when no method fits the arguments")
-    public String _main(String command, String[] args) {
-        Method m = Usage.method(getClass(), command);
-        if (m == null) {
-            throw new VmException("flood:" + command + ": no such command; accepted flood:stats, flood:config");
-        }
-        for (String a : args) {
-            if ("--help".equals(a)) {
-                return Usage.render("flood", m);
-            }
-        }
-        throw new VmException(Usage.diagnose("flood", m, args));
-    }
-
-    String usage(String command) {
-        return Usage.render("flood", Usage.method(getClass(), command));
     }
 
     private Vm vm(String name) {

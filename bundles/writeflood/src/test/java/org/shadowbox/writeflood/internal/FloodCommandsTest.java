@@ -31,11 +31,11 @@ class FloodCommandsTest {
 
     @Test
     void configChangesThePolicyGloballyOrPerVm() {
-        assertEquals("VM              POLICY  THRESHOLD\n(default)       kvm     3", cmd.config("", "", "", "false", "false"));
+        assertEquals("VM              POLICY  THRESHOLD\n(default)       kvm     3", cmd.config("", "", FloodCommands.EVERY_VM, "false", "false"));
         cmd.config("xen", "", "t", "false", "false");
         assertEquals(FloodPolicy.XEN, rig.flood.pteWrite.settings().forVm("t").policy());
         assertEquals(FloodPolicy.KVM, rig.flood.pteWrite.settings().forVm("other").policy());
-        String json = cmd.config("", "5", "", "true", "false");
+        String json = cmd.config("", "5", FloodCommands.EVERY_VM, "true", "false");
         assertEquals("[{\"vm\":null,\"policy\":\"kvm\",\"threshold\":5},{\"vm\":\"t\",\"policy\":\"xen\",\"threshold\":3}]", json);
         rig.shadow();
         rig.emulate(0, FloodRig.gpa(FloodRig.PD, 5), 0, 8);
@@ -45,32 +45,37 @@ class FloodCommandsTest {
     @Test
     void mistakesAreRefusedInOneLineAndChangeNothing() {
         Settings before = rig.flood.pteWrite.settings();
-        VmException e = assertThrows(VmException.class, () -> cmd.config("fast", "", "", "false", "false"));
+        VmException empty = assertThrows(VmException.class, () -> cmd.config("xen", "", "", "false", "false"));
+        assertEquals("bad --vm '': accepted a VM name, 1 to 32 of A-Z a-z 0-9 _ . - (leave --vm out to change every VM)",
+                empty.getMessage());
+        assertTrue(cmd.config("", "", FloodCommands.EVERY_VM, "false", "false").contains("(default)       kvm"),
+                "a refused --vm '' changed nothing");
+        VmException e = assertThrows(VmException.class, () -> cmd.config("fast", "", FloodCommands.EVERY_VM, "false", "false"));
         assertEquals("unknown write-flood policy 'fast': accepted kvm, xen, zap", e.getMessage());
-        e = assertThrows(VmException.class, () -> cmd.config("xen", "0", "", "false", "false"));
+        e = assertThrows(VmException.class, () -> cmd.config("xen", "0", FloodCommands.EVERY_VM, "false", "false"));
         assertEquals("bad flood threshold 0: accepted 1 to 65535 (KVM's is 3)", e.getMessage());
-        e = assertThrows(VmException.class, () -> cmd.config("", "x", "", "false", "false"));
+        e = assertThrows(VmException.class, () -> cmd.config("", "x", FloodCommands.EVERY_VM, "false", "false"));
         assertTrue(e.getMessage().startsWith("bad flood threshold 'x'"), e.getMessage());
         assertEquals(before, rig.flood.pteWrite.settings());
         e = assertThrows(VmException.class, () -> cmd.stats("false", "false", "nope"));
         assertFalse(e.getMessage().contains("\n"));
-        e = assertThrows(VmException.class, () -> cmd._main("config", new String[] {"--policy"}));
-        assertTrue(e.getMessage().startsWith("flood:config: option --policy needs a value (POLICY)"), e.getMessage());
-        e = assertThrows(VmException.class, () -> cmd._main("stats", new String[] {"--fast", "t"}));
-        assertEquals("flood:stats: unknown option '--fast'; accepted --json, --help", e.getMessage());
-        e = assertThrows(VmException.class, () -> cmd._main("stats", new String[] {}));
-        assertTrue(e.getMessage().startsWith("flood:stats: missing argument; usage: flood:stats [--json] [--help] VM"),
-                e.getMessage());
+        IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> cmd._main("config", new String[] {"--policy"}));
+        assertTrue(u.getMessage().startsWith("flood:config: option --policy needs a value (POLICY)"), u.getMessage());
+        u = assertThrows(IllegalArgumentException.class, () -> cmd._main("stats", new String[] {"--fast", "t"}));
+        assertEquals("flood:stats: unknown option '--fast'; accepted --json, --help", u.getMessage());
+        u = assertThrows(IllegalArgumentException.class, () -> cmd._main("stats", new String[] {}));
+        assertTrue(u.getMessage().startsWith("flood:stats: missing argument; usage: flood:stats [--json] [--help] VM"),
+                u.getMessage());
     }
 
     @Test
     void helpDescribesEachCommand() {
-        String h = cmd.config("", "", "", "false", "true");
+        String h = cmd.config("", "", FloodCommands.EVERY_VM, "false", "true");
         assertTrue(h.startsWith("DESCRIPTION\n        flood:config\n"), h);
         assertTrue(h.contains("SYNTAX\n        flood:config [--policy POLICY] [--threshold THRESHOLD] [--vm VM] [--json] [--help]"), h);
         assertTrue(h.contains("OPTIONS\n        --policy POLICY\n"), h);
         assertEquals(h, cmd._main("config", new String[] {"--help"}));
-        String s = cmd._main("stats", new String[] {"--help"});
+        String s = (String) cmd._main("stats", new String[] {"--help"});
         assertTrue(s.contains("ARGUMENTS\n        VM\n                the VM's name"), s);
     }
 }

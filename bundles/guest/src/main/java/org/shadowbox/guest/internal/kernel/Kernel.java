@@ -116,12 +116,13 @@ public final class Kernel implements GuestKernel {
     }
 
     /**
-     * Boots: paging off on every vCPU, the zero page and the kernel's pgd with the direct map
+     * Boots: every vCPU from INIT (paging off), the zero page and the kernel's pgd with the direct map
      * built by vCPU 0 at identity addresses, then paging on (CR4, EFER, CR3, CR0) everywhere.
      */
     public void boot() {
-        for (GuestCpu c : cpus) {
-            c.writeRegister(Register.CR0, PageTableFormat.CR0_NO_PAGING);
+        for (int v = 0; v < cpus.length; v++) {
+            vm.vcpu(v).reset(); // a boot starts from INIT: x86 leaves long mode no other way
+            cpus[v].writeRegister(Register.CR0, PageTableFormat.CR0_NO_PAGING);
         }
         zeroPage = phys.alloc(PhysMem.ZERO);
         km.clearPage(0, zeroPage);

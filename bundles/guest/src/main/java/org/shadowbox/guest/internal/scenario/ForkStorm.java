@@ -35,8 +35,13 @@ public final class ForkStorm extends GuestScenario {
     }
 
     @Override
+    protected int size(long scale) {
+        return units(32, scale, "children");
+    }
+
+    @Override
     protected long start(Kernel k, long scale, SplittableRandom rng) {
-        int children = units(32 * scale, "children");
+        int children = size(scale);
         Image sh = new Image("sh", k.createFile(32), 32, k.createFile(8), 8, HEAP, 8);
         k.spawn(sh, new Spawner(2 * k.vcpus(), children, u -> new Worker(CHILD, new int[0], -1, false, HEAP), PARENT,
                 200, HEAP));

@@ -38,11 +38,27 @@ public abstract class GuestScenario implements Scenario {
      */
     protected abstract long start(Kernel k, long scale, SplittableRandom rng);
 
-    /** {@code n} as an int, or a one-line refusal when the scale makes it too large. */
-    static int units(long n, String what) {
-        if (n > 1_000_000) {
-            throw new VmException("scale too large: " + n + " " + what + "; accepted up to 1000000");
+    /**
+     * The number of the scenario's units (children, compilation units, rounds) that
+     * {@code scale} makes, or a one-line refusal: {@link #check} asks it before anything runs.
+     */
+    protected abstract int size(long scale);
+
+    @Override
+    public final void check(long scale) {
+        if (scale < 1) {
+            throw new VmException("bad scale " + scale + ": accepted 1 or more");
         }
-        return (int) n;
+        size(scale);
+    }
+
+    /** {@code perScale * scale} units as an int, or a one-line refusal past a million (no overflow). */
+    static int units(long perScale, long scale, String what) {
+        long max = 1_000_000 / perScale;
+        if (scale > max) {
+            throw new VmException("scale too large: " + scale + (perScale == 1 ? "" : " x " + perScale) + " " + what
+                    + "; accepted up to " + max + " (1000000 " + what + ")");
+        }
+        return (int) (perScale * scale);
     }
 }

@@ -36,8 +36,13 @@ public final class KernelBuild extends GuestScenario {
     }
 
     @Override
+    protected int size(long scale) {
+        return units(8, scale, "compilation units");
+    }
+
+    @Override
     protected long start(Kernel k, long scale, SplittableRandom rng) {
-        int units = units(8 * scale, "compilation units");
+        int units = size(scale);
         Image make = new Image("make", k.createFile(48), 48, k.createFile(8), 8, 32, 8);
         Image cc1 = new Image("cc1", k.createFile(160), 160, k.createFile(24), 24, 32, 16);
         int[] headers = new int[HEADERS];

@@ -31,8 +31,13 @@ public final class PtReuse extends GuestScenario {
     }
 
     @Override
+    protected int size(long scale) {
+        return units(2, scale, "rounds");
+    }
+
+    @Override
     protected long start(Kernel k, long scale, SplittableRandom rng) {
-        int rounds = units(2 * scale, "rounds");
+        int rounds = size(scale);
         for (int v = 0; v < k.vcpus(); v++) {
             Image img = new Image("churn", k.createFile(8), 8, k.createFile(2), 2, 8, 4);
             int[] outputs = new int[rounds];

@@ -31,8 +31,13 @@ public final class Steady extends GuestScenario {
     }
 
     @Override
+    protected int size(long scale) {
+        return units(1, scale, "scale");
+    }
+
+    @Override
     protected long start(Kernel k, long scale, SplittableRandom rng) {
-        long lifetime = 250_000L * units(scale, "scale");
+        long lifetime = 250_000L * size(scale);
         Profile p = new Profile(lifetime, SERVER.fetch(), SERVER.stack(), SERVER.heap(), SERVER.data(), SERVER.hotText(),
                 SERVER.allocEvery(), SERVER.maxHeap(), 0, 0);
         Image img = new Image("server", k.createFile(96), 96, k.createFile(16), 16, 64, 16);

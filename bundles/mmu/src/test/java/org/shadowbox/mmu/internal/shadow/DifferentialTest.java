@@ -187,9 +187,10 @@ class DifferentialTest {
                 os.firmware(vm);
                 for (int v = 0; v < 2; v++) {
                     Vcpu c = vm.vcpu(v);
-                    c.set(Register.CR0, ShadowRig.CR0);
+                    c.reset(); // from reset, as a boot: then CR4 and EFER before paging, as x86 requires
                     c.set(Register.CR4, os.cr4());
                     c.set(Register.EFER, os.efer());
+                    c.set(Register.CR0, ShadowRig.CR0);
                     c.set(Register.CR3, os.cr3(0));
                 }
             }
@@ -316,6 +317,20 @@ class DifferentialTest {
             long efer = on ? c.get(Register.EFER) | (os.efer() & Register.EFER_LMA) : c.get(Register.EFER) & ~Register.EFER_LMA;
             op = "vcpu" + v + " CR0 <- 0x" + Long.toHexString(cr0) + ", EFER <- 0x" + Long.toHexString(efer);
             for (Vcpu x : new Vcpu[] {c, ref.vcpu(v)}) {
+                if (!on && (x.get(Register.EFER) & Register.EFER_LMA) != 0) {
+                    // x86 clears CR0.PG in long mode only from compatibility mode, which the sandbox
+                    // (no CS register) has not: leave through INIT, keeping the rest of the state.
+                    long cr2 = x.get(Register.CR2);
+                    long cr3 = x.get(Register.CR3);
+                    long cr4 = x.get(Register.CR4);
+                    long rflags = x.get(Register.RFLAGS);
+                    x.reset();
+                    x.set(Register.CR0, cr0 & ~Register.CR0_PG);
+                    x.set(Register.CR4, cr4);
+                    x.set(Register.CR2, cr2);
+                    x.set(Register.CR3, cr3);
+                    x.set(Register.RFLAGS, rflags);
+                }
                 x.set(Register.CR0, cr0);
                 x.set(Register.EFER, efer);
             }

@@ -44,7 +44,10 @@ class NonpagingTest {
     }
 
     private void pagingOff(int v) {
+        long cr3 = rig.vm.vcpu(v).get(Register.CR3);
+        rig.vm.vcpu(v).reset(); // x86 leaves long mode only through INIT: CR0.PG cannot be cleared in it
         rig.vm.vcpu(v).set(Register.CR0, CR0_OFF);
+        rig.vm.vcpu(v).set(Register.CR3, cr3);
         rig.vm.vcpu(v).set(Register.EFER, 0);
         rig.vm.vcpu(v).set(Register.CR4, 0);
     }

@@ -75,7 +75,9 @@ final class ShadowRig {
         hv.addWriteListener(new EmulatorPteWrite(hooks)); // the legacy policy's direct pte-write call
         hv.addVmListener(hooks);
         core.setWriteProtectHook(hooks, MMU_BUNDLE);
-        vm = hv.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.POLICY, policy));
+        vm = hv.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.POLICY, policy)
+                .with(VmSpec.PAGING, mode == PagingMode.LONG ? VmSpec.PAGING_64
+                        : mode == PagingMode.PAE ? VmSpec.PAGING_PAE : VmSpec.PAGING_32));
         mem = vm.memory();
         mmu = hooks.attach(vm, core.forOwner(MMU_BUNDLE, TrackerRole.MMU), tlbEntries, 3);
         core.register(hooks, MMU_BUNDLE, vm.name());

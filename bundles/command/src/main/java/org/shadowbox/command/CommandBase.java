@@ -1,0 +1,52 @@
+package org.shadowbox.command;
+
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The base of a Gogo command class: extend it and a command that Gogo cannot match to a
+ * method (a missing or extra argument, an unknown option, {@code CMD --help} without the
+ * positional arguments) gets the usage for {@code --help}, and otherwise one line that says
+ * what was wrong and what is accepted, instead of Gogo's "Cannot coerce ..." text.
+ *
+ * <p>How Gogo 1.1.6 reaches it: among the public methods named after the command, Gogo picks
+ * the one the arguments fit; when none does, it tries {@link #_main} with the command's name
+ * first. The subclass is compiled with {@code -parameters} (positional arguments are named
+ * after the Java parameters), declares its options before its positional parameters, and
+ * gives every command {@code --help} and {@code --json}.
+ */
+public abstract class CommandBase {
+    private final String scope;
+
+    protected CommandBase(String scope) {
+        this.scope = scope;
+    }
+
+    /** Gogo's fallback for a command whose methods did not fit the arguments: see the class comment. */
+    public Object _main(String command, String[] args) {
+        Method m = Usage.method(getClass(), command);
+        if (m == null) {
+            List<String> names = new ArrayList<>();
+            for (Method c : getClass().getMethods()) {
+                if (c.getDeclaringClass() != Object.class && c.getDeclaringClass() != CommandBase.class
+                        && !c.getName().startsWith("_")) {
+                    names.add(scope + ":" + c.getName());
+                }
+            }
+            throw new IllegalArgumentException(scope + ":" + command + ": no such command; accepted "
+                    + String.join(", ", names.stream().sorted().distinct().toList()));
+        }
+        for (String a : args) {
+            if ("--help".equals(a)) {
+                return Usage.render(scope, m);
+            }
+        }
+        throw new IllegalArgumentException(Usage.diagnose(scope, m, args));
+    }
+
+    /** The {@code CMD --help} text of one of this class's commands. */
+    protected final String usage(String command) {
+        return Usage.render(scope, Usage.method(getClass(), command));
+    }
+}
