@@ -494,33 +494,51 @@ public final class ShadowMmu {
     }
 
     /**
-     * The MMU's own answer to an emulated write while {@code kvm_mmu_pte_write} is absent:
-     * every indirect shadow page of the written gfn is zapped (stat
-     * {@code mmu_pte_write_fallback_zapped}), so the shadow never disagrees with the guest.
-     * Returns at once when no indirect page exists, as {@code kvm_mmu_pte_write} does.
+     * Emulated writes processed so far by {@code kvm_mmu_pte_write}, by whichever route the
+     * VM's policy gives (the handler or the fallback): one per emulated write of the VM.
      */
-    public void trackWriteFallback(long gpa) {
+    public long pteWritesProcessed() {
         vm.mmuLock().lock();
         try {
-            if (indirectShadowPages == 0) {
-                return;
-            }
-            long gfn = gpa >>> 12;
-            boolean seen = false;
-            for (ShadowPage sp = pages.first(gfn); sp != null; sp = pages.next(sp)) {
-                if (sp.gfn != gfn || sp.direct() || sp.invalid()) {
-                    continue;
-                }
-                seen = true;
-                prepareZap(sp);
-                stats.mmuPteWriteFallbackZapped++;
-            }
-            if (seen) {
-                stats.mmuPteWriteFallback++;
-                commitZap();
-            }
+            return pteWrites.processed;
         } finally {
             vm.mmuLock().unlock();
         }
+    }
+
+    /**
+     * The MMU's own answer to an emulated write while no write-flood policy is bound: every
+     * indirect shadow page of the written gfn is zapped (stat
+     * {@code mmu_pte_write_fallback_zapped}), so the shadow never disagrees with the guest.
+     * Returns at once when no indirect page exists, as {@code kvm_mmu_pte_write} does. The
+     * caller holds the MMU lock.
+     */
+    void trackWriteFallbackLocked(long gpa) {
+        assertMmuLockHeld();
+        if (indirectShadowPages == 0) {
+            return;
+        }
+        long gfn = gpa >>> 12;
+        boolean seen = false;
+        for (ShadowPage sp = pages.first(gfn); sp != null; sp = pages.next(sp)) {
+            if (sp.gfn != gfn || sp.direct() || sp.invalid()) {
+                continue;
+            }
+            seen = true;
+            prepareZap(sp);
+            stats.mmuPteWriteFallbackZapped++;
+        }
+        if (seen) {
+            stats.mmuPteWriteFallback++;
+            commitZap();
+        }
+    }
+
+    /**
+     * {@code lockdep_assert_held(&kvm->mmu_lock)}: fails (with assertions on, as in every test)
+     * when the calling thread does not hold this VM's MMU lock.
+     */
+    void assertMmuLockHeld() {
+        assert vm.mmuLock().isHeldByCurrentThread() : "mmu_lock of VM " + vm.name() + " not held";
     }
 }
