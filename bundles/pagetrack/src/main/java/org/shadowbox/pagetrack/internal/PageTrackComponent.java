@@ -13,6 +13,7 @@ import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.vm.Vm;
 
 /**
@@ -22,8 +23,8 @@ import org.shadowbox.vm.Vm;
  * every track it holds is removed. Its notifier services are unregistered by the framework
  * when it stops, which detaches them (waiting for running calls) before this release.
  */
-@Component(service = PageTrack.class, scope = ServiceScope.BUNDLE)
-public class PageTrackComponent implements PageTrack {
+@Component(service = {PageTrack.class, MmuPageTrack.class}, scope = ServiceScope.BUNDLE)
+public class PageTrackComponent implements MmuPageTrack {
 
     @Reference
     private PageTrackPlatform platform;
@@ -50,6 +51,21 @@ public class PageTrackComponent implements PageTrack {
     @Override
     public boolean remove(Vm vm, long gfn, TrackMode mode) {
         return track.remove(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean addLocked(Vm vm, long gfn, TrackMode mode) {
+        return track.addLocked(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean removeLocked(Vm vm, long gfn, TrackMode mode) {
+        return track.removeLocked(vm, gfn, mode);
+    }
+
+    @Override
+    public List<TrackedPage> trackedLocked(Vm vm) {
+        return track.trackedLocked(vm);
     }
 
     @Override

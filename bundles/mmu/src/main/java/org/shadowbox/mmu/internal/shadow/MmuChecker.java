@@ -100,7 +100,7 @@ public final class MmuChecker {
                 out.add("(e) the rmap holds " + rmapped[0] + " sptes but the tables hold " + leafSptes + " leaves");
             }
             if (!mmu.policy.tracksShadowedTables()) {
-                for (TrackedPage t : mmu.pageTrack.tracked(mmu.vm)) {
+                for (TrackedPage t : mmu.pageTrack.trackedLocked(mmu.vm)) {
                     if (t.owners().containsKey(mmu.pageTrack.owner())) {
                         out.add("(b) under the legacy policy the MMU holds " + t.owners().get(mmu.pageTrack.owner())
                                 + " page-track count(s) of gfn 0x" + Long.toHexString(t.gfn()));

@@ -3,7 +3,7 @@ package org.shadowbox.mmu.internal.shadow;
 import java.util.Arrays;
 
 import org.shadowbox.mmu.spi.PteWriteHandler;
-import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.WriteProtectHook;
 import org.shadowbox.vm.Memslot;
@@ -34,7 +34,7 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
     private PteWrites.HandlerEntry handler;
 
     /** Creates the shadow MMU of {@code vm}, using {@code pageTrack} as the MMU's owner. */
-    public ShadowMmu attach(Vm vm, PageTrack pageTrack, int tlbEntries, int prevRoots) {
+    public ShadowMmu attach(Vm vm, MmuPageTrack pageTrack, int tlbEntries, int prevRoots) {
         synchronized (lock) {
             if (mmu(vm) != null) {
                 throw new org.shadowbox.vm.VmException("VM " + vm.name() + " already has a shadow MMU");

@@ -25,7 +25,7 @@ final class PageTrackPolicy extends WriteProtectPolicy {
     void accountShadowed(ShadowMmu mmu, ShadowPage sp) {
         Memslot slot = mmu.vm.slotForGfn(sp.gfn);
         if (sp.level() > 1) {
-            mmu.pageTrack.add(mmu.vm, sp.gfn, TrackMode.WRITE);
+            mmu.pageTrack.addLocked(mmu.vm, sp.gfn, TrackMode.WRITE);
         } else {
             slot.updateLpageDisallow(sp.gfn, 1);
         }
@@ -34,7 +34,7 @@ final class PageTrackPolicy extends WriteProtectPolicy {
     @Override
     void unaccountShadowed(ShadowMmu mmu, ShadowPage sp) {
         if (sp.level() > 1) {
-            mmu.pageTrack.remove(mmu.vm, sp.gfn, TrackMode.WRITE);
+            mmu.pageTrack.removeLocked(mmu.vm, sp.gfn, TrackMode.WRITE);
         } else {
             mmu.vm.slotForGfn(sp.gfn).updateLpageDisallow(sp.gfn, -1);
         }

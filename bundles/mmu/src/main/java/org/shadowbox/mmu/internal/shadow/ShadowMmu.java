@@ -5,7 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import org.shadowbox.mmu.internal.paging.PagingMode;
-import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 
@@ -30,7 +30,7 @@ public final class ShadowMmu {
     static final int PERMILLE_MMU_PAGES = 20;
 
     final Vm vm;
-    final PageTrack pageTrack;
+    final MmuPageTrack pageTrack;
     /** How shadowed guest page tables stay write-protected: page track or the legacy walk. */
     final WriteProtectPolicy policy;
     final MmuPages pages = new MmuPages();
@@ -58,7 +58,7 @@ public final class ShadowMmu {
      * @param tlbEntries TLB entries per vCPU (a power of two)
      * @param prevRoots  cached roots per vCPU besides the current one (KVM_MMU_NUM_PREV_ROOTS is 3)
      */
-    public ShadowMmu(Vm vm, PageTrack pageTrack, int tlbEntries, int prevRoots) {
+    public ShadowMmu(Vm vm, MmuPageTrack pageTrack, int tlbEntries, int prevRoots) {
         this.vm = vm;
         this.pageTrack = pageTrack;
         this.policy = WriteProtectPolicy.of(vm);
