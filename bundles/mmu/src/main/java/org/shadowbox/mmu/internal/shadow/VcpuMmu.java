@@ -36,6 +36,18 @@ public final class VcpuMmu implements GuestVcpu {
     /** The work of this vCPU's exits by the guest mode that took them (the cost model's input). */
     final ExitMeter<MmuStats> meter = new ExitMeter<>(this::countersNow, MmuStats::new);
     final GuestWalk walk = new GuestWalk();
+    /**
+     * Faults retried because {@code FNAME(gpte_changed)} found a walked gpte rewritten before
+     * the MMU lock was taken ({@code RET_PF_RETRY}). Kept here, not in {@link MmuStats}, while
+     * the statistics are being reshaped (issue 10); only this vCPU's thread changes it.
+     */
+    long gpteChangedRetries;
+    /**
+     * Run by {@link PageFault#pageFault} between the lockless guest walk and taking the MMU
+     * lock, where another vCPU's page-table write can land; null (nothing) except in the tests
+     * that put such a write there deterministically. Set before the vCPU's thread runs.
+     */
+    Runnable afterGuestWalk;
     /** Per level, the rights of the guest entries above it in the current walk. */
     final int[] ptAccess = new int[5];
     /** {@code mmu.base_role}. */
@@ -140,6 +152,11 @@ public final class VcpuMmu implements GuestVcpu {
     }
 
     /** The level of {@link #shadowWalkRoot}'s page: 4 for a 64-bit guest, else 2 (PAE root). */
+    /** Faults retried after {@code FNAME(gpte_changed)} ({@link #gpteChangedRetries}). */
+    public long gpteChangedRetries() {
+        return gpteChangedRetries;
+    }
+
     public int shadowWalkLevel() {
         return mode == PagingMode.LONG || mode == null && !nonpaging ? 4 : 2;
     }
