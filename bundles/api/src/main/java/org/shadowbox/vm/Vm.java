@@ -1,7 +1,7 @@
 package org.shadowbox.vm;
 
+
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -9,8 +9,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * One virtual machine: its memslots, guest memory, vCPUs and statistics (KVM's
  * {@code struct kvm}).
  *
- * <p>Memslot changes follow KVM's two phases: every {@link VmListener} is asked to
- * {@linkplain VmListener#prepareSlotChange prepare} (and may refuse), then the change is
+ * <p>Memslot changes follow KVM's two phases: every {@link org.shadowbox.vm.spi.VmListener} is asked to
+ * {@linkplain org.shadowbox.vm.spi.VmListener#prepareSlotChange prepare} (and may refuse), then the change is
  * committed and announced. A refused or invalid change changes nothing.
  */
 @ProviderType
@@ -72,11 +72,6 @@ public interface Vm {
 
     VmStats stats();
 
-    /**
-     * {@code kvm->mmu_lock}: held by whoever changes sptes, shadow pages, page-track
-     * counters or lpage counts. Reads of counters (is_active) do not take it.
-     */
-    ReentrantLock mmuLock();
 
     /** True after {@link Hypervisor#destroyVm}; a destroyed VM refuses every change. */
     boolean destroyed();

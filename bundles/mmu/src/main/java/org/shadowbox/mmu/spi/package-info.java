@@ -32,6 +32,6 @@
  * bundle), the write is then given to the fallback so the shadow stays coherent, and after
  * repeated failures the handler is no longer called.
  */
-@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.bundle.Export(attribute = "shadowbox.platform=true")
 @org.osgi.annotation.versioning.Version("2.0.0")
 package org.shadowbox.mmu.spi;

@@ -1,5 +1,7 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -52,7 +54,7 @@ public final class OwnerTrack implements MmuPageTrack {
         requireMode(mode);
         requireTracked(vm);
         VmState st = core.stateForUpdate(vm);
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
             return add0(st, vm, gfn, mode);
@@ -88,7 +90,7 @@ public final class OwnerTrack implements MmuPageTrack {
     @Override
     public boolean remove(Vm vm, long gfn, TrackMode mode) {
         requireMode(mode);
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
             return remove0(vm, gfn, mode);
@@ -130,12 +132,12 @@ public final class OwnerTrack implements MmuPageTrack {
     @Override
     public int count(Vm vm, long gfn, TrackMode mode) {
         Memslot slot = vm.slotForGfn(gfn);
-        return slot == null ? 0 : slot.gfnTrack(mode.ordinal()).count(gfn);
+        return slot == null ? 0 : Platform.slot(slot).gfnTrack(mode.ordinal()).count(gfn);
     }
 
     @Override
     public List<TrackedPage> tracked(Vm vm) {
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
             return trackedLocked(vm);
@@ -166,7 +168,7 @@ public final class OwnerTrack implements MmuPageTrack {
         released = true; // before the snapshot: an add that missed it is in a state we visit
         for (VmState st : core.states()) {
             Vm vm = st.vm;
-            ReentrantLock lock = vm.mmuLock();
+            ReentrantLock lock = Platform.mmuLock(vm);
             lock.lock();
             try {
                 Map<Memslot, GfnCounts[]> mine = st.removeOwner(this);
@@ -230,7 +232,7 @@ public final class OwnerTrack implements MmuPageTrack {
 
     /** {@code lockdep_assert_held(&kvm->mmu_lock)}; on in every test. */
     static void assertMmuLockHeld(Vm vm) {
-        assert vm.mmuLock().isHeldByCurrentThread() : "mmu_lock of VM " + vm.name() + " not held";
+        assert Platform.mmuLock(vm).isHeldByCurrentThread() : "mmu_lock of VM " + vm.name() + " not held";
     }
 
     private static void requireMode(TrackMode mode) {

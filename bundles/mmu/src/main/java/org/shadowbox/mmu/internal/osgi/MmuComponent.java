@@ -25,10 +25,10 @@ import org.shadowbox.mmu.internal.tdp.TdpMmu;
 import org.shadowbox.mmu.meter.MmuMeter;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.spi.MmuPageTrack;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * The MMU of every VM, as one component: KVM's {@code kvm_mmu_init_vm} and

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
@@ -131,7 +133,7 @@ final class GuestAccess {
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (top != null) {
-            v.mmu.vm.mmuLock().lock();
+            Platform.mmuLock(v.mmu.vm).lock();
             try {
                 if (hardwareWalk(top, gva, acc, i)) {
                     int j = v.tlb.lookup(gva >>> 12);
@@ -139,7 +141,7 @@ final class GuestAccess {
                     return TRANSLATED;
                 }
             } finally {
-                v.mmu.vm.mmuLock().unlock();
+                Platform.mmuLock(v.mmu.vm).unlock();
             }
             errorCode = hwErrorCode;
         }

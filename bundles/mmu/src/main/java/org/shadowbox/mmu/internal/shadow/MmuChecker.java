@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,13 +38,13 @@ public final class MmuChecker {
     /** Every violation found, one line each; empty when the MMU is consistent. */
     public static List<String> check(ShadowMmu mmu) {
         List<String> out = new ArrayList<>();
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         long steps = mmu.pages.hashChainSteps;
         try {
             new Run(mmu, out).all();
         } finally {
             mmu.pages.hashChainSteps = steps; // the checker's own walks are not the MMU's work
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         return out;
     }

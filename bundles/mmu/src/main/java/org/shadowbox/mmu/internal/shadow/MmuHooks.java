@@ -5,11 +5,11 @@ import java.util.Arrays;
 import org.shadowbox.mmu.spi.PteWriteHandler;
 import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 import org.shadowbox.vm.Memslot;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.Vm;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * The shadow MMUs of one hypervisor and the three hooks through which the platform reaches

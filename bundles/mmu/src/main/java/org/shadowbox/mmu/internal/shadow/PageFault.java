@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.PagingMode;
@@ -153,7 +155,7 @@ final class PageFault {
             v.afterGuestWalk.run();
         }
         int fetched;
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.mmuLockFault++;
             mmu.makeMmuPagesAvailable();
@@ -167,7 +169,7 @@ final class PageFault {
             }
             v.stats.pfFixed++;
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         if (fetched == FETCH_EMULATE) {
             v.stats.pfEmulate++;
@@ -212,7 +214,7 @@ final class PageFault {
         int level = mappingLevel(slot, gfn, Memslot.LEVEL_2M);
         long mapGfn = gfn & -(1L << ((level - 1) * 9));
         boolean emulate;
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.mmuLockFault++;
             mmu.makeMmuPagesAvailable();
@@ -222,7 +224,7 @@ final class PageFault {
             emulate = directMap(mmu, v, top, gva, writeFault, level, mapGfn, slot);
             v.stats.pfFixed++;
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         if (emulate) {
             v.stats.pfEmulate++;

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 
@@ -27,7 +29,7 @@ final class PageTrackPolicy extends WriteProtectPolicy {
         if (sp.level() > 1) {
             mmu.pageTrack.addLocked(mmu.vm, sp.gfn, TrackMode.WRITE);
         } else {
-            slot.updateLpageDisallow(sp.gfn, 1);
+            Platform.slot(slot).updateLpageDisallow(sp.gfn, 1);
         }
     }
 
@@ -36,7 +38,7 @@ final class PageTrackPolicy extends WriteProtectPolicy {
         if (sp.level() > 1) {
             mmu.pageTrack.removeLocked(mmu.vm, sp.gfn, TrackMode.WRITE);
         } else {
-            mmu.vm.slotForGfn(sp.gfn).updateLpageDisallow(sp.gfn, -1);
+            Platform.slot(mmu.vm.slotForGfn(sp.gfn)).updateLpageDisallow(sp.gfn, -1);
         }
     }
 

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.lang.System.Logger.Level;
 
 import org.shadowbox.mmu.spi.PteWriteHandler;
@@ -46,12 +48,12 @@ final class PteWrites {
         if (!mmu.policy.pteWriteByNotifier()) {
             return; // legacy: the emulator's direct call (EmulatorPteWrite) processes the write
         }
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             mmu.stats.mmuLock++;
             process(vcpuId, gpa, value, bytes);
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
     }
 
@@ -60,13 +62,13 @@ final class PteWrites {
         if (mmu.policy.pteWriteByNotifier()) {
             return; // pagetrack: the MMU's notifier is the route
         }
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             mmu.stats.mmuLock++;
             mmu.stats.pteWriteEmulator++;
             process(vcpuId, gpa, value, bytes);
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
     }
 
@@ -103,8 +105,8 @@ final class PteWrites {
 
     /** Waits for a running handler call: it holds the MMU lock. */
     void quiesce() {
-        mmu.vm.mmuLock().lock();
-        mmu.vm.mmuLock().unlock();
+        Platform.mmuLock(mmu.vm).lock();
+        Platform.mmuLock(mmu.vm).unlock();
     }
 
     /** A bound handler, the bundle to blame, and its failures (the guard's record). */

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +18,7 @@ import org.shadowbox.vm.Vm;
  * protection that page track asks for. The fault path is {@link PageFault}, resync is
  * {@link Sync}, sptes are set by {@link SetSpte}; each vCPU has a {@link VcpuMmu}.
  *
- * <p>Locking: every method that changes shadow state runs with {@link Vm#mmuLock()} held
+ * <p>Locking: every method that changes shadow state runs with {@code kvm->mmu_lock} held
  * ({@code kvm->mmu_lock}); the public entry points take it themselves.
  */
 public final class ShadowMmu {
@@ -107,12 +109,12 @@ public final class ShadowMmu {
     /** The VM's counters plus every vCPU's, as one snapshot. */
     public MmuStats stats() {
         MmuStats s = new MmuStats();
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             s.add(stats);
             s.hashChainSteps += pages.hashChainSteps;
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         for (VcpuMmu v : vcpus) {
             s.add(v.stats);
@@ -122,7 +124,7 @@ public final class ShadowMmu {
 
     /** The live shadow pages, newest first (for the checker and the shell). Takes the MMU lock. */
     public List<ShadowPage> shadowPages() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             List<ShadowPage> out = new ArrayList<>();
             for (ShadowPage sp = pages.newest(); sp != null; sp = pages.older(sp)) {
@@ -130,7 +132,7 @@ public final class ShadowMmu {
             }
             return out;
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 
@@ -412,7 +414,7 @@ public final class ShadowMmu {
 
     /** {@code kvm_mmu_zap_all}: every page goes (a memslot is deleted or moved). Takes the MMU lock. */
     public void zapAll() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             for (ShadowPage sp = pages.newest(); sp != null; sp = pages.older(sp)) {
                 if (!sp.invalid()) {
@@ -421,7 +423,7 @@ public final class ShadowMmu {
             }
             commitZap();
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 
@@ -498,11 +500,11 @@ public final class ShadowMmu {
      * VM's policy gives (the handler or the fallback): one per emulated write of the VM.
      */
     public long pteWritesProcessed() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             return pteWrites.processed;
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 
@@ -539,6 +541,6 @@ public final class ShadowMmu {
      * when the calling thread does not hold this VM's MMU lock.
      */
     void assertMmuLockHeld() {
-        assert vm.mmuLock().isHeldByCurrentThread() : "mmu_lock of VM " + vm.name() + " not held";
+        assert Platform.mmuLock(vm).isHeldByCurrentThread() : "mmu_lock of VM " + vm.name() + " not held";
     }
 }

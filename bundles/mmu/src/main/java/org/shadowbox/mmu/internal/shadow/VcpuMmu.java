@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
@@ -244,12 +246,12 @@ public final class VcpuMmu implements GuestVcpu {
         while ((req = requests.take()) != 0) {
             meter.begin();
             if ((req & VcpuRequests.MMU_SYNC) != 0) {
-                mmu.vm.mmuLock().lock();
+                Platform.mmuLock(mmu.vm).lock();
                 stats.mmuLock++;
                 try {
                     syncRoots();
                 } finally {
-                    mmu.vm.mmuLock().unlock();
+                    Platform.mmuLock(mmu.vm).unlock();
                 }
             }
             if ((req & VcpuRequests.TLB_FLUSH) != 0) {
@@ -288,7 +290,7 @@ public final class VcpuMmu implements GuestVcpu {
 
     /** {@code kvm_mmu_free_roots(KVM_MMU_ROOTS_ALL)}. */
     private void freeRoots() {
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         stats.mmuLock++;
         try {
             if (root != null) {
@@ -304,7 +306,7 @@ public final class VcpuMmu implements GuestVcpu {
             }
             freePaeRoots();
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
     }
 
@@ -325,7 +327,7 @@ public final class VcpuMmu implements GuestVcpu {
         }
         int rootRole = Role.withAccess(Role.withLevel(baseRole, 4), Spte.ACC_ALL);
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         stats.mmuLock++;
         try {
             ShadowPage found = null;
@@ -365,7 +367,7 @@ public final class VcpuMmu implements GuestVcpu {
                 Sync.syncRoots(mmu, this, root);
             }
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         flushLocal();
     }
@@ -388,7 +390,7 @@ public final class VcpuMmu implements GuestVcpu {
                 pdptrs[i] = pdpte;
             }
         }
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         stats.mmuLock++;
         try {
             if (changed) {
@@ -401,7 +403,7 @@ public final class VcpuMmu implements GuestVcpu {
             rootLoaded = true;
             syncRoots();
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         flushLocal();
     }
@@ -415,7 +417,7 @@ public final class VcpuMmu implements GuestVcpu {
      * returns for a direct map); the TLB is flushed. CR3 does not matter to the translation.
      */
     private void newDirectRoots(long c3) {
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         stats.mmuLock++;
         try {
             freePaeRoots();
@@ -427,7 +429,7 @@ public final class VcpuMmu implements GuestVcpu {
             rootCr3 = c3;
             rootLoaded = true;
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         flushLocal();
     }
@@ -559,13 +561,13 @@ public final class VcpuMmu implements GuestVcpu {
             gva = mode.truncate(gva);
             ShadowPage top = shadowWalkRoot(gva);
             if (top != null) {
-                mmu.vm.mmuLock().lock();
+                Platform.mmuLock(mmu.vm).lock();
                 stats.mmuLock++;
                 try {
                     Sync.invlpg(mmu, this, top, shadowWalkLevel(), gva);
                     mmu.commitZap();
                 } finally {
-                    mmu.vm.mmuLock().unlock();
+                    Platform.mmuLock(mmu.vm).unlock();
                 }
             }
             flushLocal();

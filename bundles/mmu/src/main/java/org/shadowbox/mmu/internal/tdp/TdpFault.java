@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.pagetrack.TrackMode;
@@ -91,7 +93,7 @@ final class TdpFault {
             return RET_EMULATE;
         }
         boolean writable;
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.mmuLockFault++;
             int level = mappingLevel(slot, gfn);
@@ -108,7 +110,7 @@ final class TdpFault {
             v.stats.shadowWalkSteps += TdpMmu.ROOT_LEVEL - level + 1; // __direct_map: root down to the leaf
             v.stats.pfFixed++;
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         if (writeFault && !writable) {
             if (slot.readonly()) {
