@@ -7,6 +7,7 @@ import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
+import org.shadowbox.mmu.internal.paging.Rights;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 
@@ -41,30 +42,6 @@ final class PageFault {
     static final int RET_GUEST_FAULT = 2;
 
     private PageFault() {
-    }
-
-    /** {@code mmu_gfn_lpage_is_disallowed}. */
-    static boolean lpageDisallowed(Memslot slot, long gfn, int level) {
-        return slot.lpageDisallowCount(gfn, level) != 0;
-    }
-
-    /**
-     * {@code mapping_level}: the largest level up to {@code maxLevel} whose frame around
-     * {@code gfn} is allowed a large spte (never with dirty logging).
-     */
-    static int mappingLevel(Memslot slot, long gfn, int maxLevel) {
-        if (maxLevel <= 1 || slot.dirtyLogging()) {
-            return 1;
-        }
-        int level = 2;
-        for (; level <= Math.min(maxLevel, Memslot.LEVEL_1G); level++) {
-            long first = gfn & -(1L << ((level - 1) * 9));
-            long last = first + (1L << ((level - 1) * 9)) - 1;
-            if (!slot.contains(first) || !slot.contains(last) || lpageDisallowed(slot, gfn, level)) {
-                break;
-            }
-        }
-        return level - 1;
     }
 
     /** {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked. */
@@ -149,7 +126,7 @@ final class PageFault {
                 pteAccess &= ~Spte.ACC_EXEC;
             }
         }
-        int level = mappingLevel(slot, gfn, w.level);
+        int level = Rights.mappingLevel(slot, gfn, w.level);
         long mapGfn = gfn & -(1L << ((level - 1) * 9));
         if (v.afterGuestWalk != null) {
             v.afterGuestWalk.run();
@@ -211,7 +188,7 @@ final class PageFault {
             return RET_EMULATE;
         }
         boolean writeFault = (access & Pfec.WRITE) != 0;
-        int level = mappingLevel(slot, gfn, Memslot.LEVEL_2M);
+        int level = Rights.mappingLevel(slot, gfn, Memslot.LEVEL_2M);
         long mapGfn = gfn & -(1L << ((level - 1) * 9));
         boolean emulate;
         Platform.mmuLock(mmu.vm).lock();

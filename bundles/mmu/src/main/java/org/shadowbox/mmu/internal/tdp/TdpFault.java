@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.mmu.internal.paging.Rights;
+
 import org.shadowbox.vm.spi.Platform;
 
 import org.shadowbox.mmu.internal.paging.Pfec;
@@ -54,26 +56,6 @@ final class TdpFault {
     }
 
     /**
-     * {@code mapping_level} for TDP: the largest level up to 1 GiB whose frame around
-     * {@code gfn} lies whole in {@code slot} with a zero disallow count; 4 KiB in a slot that
-     * logs dirty pages.
-     */
-    static int mappingLevel(Memslot slot, long gfn) {
-        if (slot.dirtyLogging()) {
-            return 1;
-        }
-        int level = Memslot.LEVEL_2M;
-        for (; level <= Memslot.LEVEL_1G; level++) {
-            long first = TdpMmu.frameBase(gfn, level);
-            long last = first + (1L << (9 * (level - 1))) - 1;
-            if (!slot.contains(first) || !slot.contains(last) || slot.lpageDisallowCount(gfn, level) != 0) {
-                break;
-            }
-        }
-        return level - 1;
-    }
-
-    /**
      * {@code tdp_page_fault} for a violation on {@code gfn}.
      *
      * @param errorCode PRESENT if a leaf mapped the gfn, plus the access's WRITE, USER, FETCH
@@ -96,7 +78,7 @@ final class TdpFault {
         Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.mmuLockFault++;
-            int level = mappingLevel(slot, gfn);
+            int level = Rights.mappingLevel(slot, gfn, Memslot.LEVEL_1G);
             long e = mmu.leaf(gfn);
             if (Spte.isPresent(e) && mmu.leafLevel() == level && (!writeFault || Spte.isWritable(e))) {
                 v.stats.shadowWalkSteps += mmu.leafWalkSteps(); // __direct_map's walk found it done
