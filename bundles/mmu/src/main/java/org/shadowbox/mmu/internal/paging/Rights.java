@@ -1,12 +1,15 @@
 package org.shadowbox.mmu.internal.paging;
 
+import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
+import org.shadowbox.vm.Vm;
 
 /**
- * The x86 rules every translation path applies, written once: {@code permission_fault} (the
- * guest walker, the shadow MMU's TLB and hardware walk, the TDP TLB) and {@code mapping_level}
- * (the shadow and TDP fault handlers). Pure functions of their arguments; no allocation.
+ * The rules every translation path applies, written once: {@code permission_fault} (the
+ * guest walker, the shadow MMU's TLB and hardware walk, the TDP TLB), {@code mapping_level}
+ * and {@code page_fault_handle_page_track} (the shadow and TDP fault handlers). No allocation.
  */
 public final class Rights {
     private Rights() {
@@ -32,6 +35,23 @@ public final class Rights {
         }
         boolean smap = user && (cr4 & Register.CR4_SMAP) != 0 && (rflags & Register.RFLAGS_AC) == 0;
         return smap || (write && !writable && (cr0 & Register.CR0_WP) != 0);
+    }
+
+    /**
+     * The fault kind {@code page_fault_handle_page_track} asks page track about: PRESENT and
+     * WRITE set, RSVD clear (a write to a mapped page, not a reserved-bit fault).
+     */
+    public static boolean pageTrackCandidate(int errorCode) {
+        return (errorCode & Pfec.RSVD) == 0 && (errorCode & (Pfec.PRESENT | Pfec.WRITE)) == (Pfec.PRESENT | Pfec.WRITE);
+    }
+
+    /**
+     * {@code page_fault_handle_page_track}: true only for a {@link #pageTrackCandidate} fault on
+     * a write-tracked gfn; the fault is then emulated, never fixed. {@code is_active} reads the
+     * count without the MMU lock.
+     */
+    public static boolean handlePageTrack(int errorCode, PageTrack pageTrack, Vm vm, long gfn) {
+        return pageTrackCandidate(errorCode) && pageTrack.isActive(vm, gfn, TrackMode.WRITE);
     }
 
     /**

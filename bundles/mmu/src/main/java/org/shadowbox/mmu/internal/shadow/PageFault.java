@@ -8,7 +8,6 @@ import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.paging.Rights;
-import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 
 /**
@@ -44,12 +43,9 @@ final class PageFault {
     private PageFault() {
     }
 
-    /** {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked. */
+    /** {@code page_fault_handle_page_track} ({@link Rights#handlePageTrack}, shared with TDP). */
     static boolean handlePageTrack(ShadowMmu mmu, int errorCode, long gfn) {
-        if ((errorCode & Pfec.RSVD) != 0 || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
-            return false;
-        }
-        return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
+        return Rights.handlePageTrack(errorCode, mmu.pageTrack, mmu.vm, gfn);
     }
 
     /**

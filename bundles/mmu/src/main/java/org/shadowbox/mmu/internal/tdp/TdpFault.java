@@ -38,15 +38,16 @@ final class TdpFault {
     }
 
     /**
-     * {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked.
-     * Absent before the series ({@code policy=legacy}): false without asking.
+     * {@code page_fault_handle_page_track} ({@link Rights#handlePageTrack}, shared with the
+     * shadow MMU), each page-track lookup counted. Absent before the series
+     * ({@code policy=legacy}): false without asking.
      */
     static boolean handlePageTrack(TdpMmu mmu, TdpVcpu v, int errorCode, long gfn) {
-        if (mmu.legacy || (errorCode & Pfec.RSVD) != 0
-                || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
+        if (mmu.legacy || !Rights.pageTrackCandidate(errorCode)) {
             return false;
         }
-        return countedIsActive(mmu, v, gfn);
+        v.stats.pageTrackLookups++;
+        return Rights.handlePageTrack(errorCode, mmu.pageTrack, mmu.vm, gfn);
     }
 
     /** {@code kvm_page_track_is_active(WRITE)}, counted as one of the fault handler's page-track lookups. */
