@@ -1,5 +1,6 @@
 package org.shadowbox.vm;
 
+
 import java.util.List;
 import java.util.Optional;
 
@@ -19,7 +20,7 @@ public interface Hypervisor {
     Vm createVm(VmSpec spec);
 
     /**
-     * Destroys the VM: its listeners see {@link VmListener#vmDestroyed(Vm)}, its memory
+     * Destroys the VM: its listeners see {@link org.shadowbox.vm.spi.VmListener#vmDestroyed(Vm)}, its memory
      * is freed. Refused if no VM has that name.
      */
     void destroyVm(String name);

@@ -1,5 +1,6 @@
 package org.shadowbox.vm;
 
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -88,19 +89,4 @@ public interface Memslot {
      * @param level {@link #LEVEL_2M} or {@link #LEVEL_1G}
      */
     int lpageDisallowCount(long gfn, int level);
-
-    /**
-     * KVM's {@code update_gfn_disallow_lpage_count}: adds {@code delta} (+1 or -1) to the
-     * disallow count of the large frames containing {@code gfn} at every large level.
-     * The caller holds {@link Vm#mmuLock()}.
-     */
-    void updateLpageDisallow(long gfn, int delta);
-
-    /**
-     * {@code slot->arch.gfn_track[mode]}: the unsigned 16-bit page-track counters of one
-     * tracking mode (the mode's ordinal). The page-track bundle gives them meaning.
-     *
-     * @param mode 0 to {@link GfnTrack#MAX_MODES} - 1
-     */
-    GfnTrack gfnTrack(int mode);
 }

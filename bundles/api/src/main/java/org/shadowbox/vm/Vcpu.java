@@ -1,5 +1,6 @@
 package org.shadowbox.vm;
 
+
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -58,7 +59,7 @@ public interface Vcpu {
 
     /**
      * KVM's {@code emulator_write_phys}: stores the low {@code bytes} of {@code value} at
-     * {@code gpa}, then tells every {@link EmulatedWriteListener} (page track's
+     * {@code gpa}, then tells every {@link org.shadowbox.vm.spi.EmulatedWriteListener} (page track's
      * {@code kvm_page_track_write}). A write that crosses a page is split at the boundary
      * into two writes, each written and then notified, as the emulator's
      * {@code emulator_read_write_onepage} does. A write to a gpa in no memslot or in a

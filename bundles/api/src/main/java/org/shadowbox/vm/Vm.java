@@ -1,7 +1,7 @@
 package org.shadowbox.vm;
 
+
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -9,8 +9,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * One virtual machine: its memslots, guest memory, vCPUs and statistics (KVM's
  * {@code struct kvm}).
  *
- * <p>Memslot changes follow KVM's two phases: every {@link VmListener} is asked to
- * {@linkplain VmListener#prepareSlotChange prepare} (and may refuse), then the change is
+ * <p>Memslot changes follow KVM's two phases: every {@link org.shadowbox.vm.spi.VmListener} is asked to
+ * {@linkplain org.shadowbox.vm.spi.VmListener#prepareSlotChange prepare} (and may refuse), then the change is
  * committed and announced. A refused or invalid change changes nothing.
  */
 @ProviderType
@@ -81,11 +81,6 @@ public interface Vm {
      */
     void setMemoryBudget(long limitBytes);
 
-    /**
-     * {@code kvm->mmu_lock}: held by whoever changes sptes, shadow pages, page-track
-     * counters or lpage counts. Reads of counters (is_active) do not take it.
-     */
-    ReentrantLock mmuLock();
 
     /**
      * Runs {@code body} at a point where no emulated write of this VM is between guest memory
@@ -93,7 +88,7 @@ public interface Vm {
      * {@link Vcpu#emulatorCmpxchg} that stored has been delivered, and new ones wait until
      * {@code body} returns. This is where the MMU checker looks, so that it sees what a
      * finished run would (KVM's audit ran under {@code mmu_lock} at such points). Call it
-     * without holding {@link #mmuLock()}: the writes it waits for take that lock.
+     * without holding the MMU lock: the writes it waits for take that lock.
      *
      * @throws VmException one line if an emulated write in flight does not finish within 5 s
      *                     (a notifier that hangs); {@code body} is then not run

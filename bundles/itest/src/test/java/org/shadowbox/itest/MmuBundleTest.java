@@ -26,12 +26,12 @@ import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * The mmu bundle in a real framework: its services, its tracks in page track (owner

@@ -190,7 +190,7 @@ class PluginHostTest {
         int guardedBefore = guard.notifiers().size();
         String bsn = "org.shadowbox.itest.unresolvable";
         byte[] jar = TrackerJars.unresolvable(bsn,
-                "org.shadowbox.pagetrack;version=\"[2.0,3)\",org.shadowbox.nosuch;version=\"[1.0,2)\"");
+                "org.shadowbox.pagetrack;version=\"[3.0,4)\",org.shadowbox.nosuch;version=\"[1.0,2)\"");
         Bundle b = context.installBundle("itest:unresolvable-" + System.nanoTime(), new ByteArrayInputStream(jar));
         try {
             assertThrows(BundleException.class, b::start);
@@ -202,8 +202,8 @@ class PluginHostTest {
                 String diag = gogo.run("plugin:diag " + bsn);
                 assertTrue(diag.contains("missing package org.shadowbox.nosuch [1.0.0,2.0.0) (Import-Package): no bundle exports it"),
                         diag);
-                assertTrue(diag.contains("missing package org.shadowbox.pagetrack [2.0.0,3.0.0) (Import-Package): exported are"
-                        + " 1.0.0 from org.shadowbox.api"), diag);
+                assertTrue(diag.contains("missing package org.shadowbox.pagetrack [3.0.0,4.0.0) (Import-Package): exported are"
+                        + " 2.0.0 from org.shadowbox.api"), diag);
                 for (String line : diag.split("\n")) {
                     assertTrue(line.length() < 200, "one readable line each: " + line);
                 }
@@ -219,5 +219,36 @@ class PluginHostTest {
         if (b.getState() != Bundle.UNINSTALLED) {
             fail("uninstall failed");
         }
+    }
+
+    /**
+     * A third-party bundle that imports a platform SPI package (the raw counters, the MMU lock,
+     * the platform hooks) does not resolve, though the package is exported and the version
+     * matches: the platform's resolver hook hides it from bundles outside the platform. Its
+     * name does not help it: a bundle installed at run time is foreign even under a
+     * Shadowbox-looking name. plugin:diag says why in one line.
+     */
+    @Test
+    void aBundleThatImportsAPlatformSpiPackageDoesNotResolveAndDiagSaysWhy() throws Exception {
+        for (String spi : new String[] {"org.shadowbox.vm.spi", "org.shadowbox.pagetrack.spi", "org.shadowbox.mmu.spi"}) {
+            String bsn = "com.example.hostile." + spi.replace('.', '_');
+            byte[] jar = TrackerJars.unresolvable(bsn, spi);
+            Bundle b = context.installBundle("itest:hostile-" + System.nanoTime(), new ByteArrayInputStream(jar));
+            try {
+                assertThrows(BundleException.class, b::start, spi);
+                assertEquals(Bundle.INSTALLED, b.getState(), spi);
+                try (Itest.Gogo gogo = new Itest.Gogo(processor)) {
+                    String diag = gogo.run("plugin:diag " + b.getBundleId());
+                    String line = "imports " + spi + ", a platform SPI package: refused to bundles outside the platform";
+                    assertTrue(diag.contains(line), diag);
+                    long lines = diag.lines().filter(l -> l.contains(spi)).count();
+                    assertEquals(1, lines, "one line: " + diag);
+                }
+            } finally {
+                b.uninstall();
+            }
+        }
+        // The same imports resolve for the platform's own bundles: this test bundle is one.
+        assertEquals(Bundle.ACTIVE, context.getBundle().getState());
     }
 }

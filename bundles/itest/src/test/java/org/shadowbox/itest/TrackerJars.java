@@ -23,8 +23,8 @@ final class TrackerJars {
     /** The cycle tracker as a bundle jar, with {@code headers} added to its manifest. */
     static byte[] cycleTracker(String bsn, String version, Map<String, String> headers) throws IOException {
         Manifest mf = manifest(bsn, version,
-                "org.osgi.framework;version=\"[1.8,2)\",org.shadowbox.pagetrack;version=\"[1.0,2)\","
-                        + "org.shadowbox.vm;version=\"[1.2,2)\"");
+                "org.osgi.framework;version=\"[1.8,2)\",org.shadowbox.pagetrack;version=\"[2.0,3)\","
+                        + "org.shadowbox.vm;version=\"[2.0,3)\"");
         mf.getMainAttributes().putValue("Bundle-Activator", CycleTracker.class.getName());
         headers.forEach((k, v) -> mf.getMainAttributes().putValue(k, v));
         return jar(mf, CycleTracker.class);
@@ -33,8 +33,8 @@ final class TrackerJars {
     /** The spin tracker (a callback that never returns and ignores interrupts) watching {@code vm}. */
     static byte[] spinTracker(String bsn, String vm) throws IOException {
         Manifest mf = manifest(bsn, "1.0.0",
-                "org.osgi.framework;version=\"[1.8,2)\",org.shadowbox.pagetrack;version=\"[1.0,2)\","
-                        + "org.shadowbox.vm;version=\"[1.2,2)\"");
+                "org.osgi.framework;version=\"[1.8,2)\",org.shadowbox.pagetrack;version=\"[2.0,3)\","
+                        + "org.shadowbox.vm;version=\"[2.0,3)\"");
         mf.getMainAttributes().putValue("Bundle-Activator", SpinTracker.class.getName());
         mf.getMainAttributes().putValue(SpinTracker.WATCH, vm);
         return jar(mf, SpinTracker.class);

@@ -20,9 +20,9 @@ import org.osgi.test.common.service.ServiceAware;
 import org.osgi.test.junit5.context.BundleContextExtension;
 import org.osgi.test.junit5.service.ServiceExtension;
 import org.shadowbox.pagetrack.PageTrack;
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.Hypervisor;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /** The container is wired as the launcher's will be: services up, from the right bundles, commands registered. */
 @ExtendWith(BundleContextExtension.class)

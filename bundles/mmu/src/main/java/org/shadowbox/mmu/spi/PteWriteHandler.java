@@ -3,10 +3,10 @@ package org.shadowbox.mmu.spi;
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * {@code kvm_mmu_pte_write}: brings the shadow pages of a guest page table up to date after an
- * emulated write to it. Register one as an OSGi service; the MMU binds one at a time (the
- * highest ranking) and calls it instead of its own fallback. See the package description for
- * how writes reach it.
+ * {@code kvm_mmu_pte_write}, the write-flood policy: brings the shadow pages of a guest page
+ * table up to date after an emulated write to it. Register one as an OSGi service; the MMU
+ * binds one at a time (the highest ranking) and calls it from its page-track notifier instead
+ * of its own fallback, once per write. See the package description.
  *
  * <p>Called with the VM's MMU lock held, on the writing vCPU's thread, after guest memory holds
  * the new bytes. The handler must not keep {@code ctx} beyond the call, must commit what it

@@ -1,6 +1,6 @@
 package org.shadowbox.pagetrack.internal;
 
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 
 /** The MMU's {@link WriteProtectHook}, with its guard record. It is never disabled. */
 final class HookEntry extends GuardedTarget {

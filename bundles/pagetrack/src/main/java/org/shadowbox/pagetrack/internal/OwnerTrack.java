@@ -1,5 +1,7 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -8,6 +10,7 @@ import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
@@ -19,7 +22,7 @@ import org.shadowbox.vm.VmSpec;
  * own tracks and {@link #release()} gives back everything it holds. Under OSGi there is one
  * per using bundle; outside OSGi get one from {@link PageTrackCore#forOwner}.
  */
-public final class OwnerTrack implements PageTrack {
+public final class OwnerTrack implements MmuPageTrack {
     private final PageTrackCore core;
     private final String owner;
     private final TrackerRole role;
@@ -51,19 +54,33 @@ public final class OwnerTrack implements PageTrack {
         requireMode(mode);
         requireTracked(vm);
         VmState st = core.stateForUpdate(vm);
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
-            requireUsable(vm);
-            Memslot slot = requireSlot(vm, gfn, "track");
-            boolean counted = core.slotPageTrack().addPage(vm, slot, gfn, mode);
-            if (counted) {
-                st.counts(this, slot, mode, true).add(gfn, 1);
-            }
-            return counted;
+            return add0(st, vm, gfn, mode);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@link #add} from inside the MMU's critical section: the MMU's role only. */
+    @Override
+    public boolean addLocked(Vm vm, long gfn, TrackMode mode) {
+        requireMmuRole("addLocked");
+        requireMode(mode);
+        // Lock order mmu_lock -> registry: no registry section takes the MMU lock.
+        return add0(core.stateForUpdate(vm), vm, gfn, mode);
+    }
+
+    private boolean add0(VmState st, Vm vm, long gfn, TrackMode mode) {
+        assertMmuLockHeld(vm);
+        requireUsable(vm);
+        Memslot slot = requireSlot(vm, gfn, "track");
+        boolean counted = core.slotPageTrack().addPage(vm, slot, gfn, mode);
+        if (counted) {
+            st.counts(this, slot, mode, true).add(gfn, 1);
+        }
+        return counted;
     }
 
     /**
@@ -73,24 +90,37 @@ public final class OwnerTrack implements PageTrack {
     @Override
     public boolean remove(Vm vm, long gfn, TrackMode mode) {
         requireMode(mode);
-        VmState st = core.state(vm);
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
-            requireUsable(vm);
-            Memslot slot = requireSlot(vm, gfn, "untrack");
-            GfnCounts mine = st == null ? null : st.counts(this, slot, mode, false);
-            if (mine == null || mine.get(gfn) == 0) {
-                throw new VmException("owner " + owner + " holds no " + mode.name().toLowerCase() + " track of gfn 0x"
-                        + Long.toHexString(gfn) + " in VM " + vm.name() + ": an owner removes only what it added");
-            }
-            // The owner gives up its claim even if the slot count was already 0 (KVM then
-            // still allows large pages): retrying could only drive the lpage count lower.
-            mine.add(gfn, -1);
-            return core.slotPageTrack().removePage(vm, slot, gfn, mode);
+            return remove0(vm, gfn, mode);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@link #remove} from inside the MMU's critical section: the MMU's role only. */
+    @Override
+    public boolean removeLocked(Vm vm, long gfn, TrackMode mode) {
+        requireMmuRole("removeLocked");
+        requireMode(mode);
+        return remove0(vm, gfn, mode);
+    }
+
+    private boolean remove0(Vm vm, long gfn, TrackMode mode) {
+        assertMmuLockHeld(vm);
+        VmState st = core.state(vm);
+        requireUsable(vm);
+        Memslot slot = requireSlot(vm, gfn, "untrack");
+        GfnCounts mine = st == null ? null : st.counts(this, slot, mode, false);
+        if (mine == null || mine.get(gfn) == 0) {
+            throw new VmException("owner " + owner + " holds no " + mode.name().toLowerCase() + " track of gfn 0x"
+                    + Long.toHexString(gfn) + " in VM " + vm.name() + ": an owner removes only what it added");
+        }
+        // The owner gives up its claim even if the slot count was already 0 (KVM then
+        // still allows large pages): retrying could only drive the lpage count lower.
+        mine.add(gfn, -1);
+        return core.slotPageTrack().removePage(vm, slot, gfn, mode);
     }
 
     /** {@code kvm_slot_page_track_is_active}: count != 0. Lock-free, allocation-free. */
@@ -102,22 +132,26 @@ public final class OwnerTrack implements PageTrack {
     @Override
     public int count(Vm vm, long gfn, TrackMode mode) {
         Memslot slot = vm.slotForGfn(gfn);
-        return slot == null ? 0 : slot.gfnTrack(mode.ordinal()).count(gfn);
+        return slot == null ? 0 : Platform.slot(slot).gfnTrack(mode.ordinal()).count(gfn);
     }
 
     @Override
     public List<TrackedPage> tracked(Vm vm) {
-        VmState st = core.state(vm);
-        if (st == null) {
-            return List.of();
-        }
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
-            return st.tracked();
+            return trackedLocked(vm);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@link #tracked} with the MMU lock held by the caller (the MMU's checker). */
+    @Override
+    public List<TrackedPage> trackedLocked(Vm vm) {
+        assertMmuLockHeld(vm);
+        VmState st = core.state(vm);
+        return st == null ? List.of() : st.tracked();
     }
 
     @Override
@@ -134,7 +168,7 @@ public final class OwnerTrack implements PageTrack {
         released = true; // before the snapshot: an add that missed it is in a state we visit
         for (VmState st : core.states()) {
             Vm vm = st.vm;
-            ReentrantLock lock = vm.mmuLock();
+            ReentrantLock lock = Platform.mmuLock(vm);
             lock.lock();
             try {
                 Map<Memslot, GfnCounts[]> mine = st.removeOwner(this);
@@ -188,6 +222,17 @@ public final class OwnerTrack implements PageTrack {
                     + " policy=legacy, KVM's TDP fault path from before page track, which never asks it; track pages"
                     + " on a VM with policy=pagetrack (the default)");
         }
+    }
+
+    private void requireMmuRole(String what) {
+        if (role != TrackerRole.MMU) {
+            throw new VmException("owner " + owner + " may not call " + what + ": only the platform's MMU holds the MMU role");
+        }
+    }
+
+    /** {@code lockdep_assert_held(&kvm->mmu_lock)}; on in every test. */
+    static void assertMmuLockHeld(Vm vm) {
+        assert Platform.mmuLock(vm).isHeldByCurrentThread() : "mmu_lock of VM " + vm.name() + " not held";
     }
 
     private static void requireMode(TrackMode mode) {

@@ -1,5 +1,6 @@
 package org.shadowbox.pagetrack.internal;
 
+import java.lang.System.Logger.Level;
 import java.util.List;
 
 import org.osgi.framework.Bundle;
@@ -13,28 +14,41 @@ import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
+import org.shadowbox.vm.spi.PlatformBundles;
 import org.shadowbox.vm.Vm;
 
 /**
  * The {@link PageTrack} service, bundle-scoped: each using bundle gets its own instance,
  * whose owner is that bundle's symbolic name (the MMU if its manifest says
- * {@code Shadowbox-Tracker-Role: mmu}). When the bundle releases the service (it stops),
+ * {@code Shadowbox-Tracker-Role: mmu} and it is one of the platform's bundles: a tracker that
+ * claims the header is external). When the bundle releases the service (it stops),
  * every track it holds is removed. Its notifier services are unregistered by the framework
  * when it stops, which detaches them (waiting for running calls) before this release.
  */
-@Component(service = PageTrack.class, scope = ServiceScope.BUNDLE)
-public class PageTrackComponent implements PageTrack {
+@Component(service = {PageTrack.class, MmuPageTrack.class}, scope = ServiceScope.BUNDLE)
+public class PageTrackComponent implements MmuPageTrack {
+    private static final System.Logger LOG = System.getLogger("org.shadowbox.pagetrack");
 
     @Reference
     private PageTrackPlatform platform;
+
+    /** Who is the platform: the MMU role is a platform-only capability. */
+    @Reference
+    private PlatformBundles platformBundles;
 
     private OwnerTrack track;
 
     @Activate
     void activate(ComponentContext context) {
         Bundle user = context.getUsingBundle();
-        String role = user.getHeaders("").get(TrackerRole.HEADER);
-        track = platform.forOwner(user.getSymbolicName(), TrackerRole.ofHeader(role));
+        TrackerRole role = TrackerRole.ofHeader(user.getHeaders("").get(TrackerRole.HEADER));
+        if (role == TrackerRole.MMU && !platformBundles.isPlatform(user.getBundleId(), user.getLocation())) {
+            LOG.log(Level.WARNING, "bundle " + user.getSymbolicName() + " [" + user.getBundleId() + "] declares "
+                    + TrackerRole.HEADER + ": mmu but is not one of the platform's bundles: it is an external tracker");
+            role = TrackerRole.EXTERNAL;
+        }
+        track = platform.forOwner(user.getSymbolicName(), role);
     }
 
     @Deactivate
@@ -50,6 +64,21 @@ public class PageTrackComponent implements PageTrack {
     @Override
     public boolean remove(Vm vm, long gfn, TrackMode mode) {
         return track.remove(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean addLocked(Vm vm, long gfn, TrackMode mode) {
+        return track.addLocked(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean removeLocked(Vm vm, long gfn, TrackMode mode) {
+        return track.removeLocked(vm, gfn, mode);
+    }
+
+    @Override
+    public List<TrackedPage> trackedLocked(Vm vm) {
+        return track.trackedLocked(vm);
     }
 
     @Override

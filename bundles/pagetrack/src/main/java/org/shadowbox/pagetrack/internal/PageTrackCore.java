@@ -1,5 +1,7 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,15 +15,15 @@ import java.util.function.Predicate;
 import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 import org.shadowbox.pagetrack.guard.GuardRecord;
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.Memslot;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * Page track without OSGi (KVM's {@code page_track.c} plus the memslot hooks of
@@ -387,7 +389,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
     /** {@code kvm_page_track_is_active}. Lock-free, allocation-free; false outside every slot. */
     public boolean isActive(Vm vm, long gfn, TrackMode mode) {
         Memslot slot = vm.slotForGfn(gfn);
-        return slot != null && slot.gfnTrack(mode.ordinal()).count(gfn) != 0;
+        return slot != null && Platform.slot(slot).gfnTrack(mode.ordinal()).count(gfn) != 0;
     }
 
     // ---- per-VM state ----
@@ -494,7 +496,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         }
         Memslot old = change.oldSlot();
         String holders;
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
             holders = st.externalHolders(old);
@@ -523,7 +525,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         }
         Memslot old = change.oldSlot();
         String lost;
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
             lost = st.dropSlot(old);

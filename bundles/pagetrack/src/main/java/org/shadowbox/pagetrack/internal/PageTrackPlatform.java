@@ -18,12 +18,12 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.pagetrack.PageTrackNotifier;
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 import org.shadowbox.pagetrack.guard.GuardMonitor;
 import org.shadowbox.pagetrack.guard.GuardRecord;
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * Page track's singleton under OSGi: the {@link PageTrackCore} as the VM bundle's

@@ -1,16 +1,18 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.lang.System.Logger.Level;
 
 import org.shadowbox.pagetrack.TrackMode;
-import org.shadowbox.vm.GfnTrack;
+import org.shadowbox.vm.spi.GfnTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 
 /**
  * KVM's {@code kvm_slot_page_track_add_page} and {@code kvm_slot_page_track_remove_page}
  * on a memslot's raw counters, with no notion of owners (that is {@link OwnerTrack}'s job).
- * Both run with {@link Vm#mmuLock()} held by the caller.
+ * Both run with {@code kvm->mmu_lock} held by the caller.
  */
 final class SlotPageTrack {
     /** USHRT_MAX: the 16-bit counter's bound. */
@@ -43,9 +45,9 @@ final class SlotPageTrack {
      * @return false if the count was at its bound and stayed there
      */
     boolean addPage(Vm vm, Memslot slot, long gfn, TrackMode mode) {
-        assert vm.mmuLock().isHeldByCurrentThread();
+        assert Platform.mmuLock(vm).isHeldByCurrentThread();
         boolean counted = updateGfnTrack(vm, slot, gfn, mode, 1);
-        slot.updateLpageDisallow(gfn, 1);
+        Platform.slot(slot).updateLpageDisallow(gfn, 1);
         if (mode == TrackMode.WRITE) {
             HookEntry h = hook;
             if (h != null && guard.slotGfnWriteProtect(h, vm, slot, gfn)) {
@@ -63,15 +65,15 @@ final class SlotPageTrack {
      * @return false if the count was already 0
      */
     boolean removePage(Vm vm, Memslot slot, long gfn, TrackMode mode) {
-        assert vm.mmuLock().isHeldByCurrentThread();
+        assert Platform.mmuLock(vm).isHeldByCurrentThread();
         boolean counted = updateGfnTrack(vm, slot, gfn, mode, -1);
-        slot.updateLpageDisallow(gfn, -1);
+        Platform.slot(slot).updateLpageDisallow(gfn, -1);
         return counted;
     }
 
     /** {@code update_gfn_track}: the WARN_ON bounds check, then the count. */
     private static boolean updateGfnTrack(Vm vm, Memslot slot, long gfn, TrackMode mode, int delta) {
-        GfnTrack track = slot.gfnTrack(mode.ordinal());
+        GfnTrack track = Platform.slot(slot).gfnTrack(mode.ordinal());
         int val = track.count(gfn);
         if (val + delta < 0 || val + delta > MAX_COUNT) {
             LOG.log(Level.WARNING, "page track: " + mode + " count of gfn 0x" + Long.toHexString(gfn) + " in slot "

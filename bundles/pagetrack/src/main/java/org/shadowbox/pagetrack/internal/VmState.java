@@ -1,5 +1,7 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -18,7 +20,7 @@ import org.shadowbox.vm.Vm;
  *
  * <p>Notifiers: a copy-on-write array, newest first, written under the core's registry
  * lock and read by dispatch inside {@link #srcu}. Owners: for each owner, for each memslot
- * object, for each mode, the gfns it holds; guarded by {@link Vm#mmuLock()}. Keying by the
+ * object, for each mode, the gfns it holds; guarded by {@code kvm->mmu_lock}. Keying by the
  * memslot object (not its id or range) makes a delete or move drop exactly the tracks that
  * lived in the old slot's counters, whatever runs concurrently.
  */
@@ -156,7 +158,7 @@ final class VmState {
         List<TrackedPage> out = new ArrayList<>(byGfn.size());
         for (Map.Entry<Key, Map<String, Integer>> e : byGfn.entrySet()) {
             Key k = e.getKey();
-            int count = slots.get(k).gfnTrack(k.mode.ordinal()).count(k.gfn);
+            int count = Platform.slot(slots.get(k)).gfnTrack(k.mode.ordinal()).count(k.gfn);
             out.add(new TrackedPage(k.gfn, k.mode, count, e.getValue()));
         }
         return out;

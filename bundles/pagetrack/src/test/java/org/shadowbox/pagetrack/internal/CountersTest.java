@@ -1,5 +1,7 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -63,10 +65,10 @@ class CountersTest {
         int l2 = slot.lpageDisallowCount(gfn, LEVEL_2M);
         pt.add(vm, gfn, WRITE);
         // Someone else (a buggy MMU) took the slot's count to 0 behind page track's back.
-        ReentrantLock lock = vm.mmuLock();
+        ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
-            slot.gfnTrack(WRITE.ordinal()).add(gfn, -1);
+            Platform.slot(slot).gfnTrack(WRITE.ordinal()).add(gfn, -1);
         } finally {
             lock.unlock();
         }

@@ -1,5 +1,7 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.shadowbox.pagetrack.TrackMode.WRITE;
@@ -13,7 +15,7 @@ class LazyAllocationTest {
     private final OwnerTrack pt = rig.core.forOwner("lazy");
 
     private static long bytes(Vm vm, long gfn) {
-        return vm.slotForGfn(gfn).gfnTrack(WRITE.ordinal()).allocatedBytes();
+        return Platform.slot(vm.slotForGfn(gfn)).gfnTrack(WRITE.ordinal()).allocatedBytes();
     }
 
     @Test
@@ -50,6 +52,6 @@ class LazyAllocationTest {
         assertTrue(twoRanges > oneRangeHuge, "a second range adds its own chunk");
         assertTrue(twoRanges < 3 * oneRangeHuge + 4096, "and only that: " + twoRanges + " bytes");
         assertTrue(twoRanges < (1L << 40 >> 12) * 2 / 1000, "far below KVM's eager 2 bytes per page");
-        assertTrue(huge.slotForGfn(0x100).gfnTrack(1).allocatedBytes() < 4096, "other modes stay empty");
+        assertTrue(Platform.slot(huge.slotForGfn(0x100)).gfnTrack(1).allocatedBytes() < 4096, "other modes stay empty");
     }
 }

@@ -1,5 +1,7 @@
 package org.shadowbox.pagetrack.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.shadowbox.pagetrack.NotifierInfo;
 import org.shadowbox.pagetrack.PageTrackNotifier;
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
@@ -83,7 +85,7 @@ class NotifierTest {
 
         @Override
         public boolean slotGfnWriteProtect(Vm vm, Memslot slot, long gfn) {
-            assertTrue(vm.mmuLock().isHeldByCurrentThread(), "called under the MMU lock");
+            assertTrue(Platform.mmuLock(vm).isHeldByCurrentThread(), "called under the MMU lock");
             calls.add("wp slot" + slot.id() + " 0x" + Long.toHexString(gfn));
             return changes;
         }

@@ -37,6 +37,11 @@ class OsgiWiringTest {
     }
 
     private static Bundle bundle(String bsn, String role) {
+        return bundle(bsn, role, "platform:" + bsn);
+    }
+
+    /** A bundle at {@code location}: the platform's when it starts with "platform:". */
+    private static Bundle bundle(String bsn, String role, String location) {
         Hashtable<String, String> headers = new Hashtable<>();
         if (role != null) {
             headers.put(TrackerRole.HEADER, role);
@@ -45,6 +50,8 @@ class OsgiWiringTest {
                 (p, m, a) -> switch (m.getName()) {
                     case "getSymbolicName" -> bsn;
                     case "getHeaders" -> headers;
+                    case "getBundleId" -> (long) location.hashCode();
+                    case "getLocation" -> location;
                     case "toString" -> "bundle " + bsn;
                     default -> throw new UnsupportedOperationException(m.getName());
                 });
@@ -111,11 +118,25 @@ class OsgiWiringTest {
         assertTrue(mmu.tracked(vm).isEmpty());
     }
 
+    @Test
+    void aBundleOutsideThePlatformThatClaimsTheMmuRoleIsExternal() throws Exception {
+        Vm vm = hv.createVm(VmSpec.pc("claim", 16L << 20, 1));
+        PageTrackComponent fake = component(bundle("org.shadowbox.mmu", "mmu", "file:/tmp/deploy/fake-mmu.jar"));
+        fake.add(vm, 0x200, WRITE);
+        assertThrows(VmException.class, () -> vm.moveSlot(1, 0x1000), "its track blocks a move: it is external");
+        VmException e = assertThrows(VmException.class, () -> fake.addLocked(vm, 0x201, WRITE));
+        assertTrue(e.getMessage().contains("only the platform's MMU holds the MMU role"), e.getMessage());
+        fake.deactivate();
+    }
+
     private PageTrackComponent component(Bundle user) throws Exception {
         PageTrackComponent c = new PageTrackComponent();
         java.lang.reflect.Field f = PageTrackComponent.class.getDeclaredField("platform");
         f.setAccessible(true); // what SCR's field injection does
         f.set(c, platform);
+        java.lang.reflect.Field pb = PageTrackComponent.class.getDeclaredField("platformBundles");
+        pb.setAccessible(true);
+        pb.set(c, (org.shadowbox.vm.spi.PlatformBundles) (id, location) -> location.startsWith("platform:"));
         ComponentContext ctx = (ComponentContext) Proxy.newProxyInstance(ComponentContext.class.getClassLoader(),
                 new Class<?>[] {ComponentContext.class}, (p, m, a) -> {
                     if (m.getName().equals("getUsingBundle")) {

@@ -26,6 +26,8 @@ import org.osgi.resource.Namespace;
  * same package that are there. Nothing is resolved or started to find out.
  */
 final class BundleDiag {
+    /** The export attribute that marks a platform SPI package ({@code Platform.SPI_ATTRIBUTE}). */
+    static final String SPI_ATTRIBUTE = "shadowbox.platform";
     private static final Pattern FILTER_NAME = Pattern.compile("\\(([\\w.]+)=([^)(*]+)\\)");
     private static final Pattern LOW = Pattern.compile("\\(version>=([^)]+)\\)");
     private static final Pattern HIGH_OPEN = Pattern.compile("\\(!\\(version>=([^)]+)\\)\\)");
@@ -64,6 +66,11 @@ final class BundleDiag {
             if (!Namespace.EFFECTIVE_RESOLVE.equals(effective)) {
                 continue;
             }
+            String spi = platformSpi(context, req);
+            if (spi != null) {
+                out.add(spi);
+                continue;
+            }
             Collection<BundleCapability> providers = fw.findProviders(req);
             if (providers.isEmpty()) {
                 out.add(describe(context, req));
@@ -74,6 +81,34 @@ final class BundleDiag {
                     + " or uses constraints conflict; run plugin:diag on its providers, or refresh");
         }
         return out;
+    }
+
+    /**
+     * The line for an import of a platform SPI package (an export marked
+     * {@value #SPI_ATTRIBUTE}), which the platform's resolver hook refuses to bundles outside
+     * the platform; null for any other requirement.
+     */
+    static String platformSpi(BundleContext context, BundleRequirement req) {
+        if (!PackageNamespace.PACKAGE_NAMESPACE.equals(req.getNamespace())) {
+            return null;
+        }
+        String name = attribute(req.getDirectives().getOrDefault(Namespace.REQUIREMENT_FILTER_DIRECTIVE, ""),
+                PackageNamespace.PACKAGE_NAMESPACE);
+        for (Bundle other : context.getBundles()) {
+            BundleRevision r = other.adapt(BundleRevision.class);
+            if (r == null) {
+                continue;
+            }
+            for (BundleCapability cap : r.getDeclaredCapabilities(PackageNamespace.PACKAGE_NAMESPACE)) {
+                if (name.equals(cap.getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE))
+                        && "true".equals(String.valueOf(cap.getAttributes().get(SPI_ATTRIBUTE)))) {
+                    return "imports " + name + ", a platform SPI package: refused to bundles outside the platform;"
+                            + " trackers use org.shadowbox.vm, org.shadowbox.pagetrack and org.shadowbox.mmu"
+                            + " (docs/trust-model.md)";
+                }
+            }
+        }
+        return null;
     }
 
     /** One line for an unsatisfied requirement. */

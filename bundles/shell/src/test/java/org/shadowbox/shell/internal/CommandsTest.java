@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.VcpuClaim;

@@ -1,6 +1,6 @@
 package org.shadowbox.vm.internal;
 
-import org.shadowbox.vm.GfnTrack;
+import org.shadowbox.vm.spi.GfnTrack;
 
 /**
  * {@code slot->arch.gfn_track[mode]}: one unsigned 16-bit counter per page, stored in

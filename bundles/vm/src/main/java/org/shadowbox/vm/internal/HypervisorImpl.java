@@ -15,15 +15,15 @@ import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.MemoryBudget;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.SlotSpec;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 import org.shadowbox.vm.VmSpec;
 
 /**

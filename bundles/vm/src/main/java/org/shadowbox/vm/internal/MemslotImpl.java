@@ -1,13 +1,14 @@
 package org.shadowbox.vm.internal;
 
-import org.shadowbox.vm.GfnTrack;
+import org.shadowbox.vm.spi.PlatformMemslot;
+import org.shadowbox.vm.spi.GfnTrack;
 import org.shadowbox.vm.Memslot;
 
 /**
  * A memslot ({@code struct kvm_memory_slot}) with its arch data. Geometry is final; a
  * move builds a new MemslotImpl over the same {@link SlotMemory} with fresh arch data.
  */
-final class MemslotImpl implements Memslot {
+final class MemslotImpl implements PlatformMemslot {
     private final int id;
     private final long baseGfn;
     private final long npages;

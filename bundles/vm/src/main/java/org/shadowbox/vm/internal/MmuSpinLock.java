@@ -11,7 +11,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * spins (the holder was descheduled, or the section is long: a zap of many pages) it parks
  * as a ReentrantLock does, so that a host with fewer cores than vCPU threads is not burnt.
  *
- * <p>Only {@link #lock()} changes; everything else (reentrancy, conditions, tryLock,
+ * <p>Not reentrant, as KVM's spinlock is not: taking it again on the thread that holds it is
+ * a bug (a path that needs the lock while holding it calls a {@code *Locked} variant). With
+ * assertions on (every test) a second acquisition fails at once, as lockdep reports a
+ * recursive lock; without them it behaves as ReentrantLock's, so that such a bug in a
+ * production run costs nothing worse than today. Everything else (conditions, tryLock,
  * isHeldByCurrentThread) is ReentrantLock's, non-fair as a spinlock is.
  */
 final class MmuSpinLock extends ReentrantLock {
@@ -21,6 +25,8 @@ final class MmuSpinLock extends ReentrantLock {
 
     @Override
     public void lock() {
+        assert !isHeldByCurrentThread() : "mmu_lock taken again by the thread that holds it (not reentrant:"
+                + " call the *Locked variant)";
         if (tryLock()) {
             return;
         }

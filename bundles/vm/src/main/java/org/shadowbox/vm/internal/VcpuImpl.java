@@ -8,7 +8,7 @@ import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.VcpuClaim;

@@ -1,5 +1,6 @@
 package org.shadowbox.vm.internal;
 
+import org.shadowbox.vm.spi.PlatformVm;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.TimeUnit;
@@ -11,7 +12,7 @@ import java.util.stream.Collectors;
 import org.shadowbox.vm.GuestMemory;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.MemoryBudget;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.SlotSpec;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
@@ -25,7 +26,7 @@ import org.shadowbox.vm.VmStats;
  * {@link Memslots} and announced. Everything that changes the slots holds
  * {@code slotsLock} ({@code kvm->slots_lock}).
  */
-final class VmImpl implements Vm {
+final class VmImpl implements PlatformVm {
     /** {@code KVM_MEM_MAX_NR_PAGES}: the largest memslot KVM accepts. */
     static final long MAX_SLOT_PAGES = (1L << 31) - 1;
     private static final int KNOWN_FLAGS = Memslot.LOG_DIRTY_PAGES | Memslot.READONLY;

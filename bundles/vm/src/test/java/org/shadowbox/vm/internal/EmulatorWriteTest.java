@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.SlotSpec;

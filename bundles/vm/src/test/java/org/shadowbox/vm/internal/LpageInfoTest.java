@@ -1,5 +1,7 @@
 package org.shadowbox.vm.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -30,16 +32,16 @@ class LpageInfoTest {
     void updatesMoveEveryLargeLevelOfTheFrame() {
         Memslot s = vm.createSlot(new SlotSpec(2, 0x80000, 0x80000, 0)); // 2 GiB..4 GiB, aligned
         assertEquals(0, s.lpageDisallowCount(0x80123, Memslot.LEVEL_2M));
-        s.updateLpageDisallow(0x80123, 1);
-        s.updateLpageDisallow(0x80124, 1);
+        Platform.slot(s).updateLpageDisallow(0x80123, 1);
+        Platform.slot(s).updateLpageDisallow(0x80124, 1);
         assertEquals(2, s.lpageDisallowCount(0x80000, Memslot.LEVEL_2M));
         assertEquals(2, s.lpageDisallowCount(0x80000, Memslot.LEVEL_1G));
         assertEquals(0, s.lpageDisallowCount(0x80200, Memslot.LEVEL_2M), "the next 2M frame is untouched");
         assertEquals(2, s.lpageDisallowCount(0xbffff, Memslot.LEVEL_1G), "the same 1G frame");
-        s.updateLpageDisallow(0x80123, -1);
-        s.updateLpageDisallow(0x80124, -1);
+        Platform.slot(s).updateLpageDisallow(0x80123, -1);
+        Platform.slot(s).updateLpageDisallow(0x80124, -1);
         assertEquals(0, s.lpageDisallowCount(0x80000, Memslot.LEVEL_1G));
-        assertThrows(IllegalStateException.class, () -> s.updateLpageDisallow(0x80123, -1));
+        assertThrows(IllegalStateException.class, () -> Platform.slot(s).updateLpageDisallow(0x80123, -1));
         assertEquals(0, s.lpageDisallowCount(0x80000, Memslot.LEVEL_2M), "a refused update changed nothing");
     }
 
@@ -57,17 +59,17 @@ class LpageInfoTest {
     @Test
     void gfnTrackCountersAreAllocatedLazily() {
         Memslot s = vm.slot(1);
-        long before = s.gfnTrack(0).allocatedBytes();
-        assertEquals(0, s.gfnTrack(0).count(0x1234));
-        assertEquals(before, s.gfnTrack(0).allocatedBytes(), "reading allocates nothing");
-        assertEquals(1, s.gfnTrack(0).add(0x1234, 1));
-        long one = s.gfnTrack(0).allocatedBytes();
-        s.gfnTrack(0).add(0x1235, 1);
-        assertEquals(one, s.gfnTrack(0).allocatedBytes(), "a neighbour shares the chunk");
-        s.gfnTrack(0).add(0x3f000, 1);
-        assertEquals(16 + 2L * GfnTrackImpl.CHUNK, s.gfnTrack(0).allocatedBytes() - one,
+        long before = Platform.slot(s).gfnTrack(0).allocatedBytes();
+        assertEquals(0, Platform.slot(s).gfnTrack(0).count(0x1234));
+        assertEquals(before, Platform.slot(s).gfnTrack(0).allocatedBytes(), "reading allocates nothing");
+        assertEquals(1, Platform.slot(s).gfnTrack(0).add(0x1234, 1));
+        long one = Platform.slot(s).gfnTrack(0).allocatedBytes();
+        Platform.slot(s).gfnTrack(0).add(0x1235, 1);
+        assertEquals(one, Platform.slot(s).gfnTrack(0).allocatedBytes(), "a neighbour shares the chunk");
+        Platform.slot(s).gfnTrack(0).add(0x3f000, 1);
+        assertEquals(16 + 2L * GfnTrackImpl.CHUNK, Platform.slot(s).gfnTrack(0).allocatedBytes() - one,
                 "a far page costs one more chunk of 16-bit counters");
-        assertEquals(before, s.gfnTrack(1).allocatedBytes(), "another mode has its own, still empty, counters");
+        assertEquals(before, Platform.slot(s).gfnTrack(1).allocatedBytes(), "another mode has its own, still empty, counters");
     }
 
     @Test
@@ -76,6 +78,6 @@ class LpageInfoTest {
         Memslot s = big.slot(0);
         assertEquals(0, s.lpageDisallowCount(0x7000_0000L, Memslot.LEVEL_2M));
         assertEquals(1, s.lpageDisallowCount(0x7fff_fffeL, Memslot.LEVEL_2M), "tail frame partial");
-        assertEquals(true, s.gfnTrack(0).allocatedBytes() < 8192, "directory only: " + s.gfnTrack(0).allocatedBytes());
+        assertEquals(true, Platform.slot(s).gfnTrack(0).allocatedBytes() < 8192, "directory only: " + Platform.slot(s).gfnTrack(0).allocatedBytes());
     }
 }

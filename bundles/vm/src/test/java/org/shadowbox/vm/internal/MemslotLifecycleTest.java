@@ -1,5 +1,7 @@
 package org.shadowbox.vm.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -12,11 +14,11 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.shadowbox.vm.Memslot;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.SlotSpec;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 import org.shadowbox.vm.VmSpec;
 
 class MemslotLifecycleTest {
@@ -121,13 +123,13 @@ class MemslotLifecycleTest {
     void aMoveKeepsTheMemoryAndStartsWithFreshArchData() {
         vm.memory().write(0x100_000, 0xfeed, 8);
         Memslot old = vm.slot(1);
-        old.gfnTrack(0).add(0x100, 1);
-        old.updateLpageDisallow(0x100, 1);
+        Platform.slot(old).gfnTrack(0).add(0x100, 1);
+        Platform.slot(old).updateLpageDisallow(0x100, 1);
         Memslot moved = vm.moveSlot(1, 0x80100); // keeps gfn and host frame aligned alike mod 2M
         assertNotSame(old, moved);
         assertEquals(0xfeed, vm.memory().read(0x80100L << 12, 8), "the memory moved with the slot");
         assertEquals(0xffff_ffffL, vm.memory().read(0x100_000, 4), "the old place is a hole now");
-        assertEquals(0, moved.gfnTrack(0).count(0x80100), "page-track counters start at zero");
+        assertEquals(0, Platform.slot(moved).gfnTrack(0).count(0x80100), "page-track counters start at zero");
         assertEquals(0, moved.lpageDisallowCount(0x80200, Memslot.LEVEL_2M), "lpage counts start afresh");
         assertEquals(old.hostFrame(0x100), moved.hostFrame(0x80100), "same host memory");
     }

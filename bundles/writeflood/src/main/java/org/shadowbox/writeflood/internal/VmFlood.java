@@ -1,5 +1,7 @@
 package org.shadowbox.writeflood.internal;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.vm.Vm;
 
 /**
@@ -40,11 +42,11 @@ final class VmFlood {
 
     /** A copy of the counters, taken under the MMU lock. */
     FloodStats snapshot() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             return stats.copy();
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 }

@@ -5,40 +5,29 @@ import java.lang.System.Logger.Level;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Modified;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.mmu.spi.PteWriteContext;
 import org.shadowbox.mmu.spi.PteWriteHandler;
-import org.shadowbox.mmu.spi.PteWriteRoute;
-import org.shadowbox.pagetrack.PageTrackNotifier;
-import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 
 /**
- * The bundle's one component: {@code kvm_mmu_pte_write} registered, as in KVM, as a page-track
- * notifier for every VM, and as the MMU's {@link PteWriteHandler}. Its notifier passes each
- * write to the MMU's {@link PteWriteRoute}; the MMU runs the handler under its lock, exactly
- * once per write, and also through its own notifier and its legacy direct call, so every route
- * runs the same code ({@link PteWrite}). When the bundle stops, both services go: the MMU falls
- * back to zapping at once, and no write is lost (package {@code org.shadowbox.mmu.spi}).
+ * The bundle's one component: {@code kvm_mmu_pte_write}'s flooding heuristics and policies as
+ * the MMU's write-flood policy, a {@link PteWriteHandler} service. The MMU's own page-track
+ * notifier (registered for every VM, as {@code kvm_mmu_init_vm} does) calls it under the MMU
+ * lock, once per emulated page-table write; under the legacy policy the emulator's direct call
+ * does. This bundle registers no notifier: a write has one route. When the bundle stops, the
+ * service goes and the MMU falls back to zapping at once; no write is lost (package
+ * {@code org.shadowbox.mmu.spi}).
  */
-@Component(service = {PteWriteHandler.class, PageTrackNotifier.class, WriteFlood.class},
-        configurationPid = WriteFlood.PID, immediate = true)
+@Component(service = {PteWriteHandler.class, WriteFlood.class}, configurationPid = WriteFlood.PID, immediate = true)
 @Designate(ocd = Config.class)
-public final class WriteFlood implements PteWriteHandler, PageTrackNotifier {
+public final class WriteFlood implements PteWriteHandler {
     /** Configuration Admin PID of {@link Config}. */
     public static final String PID = "org.shadowbox.writeflood";
 
     private static final System.Logger LOG = System.getLogger(PID);
 
     final PteWrite pteWrite = new PteWrite();
-
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    volatile PteWriteRoute route;
 
     @Activate
     void activate(Config config) {
@@ -56,15 +45,6 @@ public final class WriteFlood implements PteWriteHandler, PageTrackNotifier {
             pteWrite.settings(Settings.parse(config.policy(), config.threshold(), config.vm_policy()));
         } catch (VmException e) {
             LOG.log(Level.ERROR, "configuration " + PID + " refused, settings unchanged: " + e.getMessage());
-        }
-    }
-
-    /** {@code track_write}: hands the write to the MMU, which runs {@link #pteWrite} for it once. */
-    @Override
-    public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
-        PteWriteRoute r = route;
-        if (r != null) {
-            r.trackWrite(vm, vcpuId, gpa, value, bytes);
         }
     }
 

@@ -23,8 +23,8 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
  * The real hypervisor, page track and shadow MMU wired as the bundles are, with this bundle's
- * {@link WriteFlood} bound as the MMU's pte-write handler and attached as a page-track
- * notifier. A 64-bit guest: PML4 {@link #PML4} -> PDPT -> PD {@link #PD} -> PT {@link #PT},
+ * {@link WriteFlood} bound as the MMU's write-flood policy (pte-write handler), called from the
+ * MMU's one page-track notifier. A 64-bit guest: PML4 {@link #PML4} -> PDPT -> PD {@link #PD} -> PT {@link #PT},
  * entry 0 of the PT mapping {@link #GVA} to {@link #DATA}.
  */
 public final class FloodRig {
@@ -67,24 +67,21 @@ public final class FloodRig {
         mem.write(OTHER << 12, 0x2222, 8);
     }
 
-    /** A {@link WriteFlood} as its component is at start: route, notifier attached, handler bound. */
+    /** A {@link WriteFlood} as its component is at start: the MMU binds it as its handler. */
     public static WriteFlood bind(PageTrackCore core, MmuHooks hooks, Vm vm) {
         WriteFlood f = new WriteFlood();
-        f.route = hooks.route();
         attach(f, core, hooks, vm);
         return f;
     }
 
-    /** What starting the bundle does: the notifier service appears, the MMU binds the handler. */
+    /** What starting the bundle does: its handler service appears and the MMU binds it. */
     public static void attach(WriteFlood f, PageTrackCore core, MmuHooks hooks, Vm vm) {
-        core.register(f, BUNDLE, vm.name());
         hooks.setPteWriteHandler(f, BUNDLE);
     }
 
-    /** What stopping it does: both services go (in the framework's order: one registration). */
+    /** What stopping it does: the service goes and the MMU unbinds it (waiting for a running call). */
     public static void detach(WriteFlood f, PageTrackCore core, MmuHooks hooks) {
         hooks.unsetPteWriteHandler(f);
-        core.unregister(f);
     }
 
     public static void policy(WriteFlood f, String policy, int threshold) {

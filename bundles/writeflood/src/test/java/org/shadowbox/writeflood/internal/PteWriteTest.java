@@ -209,7 +209,7 @@ class PteWriteTest {
     void theGpteIsReadFromMemoryNotTakenFromTheNotification() {
         rig.shadow();
         rig.pte(PT, 0, (OTHER << 12) | LEAF); // what memory holds now
-        rig.flood.trackWrite(rig.vm, 0, gpa(PT, 0), (DATA << 12) | LEAF, 8); // an older write's bytes
+        rig.hooks.trackWrite(rig.vm, 0, gpa(PT, 0), (DATA << 12) | LEAF, 8); // the MMU notified of an older write
         assertEquals(pfn(OTHER), Spte.pfn(rig.page(PT).spte(0)));
         rig.assertConsistent("after a late notification");
     }

@@ -33,7 +33,7 @@ class RaceTest {
         assertTrue(rig.cpu(1).read(FloodRig.GVA, 8, false, rig.r).ok()); // vCPU 1 has run: its MMU context is set
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        rig.core.register(new PageTrackNotifier() { // newest: called before the handler's and the MMU's
+        rig.core.register(new PageTrackNotifier() { // newest: called before the MMU's
             @Override
             public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
                 if (vcpuId == 0) {

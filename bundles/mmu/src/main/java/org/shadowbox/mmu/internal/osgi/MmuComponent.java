@@ -24,10 +24,11 @@ import org.shadowbox.mmu.internal.tdp.TdpStats;
 import org.shadowbox.mmu.internal.tdp.TdpMmu;
 import org.shadowbox.mmu.meter.MmuMeter;
 import org.shadowbox.pagetrack.PageTrack;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * The MMU of every VM, as one component: KVM's {@code kvm_mmu_init_vm} and
@@ -59,7 +60,7 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     private static final System.Logger LOG = System.getLogger("org.shadowbox.mmu");
 
-    private final PageTrack pageTrack;
+    private final MmuPageTrack pageTrack;
     private final MmuHooks hooks;
     private final TdpHooks tdpHooks;
     private final Map<Vm, VmMmu<?>> vms = new ConcurrentHashMap<>();
@@ -73,7 +74,7 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
      * @throws VmException a configuration value out of range (the component does not start)
      */
     @Activate
-    public MmuComponent(@Reference PageTrack pageTrack, @Reference MmuHooksComponent hooks, Config config) {
+    public MmuComponent(@Reference MmuPageTrack pageTrack, @Reference MmuHooksComponent hooks, Config config) {
         this.pageTrack = pageTrack;
         this.hooks = hooks.hooks;
         this.tdpHooks = hooks.tdpHooks;

@@ -6,8 +6,8 @@ import org.shadowbox.mmu.internal.shadow.MmuHooks;
 import org.shadowbox.mmu.internal.tdp.TdpHooks;
 import org.shadowbox.mmu.internal.tdp.TdpMmu;
 import org.shadowbox.pagetrack.PageTrackNotifier;
-import org.shadowbox.pagetrack.WriteProtectHook;
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
@@ -19,10 +19,10 @@ import org.shadowbox.vm.Vm;
  * <li>page track's one {@link WriteProtectHook} ({@code kvm_mmu_slot_gfn_write_protect},
  *     {@code kvm_flush_remote_tlbs}): a dispatcher that calls the TDP hooks for a VM a TDP MMU
  *     serves and the shadow hooks otherwise (each does nothing for a VM it does not serve);
- * <li>the shadow MMU's own {@link PageTrackNotifier} (the fallback for emulated writes to
- *     shadowed tables, registered for every VM as KVM registers {@code kvm_mmu_pte_write} at VM
- *     init); it does nothing for TDP VMs, which shadow nothing, and for legacy VMs, whose
- *     writes come by the next route;
+ * <li>the shadow MMU's one {@link PageTrackNotifier}, {@code kvm_mmu_pte_write}, registered for
+ *     every VM as {@code kvm_mmu_init_vm} registers it: the one route of emulated writes to
+ *     shadowed tables, handed to the bound write-flood policy or the fallback; it does nothing
+ *     for TDP VMs, which shadow nothing, and for legacy VMs, whose writes come by the next route;
  * <li>an {@link EmulatedWriteListener}, the legacy policy's direct call of the pte-write
  *     handler by the emulator ({@link EmulatorPteWrite}); it does nothing for other VMs.
  * </ul>

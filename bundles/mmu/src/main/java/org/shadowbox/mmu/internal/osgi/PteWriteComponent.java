@@ -11,19 +11,16 @@ import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.shadowbox.mmu.internal.shadow.MmuHooks;
 import org.shadowbox.mmu.spi.PteWriteHandler;
-import org.shadowbox.mmu.spi.PteWriteRoute;
-import org.shadowbox.vm.Vm;
 
 /**
- * The MMU's side of {@code kvm_mmu_pte_write} (package {@code org.shadowbox.mmu.spi}): the
- * {@link PteWriteRoute} service through which a handler's page-track notifier hands writes to
- * the MMUs, and the binding of the one {@link PteWriteHandler} service (the highest ranked) to
- * {@link MmuHooks}. Unbinding returns only when no call into the handler is running; the next
+ * The binding of the write-flood policy (package {@code org.shadowbox.mmu.spi}): the one
+ * {@link PteWriteHandler} service (the highest ranked, normally the writeflood bundle's) is
+ * given to {@link MmuHooks}, whose notifier calls it for every emulated page-table write. Unbinding returns only when no call into the handler is running; the next
  * write goes to the fallback. A component of its own, apart from {@link MmuHooksComponent}, so
  * that page track's hooks keep no reference (see there).
  */
-@Component(service = PteWriteRoute.class, immediate = true)
-public class PteWriteComponent implements PteWriteRoute {
+@Component(service = {}, immediate = true)
+public class PteWriteComponent {
 
     private final MmuHooks hooks;
 
@@ -50,10 +47,5 @@ public class PteWriteComponent implements PteWriteRoute {
         if (h != null) {
             hooks.unsetPteWriteHandler(h);
         }
-    }
-
-    @Override
-    public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
-        hooks.route().trackWrite(vm, vcpuId, gpa, value, bytes);
     }
 }

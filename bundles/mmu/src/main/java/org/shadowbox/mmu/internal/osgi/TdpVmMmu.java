@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.osgi;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -37,7 +39,7 @@ final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
     List<ShadowPageInfo> shadowPages() {
         checkLive();
         List<ShadowPageInfo> out = new ArrayList<>();
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             for (int id = mmu.idLimit() - 1; id > 0; id--) {
                 if (!mmu.live(id)) {
@@ -49,7 +51,7 @@ final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
                         root ? 0 : 1, root ? mmu.vcpuCount() : 0));
             }
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         return out;
     }
@@ -84,11 +86,11 @@ final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
     List<Mmu.Stat> stats() {
         checkLive();
         List<Mmu.Stat> out = stats(mmu.stats().asMap());
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             out.add(new Mmu.Stat("n_used_mmu_pages", mmu.tablePages()));
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         return out;
     }

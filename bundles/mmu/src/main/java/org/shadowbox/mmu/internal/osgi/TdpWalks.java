@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.osgi;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,11 +42,11 @@ final class TdpWalks {
             gpa = w.gpa;
         }
         List<Walk.Step> tdp = new ArrayList<>();
-        mmu.vm().mmuLock().lock();
+        Platform.mmuLock(mmu.vm()).lock();
         try {
             result += "; tdp: " + tdpWalk(mmu, gpa >>> 12, tdp);
         } finally {
-            mmu.vm().mmuLock().unlock();
+            Platform.mmuLock(mmu.vm()).unlock();
         }
         return new Walk(gva, guest, tdp, result);
     }

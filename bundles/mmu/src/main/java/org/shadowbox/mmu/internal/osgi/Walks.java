@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.osgi;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,24 +41,24 @@ final class Walks {
                         + " made at the vCPU's next access)");
             }
             String result = pagingOff(gva) + " (no guest tables)";
-            mmu.vm().mmuLock().lock();
+            Platform.mmuLock(mmu.vm()).lock();
             try {
                 // KVM's nonpaging context: the identity map under the PAE root's direct pages.
                 long a = gva & 0xffff_ffffL;
                 result += "; shadow: " + shadowWalk(mmu, v.shadowWalkRoot(a), v.shadowWalkLevel(), a, shadow);
             } finally {
-                mmu.vm().mmuLock().unlock();
+                Platform.mmuLock(mmu.vm()).unlock();
             }
             return new Walk(gva, guest, shadow, result);
         }
         String result = guestWalk(mode, cpu, gva, new GuestWalk(), guest);
-        mmu.vm().mmuLock().lock();
+        Platform.mmuLock(mmu.vm()).lock();
         try {
             // A 64-bit guest's walk starts at its level-4 root; a PAE or 32-bit guest's at the
             // PAE root entry for gva bits 31:30, a level-2 page (KVM's pae_root).
             result += "; shadow: " + shadowWalk(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva, shadow);
         } finally {
-            mmu.vm().mmuLock().unlock();
+            Platform.mmuLock(mmu.vm()).unlock();
         }
         return new Walk(gva, guest, shadow, result);
     }

@@ -6,9 +6,9 @@
  * {@link org.shadowbox.mmu.Mmu} service, with {@link ShadowGuestCpu} and {@link TdpGuestCpu} as
  * the per-vCPU {@link org.shadowbox.mmu.GuestCpu}. {@link MmuHooksComponent}, with no reference,
  * is page track's and the emulator's way into the MMUs (the one {@code WriteProtectHook},
- * dispatching by the VM's MMU; the fallback {@code PageTrackNotifier}; the legacy policy's
- * direct pte-write call as an {@code EmulatedWriteListener}). {@link PteWriteComponent} binds a
- * {@code PteWriteHandler} (write-flood detection) and offers the {@code PteWriteRoute} its
- * notifier uses. Tunables: {@link Config}, PID {@value MmuComponent#PID}.
+ * dispatching by the VM's MMU; the MMU's one {@code PageTrackNotifier},
+ * {@code kvm_mmu_pte_write}; the legacy policy's direct pte-write call as an
+ * {@code EmulatedWriteListener}). {@link PteWriteComponent} binds the write-flood policy, a
+ * {@code PteWriteHandler} service, which that notifier calls. Tunables: {@link Config}, PID {@value MmuComponent#PID}.
  */
 package org.shadowbox.mmu.internal.osgi;

@@ -97,7 +97,7 @@ public final class GuestWalker {
         w.user = user;
         w.writable = writable;
         w.nx = nx;
-        if (permissionFault(access, user, writable, nx, cr0, cr4, rflags)) {
+        if (Rights.permissionFault(access, user, writable, nx, cr0, cr4, rflags)) {
             return fault(w, access, cr4, mode.pae(), nxe, Pfec.PRESENT);
         }
         w.gpa = mode.leafAddress(pte, level, gva);
@@ -105,24 +105,6 @@ public final class GuestWalker {
             updateAccessedDirty(w, mem, mode, access);
         }
         return true;
-    }
-
-    /**
-     * {@code permission_fault}: the rights of the translation against the access, with
-     * CR0.WP, CR4.SMEP and CR4.SMAP (EFLAGS.AC lifts SMAP for explicit accesses).
-     */
-    static boolean permissionFault(int access, boolean user, boolean writable, boolean nx, long cr0, long cr4,
-            long rflags) {
-        boolean write = (access & Pfec.WRITE) != 0;
-        boolean fetch = (access & Pfec.FETCH) != 0;
-        if ((access & Pfec.USER) != 0) {
-            return !user || (write && !writable) || (fetch && nx);
-        }
-        if (fetch) {
-            return nx || (user && (cr4 & Register.CR4_SMEP) != 0);
-        }
-        boolean smap = user && (cr4 & Register.CR4_SMAP) != 0 && (rflags & Register.RFLAGS_AC) == 0;
-        return smap || (write && !writable && (cr0 & Register.CR0_WP) != 0);
     }
 
     private static boolean fault(GuestWalk w, int access, long cr4, boolean pae, boolean nxe, int bits) {

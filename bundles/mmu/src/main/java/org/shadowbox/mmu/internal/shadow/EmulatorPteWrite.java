@@ -1,6 +1,6 @@
 package org.shadowbox.mmu.internal.shadow;
 
-import org.shadowbox.vm.EmulatedWriteListener;
+import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.Vcpu;
 
 /**

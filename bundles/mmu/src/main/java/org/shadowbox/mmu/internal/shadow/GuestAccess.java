@@ -1,8 +1,11 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
+import org.shadowbox.mmu.internal.paging.Rights;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.VmException;
@@ -131,7 +134,7 @@ final class GuestAccess {
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (top != null) {
-            v.mmu.vm.mmuLock().lock();
+            Platform.mmuLock(v.mmu.vm).lock();
             try {
                 if (hardwareWalk(top, gva, acc, i)) {
                     int j = v.tlb.lookup(gva >>> 12);
@@ -139,7 +142,7 @@ final class GuestAccess {
                     return TRANSLATED;
                 }
             } finally {
-                v.mmu.vm.mmuLock().unlock();
+                Platform.mmuLock(v.mmu.vm).unlock();
             }
             errorCode = hwErrorCode;
         }
@@ -199,19 +202,10 @@ final class GuestAccess {
      * paging off ({@link VcpuMmu#hwCr4}).
      */
     private boolean allowed(int rights, int acc) {
-        boolean fetch = (acc & Pfec.FETCH) != 0;
-        boolean write = (acc & Pfec.WRITE) != 0;
-        boolean u = (rights & Spte.ACC_USER) != 0;
-        if ((acc & Pfec.USER) != 0) {
-            return u && (!write || (rights & Spte.ACC_WRITE) != 0) && (!fetch || (rights & Spte.ACC_EXEC) != 0);
-        }
-        if (fetch) {
-            return (rights & Spte.ACC_EXEC) != 0 && !(u && (v.hwCr4 & Register.CR4_SMEP) != 0);
-        }
-        if (u && (v.hwCr4 & Register.CR4_SMAP) != 0 && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) == 0) {
-            return false;
-        }
-        return !write || (rights & Spte.ACC_WRITE) != 0;
+        long cr4 = v.hwCr4;
+        long rflags = (cr4 & Register.CR4_SMAP) != 0 ? v.vcpu.get(Register.RFLAGS) : 0; // read only when it matters
+        return !Rights.permissionFault(acc, (rights & Spte.ACC_USER) != 0, (rights & Spte.ACC_WRITE) != 0,
+                (rights & Spte.ACC_EXEC) == 0, Register.CR0_WP, cr4, rflags);
     }
 
 }

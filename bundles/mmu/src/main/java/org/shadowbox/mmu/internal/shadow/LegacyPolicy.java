@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.pagetrack.TrackMode;
 
 /**
@@ -36,12 +38,12 @@ final class LegacyPolicy extends WriteProtectPolicy {
 
     @Override
     void accountShadowed(ShadowMmu mmu, ShadowPage sp) {
-        mmu.vm.slotForGfn(sp.gfn).updateLpageDisallow(sp.gfn, 1);
+        Platform.slot(mmu.vm.slotForGfn(sp.gfn)).updateLpageDisallow(sp.gfn, 1);
     }
 
     @Override
     void unaccountShadowed(ShadowMmu mmu, ShadowPage sp) {
-        mmu.vm.slotForGfn(sp.gfn).updateLpageDisallow(sp.gfn, -1);
+        Platform.slot(mmu.vm.slotForGfn(sp.gfn)).updateLpageDisallow(sp.gfn, -1);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,13 +38,13 @@ public final class MmuChecker {
     /** Every violation found, one line each; empty when the MMU is consistent. */
     public static List<String> check(ShadowMmu mmu) {
         List<String> out = new ArrayList<>();
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         long steps = mmu.pages.hashChainSteps;
         try {
             new Run(mmu, out).all();
         } finally {
             mmu.pages.hashChainSteps = steps; // the checker's own walks are not the MMU's work
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         return out;
     }
@@ -100,7 +102,7 @@ public final class MmuChecker {
                 out.add("(e) the rmap holds " + rmapped[0] + " sptes but the tables hold " + leafSptes + " leaves");
             }
             if (!mmu.policy.tracksShadowedTables()) {
-                for (TrackedPage t : mmu.pageTrack.tracked(mmu.vm)) {
+                for (TrackedPage t : mmu.pageTrack.trackedLocked(mmu.vm)) {
                     if (t.owners().containsKey(mmu.pageTrack.owner())) {
                         out.add("(b) under the legacy policy the MMU holds " + t.owners().get(mmu.pageTrack.owner())
                                 + " page-track count(s) of gfn 0x" + Long.toHexString(t.gfn()));

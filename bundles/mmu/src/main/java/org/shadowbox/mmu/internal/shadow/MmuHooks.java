@@ -3,44 +3,38 @@ package org.shadowbox.mmu.internal.shadow;
 import java.util.Arrays;
 
 import org.shadowbox.mmu.spi.PteWriteHandler;
-import org.shadowbox.mmu.spi.PteWriteRoute;
-import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 import org.shadowbox.vm.Memslot;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.Vm;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * The shadow MMUs of one hypervisor and the three hooks through which the platform reaches
  * them: page track's {@link WriteProtectHook} ({@code kvm_mmu_slot_gfn_write_protect},
- * {@code kvm_flush_remote_tlbs}), the MMU's own {@link PageTrackNotifier} (the fallback for
- * emulated writes to shadowed page tables, registered at VM init as KVM registers
- * {@code kvm_mmu_pte_write}), and a {@link VmListener} that zaps everything before a memslot
+ * {@code kvm_flush_remote_tlbs}), the MMU's one {@link PageTrackNotifier}
+ * ({@code kvm_mmu_pte_write}, registered for every VM as {@code kvm_mmu_init_vm} registers it:
+ * the only route of emulated writes to shadowed page tables under the pagetrack policy), and a
+ * {@link VmListener} that zaps everything before a memslot
  * is deleted or moved ({@code kvm_arch_flush_shadow_memslot}) and forgets destroyed VMs.
  *
  * <p>MMUs are found by {@link Vm#id()} in a copy-on-write array: no lock, no allocation.
  *
- * <p>Emulated writes to shadowed page tables go to the bound {@link PteWriteHandler}
- * ({@link #setPteWriteHandler}; under OSGi, a dynamic optional reference) or to the MMU's
- * fallback; the handler's own page-track notifier reaches the MMU through {@link #route()}.
- * See package {@code org.shadowbox.mmu.spi} for why each write is processed exactly once.
+ * <p>The notifier hands each write, under the MMU lock, to the bound write-flood policy
+ * ({@link PteWriteHandler}, {@link #setPteWriteHandler}; under OSGi, a dynamic optional
+ * reference to the writeflood bundle's service) or to the MMU's fallback. See package
+ * {@code org.shadowbox.mmu.spi} for why each write is processed exactly once.
  */
 public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmListener {
     private final Object lock = new Object();
     private volatile ShadowMmu[] byVmId = new ShadowMmu[0];
     /** The bound pte-write handler, or null. Changed under {@link #lock}. */
     private PteWrites.HandlerEntry handler;
-    private final PteWriteRoute route = (vm, vcpuId, gpa, value, bytes) -> {
-        ShadowMmu m = mmu(vm);
-        if (m != null) {
-            m.pteWrites.notified(PteWrites.FROM_HANDLER_NOTIFIER, vcpuId, gpa, value, bytes);
-        }
-    };
 
     /** Creates the shadow MMU of {@code vm}, using {@code pageTrack} as the MMU's owner. */
-    public ShadowMmu attach(Vm vm, PageTrack pageTrack, int tlbEntries, int prevRoots) {
+    public ShadowMmu attach(Vm vm, MmuPageTrack pageTrack, int tlbEntries, int prevRoots) {
         synchronized (lock) {
             if (mmu(vm) != null) {
                 throw new org.shadowbox.vm.VmException("VM " + vm.name() + " already has a shadow MMU");
@@ -114,11 +108,6 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
         }
     }
 
-    /** The MMU's {@link PteWriteRoute} service: the handler's notifier passes writes here. */
-    public PteWriteRoute route() {
-        return route;
-    }
-
     @Override
     public boolean slotGfnWriteProtect(Vm vm, Memslot slot, long gfn) {
         ShadowMmu m = mmu(vm);
@@ -134,15 +123,15 @@ public final class MmuHooks implements WriteProtectHook, PageTrackNotifier, VmLi
     }
 
     /**
-     * The MMU's fallback notifier. Under the legacy policy it does nothing: there the emulator
-     * calls the pte-write handler itself ({@link EmulatorPteWrite}), and {@link PteWrites#notified}
-     * ignores notifier deliveries, so that each write is processed once.
+     * {@code kvm_mmu_pte_write} as the VM's page-track notifier. Under the legacy policy it does
+     * nothing: there the emulator calls {@code kvm_mmu_pte_write} itself
+     * ({@link EmulatorPteWrite}), so that each write takes one route.
      */
     @Override
     public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
         ShadowMmu m = mmu(vm);
         if (m != null) {
-            m.pteWrites.notified(PteWrites.FROM_MMU_NOTIFIER, vcpuId, gpa, value, bytes);
+            m.pteWrites.notified(vcpuId, gpa, value, bytes);
         }
     }
 

@@ -1,11 +1,13 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
-import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.mmu.internal.paging.Rights;
 import org.shadowbox.vm.Memslot;
 
 /**
@@ -41,36 +43,9 @@ final class PageFault {
     private PageFault() {
     }
 
-    /** {@code mmu_gfn_lpage_is_disallowed}. */
-    static boolean lpageDisallowed(Memslot slot, long gfn, int level) {
-        return slot.lpageDisallowCount(gfn, level) != 0;
-    }
-
-    /**
-     * {@code mapping_level}: the largest level up to {@code maxLevel} whose frame around
-     * {@code gfn} is allowed a large spte (never with dirty logging).
-     */
-    static int mappingLevel(Memslot slot, long gfn, int maxLevel) {
-        if (maxLevel <= 1 || slot.dirtyLogging()) {
-            return 1;
-        }
-        int level = 2;
-        for (; level <= Math.min(maxLevel, Memslot.LEVEL_1G); level++) {
-            long first = gfn & -(1L << ((level - 1) * 9));
-            long last = first + (1L << ((level - 1) * 9)) - 1;
-            if (!slot.contains(first) || !slot.contains(last) || lpageDisallowed(slot, gfn, level)) {
-                break;
-            }
-        }
-        return level - 1;
-    }
-
-    /** {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked. */
+    /** {@code page_fault_handle_page_track} ({@link Rights#handlePageTrack}, shared with TDP). */
     static boolean handlePageTrack(ShadowMmu mmu, int errorCode, long gfn) {
-        if ((errorCode & Pfec.RSVD) != 0 || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
-            return false;
-        }
-        return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
+        return Rights.handlePageTrack(errorCode, mmu.pageTrack, mmu.vm, gfn);
     }
 
     /**
@@ -154,10 +129,13 @@ final class PageFault {
                 pteAccess &= ~Spte.ACC_EXEC;
             }
         }
-        int level = mappingLevel(slot, gfn, w.level);
+        int level = Rights.mappingLevel(slot, gfn, w.level);
         long mapGfn = gfn & -(1L << ((level - 1) * 9));
-        boolean emulate;
-        mmu.vm.mmuLock().lock();
+        if (v.afterGuestWalk != null) {
+            v.afterGuestWalk.run();
+        }
+        int fetched;
+        Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.mmuLockFault++;
             v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available's test
@@ -165,12 +143,16 @@ final class PageFault {
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
             }
-            emulate = fetch(mmu, v, top, gva, w, writeFault, level, pteAccess, mapGfn, gfn, slot);
+            fetched = fetch(mmu, v, top, gva, w, writeFault, level, pteAccess, mapGfn, gfn, slot);
+            if (fetched == FETCH_GPTE_CHANGED) {
+                v.gpteChangedRetries++;
+                return RET_FIXED; // RET_PF_RETRY: the access faults again and walks the new tables
+            }
             v.stats.pfFixed++;
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
-        if (emulate) {
+        if (fetched == FETCH_EMULATE) {
             v.stats.pfEmulate++;
             v.stats.pfEmulateWp++;
             return RET_EMULATE;
@@ -212,10 +194,10 @@ final class PageFault {
             return RET_EMULATE;
         }
         boolean writeFault = (access & Pfec.WRITE) != 0;
-        int level = mappingLevel(slot, gfn, Memslot.LEVEL_2M);
+        int level = Rights.mappingLevel(slot, gfn, Memslot.LEVEL_2M);
         long mapGfn = gfn & -(1L << ((level - 1) * 9));
         boolean emulate;
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.mmuLockFault++;
             v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available's test
@@ -226,7 +208,7 @@ final class PageFault {
             emulate = directMap(mmu, v, top, gva, writeFault, level, mapGfn, slot);
             v.stats.pfFixed++;
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         if (emulate) {
             v.stats.pfEmulate++;
@@ -280,18 +262,47 @@ final class PageFault {
         return (w.pte[level + 1] & Pte.bits(12, 51)) >>> 12;
     }
 
+    /** {@link #fetch}: the leaf is set (or the walk found its own path zapped: retry). */
+    static final int FETCH_FIXED = 0;
+    /** {@link #fetch}: the leaf is set read-only and the write must be emulated. */
+    static final int FETCH_EMULATE = 1;
+    /** {@link #fetch}: a gpte walked without the lock has changed since: nothing set, retry. */
+    static final int FETCH_GPTE_CHANGED = 2;
+
+    /**
+     * {@code FNAME(gpte_changed)}: the guest entry of {@code level}, as the lockless guest walk
+     * read it, is no longer what guest memory holds. Called with the MMU lock held, after the
+     * table holding it is shadowed and so write-protected: from then on any change to it
+     * traps, and {@code kvm_mmu_pte_write} (which needs this lock) brings the shadow up to
+     * date; a change made before is caught here. A PAE PDPTE comes from the registers loaded
+     * at the last CR3 write, not from memory, and is not checked.
+     */
+    static boolean gpteChanged(ShadowMmu mmu, VcpuMmu v, GuestWalk w, int level) {
+        mmu.assertMmuLockHeld();
+        if (v.mode == PagingMode.PAE && level == 3) {
+            return false;
+        }
+        return mmu.vm.memory().read(w.pteGpa[level], v.mode.pteSize()) != w.pte[level];
+    }
+
     /**
      * {@code FNAME(fetch)}: indirect pages for the guest's tables down to the guest's leaf
      * level, then direct pages where a guest large page is mapped with smaller sptes, then the
-     * leaf. Every page walked has its flood count cleared.
+     * leaf. Every page walked has its flood count cleared. As KVM's, it first re-checks the
+     * top gpte, and each gpte below a table once that table is shadowed (write-protected), with
+     * {@link #gpteChanged}: the guest walk ran without the lock, and another vCPU may have
+     * rewritten an entry since; then nothing is installed and the fault is retried.
      *
-     * @return true if the write must be emulated
+     * @return {@link #FETCH_FIXED}, {@link #FETCH_EMULATE} or {@link #FETCH_GPTE_CHANGED}
      */
-    private static boolean fetch(ShadowMmu mmu, VcpuMmu v, ShadowPage top, long gva, GuestWalk w,
+    private static int fetch(ShadowMmu mmu, VcpuMmu v, ShadowPage top, long gva, GuestWalk w,
             boolean writeFault, int hlevel, int pteAccess, long mapGfn, long gfn, Memslot slot) {
         ShadowPage sp = top;
         int level = v.shadowWalkLevel();
         v.stats.gpteRechecks++; // FNAME(gpte_changed) of the top level
+        if (gpteChanged(mmu, v, w, level)) {
+            return FETCH_GPTE_CHANGED;
+        }
         for (; level > w.level; level--) {
             int idx = index(gva, level);
             v.stats.shadowWalkSteps++;
@@ -299,14 +310,21 @@ final class PageFault {
             sp.writeFloodingCount = 0;
             mmu.dropLargeSpte(sp, idx);
             long spte = sp.spt[idx];
+            boolean present = Spte.isPresent(spte);
             ShadowPage child;
-            if (Spte.isPresent(spte)) {
+            if (present) {
                 child = mmu.page(Spte.childId(spte));
             } else {
                 child = mmu.getPage(v, tableGfn(w, level - 1), gva, level - 1, false, v.ptAccess[level - 1]);
                 if (sp.invalid()) {
-                    return false; // get_page's sync zapped our own path: retry from the root
+                    return FETCH_FIXED; // get_page's sync zapped our own path: retry from the root
                 }
+            }
+            // The table of level - 1 is shadowed, so write-protected: is its entry still what we walked?
+            if (gpteChanged(mmu, v, w, level - 1)) {
+                return FETCH_GPTE_CHANGED; // a new child stays unlinked, as KVM leaves it
+            }
+            if (!present) {
                 mmu.linkShadowPage(sp, idx, child);
             }
             sp = child;
@@ -329,7 +347,8 @@ final class PageFault {
         }
         v.stats.shadowWalkSteps++;
         sp.writeFloodingCount = 0;
-        return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true);
+        return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true)
+                ? FETCH_EMULATE : FETCH_FIXED;
     }
 
     /** {@code validate_direct_spte}: a direct child made for other rights is unlinked (remote flush). */

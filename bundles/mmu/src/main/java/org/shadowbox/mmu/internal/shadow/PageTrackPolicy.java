@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 
@@ -25,18 +27,18 @@ final class PageTrackPolicy extends WriteProtectPolicy {
     void accountShadowed(ShadowMmu mmu, ShadowPage sp) {
         Memslot slot = mmu.vm.slotForGfn(sp.gfn);
         if (sp.level() > 1) {
-            mmu.pageTrack.add(mmu.vm, sp.gfn, TrackMode.WRITE);
+            mmu.pageTrack.addLocked(mmu.vm, sp.gfn, TrackMode.WRITE);
         } else {
-            slot.updateLpageDisallow(sp.gfn, 1);
+            Platform.slot(slot).updateLpageDisallow(sp.gfn, 1);
         }
     }
 
     @Override
     void unaccountShadowed(ShadowMmu mmu, ShadowPage sp) {
         if (sp.level() > 1) {
-            mmu.pageTrack.remove(mmu.vm, sp.gfn, TrackMode.WRITE);
+            mmu.pageTrack.removeLocked(mmu.vm, sp.gfn, TrackMode.WRITE);
         } else {
-            mmu.vm.slotForGfn(sp.gfn).updateLpageDisallow(sp.gfn, -1);
+            Platform.slot(mmu.vm.slotForGfn(sp.gfn)).updateLpageDisallow(sp.gfn, -1);
         }
     }
 

@@ -1,34 +1,34 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.lang.System.Logger.Level;
 
 import org.shadowbox.mmu.spi.PteWriteHandler;
 
 /**
  * Where emulated writes to guest page tables enter one shadow MMU ({@code kvm_mmu_pte_write}'s
- * call sites): the notifier route, deduplicated so that each write is processed exactly once
- * whichever notifiers deliver it, and the direct route of the legacy policy. Each write goes,
- * under the MMU lock, to the bound {@link PteWriteHandler} or, with none, to
- * {@link ShadowMmu#trackWriteFallback}. The design and its reasons are in the description of
- * package {@code org.shadowbox.mmu.spi}.
+ * two call sites, of which a VM uses exactly one): the MMU's own page-track notifier, the one
+ * route under the pagetrack policy (KVM 4.6's {@code kvm_mmu_init_vm} registers
+ * {@code kvm_mmu_pte_write} as the VM's notifier), and the emulator's direct call under the
+ * legacy policy (4.5's {@code emulator_write_phys}). The policy is fixed for the VM's life, so
+ * each write takes one route and is handled once by construction: nothing compares writes.
+ * Each write goes, under the MMU lock, to the bound write-flood policy
+ * ({@link PteWriteHandler}, the writeflood bundle's service) or, with none, to
+ * {@link ShadowMmu#trackWriteFallbackLocked}.
  */
 final class PteWrites {
-    /** The MMU's own page-track notifier. */
-    static final int FROM_MMU_NOTIFIER = 1;
-    /** The handler's page-track notifier, through {@link org.shadowbox.mmu.spi.PteWriteRoute}. */
-    static final int FROM_HANDLER_NOTIFIER = 2;
-
     private static final System.Logger LOG = System.getLogger("org.shadowbox.mmu");
 
     private final ShadowMmu mmu;
     private final PteWriteView[] views;
     /** The handler, or null: the fallback. Written by {@link MmuHooks}, read under the MMU lock. */
     volatile HandlerEntry handler;
-    // Per vCPU, the write being notified and the notifiers already called for it (MMU lock).
-    private final long[] curGpa;
-    private final long[] curValue;
-    private final int[] curBytes;
-    private final int[] curSeen;
+    /**
+     * Writes processed, by either route (MMU lock). With the notifier attached from the VM's
+     * start, it equals the VM's emulated writes: each write handled once (tests check it).
+     */
+    long processed;
 
     PteWrites(ShadowMmu mmu) {
         this.mmu = mmu;
@@ -37,55 +37,45 @@ final class PteWrites {
         for (int i = 0; i < n; i++) {
             views[i] = new PteWriteView(mmu, mmu.vcpu(i));
         }
-        curGpa = new long[n];
-        curValue = new long[n];
-        curBytes = new int[n];
-        curSeen = new int[n];
     }
 
     /**
-     * A notifier delivered an emulated write. The first delivery of a write processes it; the
-     * other notifier's delivery of the same write does nothing. A write is "the same" when it
-     * has the same gpa, value and size and this notifier has not been called for it yet. Under
-     * the legacy policy no notifier delivery is processed: {@link #direct} is the only route.
+     * The MMU's page-track notifier delivered an emulated write ({@code kvm_mmu_pte_write} as
+     * {@code track_write}). Under the legacy policy the notifier is not the route: the
+     * emulator's direct call ({@link #direct}) is, so the delivery is ignored.
      */
-    void notified(int from, int vcpuId, long gpa, long value, int bytes) {
+    void notified(int vcpuId, long gpa, long value, int bytes) {
         if (!mmu.policy.pteWriteByNotifier()) {
             return; // legacy: the emulator's direct call (EmulatorPteWrite) processes the write
         }
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
-            if (curGpa[vcpuId] == gpa && curValue[vcpuId] == value && curBytes[vcpuId] == bytes
-                    && (curSeen[vcpuId] & from) == 0) {
-                curSeen[vcpuId] |= from;
-                mmu.stats.pteWriteDuplicates++;
-                return;
-            }
-            curGpa[vcpuId] = gpa;
-            curValue[vcpuId] = value;
-            curBytes[vcpuId] = bytes;
-            curSeen[vcpuId] = from;
-            mmu.stats.mmuLock++; // kvm_mmu_pte_write's (a duplicate delivery is the sandbox's, not KVM's)
+            mmu.stats.mmuLock++;
             process(vcpuId, gpa, value, bytes);
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
     }
 
     /** The direct route (legacy policy): the emulator calls {@code kvm_mmu_pte_write} itself. */
     void direct(int vcpuId, long gpa, long value, int bytes) {
-        mmu.vm.mmuLock().lock();
-        mmu.stats.mmuLock++;
+        if (mmu.policy.pteWriteByNotifier()) {
+            return; // pagetrack: the MMU's notifier is the route
+        }
+        Platform.mmuLock(mmu.vm).lock();
         try {
+            mmu.stats.mmuLock++;
             mmu.stats.pteWriteEmulator++;
             process(vcpuId, gpa, value, bytes);
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
     }
 
     /** Caller holds the MMU lock. Counts the shadow pages the write zapped ({@code mmu_pte_write_zapped}). */
     private void process(int vcpuId, long gpa, long value, int bytes) {
+        mmu.assertMmuLockHeld();
+        processed++;
         long zapped = mmu.stats.mmuShadowZapped;
         try {
             handle(vcpuId, gpa, value, bytes);
@@ -97,7 +87,7 @@ final class PteWrites {
     private void handle(int vcpuId, long gpa, long value, int bytes) {
         HandlerEntry h = handler;
         if (h == null || h.disabled) {
-            mmu.trackWriteFallback(gpa);
+            mmu.trackWriteFallbackLocked(gpa);
             return;
         }
         mmu.stats.pteWriteHandled++;
@@ -108,15 +98,15 @@ final class PteWrites {
             h.failed(e, mmu.vm.name());
         }
         // The handler failed half way: the fallback zaps every page of the gfn, whatever it did.
-        mmu.trackWriteFallback(gpa);
+        mmu.trackWriteFallbackLocked(gpa);
         mmu.commitZap();
         mmu.flushRemoteTlbs();
     }
 
     /** Waits for a running handler call: it holds the MMU lock. */
     void quiesce() {
-        mmu.vm.mmuLock().lock();
-        mmu.vm.mmuLock().unlock();
+        Platform.mmuLock(mmu.vm).lock();
+        Platform.mmuLock(mmu.vm).unlock();
     }
 
     /** A bound handler, the bundle to blame, and its failures (the guard's record). */

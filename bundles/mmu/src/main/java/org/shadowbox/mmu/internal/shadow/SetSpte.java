@@ -45,7 +45,7 @@ final class SetSpte {
         spte |= slot.hostFrame(gfn) << 12;
         if ((pteAccess & Spte.ACC_WRITE) != 0) {
             // Another vCPU may have shadowed the gfn since mapping_level(): let the guest retry.
-            if (level > 1 && PageFault.lpageDisallowed(slot, gfn, level)) {
+            if (level > 1 && slot.lpageDisallowCount(gfn, level) != 0) { // mmu_gfn_lpage_is_disallowed
                 return NOT_INSTALLED;
             }
             spte |= Spte.WRITABLE | Spte.MMU_WRITEABLE;

@@ -1,11 +1,13 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 import org.shadowbox.mmu.internal.paging.PagingMode;
-import org.shadowbox.pagetrack.PageTrack;
+import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 
@@ -16,7 +18,7 @@ import org.shadowbox.vm.Vm;
  * protection that page track asks for. The fault path is {@link PageFault}, resync is
  * {@link Sync}, sptes are set by {@link SetSpte}; each vCPU has a {@link VcpuMmu}.
  *
- * <p>Locking: every method that changes shadow state runs with {@link Vm#mmuLock()} held
+ * <p>Locking: every method that changes shadow state runs with {@code kvm->mmu_lock} held
  * ({@code kvm->mmu_lock}); the public entry points take it themselves.
  */
 public final class ShadowMmu {
@@ -30,7 +32,7 @@ public final class ShadowMmu {
     static final int PERMILLE_MMU_PAGES = 20;
 
     final Vm vm;
-    final PageTrack pageTrack;
+    final MmuPageTrack pageTrack;
     /** How shadowed guest page tables stay write-protected: page track or the legacy walk. */
     final WriteProtectPolicy policy;
     final MmuPages pages = new MmuPages();
@@ -58,7 +60,7 @@ public final class ShadowMmu {
      * @param tlbEntries TLB entries per vCPU (a power of two)
      * @param prevRoots  cached roots per vCPU besides the current one (KVM_MMU_NUM_PREV_ROOTS is 3)
      */
-    public ShadowMmu(Vm vm, PageTrack pageTrack, int tlbEntries, int prevRoots) {
+    public ShadowMmu(Vm vm, MmuPageTrack pageTrack, int tlbEntries, int prevRoots) {
         this.vm = vm;
         this.pageTrack = pageTrack;
         this.policy = WriteProtectPolicy.of(vm);
@@ -117,13 +119,13 @@ public final class ShadowMmu {
     /** The VM's counters plus every vCPU's, as one snapshot. */
     public MmuStats stats() {
         MmuStats s = new MmuStats();
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             s.add(stats);
             s.hashChainSteps += pages.hashChainSteps;
             s.hashLookups += pages.hashLookups;
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         for (VcpuMmu v : vcpus) {
             s.add(v.stats);
@@ -133,7 +135,7 @@ public final class ShadowMmu {
 
     /** The live shadow pages, newest first (for the checker and the shell). Takes the MMU lock. */
     public List<ShadowPage> shadowPages() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             List<ShadowPage> out = new ArrayList<>();
             for (ShadowPage sp = pages.newest(); sp != null; sp = pages.older(sp)) {
@@ -141,7 +143,7 @@ public final class ShadowMmu {
             }
             return out;
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 
@@ -423,7 +425,7 @@ public final class ShadowMmu {
 
     /** {@code kvm_mmu_zap_all}: every page goes (a memslot is deleted or moved). Takes the MMU lock. */
     public void zapAll() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             for (ShadowPage sp = pages.newest(); sp != null; sp = pages.older(sp)) {
                 if (!sp.invalid()) {
@@ -432,7 +434,7 @@ public final class ShadowMmu {
             }
             commitZap();
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 
@@ -510,33 +512,51 @@ public final class ShadowMmu {
     }
 
     /**
-     * The MMU's own answer to an emulated write while {@code kvm_mmu_pte_write} is absent:
-     * every indirect shadow page of the written gfn is zapped (stat
-     * {@code mmu_pte_write_fallback_zapped}), so the shadow never disagrees with the guest.
-     * Returns at once when no indirect page exists, as {@code kvm_mmu_pte_write} does.
+     * Emulated writes processed so far by {@code kvm_mmu_pte_write}, by whichever route the
+     * VM's policy gives (the handler or the fallback): one per emulated write of the VM.
      */
-    public void trackWriteFallback(long gpa) {
-        vm.mmuLock().lock();
+    public long pteWritesProcessed() {
+        Platform.mmuLock(vm).lock();
         try {
-            if (indirectShadowPages == 0) {
-                return;
-            }
-            long gfn = gpa >>> 12;
-            boolean seen = false;
-            for (ShadowPage sp = pages.first(gfn); sp != null; sp = pages.next(sp)) {
-                if (sp.gfn != gfn || sp.direct() || sp.invalid()) {
-                    continue;
-                }
-                seen = true;
-                prepareZap(sp);
-                stats.mmuPteWriteFallbackZapped++;
-            }
-            if (seen) {
-                stats.mmuPteWriteFallback++;
-                commitZap();
-            }
+            return pteWrites.processed;
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
+    }
+
+    /**
+     * The MMU's own answer to an emulated write while no write-flood policy is bound: every
+     * indirect shadow page of the written gfn is zapped (stat
+     * {@code mmu_pte_write_fallback_zapped}), so the shadow never disagrees with the guest.
+     * Returns at once when no indirect page exists, as {@code kvm_mmu_pte_write} does. The
+     * caller holds the MMU lock.
+     */
+    void trackWriteFallbackLocked(long gpa) {
+        assertMmuLockHeld();
+        if (indirectShadowPages == 0) {
+            return;
+        }
+        long gfn = gpa >>> 12;
+        boolean seen = false;
+        for (ShadowPage sp = pages.first(gfn); sp != null; sp = pages.next(sp)) {
+            if (sp.gfn != gfn || sp.direct() || sp.invalid()) {
+                continue;
+            }
+            seen = true;
+            prepareZap(sp);
+            stats.mmuPteWriteFallbackZapped++;
+        }
+        if (seen) {
+            stats.mmuPteWriteFallback++;
+            commitZap();
+        }
+    }
+
+    /**
+     * {@code lockdep_assert_held(&kvm->mmu_lock)}: fails (with assertions on, as in every test)
+     * when the calling thread does not hold this VM's MMU lock.
+     */
+    void assertMmuLockHeld() {
+        assert Platform.mmuLock(vm).isHeldByCurrentThread() : "mmu_lock of VM " + vm.name() + " not held";
     }
 }

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.PagingMode;
@@ -109,7 +111,7 @@ final class TdpAccess {
         boolean write = (acc & Pfec.WRITE) != 0;
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         TdpMmu mmu = v.mmu;
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             long e = mmu.leaf(gfn);
             walkSteps(mmu.leafWalkSteps()); // then the TDP entries of the gpa
@@ -122,7 +124,7 @@ final class TdpAccess {
                 errorCode |= Pfec.PRESENT;
             }
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         v.meter.begin();
         v.stats.exits++; // the TDP violation exits

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,7 +10,7 @@ import org.shadowbox.mmu.internal.paging.GuestWalker;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.pagetrack.TrackMode;
-import org.shadowbox.vm.GfnTrack;
+import org.shadowbox.vm.spi.GfnTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
 
@@ -40,7 +42,7 @@ public final class TdpChecker {
     /** Every violation found, one line each; empty when the TDP MMU is consistent. */
     public static List<String> check(TdpMmu mmu) {
         List<String> out = new ArrayList<>();
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             Run run = new Run(mmu, out);
             run.table(mmu.root(), TdpMmu.ROOT_LEVEL, 0);
@@ -52,7 +54,7 @@ public final class TdpChecker {
                 run.tlb(mmu.vcpu(v));
             }
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         return out;
     }
@@ -140,7 +142,7 @@ public final class TdpChecker {
         /** (b) under policy=legacy: no write-track count anywhere (lazily allocated counters: cheap when none). */
         void untracked() {
             for (Memslot slot : mmu.vm.memslots()) {
-                GfnTrack track = slot.gfnTrack(TrackMode.WRITE.ordinal());
+                GfnTrack track = Platform.slot(slot).gfnTrack(TrackMode.WRITE.ordinal());
                 if (track.allocatedBytes() == 0) {
                     continue;
                 }

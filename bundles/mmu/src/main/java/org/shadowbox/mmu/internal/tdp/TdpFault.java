@@ -1,5 +1,9 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.mmu.internal.paging.Rights;
+
+import org.shadowbox.vm.spi.Platform;
+
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.pagetrack.TrackMode;
@@ -34,41 +38,22 @@ final class TdpFault {
     }
 
     /**
-     * {@code page_fault_handle_page_track}: PRESENT and WRITE, RSVD clear, gfn write-tracked.
-     * Absent before the series ({@code policy=legacy}): false without asking.
+     * {@code page_fault_handle_page_track} ({@link Rights#handlePageTrack}, shared with the
+     * shadow MMU), each page-track lookup counted. Absent before the series
+     * ({@code policy=legacy}): false without asking.
      */
     static boolean handlePageTrack(TdpMmu mmu, TdpVcpu v, int errorCode, long gfn) {
-        if (mmu.legacy || (errorCode & Pfec.RSVD) != 0
-                || (errorCode & (Pfec.PRESENT | Pfec.WRITE)) != (Pfec.PRESENT | Pfec.WRITE)) {
+        if (mmu.legacy || !Rights.pageTrackCandidate(errorCode)) {
             return false;
         }
-        return countedIsActive(mmu, v, gfn);
+        v.stats.pageTrackLookups++;
+        return Rights.handlePageTrack(errorCode, mmu.pageTrack, mmu.vm, gfn);
     }
 
     /** {@code kvm_page_track_is_active(WRITE)}, counted as one of the fault handler's page-track lookups. */
     private static boolean countedIsActive(TdpMmu mmu, TdpVcpu v, long gfn) {
         v.stats.pageTrackLookups++;
         return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
-    }
-
-    /**
-     * {@code mapping_level} for TDP: the largest level up to 1 GiB whose frame around
-     * {@code gfn} lies whole in {@code slot} with a zero disallow count; 4 KiB in a slot that
-     * logs dirty pages.
-     */
-    static int mappingLevel(Memslot slot, long gfn) {
-        if (slot.dirtyLogging()) {
-            return 1;
-        }
-        int level = Memslot.LEVEL_2M;
-        for (; level <= Memslot.LEVEL_1G; level++) {
-            long first = TdpMmu.frameBase(gfn, level);
-            long last = first + (1L << (9 * (level - 1))) - 1;
-            if (!slot.contains(first) || !slot.contains(last) || slot.lpageDisallowCount(gfn, level) != 0) {
-                break;
-            }
-        }
-        return level - 1;
     }
 
     /**
@@ -93,11 +78,11 @@ final class TdpFault {
             return RET_EMULATE;
         }
         boolean writable;
-        mmu.vm.mmuLock().lock();
+        Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.mmuLockFault++;
             v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available
-            int level = mappingLevel(slot, gfn);
+            int level = Rights.mappingLevel(slot, gfn, Memslot.LEVEL_1G);
             long e = mmu.leaf(gfn);
             if (Spte.isPresent(e) && mmu.leafLevel() == level && (!writeFault || Spte.isWritable(e))) {
                 v.stats.shadowWalkSteps += mmu.leafWalkSteps(); // __direct_map's walk found it done
@@ -111,7 +96,7 @@ final class TdpFault {
             v.stats.shadowWalkSteps += TdpMmu.ROOT_LEVEL - level + 1; // __direct_map: root down to the leaf
             v.stats.pfFixed++;
         } finally {
-            mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(mmu.vm).unlock();
         }
         if (writeFault && !writable) {
             if (slot.readonly()) {

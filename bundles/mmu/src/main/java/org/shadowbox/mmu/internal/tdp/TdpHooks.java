@@ -3,12 +3,12 @@ package org.shadowbox.mmu.internal.tdp;
 import java.util.Arrays;
 
 import org.shadowbox.pagetrack.PageTrack;
-import org.shadowbox.pagetrack.WriteProtectHook;
+import org.shadowbox.pagetrack.spi.WriteProtectHook;
 import org.shadowbox.vm.Memslot;
-import org.shadowbox.vm.SlotChange;
+import org.shadowbox.vm.spi.SlotChange;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
-import org.shadowbox.vm.VmListener;
+import org.shadowbox.vm.spi.VmListener;
 
 /**
  * The TDP MMUs of one hypervisor and the hooks through which the platform reaches them: page

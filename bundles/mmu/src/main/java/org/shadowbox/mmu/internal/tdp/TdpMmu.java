@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.vm.spi.Platform;
+
 import java.util.Arrays;
 
 import org.shadowbox.mmu.internal.shadow.Spte;
@@ -23,7 +25,7 @@ import org.shadowbox.vm.VmSpec;
  *
  * <p>Since the map is direct, a gfn is mapped by at most one leaf, found by walking the
  * table for it: that is this MMU's reverse map. Locking: everything that reads or changes
- * the table holds {@link Vm#mmuLock()}.
+ * the table holds {@code kvm->mmu_lock}.
  */
 public final class TdpMmu {
     /** Levels of the table (a 4-level EPT). */
@@ -86,11 +88,11 @@ public final class TdpMmu {
     /** The VM's counters plus every vCPU's, as one snapshot. */
     public TdpStats stats() {
         TdpStats s = new TdpStats();
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             s.add(stats);
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         for (TdpVcpu v : vcpus) {
             s.add(v.stats);
@@ -333,7 +335,7 @@ public final class TdpMmu {
 
     /** {@code kvm_mmu_zap_all}: every mapping goes (a memslot is deleted or moved). Takes the MMU lock. */
     public void zapAll() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             long[] t = tables[root];
             for (int i = 0; i < Spte.ENTRIES; i++) {
@@ -344,7 +346,7 @@ public final class TdpMmu {
             }
             flushRemoteTlbs();
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 }

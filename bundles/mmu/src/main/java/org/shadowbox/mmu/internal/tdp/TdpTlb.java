@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.mmu.internal.paging.Rights;
+
 import java.util.Arrays;
 
 import org.shadowbox.mmu.internal.paging.Pfec;
@@ -114,20 +116,8 @@ public final class TdpTlb {
         if ((b & NO_PAGING) != 0) {
             return true;
         }
-        boolean u = (b & Spte.ACC_USER) != 0;
-        boolean w = (b & Spte.ACC_WRITE) != 0;
-        boolean x = (b & Spte.ACC_EXEC) != 0;
-        boolean fetch = (acc & Pfec.FETCH) != 0;
-        if ((acc & Pfec.USER) != 0) {
-            return u && (!write || w) && (!fetch || x);
-        }
-        if (fetch) {
-            return x && !(u && (cr4 & Register.CR4_SMEP) != 0);
-        }
-        if (u && (cr4 & Register.CR4_SMAP) != 0 && (rflags & Register.RFLAGS_AC) == 0) {
-            return false;
-        }
-        return !write || w || (cr0 & Register.CR0_WP) == 0;
+        return !Rights.permissionFault(acc, (b & Spte.ACC_USER) != 0, (b & Spte.ACC_WRITE) != 0,
+                (b & Spte.ACC_EXEC) == 0, cr0, cr4, rflags);
     }
 
     long vpn(int i) {

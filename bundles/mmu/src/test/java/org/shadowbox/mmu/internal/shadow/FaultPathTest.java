@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -182,13 +184,13 @@ class FaultPathTest {
     void aMissingFlushIsCaughtAsAStaleTranslation() {
         assertTrue(cpu1.write(GVA, 1, 8, false, rig.r).ok());
         // A buggy MMU write-protects the spte and forgets kvm_flush_remote_tlbs.
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             ShadowPage pt = rig.shadowPath(cpu1, GVA).get(3);
             int idx = PageFault.index(GVA, 1);
             pt.spt[idx] &= ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         List<String> violations = MmuChecker.check(rig.mmu);
         assertEquals(1, violations.size(), violations.toString());

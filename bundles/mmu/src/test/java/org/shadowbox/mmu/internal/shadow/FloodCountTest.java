@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,12 +55,12 @@ class FloodCountTest {
     @Test
     void aGetPageHitClearsThePage() {
         ShadowPage pd = pathWithCount(2).get(2);
-        rig.mmu.vm.mmuLock().lock();
+        Platform.mmuLock(rig.mmu.vm).lock();
         try {
             ShadowPage hit = rig.mmu.getPage(cpu, PD, 2, false, Role.access(pd.role));
             assertSame(pd, hit, "kvm_mmu_get_page found the page");
         } finally {
-            rig.mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.mmu.vm).unlock();
         }
         assertEquals(0, pd.writeFloodingCount());
     }

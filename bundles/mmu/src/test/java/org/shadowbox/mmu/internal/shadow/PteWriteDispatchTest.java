@@ -19,9 +19,9 @@ import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vm;
 
 /**
- * How emulated page-table writes reach a pte-write handler: exactly once per write through the
- * MMU's notifier and the handler's own, in either order and while the handler is bound or
- * unbound between the two deliveries; the guard when it throws; unbinding waits for it.
+ * How emulated page-table writes reach the write-flood policy (a pte-write handler): once per
+ * write through the MMU's one notifier (or, under legacy, the emulator's direct call), whoever
+ * else listens; the guard when it throws; unbinding waits for it.
  */
 class PteWriteDispatchTest {
     private static final long PML4 = 0x10, PDPT = 0x11, PD = 0x12, PT = 0x13, DATA = 0x200;
@@ -38,14 +38,6 @@ class PteWriteDispatchTest {
         }
         ctx.commitZap();
     };
-    /** The handler's page-track notifier: passes every write to the MMU's route. */
-    private final PageTrackNotifier handlerNotifier = new PageTrackNotifier() {
-        @Override
-        public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
-            rig.hooks.route().trackWrite(vm, vcpuId, gpa, value, bytes);
-        }
-    };
-
     PteWriteDispatchTest() {
         rig.map4k(PML4, new long[] {PDPT, PD, PT}, GVA, DATA, ShadowRig.RWU | Pte.A | Pte.D);
         rig.vm.vcpu(0).set(Register.CR3, PML4 << 12);
@@ -66,36 +58,43 @@ class PteWriteDispatchTest {
     }
 
     @Test
-    void eachWriteReachesTheHandlerOnceWhicheverNotifierComesFirst() {
+    void eachWriteReachesTheHandlerOnceThroughTheMmusOneNotifier() {
         rig.hooks.setPteWriteHandler(recorder, "test.flood");
-        emulatedWrite(0); // only the MMU's notifier is attached: it delivers to the handler
-        rig.core.register(handlerNotifier, "test.flood", rig.vm.name()); // newest: called before the MMU's
-        emulatedWrite(0); // the same bytes again: a second write, not a duplicate
+        emulatedWrite(0);
+        List<String> heard = new ArrayList<>();
+        rig.core.register(new PageTrackNotifier() { // another tracker: called too, but not a route into the MMU
+            @Override
+            public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
+                heard.add("0x" + Long.toHexString(gpa));
+            }
+        }, "test.other", rig.vm.name());
+        emulatedWrite(0); // the same bytes again: a second write, handled again
         emulatedWrite(1);
         assertEquals(List.of("vcpu0 0x13028=0x0/8", "vcpu0 0x13028=0x0/8", "vcpu0 0x13028=0x1/8"), calls);
+        assertEquals(2, heard.size());
         MmuStats st = rig.mmu.stats();
         assertEquals(3, st.pteWriteHandled);
-        assertEquals(2, st.pteWriteDuplicates, "the MMU's own delivery of the last two writes");
+        assertEquals(3, rig.mmu.pteWritesProcessed());
+        assertEquals(rig.vm.stats().emulatedWrites(), rig.mmu.pteWritesProcessed(), "one processing per emulated write");
         assertEquals(0, st.mmuPteWriteFallback, "the fallback never acts while a handler is bound");
         rig.assertConsistent("after the writes");
     }
 
     @Test
-    void aFlipBetweenTheTwoDeliveriesOfOneWriteNeitherLosesNorRepeatsIt() {
-        // Delivered by the MMU's notifier while bound, unbound, then by the handler's: one call, the handler's.
+    void unbindingBetweenTwoWritesSendsTheSecondToTheFallbackAndNeitherIsLostOrRepeated() {
         rig.hooks.setPteWriteHandler(recorder, "test.flood");
-        rig.hooks.trackWrite(rig.vm, 0, PT_ENTRY5, 7, 8);
+        emulatedWrite(7);
         rig.hooks.unsetPteWriteHandler(recorder);
-        rig.hooks.route().trackWrite(rig.vm, 0, PT_ENTRY5, 7, 8);
-        assertEquals(1, calls.size());
-        assertEquals(0, rig.mmu.stats().mmuPteWriteFallback);
-        // The other way round: the handler's notifier first, unbound (the fallback zaps), then bound.
         assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok()); // the PT is shadowed again
-        rig.hooks.route().trackWrite(rig.vm, 0, PT_ENTRY5, 8, 8);
-        rig.hooks.setPteWriteHandler(recorder, "test.flood");
-        rig.hooks.trackWrite(rig.vm, 0, PT_ENTRY5, 8, 8);
-        assertEquals(1, calls.size(), "the write was processed once, by the fallback");
+        emulatedWrite(8);
+        assertEquals(1, calls.size());
         assertEquals(1, rig.mmu.stats().mmuPteWriteFallback);
+        rig.hooks.setPteWriteHandler(recorder, "test.flood");
+        assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok());
+        emulatedWrite(9);
+        assertEquals(2, calls.size());
+        assertEquals(3, rig.mmu.pteWritesProcessed());
+        rig.assertConsistent("after bind, unbind, bind");
     }
 
     @Test
@@ -155,8 +154,8 @@ class PteWriteDispatchTest {
 
     /**
      * Under the legacy policy the emulator calls the handler itself ({@link EmulatorPteWrite}):
-     * each write reaches it once, by that route, and the deliveries of the MMU's notifier and of
-     * the handler's (both attached) are ignored; with no handler the fallback zaps once.
+     * each write reaches it once, by that route, and the MMU's notifier (attached) ignores it;
+     * with no handler the fallback zaps once.
      */
     @Test
     void underLegacyTheEmulatorsDirectCallIsTheOnlyRoute() {
@@ -170,12 +169,6 @@ class PteWriteDispatchTest {
         assertEquals(1, st.mmuPteWriteFallback, "no handler: the fallback zapped, once");
 
         legacy.hooks.setPteWriteHandler(recorder, "test.flood");
-        legacy.core.register(new PageTrackNotifier() {
-            @Override
-            public void trackWrite(Vm vm, int vcpuId, long gpa, long value, int bytes) {
-                legacy.hooks.route().trackWrite(vm, vcpuId, gpa, value, bytes);
-            }
-        }, "test.flood", legacy.vm.name());
         assertTrue(legacy.cpu(0).read(GVA, 8, false, legacy.r).ok()); // the PT is shadowed again
         legacy.vm.vcpu(1).emulatorWritePhys(PT_ENTRY5, 2, 8);
         legacy.vm.vcpu(0).emulatorWritePhys(PT_ENTRY5, 3, 8);
@@ -183,7 +176,7 @@ class PteWriteDispatchTest {
         st = legacy.mmu.stats();
         assertEquals(3, st.pteWriteEmulator);
         assertEquals(2, st.pteWriteHandled);
-        assertEquals(0, st.pteWriteDuplicates, "no notifier delivery was even looked at");
+        assertEquals(3, legacy.mmu.pteWritesProcessed(), "the notifier's deliveries were not processed");
         assertEquals(1, st.mmuPteWriteFallback, "the fallback did not act while the handler was bound");
         legacy.assertConsistent("after the legacy writes");
     }

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -69,11 +71,11 @@ class TlbHitPathTest {
         readTwiceFromTheTlb(0x1111);
         ShadowPage old = cpu0.root();
         assertNotNull(old);
-        rig.mmu.vm.mmuLock().lock();
+        Platform.mmuLock(rig.mmu.vm).lock();
         try {
             rig.mmu.prepareZap(old);
         } finally {
-            rig.mmu.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.mmu.vm).unlock();
         }
         assertFalse(cpu0.tlbFlushPending(), "no request: only the zapped root says it");
         long flushes = cpu0.stats.tlbFlush;

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -167,7 +169,7 @@ class TdpFaultTest {
         assertTrue(big.cpu(0).write(0x1234_5000L, 9, 8, false, big.r).ok());
         assertEquals(3, big.leafLevel(giga + 0x12345), "1 GiB TDP leaf");
         Memslot1g.check(big, giga);
-        big.vm.slotForGfn(giga).updateLpageDisallow(giga + 7, 1); // as a shadowed page would
+        Platform.slot(big.vm.slotForGfn(giga)).updateLpageDisallow(giga + 7, 1); // as a shadowed page would
         assertTrue(big.cpu(0).write(0x1234_5000L, 10, 8, false, big.r).ok());
         assertEquals(3, big.leafLevel(giga + 0x12345), "a present writable leaf is not touched by a count change");
         big.mmu.zapAll();
@@ -189,11 +191,11 @@ class TdpFaultTest {
     void aRemoteFlushIsRequestedAndAMissingOneIsCaughtAsAStaleTlbEntry() {
         assertTrue(cpu1.write(GVA, 1, 8, false, rig.r).ok());
         assertTrue(cpu1.write(GVA, 2, 8, false, rig.r).ok());
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             rig.mmu.slotGfnWriteProtect(DATA); // a buggy caller forgets kvm_flush_remote_tlbs
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         List<String> violations = rig.check();
         assertEquals(1, violations.size(), violations.toString());
@@ -231,18 +233,18 @@ class TdpFaultTest {
         assertEquals(2, rig.leafLevel(OTHER), "a large leaf");
         assertTrue(cpu0.write(PT_WINDOW + 8 * 9, 0, 8, false, rig.r).ok());
         assertTrue(Spte.isWritable(rig.leaf(PT)));
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             // Behind the MMU's back: counts changed without write-protecting anything.
-            rig.vm.slotForGfn(OTHER).updateLpageDisallow(OTHER, 1);
-            rig.vm.slotForGfn(PT).gfnTrack(TrackMode.WRITE.ordinal()).add(PT, 1);
+            Platform.slot(rig.vm.slotForGfn(OTHER)).updateLpageDisallow(OTHER, 1);
+            Platform.slot(rig.vm.slotForGfn(PT)).gfnTrack(TrackMode.WRITE.ordinal()).add(PT, 1);
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         List<String> v = rig.check();
         assertTrue(v.stream().anyMatch(s -> s.startsWith("(c) writable large")), v.toString());
         assertTrue(v.stream().anyMatch(s -> s.startsWith("(a) writable TDP leaf of gfn 0x13")), v.toString());
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             rig.mmu.table(rig.mmu.root())[0] = 0; // leaks the tables below, and what maps gfn 0x200
             rig.mmu.map(DATA, 1, false, rig.vm.slotForGfn(DATA));
@@ -250,7 +252,7 @@ class TdpFaultTest {
                     rig.mmu.table(rig.mmu.root())[0]))[0]))[1]));
             pt[0] += 1L << 12; // the next host frame
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         v = rig.check();
         assertTrue(v.stream().anyMatch(s -> s.startsWith("(d) TDP leaf of gfn 0x200 (level 1) maps pfn")), v.toString());

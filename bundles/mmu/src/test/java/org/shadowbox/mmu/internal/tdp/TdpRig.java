@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import org.shadowbox.vm.spi.Platform;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
@@ -72,21 +74,21 @@ public final class TdpRig {
 
     /** The TDP leaf mapping {@code gfn} (0 if none) and, through {@link #leafLevel}, its level. */
     public long leaf(long gfn) {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             return mmu.leaf(gfn);
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 
     /** The level of the TDP leaf mapping {@code gfn}, or 0. */
     public int leafLevel(long gfn) {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             return mmu.leaf(gfn) == 0 ? 0 : mmu.leafLevel();
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 

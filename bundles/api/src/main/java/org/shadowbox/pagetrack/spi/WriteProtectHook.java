@@ -1,4 +1,4 @@
-package org.shadowbox.pagetrack;
+package org.shadowbox.pagetrack.spi;
 
 import org.osgi.annotation.versioning.ConsumerType;
 import org.shadowbox.vm.Memslot;

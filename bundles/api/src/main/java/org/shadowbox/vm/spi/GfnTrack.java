@@ -1,4 +1,5 @@
-package org.shadowbox.vm;
+package org.shadowbox.vm.spi;
+
 
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -8,7 +9,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * lazily in chunks, so a slot that tracks nothing costs nothing (KVM since 6.9 allocates
  * lazily per slot; Shadowbox goes further and grows with the tracked ranges).
  *
- * <p>Reads are lock-free and O(1). Writers hold {@link Vm#mmuLock()}. Bounds are not
+ * <p>Reads are lock-free and O(1). Writers hold {@code kvm->mmu_lock}. Bounds are not
  * checked here: page track refuses to wrap before it calls {@link #add}.
  */
 @ProviderType

@@ -1,4 +1,8 @@
-package org.shadowbox.vm;
+package org.shadowbox.vm.spi;
+
+import org.shadowbox.vm.VmException;
+
+import org.shadowbox.vm.Vm;
 
 import org.osgi.annotation.versioning.ConsumerType;
 

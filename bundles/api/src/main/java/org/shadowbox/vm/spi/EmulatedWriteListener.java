@@ -1,4 +1,6 @@
-package org.shadowbox.vm;
+package org.shadowbox.vm.spi;
+
+import org.shadowbox.vm.Vcpu;
 
 import org.osgi.annotation.versioning.ConsumerType;
 

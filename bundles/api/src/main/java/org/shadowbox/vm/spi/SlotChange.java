@@ -1,4 +1,6 @@
-package org.shadowbox.vm;
+package org.shadowbox.vm.spi;
+
+import org.shadowbox.vm.Memslot;
 
 /**
  * A memslot change, as KVM's {@code enum kvm_mr_change}.
