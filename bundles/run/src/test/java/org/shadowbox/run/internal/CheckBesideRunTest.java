@@ -31,7 +31,7 @@ class CheckBesideRunTest {
             int checks = 0;
             int runs = 0;
             while (checks < CHECKS) {
-                String started = cmd.scenario("1", Integer.toString(runs + 1), "2", ON, OFF, OFF, vm.name(),
+                String started = cmd.scenario("1", Integer.toString(runs + 1), "2", "0", ON, OFF, OFF, vm.name(),
                         runs % 2 == 0 ? "pt-reuse" : "fork-storm");
                 int id = Integer.parseInt(started.substring(4, started.indexOf(':')));
                 runs++;

@@ -110,14 +110,14 @@ class RunCommandsTest {
         long cr0 = vm.vcpu(0).get(org.shadowbox.vm.Register.CR0);
         for (String bg : List.of(OFF, ON)) {
             String e = assertThrows(VmException.class,
-                    () -> cmd.scenario("1000000000", "", "1", bg, OFF, OFF, "demo", "steady")).getMessage();
+                    () -> cmd.scenario("1000000000", "", "1", "0", bg, OFF, OFF, "demo", "steady")).getMessage();
             assertEquals("scale too large: 1000000000 scale; accepted up to 1000000 (1000000 scale)", e);
             e = assertThrows(VmException.class,
-                    () -> cmd.scenario("0x7fffffffffffffff", "", "1", bg, OFF, OFF, "demo", "fork-storm")).getMessage();
+                    () -> cmd.scenario("0x7fffffffffffffff", "", "1", "0", bg, OFF, OFF, "demo", "fork-storm")).getMessage();
             assertEquals("scale too large: 9223372036854775807 x 32 children; accepted up to 31250 (1000000 children)", e);
         }
         assertEquals("scale too large: 125001 x 8 compilation units; accepted up to 125000 (1000000 compilation units)",
-                assertThrows(VmException.class, () -> cmd.compare("125001", "", "shadow", "1", OFF, OFF, "kernel-build"))
+                assertThrows(VmException.class, () -> cmd.compare("125001", "", "shadow", "1", "", "", "", OFF, OFF, OFF, "kernel-build"))
                         .getMessage());
         assertEquals(cr3, vm.vcpu(0).get(org.shadowbox.vm.Register.CR3), "the guest did not boot");
         assertEquals(cr0, vm.vcpu(0).get(org.shadowbox.vm.Register.CR0), "the guest did not boot");
@@ -125,7 +125,7 @@ class RunCommandsTest {
         assertEquals("no background runs (run:scenario VM SCENARIO --background starts one)", cmd.jobs(OFF, OFF));
         // A VM too small for the guest: refused before the boot, in the background too.
         var tiny = rig.hv.createVm(new VmSpec("tiny", 1, List.of(new org.shadowbox.vm.SlotSpec(0, 0, 0x180, 0)), 46));
-        String e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", ON, OFF, OFF, "tiny", "steady"))
+        String e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", "0", ON, OFF, OFF, "tiny", "steady"))
                 .getMessage();
         assertTrue(e.startsWith("guest RAM too small: 128 usable pages above 1 MiB;"), e);
         assertEquals(0, tiny.vcpu(0).get(org.shadowbox.vm.Register.CR3));

@@ -13,6 +13,7 @@ import org.shadowbox.vm.MemoryBudget;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
+import org.shadowbox.vm.spi.Platform;
 
 /** Guest memory and page-track chunks charged to a VM's budget and the sandbox's. */
 class MemoryBudgetTest {
@@ -116,11 +117,11 @@ class MemoryBudgetTest {
     void pageTrackChunksAreCountedAndGivenBackWithTheirSlot() {
         HypervisorImpl hv = new HypervisorImpl();
         Vm vm = hv.createVm(VmSpec.pc("t", 64L << 20, 1));
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
-            vm.slotForGfn(0x100).gfnTrack(0).add(0x100, 1);
+            Platform.slot(vm.slotForGfn(0x100)).gfnTrack(0).add(0x100, 1);
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         long chunk = vm.memoryBudget().vmUsedBytes();
         assertTrue(chunk > 8192 && chunk < 8500, "one 4096-counter chunk: " + chunk);

@@ -127,11 +127,18 @@ public final class TraceScenario extends GuestScenario implements RecordedWorklo
         return 1;
     }
 
+    /** The recorded processes: a trace replays as recorded, at scale 1 only (checked before anything runs). */
     @Override
-    protected long start(Kernel k, long scale, SplittableRandom rng) {
+    protected int size(long scale) {
         if (scale != 1) {
             throw new VmException("scale " + scale + " for " + name + ": a trace replays as recorded; accepted scale 1");
         }
+        return trace().processes().size();
+    }
+
+    @Override
+    protected long start(Kernel k, long scale, SplittableRandom rng) {
+        size(scale);
         if (k.smp()) {
             throw new VmException(name + " replays on one host thread (vfork shares an address space): accepted --threads 1");
         }

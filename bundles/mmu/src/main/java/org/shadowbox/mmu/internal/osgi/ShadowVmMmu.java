@@ -3,6 +3,7 @@ package org.shadowbox.mmu.internal.osgi;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.shadowbox.vm.spi.Platform;
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
 import org.shadowbox.mmu.Walk;
@@ -47,7 +48,7 @@ final class ShadowVmMmu extends VmMmu<ShadowGuestCpu> {
     List<Mmu.Link> shadowLinks() {
         checkLive();
         List<Mmu.Link> out = new ArrayList<>();
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             for (ShadowPage sp : mmu.shadowPages()) {
                 for (int i = 0; i < sp.parentCount(); i++) {
@@ -56,7 +57,7 @@ final class ShadowVmMmu extends VmMmu<ShadowGuestCpu> {
                 }
             }
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         return out;
     }

@@ -61,7 +61,7 @@ final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
     List<Mmu.Link> shadowLinks() {
         checkLive();
         List<Mmu.Link> out = new ArrayList<>();
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             for (int id = mmu.idLimit() - 1; id > 0; id--) {
                 if (!mmu.live(id)) {
@@ -76,7 +76,7 @@ final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
                 }
             }
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
         return out;
     }

@@ -108,11 +108,11 @@ public final class ShadowMmu {
 
     /** {@code n_used_mmu_pages} now and its high-water mark since the VM was made: {@code {used, peak}}. Takes the MMU lock. */
     public int[] usedMmuPages() {
-        vm.mmuLock().lock();
+        Platform.mmuLock(vm).lock();
         try {
             return new int[] {pages.used(), pages.peakUsed()};
         } finally {
-            vm.mmuLock().unlock();
+            Platform.mmuLock(vm).unlock();
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
+import org.shadowbox.vm.spi.Platform;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.vm.Register;
 
@@ -40,11 +41,11 @@ class RemoteFlushTest {
         MmuStats before = rig.mmu.stats();
         VcpuMmu requester = rig.cpu(0);
         requester.meter.beginSupervisor(); // vCPU 0 is in an exit: the requester is never in guest mode
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             rig.mmu.flushRemoteTlbs();
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         requester.meter.end();
         MmuStats after = rig.mmu.stats();
@@ -64,11 +65,11 @@ class RemoteFlushTest {
         // exiting (EXITING_GUEST_MODE) and vCPU 3 still never entered: no IPI, no wait.
         before = rig.mmu.stats();
         requester.meter.beginSupervisor();
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             rig.mmu.flushRemoteTlbs();
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         requester.meter.end();
         after = rig.mmu.stats();
@@ -95,11 +96,11 @@ class RemoteFlushTest {
         run(0);
         run(1);
         MmuStats before = rig.mmu.stats();
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             rig.mmu.flushRemoteTlbs(); // host context (e.g. page track from the shell): no requester vCPU
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         MmuStats after = rig.mmu.stats();
         after.addScaled(before, -1);
@@ -110,11 +111,11 @@ class RemoteFlushTest {
         assertEquals(1, rig.cpu(1).stats.ipiExits);
         // They are back in guest mode: the next flush kicks them again.
         before = rig.mmu.stats();
-        rig.vm.mmuLock().lock();
+        Platform.mmuLock(rig.vm).lock();
         try {
             rig.mmu.flushRemoteTlbs();
         } finally {
-            rig.vm.mmuLock().unlock();
+            Platform.mmuLock(rig.vm).unlock();
         }
         after = rig.mmu.stats();
         after.addScaled(before, -1);
