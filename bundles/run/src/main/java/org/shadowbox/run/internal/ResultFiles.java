@@ -45,6 +45,24 @@ final class ResultFiles {
         return out;
     }
 
+    /**
+     * The path for one {@code run:scenario} report ({@code run-VM-SCENARIO-seedN-STAMP.json}), not
+     * yet written (it does not exist).
+     */
+    static Path reportPath(Path dir, String vm, String scenario, long seed, LocalDateTime when) {
+        String base = "run-" + safe(vm) + "-" + safe(scenario) + "-seed" + Long.toUnsignedString(seed) + "-"
+                + STAMP.format(when);
+        String name = base;
+        for (int i = 2; Files.exists(dir.resolve(name + ".json")); i++) {
+            name = base + "-" + i;
+        }
+        return dir.resolve(name + ".json");
+    }
+
+    private static String safe(String s) {
+        return s.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
     private static boolean exists(Path dir, String name) {
         for (String ext : List.of(".json", ".csv", ".svg")) {
             if (Files.exists(dir.resolve(name + ext))) {

@@ -160,7 +160,11 @@ public final class RunCommands extends CommandBase {
         check(scenario, sc);
         if (ON.equals(background)) {
             busy(v);
-            RunJobs.Job j = jobs.start(v.name(), scenario, p -> sim.run(v, scenario, sc, sd, th, wu, model, p));
+            RunJobs.Job j = jobs.start(v.name(), scenario, p -> {
+                RunReport done = sim.run(v, scenario, sc, sd, th, wu, model, p);
+                save(v.name(), done, named); // saved when it ends, whether or not run:report asks
+                return done;
+            });
             if (j.report == null && j.finished.getCount() == 0) {
                 jobs.forget(j.id); // it never ran: the command fails, as the same run in the foreground would
                 throw new VmException(j.error);
@@ -175,16 +179,50 @@ public final class RunCommands extends CommandBase {
         } catch (ForegroundRun.Stopped e) {
             throw new VmException(e.getMessage() + ": guest left as it was (VM " + v.name() + " runs on)");
         }
-        if (named instanceof RecordedWorkload rw) {
-            Map<String, Object> rec = rw.report();
-            if (ON.equals(json)) {
-                Map<String, Object> m = new LinkedHashMap<>(ReportData.json(r));
+        String file = save(v.name(), r, named);
+        return reportText(r, named, file, json);
+    }
+
+    /** The report of a finished run as run:scenario and run:report print it, with the file it was saved to. */
+    private String reportText(RunReport r, Scenario named, String file, String json) {
+        Map<String, Object> rec = named instanceof RecordedWorkload rw ? rw.report() : null;
+        if (ON.equals(json)) {
+            Map<String, Object> m = new LinkedHashMap<>(ReportData.json(r));
+            if (rec != null) {
                 m.put("recorded", rec);
-                return Json.encode(m, false);
             }
-            return warned(ReportText.text(r) + System.lineSeparator() + RecordedText.text(rec, r.counts()));
+            m.put("file", file);
+            return Json.encode(m, false);
         }
-        return ON.equals(json) ? Json.encode(ReportData.json(r), false) : warned(ReportText.text(r));
+        String text = ReportText.text(r);
+        if (rec != null) {
+            text += System.lineSeparator() + RecordedText.text(rec, r.counts());
+        }
+        return warned(text + System.lineSeparator() + (file == null ? "report not saved (see the log)" : "report saved to " + file));
+    }
+
+    /** Files of the reports saved so far, by report (a background run's is saved when it ends). */
+    private final Map<RunReport, String> saved = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+    /**
+     * Saves a run:scenario report as JSON in workspace/results/ and returns its path; a report that
+     * cannot be written is not an error of the run (its one line goes to the log), and gives null.
+     */
+    private String save(String vmName, RunReport r, Scenario named) {
+        try {
+            Map<String, Object> m = new LinkedHashMap<>(ReportData.json(r));
+            if (named instanceof RecordedWorkload rw) {
+                m.put("recorded", rw.report());
+            }
+            Path p = ResultFiles.reportPath(ResultFiles.resultsDir(property("shadowbox.workspace")), vmName, r.scenario(),
+                    r.seed(), LocalDateTime.now());
+            ResultFiles.write(List.of(p), List.of(Json.encode(m, true)));
+            saved.put(r, p.toString());
+            return p.toString();
+        } catch (VmException e) {
+            System.getLogger(RunCommands.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
+            return null;
+        }
     }
 
     @Descriptor("the seed's experiment: two fresh VMs (by default " + Simulator.COMPARE_VCPUS + " vCPUs and "
@@ -295,7 +333,13 @@ public final class RunCommands extends CommandBase {
             return usage("report");
         }
         RunReport r = jobs.await(jobId(id));
-        return ON.equals(json) ? Json.encode(ReportData.json(r), false) : ReportText.text(r);
+        Map<String, Object> m = new LinkedHashMap<>(ReportData.json(r));
+        String file = saved.get(r);
+        if (ON.equals(json)) {
+            m.put("file", file);
+            return Json.encode(m, false);
+        }
+        return ReportText.text(r) + System.lineSeparator() + (file == null ? "report not saved (see the log)" : "report saved to " + file);
     }
 
     @Descriptor("stop a background run at its next progress report; the guest stays as it was, the VM runs on")

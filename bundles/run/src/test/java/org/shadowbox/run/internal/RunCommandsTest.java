@@ -178,7 +178,7 @@ class RunCommandsTest {
     }
 
     private static String withoutHostTime(String report) {
-        return report.replaceAll("(?m)^.*host time.*$", "").replaceAll("(?m)^.*host second.*$", "");
+        return report.replaceAll("(?m)^report saved to .*$", "").replaceAll("(?m)^.*host time.*$", "").replaceAll("(?m)^.*host second.*$", "");
     }
 
     @Test
@@ -214,7 +214,33 @@ class RunCommandsTest {
                     && svg.contains("the seed's kernel build"), svg);
             assertFalse(rig.hv.vm("run-legacy").isPresent() || rig.hv.vm("run-pagetrack").isPresent(), "the VMs are gone");
         } finally {
-            System.clearProperty("shadowbox.workspace");
+            restoreWorkspace();
+        }
+    }
+
+    @Test
+    void everyScenarioReportIsSavedAsJsonAndItsPathPrinted(@TempDir Path ws) throws Exception {
+        System.setProperty("shadowbox.workspace", ws.toString());
+        try {
+            rig.hv.createVm(VmSpec.pc("demo", 128L << 20, 2));
+            String out = cmd.scenario("1", "", "1", "0", OFF, OFF, OFF, "demo", "steady");
+            List<Path> files;
+            try (Stream<Path> s = Files.list(ws.resolve("results"))) {
+                files = s.sorted().toList();
+            }
+            assertEquals(1, files.size(), files.toString());
+            Path f = files.get(0);
+            assertTrue(f.getFileName().toString().matches("run-demo-steady-seed1-\\d{8}-\\d{6}\\.json"), f.toString());
+            assertTrue(out.endsWith("\nreport saved to " + f), out);
+            String json = Files.readString(f);
+            assertTrue(json.contains("\"scenario\": \"steady\"") && json.contains("\"vm\": \"demo\""), json);
+            String again = cmd.scenario("1", "", "1", "0", OFF, ON, OFF, "demo", "steady");
+            assertTrue(again.contains("\"file\":\"" + ws.resolve("results").toString()), again);
+            try (Stream<Path> s = Files.list(ws.resolve("results"))) {
+                assertEquals(2, s.count(), "a second run does not overwrite the first");
+            }
+        } finally {
+            restoreWorkspace();
         }
     }
 
@@ -229,7 +255,7 @@ class RunCommandsTest {
             assertFalse(Files.exists(ws.resolve("results")), "no files for a prediction alone");
             assertTrue(rig.hv.vms().isEmpty(), "the calibration's VMs are gone");
         } finally {
-            System.clearProperty("shadowbox.workspace");
+            restoreWorkspace();
         }
     }
 
@@ -255,7 +281,7 @@ class RunCommandsTest {
             String json = Files.readString(files.get(1));
             assertTrue(json.contains("\"identical\": true") && json.contains("\"mmu\": \"tdp\""), json);
         } finally {
-            System.clearProperty("shadowbox.workspace");
+            restoreWorkspace();
         }
     }
 
@@ -299,5 +325,16 @@ class RunCommandsTest {
         bg[0] = false;
         bar.progress(10, 10, 1000);
         assertTrue(bytes.toString().contains("100%"), "drawn again in the foreground: " + bytes);
+    }
+
+    /** The workspace the build gives every test (surefire's shadowbox.workspace, under target/). */
+    private static final String BUILD_WORKSPACE = System.getProperty("shadowbox.workspace");
+
+    private static void restoreWorkspace() {
+        if (BUILD_WORKSPACE == null) {
+            System.clearProperty("shadowbox.workspace");
+        } else {
+            System.setProperty("shadowbox.workspace", BUILD_WORKSPACE);
+        }
     }
 }

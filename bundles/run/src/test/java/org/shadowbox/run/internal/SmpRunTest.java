@@ -109,12 +109,23 @@ class SmpRunTest {
             String one = cmd.scenario("1", "", "2", "0", "false", "false", "false", createdVm(), "pt-reuse");
             assertTrue(one.startsWith("pt-reuse on VM smp: scale 1, seed 1, 2 vCPUs on 2 host threads, "), one);
         } finally {
-            System.clearProperty("shadowbox.workspace");
+            restoreWorkspace();
         }
     }
 
     private String createdVm() {
         rig.hv.createVm(VmSpec.pc("smp", 128L << 20, 2));
         return "smp";
+    }
+
+    /** The workspace the build gives every test (surefire's shadowbox.workspace, under target/). */
+    private static final String BUILD_WORKSPACE = System.getProperty("shadowbox.workspace");
+
+    private static void restoreWorkspace() {
+        if (BUILD_WORKSPACE == null) {
+            System.clearProperty("shadowbox.workspace");
+        } else {
+            System.setProperty("shadowbox.workspace", BUILD_WORKSPACE);
+        }
     }
 }
