@@ -50,7 +50,7 @@ final class ShadowVmMmu extends VmMmu<ShadowGuestCpu> {
         List<Mmu.Link> out = new ArrayList<>();
         Platform.mmuLock(vm).lock();
         try {
-            for (ShadowPage sp : mmu.shadowPages()) {
+            for (ShadowPage sp : mmu.shadowPagesLocked()) {
                 for (int i = 0; i < sp.parentCount(); i++) {
                     long sptep = sp.parentPte(i);
                     out.add(new Mmu.Link(ShadowPage.sptepPage(sptep), ShadowPage.sptepIndex(sptep), sp.id()));

@@ -137,14 +137,20 @@ public final class ShadowMmu {
     public List<ShadowPage> shadowPages() {
         Platform.mmuLock(vm).lock();
         try {
-            List<ShadowPage> out = new ArrayList<>();
-            for (ShadowPage sp = pages.newest(); sp != null; sp = pages.older(sp)) {
-                out.add(sp);
-            }
-            return out;
+            return shadowPagesLocked();
         } finally {
             Platform.mmuLock(vm).unlock();
         }
+    }
+
+    /** {@link #shadowPages()} for a caller that holds the MMU lock. */
+    public List<ShadowPage> shadowPagesLocked() {
+        assertMmuLockHeld();
+        List<ShadowPage> out = new ArrayList<>();
+        for (ShadowPage sp = pages.newest(); sp != null; sp = pages.older(sp)) {
+            out.add(sp);
+        }
+        return out;
     }
 
     /** The shadow page with that id (a non-leaf spte's child); read it with the MMU lock held. */
