@@ -3,6 +3,7 @@ package ${package}.internal;
 import java.util.Map;
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -46,7 +47,7 @@ public final class TrackerCommands {
                 "VM '" + VM + "' does not exist: create it (vm:create " + VM + ") and restart this bundle"));
         // Notifier first, then the track: no write to the page goes unseen.
         this.registration = context.registerService(PageTrackNotifier.class, counter,
-                new java.util.Hashtable<>(Map.of(PageTrackNotifier.VM_PROPERTY, VM)));
+                FrameworkUtil.asDictionary(Map.of(PageTrackNotifier.VM_PROPERTY, VM)));
         track.add(vm, GFN, TrackMode.WRITE);
     }
 
