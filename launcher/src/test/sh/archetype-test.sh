@@ -109,7 +109,9 @@ echo "archetype-test: build the generated project offline"
 jar=$project/target/my-tracker-1.0.0.jar
 [[ -f $jar ]] || fail "no $jar"
 grep -q 'Tests run: 3, Failures: 0, Errors: 0, Skipped: 0' "$log" || fail "the generated unit test did not run its 3 tests"
-manifest=$(unzip -p "$jar" META-INF/MANIFEST.MF | tr -d '\r' | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n //g')
+mkdir -p "$base/manifest"
+(cd "$base/manifest" && jar --extract --file "$jar" META-INF/MANIFEST.MF) || fail "no manifest in $jar"
+manifest=$(tr -d '\r' <"$base/manifest/META-INF/MANIFEST.MF" | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n //g')
 grep -q '^Bundle-SymbolicName: com.example.my-tracker$' <<<"$manifest" || fail "Bundle-SymbolicName: $manifest"
 grep -q '^Service-Component: OSGI-INF/com.example.tracker.internal.TrackerCommands.xml$' <<<"$manifest" \
     || fail "no DS component in the manifest: $manifest"
