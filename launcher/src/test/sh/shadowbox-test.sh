@@ -331,9 +331,12 @@ test_run_compare_prints_the_table_and_writes_three_files() {
 # replayed on the demo VM; the report shows the recorded figures beside the simulated ones, and
 # the process counts agree. A file that is not a trace is refused in one line, the VM untouched.
 test_run_scenario_replays_a_trace() {
-    local trace=$root/bundles/guest/src/test/resources/traces/three-children.jsonl.gz
-    run -c "run:scenario demo trace:$trace"
-    expect_status 0 && expect_no_errors || return 1
+    local trace=$root/bundles/guest/src/test/resources/traces/three-children.jsonl.gz ws=$work/ws
+    mkdir -p "$ws" && cp -r "$root/workspace/config" "$ws/config" # the demo VM; the saved report goes here
+    SHADOWBOX_WORKSPACE=$ws run -c "run:scenario demo trace:$trace"
+    expect_status 0 && expect_no_errors || { rm -rf "$ws"; return 1; }
+    ls "$ws"/results/run-demo-trace-three-children-seed1-*.json >/dev/null 2>&1 || fail "the report was not saved as run-demo-trace-three-children-...json"
+    rm -rf "$ws"
     local line
     for line in '^recorded workload: ' '^  processes  *4  *4$' '^  execs  *\([0-9][0-9]*\)  *\1$' '^  first touches (minor faults) ' \
         '^  not re-enacted exactly: '; do
@@ -515,7 +518,7 @@ test_memory_budget_refuses_in_one_line() {
     timeout -k 5 "$limit" env SHADOWBOX_WORKSPACE="$ws" JAVA_OPTS=-Xmx256m "$sb" <"$work/fill.gosh" >"$work/out" 2>"$work/err"
     status=$?
     expect_status 0 "the interactive console goes on after a refusal" || return 1
-    grep -c '^\(g! \)\?sandbox memory budget exhausted: all VMs hold 4 MiB of 4 MiB (sandbox = 4M in ' "$work/out" >"$work/count"
+    grep -c '^\(shadowbox> \)\?sandbox memory budget exhausted: all VMs hold 4 MiB of 4 MiB (sandbox = 4M in ' "$work/out" >"$work/count"
     [[ $(cat "$work/count") -eq 6 ]] || fail "expected 6 one-line refusals (1030 writes, 1024 pages fit)" || return 1
     grep -q 'still-here' "$work/out" && ! grep -q 'Exception\|^\s*at ' "$work/out" "$work/err" \
         || fail "the shell did not go on, or printed a stack trace"

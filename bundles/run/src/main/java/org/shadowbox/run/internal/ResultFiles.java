@@ -32,7 +32,7 @@ final class ResultFiles {
 
     /** The three paths for a comparison, not yet written (none of them exists). */
     static List<Path> paths(Path dir, String scenario, String mmu, long seed, LocalDateTime when) {
-        String base = "compare-" + scenario.replaceAll("[^A-Za-z0-9._-]", "_") + (VmSpec.MMU_TDP.equals(mmu) ? "-tdp" : "") + "-seed"
+        String base = "compare-" + safe(scenario) + (VmSpec.MMU_TDP.equals(mmu) ? "-tdp" : "") + "-seed"
                 + Long.toUnsignedString(seed) + "-" + STAMP.format(when);
         String name = base;
         for (int i = 2; exists(dir, name); i++) {
@@ -59,7 +59,16 @@ final class ResultFiles {
         return dir.resolve(name + ".json");
     }
 
-    private static String safe(String s) {
+    /**
+     * A scenario or VM name as part of a file name: {@code trace:DIR/NAME.jsonl.gz} becomes
+     * {@code trace-NAME}, and any character outside {@code [A-Za-z0-9._-]} becomes '_'.
+     */
+    static String safe(String s) {
+        if (s.startsWith("trace:")) {
+            Path name = Path.of(s.substring("trace:".length())).getFileName();
+            String file = name == null ? "" : name.toString();
+            s = "trace-" + file.replaceFirst("(\\.jsonl)?(\\.gz)?$", "");
+        }
         return s.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
