@@ -68,6 +68,10 @@ run_one() {
             (cd "$root" && WS=$ws bash -c "${BASH_REMATCH[1]}") || return 1
             continue
         fi
+        if [[ $line =~ ^#!\ quiet:\ (.*)$ ]]; then
+            printf '%s\n' "${BASH_REMATCH[1]}" >>"$script" # run, not shown (it must print nothing)
+            continue
+        fi
         [[ -z ${line// /} || $line == \#* ]] && continue
         if [[ $line == *"'"* ]]; then
             echo "    $name.gosh: a line may not contain a single quote: $line"
