@@ -147,8 +147,8 @@ class HangingTrackerTest {
             Exception bad = assertThrows(Exception.class, () -> gogo.run("plugin:isolate bad/name"));
             assertEquals("not a bundle symbolic name: 'bad/name': accepted a symbolic name (com.example.tracker) or *",
                     bad.getMessage());
-            String set = gogo.run("plugin:isolate --json " + BSN);
-            assertTrue(set.contains("\"isolate\":[\"" + BSN + "\"]") && set.contains("\"inForce\":true"), set);
+            String set = gogo.run("plugin:isolate --pending --json " + BSN);
+            assertTrue(set.contains("\"isolate\":[\"" + BSN + "\"]") && set.contains("\"inForce\":true") && set.contains("\"pending\":true"), set);
         }
         assertEquals(List.of(BSN), guard.isolate());
         installSpinner();

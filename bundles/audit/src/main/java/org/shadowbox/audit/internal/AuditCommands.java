@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+import org.shadowbox.command.CommandBase;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
@@ -35,7 +36,7 @@ import org.shadowbox.vm.VmException;
         "osgi.command.function=unwatch",
         "osgi.command.function=log" })
 @Designate(ocd = AuditCommands.Config.class)
-public final class AuditCommands {
+public final class AuditCommands extends CommandBase {
 
     @ObjectClassDefinition(name = "Shadowbox audit tracker",
             description = "Records the emulated writes to the guest pages watched with audit:watch.")
@@ -46,6 +47,10 @@ public final class AuditCommands {
 
     private static final String JSON = "--json";
     private static final String JSON_HELP = "print one JSON value instead of text";
+    private static final String HELP = "--help";
+    private static final String HELP_HELP = "show this help";
+    private static final String ON = "true";
+    private static final String OFF = "false";
 
     private final Hypervisor hypervisor;
     private final PageTrack pageTrack;
@@ -55,6 +60,7 @@ public final class AuditCommands {
     @Activate
     public AuditCommands(@Reference Hypervisor hypervisor, @Reference PageTrack pageTrack, BundleContext context,
             Config config) {
+        super("audit");
         this.hypervisor = hypervisor;
         this.pageTrack = pageTrack;
         this.recorder = new AuditRecorder(config.capacity(), System::currentTimeMillis);
@@ -83,9 +89,13 @@ public final class AuditCommands {
 
     @Descriptor("track a guest page (write mode) and record every emulated write to it")
     public synchronized String watch(
-            @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP_HELP) @Parameter(names = HELP, presentValue = ON, absentValue = OFF) String help,
             @Descriptor("VM name") String vm,
             @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
+        if (ON.equals(help)) {
+            return usage("watch");
+        }
         Vm v = hypervisor.require(vm);
         long g = Numbers.parseGfn(gfn);
         recorder.forgetDestroyed();
@@ -95,14 +105,18 @@ public final class AuditCommands {
         pageTrack.add(v, g, TrackMode.WRITE); // refuses a gfn in no slot, with page track's own message
         recorder.watch(v, g);
         AuditFormat.WatchResult r = new AuditFormat.WatchResult(v.name(), g, true, pageTrack.count(v, g, TrackMode.WRITE));
-        return json ? AuditFormat.json(r) : AuditFormat.text(r);
+        return ON.equals(json) ? AuditFormat.json(r) : AuditFormat.text(r);
     }
 
     @Descriptor("stop watching a guest page and drop the audit's track of it (the log stays)")
     public synchronized String unwatch(
-            @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP_HELP) @Parameter(names = HELP, presentValue = ON, absentValue = OFF) String help,
             @Descriptor("VM name") String vm,
             @Descriptor("guest frame number, 0x hex or decimal") String gfn) {
+        if (ON.equals(help)) {
+            return usage("unwatch");
+        }
         Vm v = hypervisor.require(vm);
         long g = Numbers.parseGfn(gfn);
         if (!recorder.isWatched(v, g)) {
@@ -112,16 +126,20 @@ public final class AuditCommands {
         pageTrack.remove(v, g, TrackMode.WRITE);
         recorder.unwatch(v, g);
         AuditFormat.WatchResult r = new AuditFormat.WatchResult(v.name(), g, false, pageTrack.count(v, g, TrackMode.WRITE));
-        return json ? AuditFormat.json(r) : AuditFormat.text(r);
+        return ON.equals(json) ? AuditFormat.json(r) : AuditFormat.text(r);
     }
 
     @Descriptor("show the writes recorded for a VM's watched pages, oldest first")
     public String log(
-            @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = "true", absentValue = "false") boolean json,
+            @Descriptor(JSON_HELP) @Parameter(names = JSON, presentValue = ON, absentValue = OFF) String json,
+            @Descriptor(HELP_HELP) @Parameter(names = HELP, presentValue = ON, absentValue = OFF) String help,
             @Descriptor("VM name") String vm) {
+        if (ON.equals(help)) {
+            return usage("log");
+        }
         Vm v = hypervisor.require(vm);
         AuditFormat.LogResult r = new AuditFormat.LogResult(v.name(), recorder.watched(v), recorder.log(v));
-        return json ? AuditFormat.json(r) : AuditFormat.text(r);
+        return ON.equals(json) ? AuditFormat.json(r) : AuditFormat.text(r);
     }
 
     private String watchedList(Vm vm) {

@@ -190,7 +190,12 @@ public final class GpuCommands extends CommandBase {
             return GpuUsage.of(getClass(), "take");
         }
         VGpu g = gpus.require(hypervisor.require(vm));
-        long f = Numbers.parse(gfn, "GFN");
+        long f = guestGfn(g.vm, gfn);
+        java.util.Map<Long, Integer> given = g.grants();
+        if (!given.containsKey(f)) {
+            throw new VmException("gfn 0x" + Long.toHexString(f) + " was not given to the vGPU of VM " + g.vm.name()
+                    + ": accepted a gfn given with gpu:give (" + given.size() + " given now)");
+        }
         g.revoke(f);
         return GpuFormat.change(json, g.vm.name(), "took back gfn 0x" + Long.toHexString(f));
     }

@@ -106,15 +106,24 @@ public class PluginCommands extends CommandSupport {
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
             @Descriptor("call it on the vCPU thread again") @Parameter(names = "--off", presentValue = ON, absentValue = OFF)
             String off,
+            @Descriptor("isolate a bundle that is not installed yet: the setting waits for its deployment")
+            @Parameter(names = "--pending", presentValue = ON, absentValue = OFF) String pending,
             @Descriptor("bundle symbolic name, or * for every bundle but Shadowbox's own") String bundle) {
-        return run("isolate", help, json, () -> setIsolated(bundle, !ON.equals(off)));
+        return run("isolate", help, json, () -> setIsolated(bundle, !ON.equals(off), ON.equals(pending)));
     }
 
-    PluginIsolate setIsolated(String bundle, boolean on) {
+    PluginIsolate setIsolated(String bundle, boolean on, boolean allowPending) {
         String name = bundle == null ? "" : bundle.trim();
         if (!name.equals("*") && !SYMBOLIC_NAME.matcher(name).matches()) {
             throw new VmException("not a bundle symbolic name: '" + name + "': accepted a symbolic name"
                     + " (com.example.tracker) or *");
+        }
+        boolean installed = name.equals("*")
+                || java.util.Arrays.stream(context.getBundles()).anyMatch(b -> name.equals(b.getSymbolicName()));
+        if (on && !installed && !allowPending) {
+            throw new VmException("no installed bundle is named " + name + ": accepted the symbolic name of an"
+                    + " installed bundle (plugin:list), *, or plugin:isolate --pending " + name
+                    + " to isolate it before it is deployed");
         }
         ConfigurationAdmin cm = configAdmin;
         GuardMonitor g = guard;
@@ -144,7 +153,7 @@ public class PluginCommands extends CommandSupport {
                 Thread.sleep(10);
                 inForce = g.isolate().equals(list);
             }
-            return new PluginIsolate(name, on, list, inForce);
+            return new PluginIsolate(name, on, list, inForce, on && !installed);
         } catch (IOException e) {
             throw new VmException("cannot update the page-track configuration: " + e.getMessage());
         } catch (InterruptedException e) {

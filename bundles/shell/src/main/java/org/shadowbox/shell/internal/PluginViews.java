@@ -42,8 +42,11 @@ public final class PluginViews {
      * @param isolated whether its notifiers are now to run on courier threads
      * @param isolate  guard.isolate as written
      * @param inForce  whether the guard has taken the new setting (Configuration Admin is asynchronous)
+     * @param pending  true when no installed bundle has that symbolic name (accepted only with --pending): the
+     *                 setting waits for a bundle of that name to be deployed
      */
-    public record PluginIsolate(String bundle, boolean isolated, List<String> isolate, boolean inForce)
+    public record PluginIsolate(String bundle, boolean isolated, List<String> isolate, boolean inForce,
+            boolean pending)
             implements View {
         public PluginIsolate {
             isolate = List.copyOf(isolate);
