@@ -74,7 +74,7 @@ class WebViewTest {
         // the shell is up once it answers a command
         int mark = sandbox.mark();
         sandbox.type("echo shell-ready");
-        sandbox.await(Pattern.compile("^(g! )*shell-ready$"), mark, START);
+        sandbox.await(Pattern.compile("^(g! |shadowbox> )*shell-ready$"), mark, START);
     }
 
     @AfterAll
