@@ -272,7 +272,7 @@ class WebViewTest {
         b.waitFor("Number(document.getElementById('live-chart').dataset.points) >= 2", SLOW,
                 "document.getElementById('live-chart').dataset.points");
         int mark = sandbox.mark();
-        sandbox.type("run:scenario --background demo kernel-build");
+        sandbox.type("run:scenario --background --scale 256 demo kernel-build"); // long enough to watch on an idle machine; stopped below
         sandbox.await(Pattern.compile("run 1: kernel-build on demo started in the background"), mark, SLOW);
         // points keep coming, and the exits series moves: several samples with exits above 0
         b.waitFor("state.rates.exits.filter(v => v > 0).length >= 3", SLOW, "JSON.stringify(state.rates.exits)");
