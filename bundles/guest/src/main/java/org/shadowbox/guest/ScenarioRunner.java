@@ -41,8 +41,8 @@ public interface ScenarioRunner {
      * {@code threads} host threads, vCPU {@code v} by thread {@code v % threads}. One thread
      * (what the other {@code run} does) interleaves every vCPU in an order drawn from the seed:
      * the same seed gives the same counts and checksum. With more, the vCPUs run at once and
-     * the guest kernel is an SMP kernel (user accesses lock-free, kernel operations under one
-     * kernel lock); the interleaving is the host's, so counts and checksum may differ run to
+     * the guest kernel is an SMP kernel (user accesses lock-free, kernel operations under
+     * Linux's split locks: per address space, allocator, page cache, process tree); the interleaving is the host's, so counts and checksum may differ run to
      * run, while the guest's memory is verified after the run all the same. The calling thread
      * is thread 0 and hears the progress; {@code cpus} is asked for every vCPU on it before the
      * run, and each vCPU is then driven by its thread alone (a {@link GuestCpu} must allow

@@ -3,22 +3,23 @@ package org.shadowbox.guest.internal.kernel;
 import org.shadowbox.guest.GuestCounts;
 
 /**
- * The guest's live counters. Two kinds, by who may change them:
+ * The guest's live counters, each changed under one rule, so that no counter is shared on a
+ * path that two vCPUs run at once:
  * <ul>
- * <li>the kernel's own (processes, faults, pte writes, pages ...): plain fields changed only with
- * the kernel lock held ({@link Kernel#lock}), so one copy serves every vCPU;</li>
- * <li>the per-vCPU ones ({@link Cpu}: accesses, context switches, CR3 loads, INVLPGs, TLB
- * flushes), changed only by the thread that drives that vCPU, with or without the kernel lock
- * (user accesses take none), so no counter is shared on the hot path.</li>
+ * <li>the process tree's (processes, forks, execs, exits): under the tasklist lock
+ * ({@link Kernel#tasklist});</li>
+ * <li>the page allocator's (page-table pages, data pages, frees): under the zone lock
+ * ({@link PhysMem});</li>
+ * <li>the page cache's (fills): under its lock ({@link PageCache});</li>
+ * <li>everything an address space's own operations count (faults, pte writes, mmap, munmap,
+ * mprotect, brk) and every access ({@link Cpu}): per vCPU, changed only by the thread that drives
+ * that vCPU, with whatever locks it holds (user accesses take none).</li>
  * </ul>
  * {@link #snapshot} sums them; it is exact once the vCPU threads are done (joined). Read while
  * they run ({@link #accesses} for a progress bar) the per-vCPU figures are an estimate.
  */
 public final class Counters {
     long processes, forks, execs, exits;
-    long pageFaults, anonFaults, zeroPageFaults, fileFaults, cowFaults, reuseFaults, spuriousFaults;
-    long pteWrites;
-    long mmaps, munmaps, mprotects, brks;
     long ptPagesAllocated, ptPagesFreed, ptPagesReusedAsData, dataPagesAllocated, pagesFreed, fileFills;
     /** Per vCPU, by vCPU index. */
     final Cpu[] cpu;
@@ -39,6 +40,8 @@ public final class Counters {
         @SuppressWarnings("unused")
         private long p0, p1, p2, p3, p4, p5, p6, p7;
         long userAccesses, kernelAccesses, contextSwitches, cr3Writes, tlbFlushes, invlpgs;
+        long pageFaults, anonFaults, zeroPageFaults, fileFaults, cowFaults, reuseFaults, spuriousFaults;
+        long pteWrites, mmaps, munmaps, mprotects, brks;
         @SuppressWarnings("unused")
         private long q0, q1, q2, q3, q4, q5, q6, q7;
     }
@@ -56,18 +59,31 @@ public final class Counters {
     }
 
     public GuestCounts snapshot() {
-        long user = 0, kernel = 0, switches = 0, cr3 = 0, flushes = 0, invlpg = 0;
+        Cpu s = new Cpu();
         for (Cpu c : cpu) {
-            user += c.userAccesses;
-            kernel += c.kernelAccesses;
-            switches += c.contextSwitches;
-            cr3 += c.cr3Writes;
-            flushes += c.tlbFlushes;
-            invlpg += c.invlpgs;
+            s.userAccesses += c.userAccesses;
+            s.kernelAccesses += c.kernelAccesses;
+            s.contextSwitches += c.contextSwitches;
+            s.cr3Writes += c.cr3Writes;
+            s.tlbFlushes += c.tlbFlushes;
+            s.invlpgs += c.invlpgs;
+            s.pageFaults += c.pageFaults;
+            s.anonFaults += c.anonFaults;
+            s.zeroPageFaults += c.zeroPageFaults;
+            s.fileFaults += c.fileFaults;
+            s.cowFaults += c.cowFaults;
+            s.reuseFaults += c.reuseFaults;
+            s.spuriousFaults += c.spuriousFaults;
+            s.pteWrites += c.pteWrites;
+            s.mmaps += c.mmaps;
+            s.munmaps += c.munmaps;
+            s.mprotects += c.mprotects;
+            s.brks += c.brks;
         }
-        return new GuestCounts(processes, forks, execs, exits, switches, user + kernel, user, kernel, pageFaults,
-                anonFaults, zeroPageFaults, fileFaults, cowFaults, reuseFaults, spuriousFaults, pteWrites, invlpg, cr3,
-                flushes, mmaps, munmaps, mprotects, brks, ptPagesAllocated, ptPagesFreed, ptPagesReusedAsData,
-                dataPagesAllocated, pagesFreed, fileFills);
+        return new GuestCounts(processes, forks, execs, exits, s.contextSwitches, s.userAccesses + s.kernelAccesses,
+                s.userAccesses, s.kernelAccesses, s.pageFaults, s.anonFaults, s.zeroPageFaults, s.fileFaults, s.cowFaults,
+                s.reuseFaults, s.spuriousFaults, s.pteWrites, s.invlpgs, s.cr3Writes, s.tlbFlushes, s.mmaps, s.munmaps,
+                s.mprotects, s.brks, ptPagesAllocated, ptPagesFreed, ptPagesReusedAsData, dataPagesAllocated, pagesFreed,
+                fileFills);
     }
 }

@@ -2,8 +2,6 @@ package org.shadowbox.guest.internal.kernel;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.shadowbox.guest.GuestCounts;
 import org.shadowbox.guest.GuestKernel;
@@ -20,21 +18,31 @@ import org.shadowbox.vm.VmException;
  * <p>Threads. With one host thread ({@code threads} 1) the {@link Scheduler} interleaves every
  * vCPU on it in an order drawn from the seed, and a run is deterministic. With more
  * ({@link SmpScheduler}) each vCPU is driven by one host thread at a time, as KVM runs a vCPU,
- * and the kernel is a simple SMP kernel:
+ * and the kernel is an SMP kernel with Linux's lock split, no big lock:
  * <ul>
  * <li>user accesses take no lock: a process's pages and areas are touched only by the vCPU
  * running it;</li>
- * <li>every kernel operation (fault handling, fork, exec, exit, wait, mmap, munmap, mprotect, brk,
- * the page allocator, the page cache, the run queue) runs under one big kernel lock
- * ({@link #lock}, Linux's old BKL): simple, honest, and the bound on how far a run scales;</li>
- * <li>but, as in Linux, a fault clears or copies the new page it allocated (a zeroed anonymous
- * page, a copy-on-write copy) with that lock dropped: the page is the faulting vCPU's alone until
- * its pte is installed, under the lock again ({@link Faults}); that is most of the kernel's own
- * accesses. Page-cache fills, page-table pages and every table edit stay under the lock;</li>
- * <li>lock order: the kernel lock, then the MMU's {@code mmu_lock} (taken inside the MMU); the
- * MMU never calls back into the guest;</li>
- * <li>counters are per vCPU where they change without the lock ({@link Counters}).</li>
+ * <li>an address space has its own locks ({@link Mm}): {@code mmap_lock} for its system calls
+ * (mmap, munmap, mprotect, brk, fork's copy, exec's layout, exit's teardown) and its page
+ * faults, and inside it {@code page_table_lock} around pte edits; two processes' faults and
+ * system calls run in parallel;</li>
+ * <li>the page allocator has the zone lock ({@link PhysMem}), the page cache its lock and
+ * per-page locks ({@link PageCache}), the process tree and the run queue the tasklist lock
+ * ({@link #tasklist}); each is held briefly and never across a guest access but the page
+ * locks;</li>
+ * <li>lock order, outermost first: {@code mmap_lock} (a fork's parent, then its child), a page
+ * lock, {@code page_table_lock}, then the leaves: the page cache's lock, the zone lock; the
+ * tasklist lock is taken with none of them held (fork, exec and exit take it before or after
+ * their mm work, not around it). Nothing is allocated or freed under a page-table lock. The
+ * MMU's {@code mmu_lock} is below every guest lock (taken inside guest accesses); the MMU
+ * never calls back into the guest;</li>
+ * <li>counters are per vCPU where address-space operations change them ({@link Counters}).</li>
  * </ul>
+ * With one thread the same locks are taken, uncontended, and every access is made in the same
+ * order as under the big lock that preceded them: a one-thread run's every count is unchanged
+ * ({@code OneThreadPinTest} in the run bundle pins them). The diagnostic mode
+ * {@code -Dshadowbox.lockstat=true} counts each lock class's hold and wait times
+ * ({@link LockStats}).
  *
  * <p>TLB coherence. Single-threaded, a vCPU a process leaves keeps its CR3 (lazy TLB) and
  * catches up through the mm's flush generation ({@code tlb_gen}) or is moved to the kernel's
@@ -67,15 +75,12 @@ public final class Kernel implements GuestKernel {
     /** Host threads driving the vCPUs: 1 (deterministic interleaving) or more (SMP). */
     final int threads;
     /**
-     * The big kernel lock: held by every kernel operation, never by a user access. Reentrant (a
-     * system call may fault on a user buffer). Under one thread it is uncontended.
+     * The tasklist lock and the run queue's lock in one ({@code tasklist_lock}, {@code rq->lock}):
+     * the process list, each process's state, parent and children (zombies, live children), the
+     * run queue and {@link #live}. Held briefly; no guest access is made under it, no other
+     * guest lock is taken under it.
      */
-    final ReentrantLock lock = new ReentrantLock();
-    /**
-     * Signalled when a copy from a page-cache page made outside the lock ends
-     * ({@link PhysMem#copiers}, {@code unlock_page}'s wake-up); {@code write()} to that page waits on it.
-     */
-    final Condition pageUnlocked = lock.newCondition();
+    final KLock tasklist = new KLock("tasklist_lock");
     long kernelPgd;
     /** Page-table pages of the kernel's own (boot) tables. */
     long bootTablePages;
@@ -85,7 +90,7 @@ public final class Kernel implements GuestKernel {
     final Mm[] loadedMm;
     final long[] loadedGen;
     final List<Task> tasks = new ArrayList<>();
-    /** Processes not yet exited; changed under the kernel lock. */
+    /** Processes not yet exited; changed under the tasklist lock. */
     int live;
 
     public Kernel(Vm vm, GuestCpu[] cpus, String paging, long seed) {
@@ -144,20 +149,36 @@ public final class Kernel implements GuestKernel {
 
     /** Starts a process running {@code image} with {@code program} (as init starting a service). */
     public Task spawn(Image img, Program program) {
-        lock.lock();
+        Task t = newTask(null);
+        Mm mm = new Mm(tables.pgdAlloc(0, kernelPgd), f.mmapBase());
+        mm.mmapLock.lock();
         try {
-            Task t = newTask(null);
-            t.mm = new Mm(tables.pgdAlloc(0, kernelPgd), f.mmapBase());
+            t.mm = mm;
             mmops.setupImage(t, img);
-            t.program = program;
-            scheduler.enqueue(t);
-            return t;
         } finally {
-            lock.unlock();
+            mm.mmapLock.unlock();
+        }
+        t.program = program;
+        tasklist.lock();
+        try {
+            scheduler.enqueue(t);
+        } finally {
+            tasklist.unlock();
+        }
+        return t;
+    }
+
+    /** A new process in the process list ({@code copy_process}'s part under {@code tasklist_lock}). */
+    private Task newTask(Task parent) {
+        tasklist.lock();
+        try {
+            return newTaskLocked(parent);
+        } finally {
+            tasklist.unlock();
         }
     }
 
-    private Task newTask(Task parent) {
+    private Task newTaskLocked(Task parent) {
         Task t = new Task(tasks.size() + 1, parent, seed);
         tasks.add(t);
         counters.processes++;
@@ -170,17 +191,22 @@ public final class Kernel implements GuestKernel {
 
     /** {@code fork}: a child with a copy-on-write copy of {@code parent}'s address space, running {@code childProgram}. */
     public Task fork(Task parent, Program childProgram) {
-        lock.lock();
+        Task child = newTask(parent);
+        parent.mm.mmapLock.lock();
         try {
-            Task child = newTask(parent);
             child.mm = mmops.dupMmap(parent, child);
-            child.program = childProgram;
-            counters.forks++;
-            scheduler.enqueue(child);
-            return child;
         } finally {
-            lock.unlock();
+            parent.mm.mmapLock.unlock();
         }
+        child.program = childProgram;
+        tasklist.lock();
+        try {
+            counters.forks++;
+            scheduler.enqueue(child); // wake_up_new_task: from here another vCPU may run it
+        } finally {
+            tasklist.unlock();
+        }
+        return child;
     }
 
     /**
@@ -194,9 +220,9 @@ public final class Kernel implements GuestKernel {
         if (smp()) {
             throw new IllegalStateException("vfork needs the single-threaded kernel (threads 1)");
         }
-        lock.lock();
+        tasklist.lock();
         try {
-            Task child = newTask(parent);
+            Task child = newTaskLocked(parent);
             child.mm = parent.mm;
             child.vforkParent = parent;
             child.text = parent.text;
@@ -209,12 +235,24 @@ public final class Kernel implements GuestKernel {
             parent.state = Task.BLOCKED;
             return child;
         } finally {
-            lock.unlock();
+            tasklist.unlock();
         }
     }
 
-    /** {@code mm_release} of a vfork child: the parent runs again; the mm stays the parent's. Kernel lock held. */
+    /** {@code mm_release} of a vfork child: the parent runs again; the mm stays the parent's. Takes the tasklist lock. */
     private boolean vforkDone(Task t) {
+        if (t.vforkParent == null) {
+            return false; // only a vfork child's own thread sets or clears it
+        }
+        tasklist.lock();
+        try {
+            return vforkDoneLocked(t);
+        } finally {
+            tasklist.unlock();
+        }
+    }
+
+    private boolean vforkDoneLocked(Task t) {
         Task p = t.vforkParent;
         if (p == null) {
             return false;
@@ -228,29 +266,35 @@ public final class Kernel implements GuestKernel {
 
     /** {@code execve}: a new address space laid out from {@code img}, the old one torn down. */
     public void exec(Task t, Image img, Program program) {
-        lock.lock();
+        Mm old = t.mm;
+        Mm mm = new Mm(tables.pgdAlloc(t.vcpu, kernelPgd), f.mmapBase());
+        mm.mmapLock.lock();
         try {
-            Mm old = t.mm;
-            t.mm = new Mm(tables.pgdAlloc(t.vcpu, kernelPgd), f.mmapBase());
+            t.mm = mm;
             mmops.setupImage(t, img);
-            switchMm(t.vcpu, t.mm);
-            if (!vforkDone(t)) {
-                mmops.releaseMm(t.vcpu, old);
-            }
-            t.program = program;
+        } finally {
+            mm.mmapLock.unlock();
+        }
+        switchMm(t.vcpu, t.mm);
+        if (!vforkDone(t)) {
+            mmops.releaseMm(t.vcpu, old);
+        }
+        t.program = program;
+        tasklist.lock();
+        try {
             counters.execs++;
         } finally {
-            lock.unlock();
+            tasklist.unlock();
         }
     }
 
     /** {@code exit}: tears the address space down, wakes a parent waiting for it. */
     public void exit(Task t) {
-        lock.lock();
+        if (!vforkDone(t)) {
+            mmops.releaseMm(t.vcpu, t.mm); // exit_mm, before exit_notify takes the tasklist lock
+        }
+        tasklist.lock();
         try {
-            if (!vforkDone(t)) {
-                mmops.releaseMm(t.vcpu, t.mm);
-            }
             t.mm = null;
             t.text = t.data = t.heap = t.stack = null;
             counters.exits++;
@@ -269,7 +313,7 @@ public final class Kernel implements GuestKernel {
                 scheduler.wakeUp(p);
             }
         } finally {
-            lock.unlock();
+            tasklist.unlock();
         }
     }
 
@@ -278,7 +322,7 @@ public final class Kernel implements GuestKernel {
      * children, else blocks {@code t} until one exits (0).
      */
     public int waitChild(Task t) {
-        lock.lock();
+        tasklist.lock();
         try {
             if (t.zombies > 0) {
                 t.zombies--;
@@ -290,43 +334,47 @@ public final class Kernel implements GuestKernel {
             t.state = Task.BLOCKED;
             return 0;
         } finally {
-            lock.unlock();
+            tasklist.unlock();
         }
     }
 
     public Area mmap(Task t, int pages, int prot, int file, long fileOffset) {
-        lock.lock();
+        Mm mm = t.mm;
+        mm.mmapLock.lock();
         try {
             return mmops.mmap(t, pages, prot, file, fileOffset);
         } finally {
-            lock.unlock();
+            mm.mmapLock.unlock();
         }
     }
 
     public void munmap(Task t, Area a) {
-        lock.lock();
+        Mm mm = t.mm;
+        mm.mmapLock.lock();
         try {
             mmops.munmap(t, a);
         } finally {
-            lock.unlock();
+            mm.mmapLock.unlock();
         }
     }
 
     public void mprotect(Task t, Area a, int prot) {
-        lock.lock();
+        Mm mm = t.mm;
+        mm.mmapLock.lock();
         try {
             mmops.mprotect(t, a, prot);
         } finally {
-            lock.unlock();
+            mm.mmapLock.unlock();
         }
     }
 
     public void brk(Task t, Area heap, int pages) {
-        lock.lock();
+        Mm mm = t.mm;
+        mm.mmapLock.lock();
         try {
             mmops.brk(t, heap, pages);
         } finally {
-            lock.unlock();
+            mm.mmapLock.unlock();
         }
     }
 
@@ -334,21 +382,23 @@ public final class Kernel implements GuestKernel {
      * {@code write(fd, buf, 4096)} at page {@code page} of {@code file} from page {@code srcPage}
      * of {@code src}: the kernel reads the user buffer's tracked words (supervisor reads of user
      * addresses, faulting the buffer in if needed) and stores them into the page-cache page.
+     * As {@code generic_perform_write}: the page-cache page is locked ({@code write_begin}) while
+     * the words are copied into it, so no copy-on-write copy from it is made halfway; when a
+     * read of the user buffer faults, the page lock is dropped, the buffer faulted in (under the
+     * process's {@code mmap_lock}) and the page locked again, so that a page lock is never held
+     * while an {@code mmap_lock} is taken (Linux copies with faults disabled and retries the same
+     * way). The accesses and their order are those of a copy that faults in place.
      */
     public void writeFile(Task t, int file, long page, Area src, int srcPage) {
-        lock.lock();
+        long cached = cache.getForWrite(t.vcpu, file, page); // locked
         try {
-            writeFileLocked(t, file, page, src, srcPage);
+            copyIntoPage(t, cached, src, srcPage);
         } finally {
-            lock.unlock();
+            cache.unlockPage(cached);
         }
     }
 
-    private void writeFileLocked(Task t, int file, long page, Area src, int srcPage) {
-        long cached = cache.getForWrite(t.vcpu, file, page);
-        while (phys.copiers[(int) cached] > 0) {
-            pageUnlocked.awaitUninterruptibly(); // lock_page: a copy-on-write copy of it is being made
-        }
+    private void copyIntoPage(Task t, long cached, Area src, int srcPage) {
         GuestCpu cpu = cpus[t.vcpu];
         for (int s = 0; s < MemoryImage.SLOTS; s++) {
             long va = src.start + ((long) srcPage << 12) + (long) s * MemoryImage.SLOT_BYTES;
@@ -358,7 +408,13 @@ public final class Kernel implements GuestKernel {
                     throw new GuestCorruption("copy_from_user at gva 0x" + Long.toHexString(va) + " failed (exception "
                             + cpu.exception() + ", error code 0x" + Integer.toHexString(cpu.errorCode()) + ")");
                 }
-                faults.handleFault(t, va, cpu.errorCode());
+                int ec = cpu.errorCode();
+                cache.unlockPage(cached);
+                try {
+                    faults.handleFault(t, va, ec);
+                } finally {
+                    cache.lockPage(cached);
+                }
                 counters.cpu[t.vcpu].kernelAccesses++;
             }
             long expected = image.get(src.frame[srcPage], s);
@@ -402,14 +458,9 @@ public final class Kernel implements GuestKernel {
         return cache.pages(file);
     }
 
-    /** A file of {@code pages} pages on the guest's disk (before the processes run: the file table is not locked for readers). */
+    /** A file of {@code pages} pages on the guest's disk. */
     public int createFile(int pages) {
-        lock.lock();
-        try {
-            return cache.create(pages);
-        } finally {
-            lock.unlock();
-        }
+        return cache.create(pages);
     }
 
     /**
@@ -433,7 +484,7 @@ public final class Kernel implements GuestKernel {
 
     /**
      * {@code switch_mm}: load CR3, or reload it if this vCPU missed a flush of the same mm. Only
-     * vCPU {@code v}'s thread calls it (under SMP without the kernel lock: the process is this
+     * vCPU {@code v}'s thread calls it (under SMP without a lock: the process is this
      * vCPU's now, and {@link #loadedMm}[v] is this vCPU's own).
      */
     void switchMm(int v, Mm mm) {
@@ -463,13 +514,6 @@ public final class Kernel implements GuestKernel {
     void writeCr3(int v, long pgd) {
         cpus[v].writeRegister(Register.CR3, f.cr3(pgd));
         counters.cpu[v].cr3Writes++;
-    }
-
-    /** {@code lockdep_assert_held(&kernel_lock)}: throws when the caller does not hold the kernel lock. */
-    void assertLocked() {
-        if (!lock.isHeldByCurrentThread()) {
-            throw new IllegalStateException("guest kernel bug: kernel lock not held by " + Thread.currentThread().getName());
-        }
     }
 
     /** Whether the vCPUs run on several host threads (the SMP kernel). */
@@ -517,25 +561,12 @@ public final class Kernel implements GuestKernel {
 
     @Override
     public long allocPage() {
-        lock.lock();
-        try {
-            return phys.alloc(PhysMem.KERNEL);
-        } finally {
-            lock.unlock();
-        }
+        return phys.alloc(PhysMem.KERNEL);
     }
 
     @Override
     public void freePage(long gfn) {
-        lock.lock();
-        try {
-            if (gfn < 0 || gfn >= phys.frames || phys.use[(int) gfn] != PhysMem.KERNEL) {
-                throw new VmException("gfn 0x" + Long.toHexString(gfn) + " was not allocated by allocPage: accepted only pages it returned");
-            }
-            phys.free(gfn);
-        } finally {
-            lock.unlock();
-        }
+        phys.freeKernelPage(gfn);
     }
 
     @Override
@@ -543,26 +574,21 @@ public final class Kernel implements GuestKernel {
         return km.address(gpa);
     }
 
+    /**
+     * {@inheritDoc} No guest lock: a kernel access through the direct map, which never changes,
+     * made by the thread driving vCPU {@code vcpu} (counted on that vCPU).
+     */
     @Override
     public long read(int vcpu, long gpa, int size) {
         checkVcpu(vcpu);
-        lock.lock();
-        try {
-            return km.read(vcpu, gpa, size);
-        } finally {
-            lock.unlock();
-        }
+        return km.read(vcpu, gpa, size);
     }
 
+    /** {@inheritDoc} As {@link #read}: no guest lock, on the thread driving vCPU {@code vcpu}. */
     @Override
     public void write(int vcpu, long gpa, long value, int size) {
         checkVcpu(vcpu);
-        lock.lock();
-        try {
-            km.write(vcpu, gpa, value, size);
-        } finally {
-            lock.unlock();
-        }
+        km.write(vcpu, gpa, value, size);
     }
 
     private void checkVcpu(int vcpu) {

@@ -5,8 +5,10 @@ package org.shadowbox.guest.internal.kernel;
  * and fork paths of {@code mm/memory.c}): exec's layout, mmap, munmap, mprotect, brk, fork's
  * {@code dup_mmap}/{@code copy_page_range}, and {@code exit_mmap}. Every pte change is a guest
  * write; pages and tables are freed only after the TLB flush ({@code mmu_gather}). Each runs
- * under the kernel lock, on the vCPU running the process whose address space it is (under SMP
- * the only vCPU that has it loaded); the scratch stacks and cursors are the lock's.
+ * with the address space's {@code mmap_lock} held (the caller takes it), on the vCPU running the
+ * process whose address space it is (under SMP the only vCPU that has it loaded); pte edits are
+ * made under its {@code page_table_lock}, pages and tables freed after that is dropped
+ * ({@link Mm} gives the order). The scratch stacks and cursors are per vCPU.
  */
 final class MmOps {
     /** Guard gap left between mmaps. */
@@ -15,23 +17,32 @@ final class MmOps {
     private final PageTables tables;
     private final PageTableFormat f;
     private final Counters counters;
-    private final LongStack freedPages = new LongStack();
-    private final LongStack freedTables = new LongStack();
-    private final PtCursor cursor;
-    private final PtCursor childCursor;
+    /** Per vCPU: pages and tables to free after the flush ({@code mmu_gather}), and the walk cursors. */
+    private final LongStack[] freedPages, freedTables;
+    private final PtCursor[] cursors, childCursors;
 
     MmOps(Kernel k) {
         this.k = k;
         this.tables = k.tables;
         this.f = k.f;
         this.counters = k.counters;
-        this.cursor = new PtCursor(tables);
-        this.childCursor = new PtCursor(tables);
+        int n = k.cpus.length;
+        freedPages = new LongStack[n];
+        freedTables = new LongStack[n];
+        cursors = new PtCursor[n];
+        childCursors = new PtCursor[n];
+        for (int v = 0; v < n; v++) {
+            freedPages[v] = new LongStack();
+            freedTables[v] = new LongStack();
+            cursors[v] = new PtCursor(tables);
+            childCursors[v] = new PtCursor(tables);
+        }
     }
 
     /** exec's layout ({@code load_elf_binary}): text, data after it, the heap after that, the stack at the top. */
     void setupImage(Task t, Image img) {
         Mm mm = t.mm;
+        mm.mmapLock.assertHeld();
         Area text = new Area(f.textBase(), img.textPages(), Area.READ | Area.EXEC, img.textFile(), 0);
         Area data = new Area(text.end(), img.dataPages(), Area.READ | Area.WRITE, img.dataFile(), 0);
         Area heap = new Area(data.end(), img.heapPages(), Area.READ | Area.WRITE, Area.ANON, 0);
@@ -49,8 +60,8 @@ final class MmOps {
 
     /** {@code mmap} at the highest free gap below the mmap base ({@code get_unmapped_area} top-down). */
     Area mmap(Task t, int pages, int prot, int file, long fileOffset) {
-        k.assertLocked();
         Mm mm = t.mm;
+        mm.mmapLock.assertHeld();
         long size = (long) pages << 12;
         long top = f.mmapBase();
         for (int i = mm.nAreas - 1; i >= 0; i--) {
@@ -65,48 +76,70 @@ final class MmOps {
         }
         Area a = new Area(top - size, pages, prot, file, fileOffset);
         mm.insert(a);
-        counters.mmaps++;
+        counters.cpu[t.vcpu].mmaps++;
         return a;
     }
 
     /** {@code brk} growing the heap: the new pages are demand-faulted. */
     void brk(Task t, Area heap, int pages) {
+        t.mm.mmapLock.assertHeld();
         if (pages > heap.pages) {
             heap.grow(pages);
-            counters.brks++;
+            counters.cpu[t.vcpu].brks++;
         }
     }
 
     /** {@code munmap} of a whole area: zap, free the tables no other area needs, flush, free. */
     void munmap(Task t, Area a) {
-        k.assertLocked();
         int v = t.vcpu;
         Mm mm = t.mm;
-        int zapped = zap(v, mm, a);
-        long floor = mm.floorOf(a);
-        long ceiling = mm.ceilingOf(a, f.userTop());
-        mm.remove(a);
-        tables.freeRange(v, mm.pgd, f.levels(), a.start, a.end(), floor, ceiling, freedTables);
-        if (zapped > 0 || freedTables.size() > 0) {
-            k.flushRange(v, mm, a.start, a.pages);
+        mm.mmapLock.assertHeld();
+        mm.ptl.lock();
+        try {
+            int zapped = zap(v, mm, a);
+            long floor = mm.floorOf(a);
+            long ceiling = mm.ceilingOf(a, f.userTop());
+            mm.remove(a);
+            tables.freeRange(v, mm.pgd, f.levels(), a.start, a.end(), floor, ceiling, freedTables[v]);
+            if (zapped > 0 || freedTables[v].size() > 0) {
+                k.flushRange(v, mm, a.start, a.pages);
+            }
+        } finally {
+            mm.ptl.unlock();
         }
-        freeAll();
-        counters.munmaps++;
+        freeAll(v);
+        counters.cpu[v].munmaps++;
     }
 
     /** {@code mprotect} of a whole area: present ptes lose write (or change NX); adding write is lazy. */
     void mprotect(Task t, Area a, int prot) {
-        k.assertLocked();
         int v = t.vcpu;
         Mm mm = t.mm;
-        cursor.reset();
+        mm.mmapLock.assertHeld();
+        PtCursor cursor = cursors[v].reset();
+        int changed = 0;
+        mm.ptl.lock(); // no table is allocated below (the walk does not allocate)
+        try {
+            changed = changeProtection(v, mm, a, prot, cursor);
+            a.prot = prot;
+            if (changed > 0) {
+                k.flushRange(v, mm, a.start, a.pages);
+            }
+        } finally {
+            mm.ptl.unlock();
+        }
+        counters.cpu[v].mprotects++;
+    }
+
+    /** {@code change_pte_range}: page-table lock held. */
+    private int changeProtection(int v, Mm mm, Area a, int prot, PtCursor cursor) {
         int changed = 0;
         for (int i = 0; i < a.pages; i++) {
             if (a.frame[i] < 0) {
                 continue;
             }
             long va = a.start + ((long) i << 12);
-            long pt = cursor.table(v, mm.pgd, va, false);
+            long pt = cursor.table(v, mm, va, false);
             int idx = f.index(va, 1);
             long pte = checkedPte(v, pt, idx, a, i);
             long n = pte;
@@ -121,25 +154,34 @@ final class MmOps {
                 changed++;
             }
         }
-        a.prot = prot;
-        if (changed > 0) {
-            k.flushRange(v, mm, a.start, a.pages);
-        }
-        counters.mprotects++;
+        return changed;
     }
 
     /**
      * {@code dup_mmap}: the child's areas, and for areas that may hold anonymous pages the ptes,
      * write-protected in both ({@code copy_present_pte}); file areas without anonymous pages are
      * left for the child to fault in. The parent's TLB is flushed if it lost write access.
+     * The parent's {@code mmap_lock} held by the caller; the child's is taken here, nested
+     * ({@code mmap_write_lock_nested}). Each pte is copied as {@code copy_pte_range} does: the
+     * child's table allocated first with no page-table lock held, then the parent's pte
+     * write-protected under the parent's page-table lock and the child's set under the child's.
      */
     Mm dupMmap(Task parent, Task child) {
-        k.assertLocked();
         int v = parent.vcpu;
         Mm pm = parent.mm;
+        pm.mmapLock.assertHeld();
         Mm cm = new Mm(tables.pgdAlloc(v, k.kernelPgd), f.mmapBase());
-        cursor.reset();
-        childCursor.reset();
+        cm.mmapLock.lock();
+        try {
+            return copyMm(parent, child, v, pm, cm);
+        } finally {
+            cm.mmapLock.unlock();
+        }
+    }
+
+    private Mm copyMm(Task parent, Task child, int v, Mm pm, Mm cm) {
+        PtCursor cursor = cursors[v].reset();
+        PtCursor childCursor = childCursors[v].reset();
         int protectedPtes = 0;
         for (int ai = 0; ai < pm.nAreas; ai++) {
             Area pa = pm.areas[ai];
@@ -154,19 +196,30 @@ final class MmOps {
                     continue;
                 }
                 long va = pa.start + ((long) i << 12);
-                long ppt = cursor.table(v, pm.pgd, va, false);
+                long ppt = cursor.table(v, pm, va, false);
                 int idx = f.index(va, 1);
-                long pte = checkedPte(v, ppt, idx, pa, i);
-                if (pa.writable() && PageTableFormat.writable(pte)) {
-                    pte &= ~PageTableFormat.RW;
-                    tables.set(v, ppt, idx, 1, pte);
-                    protectedPtes++;
+                long pte;
+                pm.ptl.lock();
+                try {
+                    pte = checkedPte(v, ppt, idx, pa, i);
+                    if (pa.writable() && PageTableFormat.writable(pte)) {
+                        pte &= ~PageTableFormat.RW;
+                        tables.set(v, ppt, idx, 1, pte);
+                        protectedPtes++;
+                    }
+                } finally {
+                    pm.ptl.unlock();
                 }
-                long cpt = childCursor.table(v, cm.pgd, va, true);
-                tables.set(v, cpt, idx, 1, pte & ~PageTableFormat.A);
-                ca.frame[i] = g;
-                if (g != k.zeroPage) {
-                    k.phys.mapCount[g]++;
+                long cpt = childCursor.table(v, cm, va, true);
+                cm.ptl.lock();
+                try {
+                    tables.set(v, cpt, idx, 1, pte & ~PageTableFormat.A);
+                    ca.frame[i] = g;
+                    if (g != k.zeroPage) {
+                        k.phys.mapInc(g);
+                    }
+                } finally {
+                    cm.ptl.unlock();
                 }
             }
         }
@@ -185,10 +238,21 @@ final class MmOps {
     /**
      * {@code mmput} of the last user: vCPUs still holding the mm lazily are moved to the
      * kernel's pgd ({@code leave_mm}; single-threaded only, under SMP none can hold it), then {@code exit_mmap} (zap every area, free every user
-     * table, flush if loaded here, free), then the pgd goes.
+     * table, flush if loaded here, free), then the pgd goes. Takes the mm's {@code mmap_lock}
+     * (no one else can: its last user is leaving), its page-table lock around the teardown.
      */
     void releaseMm(int v, Mm mm) {
-        k.assertLocked();
+        mm.mmapLock.lock();
+        try {
+            exitMmap(v, mm);
+        } finally {
+            mm.mmapLock.unlock();
+        }
+        freeAll(v);
+        tables.pgdFree(v, mm.pgd);
+    }
+
+    private void exitMmap(int v, Mm mm) {
         for (int w = 0; w < k.loadedMm.length; w++) {
             if (w != v && k.loadedMm[w] == mm) {
                 if (k.smp()) {
@@ -200,27 +264,31 @@ final class MmOps {
                 k.loadedMm[w] = k.initMm;
             }
         }
-        for (int ai = 0; ai < mm.nAreas; ai++) {
-            zap(v, mm, mm.areas[ai]);
+        mm.ptl.lock();
+        try {
+            for (int ai = 0; ai < mm.nAreas; ai++) {
+                zap(v, mm, mm.areas[ai]);
+            }
+            // free_pgtables: area by area, each up to the next area's start (every area is going).
+            for (int ai = 0; ai < mm.nAreas; ai++) {
+                Area a = mm.areas[ai];
+                long ceiling = ai + 1 < mm.nAreas ? mm.areas[ai + 1].start : f.userTop();
+                tables.freeRange(v, mm.pgd, f.levels(), a.start, a.end(), 0, ceiling, freedTables[v]);
+            }
+            if (k.loadedMm[v] == mm) {
+                k.flushRange(v, mm, 0, Integer.MAX_VALUE);
+                k.writeCr3(v, k.kernelPgd);
+                k.loadedMm[v] = k.initMm;
+            }
+        } finally {
+            mm.ptl.unlock();
         }
-        // free_pgtables: area by area, each up to the next area's start (every area is going).
-        for (int ai = 0; ai < mm.nAreas; ai++) {
-            Area a = mm.areas[ai];
-            long ceiling = ai + 1 < mm.nAreas ? mm.areas[ai + 1].start : f.userTop();
-            tables.freeRange(v, mm.pgd, f.levels(), a.start, a.end(), 0, ceiling, freedTables);
-        }
-        if (k.loadedMm[v] == mm) {
-            k.flushRange(v, mm, 0, Integer.MAX_VALUE);
-            k.writeCr3(v, k.kernelPgd);
-            k.loadedMm[v] = k.initMm;
-        }
-        freeAll();
-        tables.pgdFree(v, mm.pgd);
     }
 
-    /** {@code zap_pte_range} over an area: clears every present pte, drops the page references. */
+    /** {@code zap_pte_range} over an area: clears every present pte, drops the page references. Page-table lock held. */
     private int zap(int v, Mm mm, Area a) {
-        cursor.reset();
+        mm.ptl.assertHeld();
+        PtCursor cursor = cursors[v].reset();
         int n = 0;
         for (int i = 0; i < a.pages; i++) {
             int g = a.frame[i];
@@ -228,12 +296,12 @@ final class MmOps {
                 continue;
             }
             long va = a.start + ((long) i << 12);
-            long pt = cursor.table(v, mm.pgd, va, false);
+            long pt = cursor.table(v, mm, va, false);
             int idx = f.index(va, 1);
             checkedPte(v, pt, idx, a, i);
             tables.clear(v, pt, idx, 1);
             a.frame[i] = -1;
-            dropRef(g);
+            dropRef(v, g);
             n++;
         }
         return n;
@@ -249,27 +317,31 @@ final class MmOps {
         return pte;
     }
 
-    private void dropRef(int g) {
+    /** {@code page_remove_rmap}; the page goes on the vCPU's list to free after the flush when no pte maps it. */
+    private void dropRef(int v, int g) {
         if (g == k.zeroPage) {
             return;
         }
-        int c = --k.phys.mapCount[g];
+        int c = k.phys.mapDec(g);
         if (c < 0) {
             throw new IllegalStateException("guest kernel bug: gfn 0x" + Integer.toHexString(g) + " unmapped more often than mapped");
         }
         if (c == 0 && k.phys.use[g] == PhysMem.ANON) {
-            freedPages.push(g);
+            freedPages[v].push(g);
         }
     }
 
-    private void freeAll() {
-        for (int i = 0; i < freedPages.size(); i++) {
-            k.phys.free(freedPages.get(i));
+    /** {@code tlb_finish_mmu}: frees what the vCPU's last operation gathered. After the flush, no page-table lock held. */
+    private void freeAll(int v) {
+        LongStack pages = freedPages[v];
+        LongStack tabs = freedTables[v];
+        for (int i = 0; i < pages.size(); i++) {
+            k.phys.free(pages.get(i));
         }
-        for (int i = 0; i < freedTables.size(); i++) {
-            k.phys.free(freedTables.get(i));
+        for (int i = 0; i < tabs.size(); i++) {
+            k.phys.free(tabs.get(i));
         }
-        freedPages.clear();
-        freedTables.clear();
+        pages.clear();
+        tabs.clear();
     }
 }

@@ -32,17 +32,18 @@ final class PageTables {
         return km.read(cpu, entryGpa(table, index), f.entrySize());
     }
 
+    /** Writes an entry. A process's tables: its {@code page_table_lock} held (or the mm not yet visible to anyone). */
     void set(int cpu, long table, int index, int level, long value) {
         f.set(km, cpu, entryGpa(table, index), level, value);
-        counters.pteWrites++;
+        counters.cpu[cpu].pteWrites++;
     }
 
     void clear(int cpu, long table, int index, int level) {
         f.clear(km, cpu, entryGpa(table, index), level);
-        counters.pteWrites++;
+        counters.cpu[cpu].pteWrites++;
     }
 
-    /** A zeroed page-table page ({@code __GFP_ZERO}). */
+    /** A zeroed page-table page ({@code __GFP_ZERO}). No page-table lock held. */
     long allocTable(int cpu) {
         long gfn = phys.alloc(PhysMem.PAGE_TABLE);
         km.clearPage(cpu, gfn);
@@ -79,13 +80,41 @@ final class PageTables {
     }
 
     /**
-     * The PTE table for user address {@code va}, allocating the missing tables on the way when
-     * {@code alloc}; -1 if one is missing and {@code alloc} is false.
+     * The PTE table for user address {@code va} of {@code mm}, allocating the missing tables on
+     * the way when {@code alloc}; -1 if one is missing and {@code alloc} is false. The walk of
+     * {@code __handle_mm_fault}: {@code mmap_lock} held, the upper entries read without the
+     * page-table lock (they only change under {@code mmap_lock}); a missing table is allocated
+     * and cleared with no page-table lock held, then linked in under it ({@code __pte_alloc},
+     * {@code pmd_populate}). No re-check under the lock is needed (nor made: it would be a guest
+     * access more): only this mm's own vCPU edits it, and it holds {@code mmap_lock}.
      */
-    long pteTable(int cpu, long pgd, long va, boolean alloc) {
-        return table(cpu, pgd, va, 1, alloc, true);
+    long pteTable(int cpu, Mm mm, long va, boolean alloc) {
+        mm.mmapLock.assertHeld();
+        long table = mm.pgd;
+        for (int level = f.levels(); level > 1; level--) {
+            int idx = f.index(va, level);
+            long e = read(cpu, table, idx);
+            if (PageTableFormat.present(e)) {
+                table = f.frame(e);
+                continue;
+            }
+            if (!alloc) {
+                return -1;
+            }
+            mm.ptl.assertNotHeld();
+            long t = allocTable(cpu);
+            mm.ptl.lock();
+            try {
+                set(cpu, table, idx, level, f.tableEntry(t, level, true));
+            } finally {
+                mm.ptl.unlock();
+            }
+            table = t;
+        }
+        return table;
     }
 
+    /** The boot-time walk (kernel half, one vCPU, before anything else runs): no lock. */
     private long table(int cpu, long pgd, long va, int targetLevel, boolean alloc, boolean user) {
         long table = pgd;
         for (int level = f.levels(); level > targetLevel; level--) {

@@ -1,5 +1,7 @@
 package org.shadowbox.guest.internal.kernel;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 
 import org.shadowbox.vm.Memslot;
@@ -11,6 +13,19 @@ import org.shadowbox.vm.VmException;
  * out last-freed-first, as the per-CPU page lists do, so a page-table page freed by one process
  * comes back as the next process's data page: the reuse that write-flood detection exists for.
  * The first 1 MiB is reserved (BIOS and real-mode area, as Linux reserves it).
+ *
+ * <p>Locking. The free list, {@link #use} and {@link #lastUse} change only under the zone lock
+ * ({@code zone->lock}, {@link #zoneLock}), taken inside {@link #alloc} and {@link #free} and
+ * nowhere else: a leaf lock, below every other guest lock; no guest access is made under it.
+ * Callers must not hold a page-table lock (Linux allocates with {@code GFP_KERNEL} before it
+ * takes the PTL, never under it). A page's {@code use} may be read without the lock by whoever
+ * maps the page (it cannot be freed meanwhile). The map counts are atomic
+ * ({@code page->_mapcount} is an {@code atomic_t}): two address spaces sharing a page
+ * copy-on-write change its count under two different page-table locks. Linux takes the zone
+ * lock on the hot path only when a per-CPU list runs dry; this model has no per-CPU lists (they
+ * would change which page a one-thread run gets, and so every count it gives), so every
+ * allocation takes the zone lock: under {@code -Dshadowbox.lockstat=true} its share of a run is
+ * measured.
  */
 final class PhysMem {
     static final byte FREE = 0, RESERVED = 1, PAGE_TABLE = 2, ANON = 3, FILE = 4, ZERO = 5, KERNEL = 6;
@@ -21,15 +36,11 @@ final class PhysMem {
     final byte[] use;
     /** What each gfn held before it was last freed (FREE if never used). */
     final byte[] lastUse;
-    /** ptes mapping the page ({@code page_mapcount}). */
-    final int[] mapCount;
-    /**
-     * Copy-on-write copies being made from the page (a page-cache page) with the kernel lock
-     * dropped: the page lock {@code do_cow_fault} holds across {@code copy_user_highpage}, taken
-     * shared here (copies may run together; {@code write()} to the page waits for them on
-     * {@link Kernel#pageUnlocked}). Changed under the kernel lock.
-     */
-    final int[] copiers;
+    /** ptes mapping the page ({@code page_mapcount}); atomic, through {@link #MAP_COUNT}. */
+    private final int[] mapCount;
+    private static final VarHandle MAP_COUNT = MethodHandles.arrayElementVarHandle(int[].class);
+    /** {@code zone->lock}. */
+    private final KLock zoneLock = new KLock("zone->lock");
     private final int[] free;
     private int freeTop;
     private final int total;
@@ -49,7 +60,6 @@ final class PhysMem {
         use = new byte[frames];
         lastUse = new byte[frames];
         mapCount = new int[frames];
-        copiers = new int[frames];
         free = new int[frames];
         java.util.Arrays.fill(use, RESERVED);
         // Push from the top down so that the first allocations are the lowest pages (boot tables
@@ -70,8 +80,17 @@ final class PhysMem {
         }
     }
 
-    /** {@code alloc_page}: the most recently freed page, marked for {@code what}. */
+    /** {@code alloc_page}: the most recently freed page, marked for {@code what}. Takes the zone lock. */
     long alloc(byte what) {
+        zoneLock.lock();
+        try {
+            return allocLocked(what);
+        } finally {
+            zoneLock.unlock();
+        }
+    }
+
+    private long allocLocked(byte what) {
         if (freeTop == 0) {
             throw new VmException("guest out of memory: all " + total + " pages in use; accepted a bigger VM or a smaller --scale");
         }
@@ -85,12 +104,37 @@ final class PhysMem {
             counters.ptPagesAllocated++;
         }
         use[gfn] = what;
-        mapCount[gfn] = 0;
+        MAP_COUNT.setVolatile(mapCount, gfn, 0);
         return gfn;
     }
 
-    /** {@code free_page}. */
+    /** {@code free_page}. Takes the zone lock. */
     void free(long gfn) {
+        zoneLock.lock();
+        try {
+            freeLocked(gfn);
+        } finally {
+            zoneLock.unlock();
+        }
+    }
+
+    /**
+     * {@code free_page} of a page {@link Kernel#allocPage} gave a foreign scenario; refused in one
+     * line unless it is one (checked under the zone lock, so two frees of it cannot both pass).
+     */
+    void freeKernelPage(long gfn) {
+        zoneLock.lock();
+        try {
+            if (gfn < 0 || gfn >= frames || use[(int) gfn] != KERNEL) {
+                throw new VmException("gfn 0x" + Long.toHexString(gfn) + " was not allocated by allocPage: accepted only pages it returned");
+            }
+            freeLocked(gfn);
+        } finally {
+            zoneLock.unlock();
+        }
+    }
+
+    private void freeLocked(long gfn) {
         int g = (int) gfn;
         if (use[g] == FREE || use[g] == RESERVED) {
             throw new IllegalStateException("guest kernel bug: freeing gfn 0x" + Long.toHexString(gfn) + " which is not allocated");
@@ -101,8 +145,23 @@ final class PhysMem {
         counters.pagesFreed++;
         lastUse[g] = use[g];
         use[g] = FREE;
-        mapCount[g] = 0;
+        MAP_COUNT.setVolatile(mapCount, g, 0);
         free[freeTop++] = g;
+    }
+
+    /** {@code page_mapcount}. */
+    int mapCount(long gfn) {
+        return (int) MAP_COUNT.getVolatile(mapCount, (int) gfn);
+    }
+
+    /** One more pte maps the page ({@code page_add_*_rmap}). */
+    void mapInc(long gfn) {
+        MAP_COUNT.getAndAdd(mapCount, (int) gfn, 1);
+    }
+
+    /** One pte fewer maps the page ({@code page_remove_rmap}); returns the count left. */
+    int mapDec(long gfn) {
+        return (int) MAP_COUNT.getAndAdd(mapCount, (int) gfn, -1) - 1;
     }
 
     static String useName(byte use) {
@@ -118,7 +177,12 @@ final class PhysMem {
     }
 
     int freePages() {
-        return freeTop;
+        zoneLock.lock();
+        try {
+            return freeTop;
+        } finally {
+            zoneLock.unlock();
+        }
     }
 
     int totalPages() {

@@ -21,11 +21,11 @@ final class PtCursor {
         return this;
     }
 
-    /** The PTE table of {@code va} in {@code pgd} (allocating when {@code alloc}), -1 if absent. */
-    long table(int cpu, long pgd, long va, boolean alloc) {
+    /** The PTE table of {@code va} in {@code mm} (allocating when {@code alloc}), -1 if absent. */
+    long table(int cpu, Mm mm, long va, boolean alloc) {
         long b = va & -span;
         if (b != base) {
-            long t = tables.pteTable(cpu, pgd, va, alloc);
+            long t = tables.pteTable(cpu, mm, va, alloc);
             if (t < 0) {
                 return -1;
             }

@@ -12,7 +12,7 @@ import java.util.function.LongConsumer;
  * used its time slice goes to the back of the run queue when another is waiting; a blocked or
  * exited one leaves its vCPU (which keeps CR3 as it was: lazy TLB). With more threads
  * ({@link Kernel#threads} above 1) {@link SmpScheduler} runs the same policy with each vCPU on
- * its own thread. The run queue is the kernel lock's.
+ * its own thread. The run queue is the tasklist lock's ({@link Kernel#tasklist}).
  */
 public final class Scheduler {
     /** User accesses a process runs per scheduling step. */
@@ -33,10 +33,10 @@ public final class Scheduler {
         this.k = k;
         this.rng = new SplittableRandom(seed * 0x2545_f491_4f6c_dd1dL + 1);
         this.current = new Task[k.cpus.length];
-        this.work = k.lock.newCondition();
+        this.work = k.tasklist.newCondition();
     }
 
-    /** Puts {@code t} at the back of the run queue. Kernel lock held. */
+    /** Puts {@code t} at the back of the run queue. Tasklist lock held. */
     void enqueue(Task t) {
         t.state = Task.RUNNABLE;
         t.vcpu = -1;
@@ -47,7 +47,7 @@ public final class Scheduler {
         }
     }
 
-    /** The process at the head of the run queue, or null. Kernel lock held. */
+    /** The process at the head of the run queue, or null. Tasklist lock held. */
     Task dequeue() {
         Task t = runqueue.pollFirst();
         queued = runqueue.size();
@@ -59,7 +59,7 @@ public final class Scheduler {
     }
 
     /**
-     * {@code try_to_wake_up} of a blocked process. Kernel lock held. Under SMP its vCPU may not
+     * {@code try_to_wake_up} of a blocked process. Tasklist lock held. Under SMP its vCPU may not
      * have left it yet (it blocked, and its thread has not come back to the scheduler): then it
      * is only marked RUNNABLE and its vCPU requeues it on leaving, so it never runs on two.
      */
@@ -71,7 +71,7 @@ public final class Scheduler {
         }
     }
 
-    /** The last process exited. Kernel lock held. */
+    /** The last process exited. Tasklist lock held. */
     void allExited() {
         if (k.smp()) {
             work.signalAll();
@@ -93,7 +93,7 @@ public final class Scheduler {
             int v = rng.nextInt(n);
             Task t = current[v];
             if (t == null) {
-                k.lock.lock();
+                k.tasklist.lock();
                 try {
                     t = dequeue();
                     if (t == null) {
@@ -102,7 +102,7 @@ public final class Scheduler {
                     }
                     k.switchTo(v, t);
                 } finally {
-                    k.lock.unlock();
+                    k.tasklist.unlock();
                 }
                 current[v] = t;
             }
@@ -114,11 +114,11 @@ public final class Scheduler {
                 current[v] = null;
             } else if (t.slice >= SLICE && !queueEmpty()) {
                 current[v] = null;
-                k.lock.lock();
+                k.tasklist.lock();
                 try {
                     enqueue(t);
                 } finally {
-                    k.lock.unlock();
+                    k.tasklist.unlock();
                 }
             }
             if (tick != null && k.counters.accesses() >= nextTick) {

@@ -11,7 +11,7 @@ import java.util.function.LongConsumer;
  * has several): a vCPU without a process takes the head of the shared run queue, runs it for a
  * burst of user accesses (no lock), and after the burst either keeps it, or, when it blocked,
  * exited or used its slice while others wait, leaves it: the vCPU loads the kernel's pgd
- * ({@link Kernel#leaveMm}) first, then, under the kernel lock, the process is requeued if
+ * ({@link Kernel#leaveMm}) first, then, under the tasklist lock, the process is requeued if
  * runnable. A thread with nothing to run waits on the run queue's condition.
  *
  * <p>The interleaving is the host's, so event counts vary from run to run (as on a real SMP
@@ -26,7 +26,7 @@ final class SmpScheduler {
     private final int threads;
     /** The first failure of any thread; the others stop when they see it. */
     private volatile Throwable failure;
-    /** Processes on a vCPU now (picked and not yet left). Under the kernel lock. */
+    /** Processes on a vCPU now (picked and not yet left). Under the tasklist lock. */
     private int running;
     /** The calling thread was interrupted while it waited (it does not stop the run). */
     private boolean interrupted;
@@ -80,14 +80,14 @@ final class SmpScheduler {
     }
 
     private void fail(Throwable e) {
-        k.lock.lock();
+        k.tasklist.lock();
         try {
             if (failure == null) {
                 failure = e;
             }
             s.work.signalAll();
         } finally {
-            k.lock.unlock();
+            k.tasklist.unlock();
         }
     }
 
@@ -145,7 +145,7 @@ final class SmpScheduler {
      * is over ({@link #DONE}); waits while this thread has nothing to run and the queue is empty.
      */
     private int pick(int v, int[] mine, boolean ticking) {
-        k.lock.lock();
+        k.tasklist.lock();
         try {
             while (true) {
                 if (failure != null || k.live == 0) {
@@ -171,10 +171,10 @@ final class SmpScheduler {
                     throw new IllegalStateException("guest deadlock: " + k.live + " processes alive, none runnable");
                 }
                 if (!ticking) {
-                    s.work.awaitUninterruptibly();
+                    k.tasklist.await(s.work);
                 } else {
                     try {
-                        if (s.work.awaitNanos(IDLE_TICK_NANOS) <= 0) {
+                        if (k.tasklist.awaitNanos(s.work, IDLE_TICK_NANOS) <= 0) {
                             return OTHER;
                         }
                     } catch (InterruptedException e) {
@@ -184,7 +184,7 @@ final class SmpScheduler {
                 }
             }
         } finally {
-            k.lock.unlock();
+            k.tasklist.unlock();
         }
     }
 
@@ -195,7 +195,7 @@ final class SmpScheduler {
      */
     private void leave(int v, Task t) {
         k.leaveMm(v);
-        k.lock.lock();
+        k.tasklist.lock();
         try {
             s.current[v] = null;
             t.onCpu = false;
@@ -207,7 +207,7 @@ final class SmpScheduler {
                 t.vcpu = -1;
             }
         } finally {
-            k.lock.unlock();
+            k.tasklist.unlock();
         }
     }
 }

@@ -11,7 +11,7 @@ public final class Task {
     Mm mm;
     Program program;
     /**
-     * Changed under the kernel lock; volatile because under SMP the vCPU running the process
+     * Changed under the tasklist lock; volatile because under SMP the vCPU running the process
      * looks at it after each burst without the lock (a wake-up may change BLOCKED to RUNNABLE
      * meanwhile; either is "not RUNNING", and it is read again under the lock).
      */
@@ -21,7 +21,7 @@ public final class Task {
     /**
      * SMP: a vCPU still has it (from the pick until that vCPU has left it: {@code p->on_cpu}).
      * A wake-up then only marks it RUNNABLE, and the vCPU requeues it when it leaves. Under the
-     * kernel lock.
+     * tasklist lock.
      */
     boolean onCpu;
     /** Children that exited and were not reaped yet. */

@@ -13,9 +13,9 @@ import org.shadowbox.vm.VmSpec;
 import org.shadowbox.vm.internal.HypervisorImpl;
 
 /**
- * The copies a fault makes with the kernel lock dropped, raced on 2 host threads: one process
- * breaks copy-on-write on the pages of a file (each copy made from the page-cache page outside
- * the lock) and reads every tracked word of its copy back, checked against what the guest
+ * The copies a fault makes with no page-table lock held, raced on 2 host threads: one process
+ * breaks copy-on-write on the pages of a file (each copy made from the page-cache page under its
+ * page lock taken shared) and reads every tracked word of its copy back, checked against what the guest
  * believes the copy holds, while another process keeps writing those file pages with
  * {@code write()}, which must wait for a copy in progress (the page lock) so that no copy is
  * torn. A third pair shares anonymous pages copy-on-write after a fork and both sides break it
@@ -51,11 +51,11 @@ class CowCopyRaceTest {
                 throw new AssertionError(where + ": " + e, e);
             }
             assertEquals(0, k.live(), where);
-            assertEquals(0, k.counters.spuriousFaults, where);
+            assertEquals(0, k.counts().spuriousFaults(), where);
             // A copy of each file page each round, and of each forked page at least once a
             // round (the side that writes it last may reuse it in place).
             long minCow = 2L * ROUNDS * PAGES;
-            assertTrue(k.counters.cowFaults >= minCow, where + ": cow faults " + k.counters.cowFaults + ", at least " + minCow);
+            assertTrue(k.counts().cowFaults() >= minCow, where + ": cow faults " + k.counts().cowFaults() + ", at least " + minCow);
         }
     }
 

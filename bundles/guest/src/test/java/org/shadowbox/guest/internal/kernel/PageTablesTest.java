@@ -42,6 +42,7 @@ class PageTablesTest {
         PageTableFormat f = r.k.f;
         long before = r.k.counters.ptPagesAllocated;
         long pgd = t.pgdAlloc(0, r.k.kernelPgd);
+        Mm mm = locked(pgd);
         int withPgd = (int) (r.k.counters.ptPagesAllocated - before);
         assertEquals(paging.equals("pae") ? 4 : 1, withPgd, "PAE allocates its 3 user PMDs with the pgd");
         SplittableRandom rnd = new SplittableRandom(2);
@@ -50,13 +51,13 @@ class PageTablesTest {
         for (int i = 0; i < va.length; i++) {
             va[i] = (rnd.nextLong(f.userTop() >>> 12)) << 12;
             gfn[i] = 0x1000 + i;
-            long pt = t.pteTable(0, pgd, va[i], true);
+            long pt = t.pteTable(0, mm, va[i], true);
             t.set(0, pt, f.index(va[i], 1), 1, f.leaf(gfn[i], i % 2 == 0, true, i % 3 == 0, false));
         }
         BareMetalCpu p = r.probe(pgd);
         for (int i = 0; i < va.length; i++) {
             String ctx = paging + " va 0x" + Long.toHexString(va[i]);
-            if (r.k.tables.pteTable(0, pgd, va[i], false) < 0) {
+            if (r.k.tables.pteTable(0, mm, va[i], false) < 0) {
                 throw new AssertionError(ctx + ": table missing");
             }
             assertTrue(p.read(va[i] + 8, 8, true), ctx);
@@ -80,7 +81,8 @@ class PageTablesTest {
     void aPaePteIsWrittenHighHalfFirstAndClearedLowHalfFirst() {
         Rig r = new Rig("pae", 64L << 20, 1, 3);
         long pgd = r.k.tables.pgdAlloc(0, r.k.kernelPgd);
-        long pt = r.k.tables.pteTable(0, pgd, 0x4000_0000L, true);
+        Mm mm = locked(pgd);
+        long pt = r.k.tables.pteTable(0, mm, 0x4000_0000L, true);
         Rig.Recording cpu = (Rig.Recording) r.k.cpus[0];
         cpu.on = true;
         long leaf = r.k.f.leaf(0x2345, true, true, false, false);
@@ -99,17 +101,25 @@ class PageTablesTest {
         Rig r = new Rig("64", 64L << 20, 1, 4);
         PageTables t = r.k.tables;
         long pgd = t.pgdAlloc(0, r.k.kernelPgd);
+        Mm mm = locked(pgd);
         long a = 0x7f00_0000_0000L;
         long b = a + 0x10_0000L; // same PTE table (same 2 MiB)
-        t.set(0, t.pteTable(0, pgd, a, true), r.k.f.index(a, 1), 1, r.k.f.leaf(0x1000, true, true, false, false));
-        t.set(0, t.pteTable(0, pgd, b, true), r.k.f.index(b, 1), 1, r.k.f.leaf(0x1001, true, true, false, false));
+        t.set(0, t.pteTable(0, mm, a, true), r.k.f.index(a, 1), 1, r.k.f.leaf(0x1000, true, true, false, false));
+        t.set(0, t.pteTable(0, mm, b, true), r.k.f.index(b, 1), 1, r.k.f.leaf(0x1001, true, true, false, false));
         LongStack freed = new LongStack();
-        t.clear(0, t.pteTable(0, pgd, a, false), r.k.f.index(a, 1), 1);
+        t.clear(0, t.pteTable(0, mm, a, false), r.k.f.index(a, 1), 1);
         t.freeRange(0, pgd, 4, a, a + 4096, 0, b, freed); // the area at b is the ceiling
         assertEquals(0, freed.size(), "the table also maps b");
         assertTrue(r.probe(pgd).read(b, 8, true));
-        t.clear(0, t.pteTable(0, pgd, b, false), r.k.f.index(b, 1), 1);
+        t.clear(0, t.pteTable(0, mm, b, false), r.k.f.index(b, 1), 1);
         t.freeRange(0, pgd, 4, b, b + 4096, 0, r.k.f.userTop(), freed);
         assertEquals(3, freed.size(), "PTE table, PD and PDPT under PML4 slot 254");
+    }
+
+    /** An address space over {@code pgd} with its {@code mmap_lock} held, as the table walk needs. */
+    private static Mm locked(long pgd) {
+        Mm mm = new Mm(pgd, 0);
+        mm.mmapLock.lock();
+        return mm;
     }
 }

@@ -39,7 +39,7 @@ class RandomSyscallsTest {
             throw new AssertionError("paging " + paging + " seed " + seed + ": " + e.getMessage(), e);
         }
         assertEquals(0, r.k.live(), "seed " + seed);
-        assertEquals(0, r.k.counters.spuriousFaults, "seed " + seed);
+        assertEquals(0, r.k.counts().spuriousFaults(), "seed " + seed);
     }
 
     /** A process doing random things, checking every live process after each. */

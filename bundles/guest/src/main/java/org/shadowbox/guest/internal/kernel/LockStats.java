@@ -1,0 +1,85 @@
+package org.shadowbox.guest.internal.kernel;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Hold and wait times of the guest kernel's lock classes (lockdep's classes, as
+ * {@code /proc/lock_stat} shows them), kept only in the diagnostic mode
+ * {@code -Dshadowbox.lockstat=true} (read once, at class load). Summed over every lock of a
+ * class and every thread since the last {@link #reset}.
+ */
+public final class LockStats {
+    /** Whether the diagnostic mode is on. */
+    public static final boolean STATS = Boolean.getBoolean("shadowbox.lockstat");
+
+    private static final Map<String, Stat> CLASSES = new ConcurrentHashMap<>();
+
+    private LockStats() {
+    }
+
+    /** One lock class's figures. */
+    static final class Stat {
+        final String name;
+        final LongAdder acquisitions = new LongAdder();
+        final LongAdder contentions = new LongAdder();
+        final LongAdder heldNanos = new LongAdder();
+        final LongAdder waitNanos = new LongAdder();
+
+        Stat(String name) {
+            this.name = name;
+        }
+
+        void acquired() {
+            acquisitions.increment();
+        }
+
+        void contended(long waited) {
+            contentions.increment();
+            waitNanos.add(waited);
+        }
+
+        void held(long nanos) {
+            heldNanos.add(nanos);
+        }
+    }
+
+    /**
+     * A class's figures as read.
+     *
+     * @param lockClass    the class ({@code mmap_lock}, {@code zone->lock}, ...)
+     * @param acquisitions outermost acquisitions
+     * @param contentions  acquisitions that had to wait
+     * @param heldNanos    time held, summed over every holder
+     * @param waitNanos    time waited to acquire, summed over every waiter
+     */
+    public record Row(String lockClass, long acquisitions, long contentions, long heldNanos, long waitNanos) {
+    }
+
+    static Stat of(String lockClass) {
+        return CLASSES.computeIfAbsent(lockClass, Stat::new);
+    }
+
+    /** Every class seen so far, by name; empty unless {@link #STATS}. */
+    public static List<Row> read() {
+        List<Row> out = new ArrayList<>();
+        for (Stat s : CLASSES.values()) {
+            out.add(new Row(s.name, s.acquisitions.sum(), s.contentions.sum(), s.heldNanos.sum(), s.waitNanos.sum()));
+        }
+        out.sort((a, b) -> a.lockClass.compareTo(b.lockClass));
+        return out;
+    }
+
+    /** Zeroes every class (between a warm-up and a measured run). */
+    public static void reset() {
+        for (Stat s : CLASSES.values()) {
+            s.acquisitions.reset();
+            s.contentions.reset();
+            s.heldNanos.reset();
+            s.waitNanos.reset();
+        }
+    }
+}
