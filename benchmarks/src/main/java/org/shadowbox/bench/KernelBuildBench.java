@@ -31,12 +31,18 @@ import org.shadowbox.vm.VmSpec;
  * v % 2: an SMP guest, one run using both cores). {@link KernelBuildTwoRunsBench} instead runs
  * two independent one-thread simulations at once, one per core: the ceiling for two cores, with
  * nothing shared.
+ *
+ * <p>Warm-up: a run is half a second to a second, and the JIT keeps compiling the MMU's and the
+ * guest's paths for the first dozen or so; 6 x 5 s of warm-up then 8 x 5 s of measurement are
+ * chosen to keep the error (JMH's 99.9% interval) under 10% of the score on an otherwise quiet
+ * 2-core machine, where the former 2 x 3 s and 3 x 6 s gave plus or minus 45% (issue 15;
+ * measured errors in docs/benchmarks.md).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 3)
-@Measurement(iterations = 3, time = 6)
+@Warmup(iterations = 6, time = 5)
+@Measurement(iterations = 8, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
 public class KernelBuildBench {
     @Param({"4"})

@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 3)
-@Measurement(iterations = 3, time = 6)
+@Warmup(iterations = 6, time = 5)
+@Measurement(iterations = 8, time = 5)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
 public class KernelBuildTwoRunsBench {
     private MmuSandbox sandbox;

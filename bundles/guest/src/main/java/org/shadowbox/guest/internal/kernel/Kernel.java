@@ -179,6 +179,7 @@ public final class Kernel implements GuestKernel {
     }
 
     private Task newTaskLocked(Task parent) {
+        tasklist.assertHeld();
         Task t = new Task(tasks.size() + 1, parent, seed);
         tasks.add(t);
         counters.processes++;
@@ -253,6 +254,7 @@ public final class Kernel implements GuestKernel {
     }
 
     private boolean vforkDoneLocked(Task t) {
+        tasklist.assertHeld();
         Task p = t.vforkParent;
         if (p == null) {
             return false;

@@ -38,6 +38,7 @@ public final class Scheduler {
 
     /** Puts {@code t} at the back of the run queue. Tasklist lock held. */
     void enqueue(Task t) {
+        k.tasklist.assertHeld();
         t.state = Task.RUNNABLE;
         t.vcpu = -1;
         runqueue.addLast(t);
@@ -49,6 +50,7 @@ public final class Scheduler {
 
     /** The process at the head of the run queue, or null. Tasklist lock held. */
     Task dequeue() {
+        k.tasklist.assertHeld();
         Task t = runqueue.pollFirst();
         queued = runqueue.size();
         return t;
@@ -64,6 +66,7 @@ public final class Scheduler {
      * is only marked RUNNABLE and its vCPU requeues it on leaving, so it never runs on two.
      */
     void wakeUp(Task p) {
+        k.tasklist.assertHeld();
         if (p.onCpu) {
             p.state = Task.RUNNABLE;
         } else {

@@ -1,0 +1,90 @@
+package org.shadowbox.bench;
+
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.shadowbox.run.internal.CostConfig;
+import org.shadowbox.run.internal.RunCommands;
+
+/**
+ * {@code run:compare kernel-build} with every option at its default, end to end, through the
+ * command's own code as {@code ./shadowbox -c 'run:compare kernel-build'} runs it in batch mode
+ * (no progress bar): the calibration comparison at a quarter of the scale and its prediction,
+ * then the two fresh VMs of the default size (legacy, then pagetrack) each booting the guest,
+ * running the scenario at the compare's scale after its warm-up and verifying the guest's
+ * memory, the check that the guest saw the same under both, the report and its JSON, CSV and SVG
+ * files (into a temporary workspace). One operation is one whole comparison. The JVM's and the
+ * framework's start are not in it (see {@code bench/startup.sh}).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 4, time = 8)
+@Measurement(iterations = 6, time = 8)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx3g"})
+public class CompareBench {
+    private RunCommands commands;
+    private Path workspace;
+
+    @Setup
+    public void setup() throws IOException {
+        workspace = Files.createTempDirectory("shadowbox-compare-bench");
+        System.setProperty("shadowbox.workspace", workspace.toString());
+        System.setProperty("shadowbox.batch.command", "run:compare kernel-build"); // batch mode: no progress bar
+        MmuSandbox s = new MmuSandbox(0);
+        commands = new RunCommands(s.hypervisor, s.mmu, s.mmu, s.runner, s.pageTrack.forOwner("org.shadowbox.run"), null,
+                defaults(), Map.of());
+    }
+
+    /** The cost model's Configuration Admin defaults, as SCR gives them with no configuration. */
+    private static CostConfig defaults() {
+        return (CostConfig) Proxy.newProxyInstance(CostConfig.class.getClassLoader(), new Class<?>[] {CostConfig.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "annotationType" -> CostConfig.class;
+                    case "hashCode" -> 0;
+                    case "equals" -> proxy == args[0];
+                    case "toString" -> "CostConfig defaults";
+                    default -> {
+                        Object d = method.getDefaultValue();
+                        if (d == null) {
+                            throw new IllegalStateException("CostConfig." + method.getName() + " has no default");
+                        }
+                        yield d;
+                    }
+                });
+    }
+
+    @TearDown
+    public void tearDown() throws IOException {
+        try (Stream<Path> files = Files.walk(workspace)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** One {@code run:compare kernel-build}; its report's length (so nothing is dead code). */
+    @Benchmark
+    public int compareKernelBuild() {
+        String out = commands.compare("", "", "shadow", "1", "", "", "", "false", "false", "false", "kernel-build");
+        if (!out.startsWith("kernel-build: ")) {
+            throw new IllegalStateException("run:compare kernel-build said: " + out);
+        }
+        return out.length();
+    }
+}

@@ -1,0 +1,59 @@
+package org.shadowbox.bench;
+
+import org.shadowbox.guest.internal.kernel.LockStats;
+
+/**
+ * Amdahl's serial fraction of an SMP kernel-build, from the guest kernel's lock statistics:
+ * {@code KernelBuildBench}'s run (fresh 1 GiB VM of 4 vCPUs, shadow MMU, page tracking, default
+ * scale) on 2 host threads, a few warm-up runs, then the measured ones with every lock class's
+ * hold and wait time summed. Prints, per class, the share of the threads' time (wall time x
+ * threads) spent holding it; the classes every vCPU shares (the zone lock, the page cache's
+ * lock, the tasklist lock) are what serializes the guest: with a share {@code s} of the work
+ * serialized, two threads give at most {@code 1 / (s + (1 - s) / 2)}. Per-mm locks are
+ * listed too (each process has its own; their waits say whether they ever contend). The MMU's
+ * {@code mmu_lock} is not counted here.
+ *
+ * <pre>java -Dshadowbox.lockstat=true -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.LockStatProbe [WARMUP] [RUNS] [THREADS]</pre>
+ */
+public final class LockStatProbe {
+    private LockStatProbe() {
+    }
+
+    public static void main(String[] args) {
+        if (!LockStats.STATS) {
+            System.err.println("LockStatProbe: run it with -Dshadowbox.lockstat=true (the diagnostic mode)");
+            System.exit(2);
+        }
+        int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        MmuSandbox sandbox = new MmuSandbox(0);
+        for (int i = 0; i < warmup; i++) {
+            KernelBuildBench.run(sandbox, "warm" + i, 4, threads);
+        }
+        LockStats.reset();
+        long accesses = 0;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < runs; i++) {
+            accesses += KernelBuildBench.run(sandbox, "probe" + i, 4, threads);
+        }
+        long wall = System.nanoTime() - t0;
+        double threadNanos = (double) wall * threads;
+        System.out.printf("kernel-build, 4 vCPUs on %d threads, %d runs after %d warm-up: %.3f s wall, %.1f million accesses/s%n",
+                threads, runs, warmup, wall / 1e9, accesses / (wall / 1e3));
+        System.out.printf("%-18s %14s %12s %12s %12s %9s %9s%n", "lock class", "acquisitions", "contended", "held ms",
+                "waited ms", "held %", "waited %");
+        double shared = 0;
+        for (LockStats.Row r : LockStats.read()) {
+            double held = 100 * r.heldNanos() / threadNanos;
+            double waited = 100 * r.waitNanos() / threadNanos;
+            System.out.printf("%-18s %14d %12d %12.1f %12.1f %8.2f%% %8.2f%%%n", r.lockClass(), r.acquisitions(),
+                    r.contentions(), r.heldNanos() / 1e6, r.waitNanos() / 1e6, held, waited);
+            if (!r.lockClass().equals("mmap_lock") && !r.lockClass().equals("page_table_lock")) {
+                shared += r.heldNanos() / threadNanos;
+            }
+        }
+        System.out.printf("serial fraction from the shared guest locks: %.2f%%; Amdahl's bound for 2 threads: %.2f x%n",
+                100 * shared, 1 / (shared + (1 - shared) / 2));
+    }
+}
