@@ -13,7 +13,7 @@
 #   TlbHitBench (every method, TDP included)     a TLB hit beside a plain long[] read
 #   ShadowFaultBench                             a fault on an existing shadow page
 #   NotifierDispatchBench, direct, 0/1/2/4/8 notifiers
-# About 8 to 10 minutes on an idle 2-core machine (plus the build). Writes the table to stdout
+# JMH estimates 6 minutes of iterations (an idle 2-core machine; 21 min at load 18), plus the build. Writes the table to stdout
 # and, with the JMH JSON, to benchmarks/target/issue15-<time>.{md,json}. Run it on a quiet
 # machine: the table says the load, and a loaded machine's figures are not evidence of targets.
 set -euo pipefail
@@ -69,7 +69,7 @@ def score(r, secondary=None):
 def fmt(x):
     return "n/a" if x is None else f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
-print(f"Issue 15 targets, measured {started}: `nproc` {nproc}, {cpu}; {jdk};")
+print(f"Issue 15 targets, run started {started}: `nproc` {nproc}, {cpu}; {jdk};")
 print(f"load average (1, 5, 15 min) before {before}, after {after}. One JMH run, one fork per benchmark.")
 print()
 print("| benchmark | parameters | score ± error | unit | error / score |")
