@@ -190,7 +190,7 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
     public List<String> check(Vm vm) {
         // Between emulated writes, then under the mmu_lock: never a guest pte already stored but not
         // yet delivered to kvm_mmu_pte_write, so a check beside a run reports only real violations.
-        return vm.betweenEmulatedWrites(() -> entry(vm).check());
+        return org.shadowbox.vm.spi.Platform.vm(vm).betweenEmulatedWrites(() -> entry(vm).check());
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: the vCPU flushes before its next access. */
