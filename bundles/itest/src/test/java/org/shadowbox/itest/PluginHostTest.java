@@ -188,7 +188,7 @@ class PluginHostTest {
         String notifiersBefore = pageTrack.notifiers(vm).toString();
         String trackedBefore = pageTrack.tracked(vm).toString();
         int guardedBefore = guard.notifiers().size();
-        String bsn = "org.shadowbox.itest.unresolvable";
+        String bsn = "com.example.unresolvable";
         byte[] jar = TrackerJars.unresolvable(bsn,
                 "org.shadowbox.pagetrack;version=\"[3.0,4)\",org.shadowbox.nosuch;version=\"[1.0,2)\"");
         Bundle b = context.installBundle("itest:unresolvable-" + System.nanoTime(), new ByteArrayInputStream(jar));
