@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records the API that `mvn verify` baselines against (bnd-baseline-maven-plugin; see
-# docs/api-versioning.md). Run it when a release is made, after `mvn -B package` from the root:
+# docs/trust-model.md, "How the API evolves"). Run it when a release is made, after `mvn -B package` from the root:
 #
 #   tools/baseline/update-baseline.sh VERSION      e.g. 0.1.0, or main-<commit> between releases
 #
