@@ -37,6 +37,8 @@ import org.shadowbox.pagetrack.Owner;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.pagetrack.guard.GuardMonitor;
+import org.shadowbox.pagetrack.guard.GuardRecord;
 import org.shadowbox.vm.Hypervisor;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
@@ -61,6 +63,8 @@ class TrustModelTest {
     PageTrack pageTrack;
     @InjectService(timeout = Itest.TIMEOUT_MS)
     CommandProcessor processor;
+    @InjectService(timeout = Itest.TIMEOUT_MS)
+    GuardMonitor guard;
 
     private Vm vm;
     private final List<Bundle> installed = new ArrayList<>();
@@ -177,6 +181,9 @@ class TrustModelTest {
             Owner two = new Owner(second.getBundleId(), second.getLocation(), TWIN_BSN);
             assertEquals(List.of(new TrackedPage.Holder(one, 1), new TrackedPage.Holder(two, 1)), page.holders(),
                     "by bundle they are apart");
+            assertEquals(List.of(first.getBundleId(), second.getBundleId()), guard.notifiers().stream()
+                    .filter(r -> r.bundle().equals(TWIN_BSN)).map(GuardRecord::bundleId).sorted().toList(),
+                    "the guard tells their notifiers apart too");
             try (Itest.Gogo gogo = new Itest.Gogo(processor)) {
                 String tracks = gogo.run("track:list " + vm.name());
                 assertTrue(tracks.contains(TWIN_BSN + " [" + first.getBundleId() + "]=1"), tracks);

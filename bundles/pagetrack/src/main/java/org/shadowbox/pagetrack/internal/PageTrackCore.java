@@ -192,7 +192,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
             out.add(new GuardRecord(e.bundle, e.serviceId, e.name, vms, e.calls.get(), e.failures.get(),
                     e.timeouts.get(), e.slowCalls.sum(), e.slowTicks.sum() * Watchdog.TICK_MILLIS, e.sampledCalls.sum(),
                     e.sampledNanos.sum(), e.estimatedNanos(), running, longest, e.disabled, e.disabledReason,
-                    e.lastError, e.isolated, abandoned));
+                    e.lastError, e.isolated, abandoned, e.bundleId));
         }
         return out;
     }

@@ -198,7 +198,7 @@ public class PluginCommands extends CommandSupport {
             if (bsn == null || bsn.equals(PAGETRACK_BSN)) {
                 continue;
             }
-            boolean notifies = records.stream().anyMatch(r -> r.bundle().equals(bsn)) || registersNotifier(b);
+            boolean notifies = records.stream().anyMatch(r -> ofBundle(r, b)) || registersNotifier(b);
             boolean importsPageTrack = b.getState() != Bundle.ACTIVE && imports(b, PAGETRACK_PACKAGE);
             if (notifies || tracked.containsKey(b.getBundleId()) || importsPageTrack) {
                 trackers.add(b);
@@ -212,7 +212,7 @@ public class PluginCommands extends CommandSupport {
             List<String> status = new ArrayList<>();
             int notifiers = 0, isolated = 0, abandoned = 0;
             for (GuardRecord r : records) {
-                if (!r.bundle().equals(bsn)) {
+                if (!ofBundle(r, b)) {
                     continue;
                 }
                 notifiers++;
@@ -245,6 +245,11 @@ public class PluginCommands extends CommandSupport {
                     String.format("%.1f", nanos / 1e6), slow, abandoned, st));
         }
         return rows;
+    }
+
+    /** Whether {@code r} is a notifier of bundle {@code b}: by id (by name only for a record without one). */
+    private static boolean ofBundle(GuardRecord r, Bundle b) {
+        return r.bundleId() >= 0 ? r.bundleId() == b.getBundleId() : r.bundle().equals(b.getSymbolicName());
     }
 
     private boolean registersNotifier(Bundle b) {
@@ -347,7 +352,7 @@ public class PluginCommands extends CommandSupport {
         GuardMonitor g = guard;
         if (g != null) {
             for (GuardRecord r : g.notifiers()) {
-                if (!r.bundle().equals(b.getSymbolicName())) {
+                if (!ofBundle(r, b)) {
                     continue;
                 }
                 findings.add("notifier " + r.name() + ": " + (r.disabled() ? "disabled, " + r.reason() : "enabled")
