@@ -35,8 +35,8 @@ public interface Mmu {
      * with the guest tables; reverse maps and parent pointers agree; no vCPU TLB entry is
      * more permissive than the tables after the flushes that should have removed it.
      * Consistent during a run: under TDP it first waits for every vCPU to be between two
-     * accesses (KVM's {@code vcpu->mutex}, as {@code kvm_lock_all_vcpus}); then it looks
-     * {@linkplain Vm#betweenEmulatedWrites between emulated writes}, under the MMU lock.
+     * accesses (KVM's {@code vcpu->mutex}, as {@code kvm_lock_all_vcpus}); then it looks between
+     * emulated writes (the platform's {@code PlatformVm.betweenEmulatedWrites}), under the MMU lock.
      *
      * @return the violations, one line each; empty when all hold
      */

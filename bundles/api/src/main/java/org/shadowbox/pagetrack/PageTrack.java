@@ -49,10 +49,21 @@ public interface PageTrack {
     /** The slot's count for {@code gfn} (all owners); 0 for a gfn in no slot. */
     int count(Vm vm, long gfn, TrackMode mode);
 
-    /** The owner this instance attributes its calls to (a bundle symbolic name). */
+    /**
+     * The symbolic name of the bundle this instance attributes its calls to, for display. Not an
+     * identity: two bundles may share a name; {@link #ownerBundle()} tells them apart.
+     */
     String owner();
 
-    /** Every tracked gfn of the VM with its count per owner, sorted by gfn. */
+    /**
+     * The owner this instance attributes its calls to: the bundle that got the service, by id
+     * and location.
+     *
+     * @since 2.1
+     */
+    Owner ownerBundle();
+
+    /** Every tracked gfn of the VM with its count per owner ({@link TrackedPage#holders}), sorted by gfn. */
     List<TrackedPage> tracked(Vm vm);
 
     /** The notifiers attached to the VM, newest (first called) first. */

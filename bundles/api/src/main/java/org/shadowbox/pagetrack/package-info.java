@@ -9,5 +9,5 @@
  * interfaces: a minor version step that leaves bundles compiled today working.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.0.0")
+@org.osgi.annotation.versioning.Version("2.1.0")
 package org.shadowbox.pagetrack;

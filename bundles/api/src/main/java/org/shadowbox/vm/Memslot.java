@@ -8,6 +8,11 @@ import org.osgi.annotation.versioning.ProviderType;
  * and the per-slot "arch" data KVM keeps in {@code kvm_arch_memory_slot}: the large-page
  * disallow counts ({@code lpage_info}) and the page-track counters ({@code gfn_track}).
  *
+ * <p>This is the tracker's view: geometry, flags, host frame numbers, dirty log and large-page
+ * counts, read-only. The host pages themselves (mutable arrays that bypass every check) and the
+ * counters are the platform's: {@link org.shadowbox.vm.spi.PlatformMemslot}. A tracker reads and
+ * writes guest memory through {@link GuestMemory}.
+ *
  * <p>A Memslot object is immutable in its geometry: a move produces a new Memslot (with
  * fresh, zeroed arch data, as KVM's move does) that shares the old one's memory.
  */
@@ -56,20 +61,6 @@ public interface Memslot {
      * memory, unique across the VM, so that sptes and TLB entries can name host memory.
      */
     long hostFrame(long gfn);
-
-    /**
-     * The 4 KiB array backing {@code gfn}, allocated zeroed on first touch: what a
-     * hypervisor's TLB entry caches. Callers read and write it directly (little-endian);
-     * such writes are not dirty-logged: a writer calls {@link #markPageDirty} (as KVM maps
-     * a logged page read-only until its first write marks it).
-     */
-    byte[] hostPage(long gfn);
-
-    /** {@code mark_page_dirty_in_slot}: records {@code gfn} in the dirty log, if the slot keeps one. */
-    void markPageDirty(long gfn);
-
-    /** The backing array if the guest has touched the page, else {@code null}. */
-    byte[] hostPageIfPresent(long gfn);
 
     /** Pages of this slot that have host memory behind them. */
     long residentPages();

@@ -81,20 +81,6 @@ public interface Vm {
      */
     void setMemoryBudget(long limitBytes);
 
-
-    /**
-     * Runs {@code body} at a point where no emulated write of this VM is between guest memory
-     * and its notifiers: every {@link Vcpu#emulatorWritePhys} or successful
-     * {@link Vcpu#emulatorCmpxchg} that stored has been delivered, and new ones wait until
-     * {@code body} returns. This is where the MMU checker looks, so that it sees what a
-     * finished run would (KVM's audit ran under {@code mmu_lock} at such points). Call it
-     * without holding the MMU lock: the writes it waits for take that lock.
-     *
-     * @throws VmException one line if an emulated write in flight does not finish within 5 s
-     *                     (a notifier that hangs); {@code body} is then not run
-     */
-    <T> T betweenEmulatedWrites(java.util.function.Supplier<T> body);
-
     /** True after {@link Hypervisor#destroyVm}; a destroyed VM refuses every change. */
     boolean destroyed();
 }

@@ -8,5 +8,5 @@
  * {@code long}s so that the guest-access paths never box or allocate.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.0.0")
+@org.osgi.annotation.versioning.Version("3.0.0")
 package org.shadowbox.vm;

@@ -317,7 +317,7 @@ class CommandFuzzTest {
             slots.append(m.id()).append(':').append(Long.toHexString(m.baseGfn())).append('+').append(m.npages())
                     .append('/').append(m.flags()).append(' ');
             for (long g = m.baseGfn(); g < m.endGfn(); g++) {
-                byte[] page = m.hostPageIfPresent(g);
+                byte[] page = org.shadowbox.vm.spi.Platform.slot(m).hostPageIfPresent(g);
                 if (page != null) {
                     crc.update((int) g);
                     crc.update(page);

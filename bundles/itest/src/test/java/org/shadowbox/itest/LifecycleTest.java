@@ -62,7 +62,7 @@ import org.shadowbox.vm.VmSpec;
 @ExtendWith(BundleContextExtension.class)
 @ExtendWith(ServiceExtension.class)
 class LifecycleTest {
-    static final String BSN = "org.shadowbox.itest.cycletracker";
+    static final String BSN = "com.example.cycletracker";
     static final long[] WRITER_GFNS = {0x120, 0x121, 0x122, 0x123};
     static final String BUILD_GFNS = "0x100,0x101,0x102,0x103,0x140,0x141";
 

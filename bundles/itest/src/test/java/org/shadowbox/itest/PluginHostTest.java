@@ -188,7 +188,7 @@ class PluginHostTest {
         String notifiersBefore = pageTrack.notifiers(vm).toString();
         String trackedBefore = pageTrack.tracked(vm).toString();
         int guardedBefore = guard.notifiers().size();
-        String bsn = "org.shadowbox.itest.unresolvable";
+        String bsn = "com.example.unresolvable";
         byte[] jar = TrackerJars.unresolvable(bsn,
                 "org.shadowbox.pagetrack;version=\"[3.0,4)\",org.shadowbox.nosuch;version=\"[1.0,2)\"");
         Bundle b = context.installBundle("itest:unresolvable-" + System.nanoTime(), new ByteArrayInputStream(jar));
@@ -203,7 +203,7 @@ class PluginHostTest {
                 assertTrue(diag.contains("missing package org.shadowbox.nosuch [1.0.0,2.0.0) (Import-Package): no bundle exports it"),
                         diag);
                 assertTrue(diag.contains("missing package org.shadowbox.pagetrack [3.0.0,4.0.0) (Import-Package): exported are"
-                        + " 2.0.0 from org.shadowbox.api"), diag);
+                        + " 2.1.0 from org.shadowbox.api"), diag);
                 for (String line : diag.split("\n")) {
                     assertTrue(line.length() < 200, "one readable line each: " + line);
                 }

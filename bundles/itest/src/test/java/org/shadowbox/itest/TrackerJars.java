@@ -24,7 +24,7 @@ final class TrackerJars {
     static byte[] cycleTracker(String bsn, String version, Map<String, String> headers) throws IOException {
         Manifest mf = manifest(bsn, version,
                 "org.osgi.framework;version=\"[1.8,2)\",org.shadowbox.pagetrack;version=\"[2.0,3)\","
-                        + "org.shadowbox.vm;version=\"[2.0,3)\"");
+                        + "org.shadowbox.vm;version=\"[3.0,4)\"");
         mf.getMainAttributes().putValue("Bundle-Activator", CycleTracker.class.getName());
         headers.forEach((k, v) -> mf.getMainAttributes().putValue(k, v));
         return jar(mf, CycleTracker.class);
@@ -34,7 +34,7 @@ final class TrackerJars {
     static byte[] spinTracker(String bsn, String vm) throws IOException {
         Manifest mf = manifest(bsn, "1.0.0",
                 "org.osgi.framework;version=\"[1.8,2)\",org.shadowbox.pagetrack;version=\"[2.0,3)\","
-                        + "org.shadowbox.vm;version=\"[2.0,3)\"");
+                        + "org.shadowbox.vm;version=\"[3.0,4)\"");
         mf.getMainAttributes().putValue("Bundle-Activator", SpinTracker.class.getName());
         mf.getMainAttributes().putValue(SpinTracker.WATCH, vm);
         return jar(mf, SpinTracker.class);
@@ -43,6 +43,11 @@ final class TrackerJars {
     /** A bundle whose imports cannot be satisfied, with no classes: it must never resolve. */
     static byte[] unresolvable(String bsn, String imports) throws IOException {
         return jar(manifest(bsn, "1.0.0", imports));
+    }
+
+    /** A bundle of no classes under {@code bsn} and {@code version}, importing {@code imports}. */
+    static byte[] named(String bsn, String version, String imports) throws IOException {
+        return jar(manifest(bsn, version, imports));
     }
 
     private static Manifest manifest(String bsn, String version, String imports) {

@@ -23,7 +23,12 @@ public interface Platform {
         return ((PlatformVm) vm).mmuLock();
     }
 
-    /** The platform side of {@code slot}: its counters. */
+    /** The platform side of {@code vm}: its MMU lock and {@link PlatformVm#betweenEmulatedWrites}. */
+    static PlatformVm vm(Vm vm) {
+        return (PlatformVm) vm;
+    }
+
+    /** The platform side of {@code slot}: its host pages and counters. */
     static PlatformMemslot slot(Memslot slot) {
         return (PlatformMemslot) slot;
     }

@@ -12,4 +12,16 @@ public interface PlatformBundles {
 
     /** Whether the bundle with this id and location is one of the platform's own. */
     boolean isPlatform(long bundleId, String location);
+
+    /**
+     * Why the bundle with this id is refused, one line, or {@code null} if it is not: a bundle
+     * outside the platform whose symbolic name is reserved ({@code org.shadowbox.*}) and whose
+     * jar is not one the platform ships. Such a bundle never resolves. An implementation that
+     * reserves no names refuses nothing.
+     *
+     * @since 1.1
+     */
+    default String refusal(long bundleId) {
+        return null;
+    }
 }

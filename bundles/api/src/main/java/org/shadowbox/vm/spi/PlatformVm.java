@@ -5,7 +5,10 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.osgi.annotation.versioning.ProviderType;
 import org.shadowbox.vm.Vm;
 
-/** A VM as the platform sees it: the tracker API plus its MMU lock. Reach it through {@link Platform}. */
+/**
+ * A VM as the platform sees it: the tracker API plus its MMU lock and the checker's quiet point.
+ * Reach it through {@link Platform}.
+ */
 @ProviderType
 public interface PlatformVm extends Vm {
 
@@ -14,4 +17,17 @@ public interface PlatformVm extends Vm {
      * counters or lpage counts; not reentrant. Reads of counters (is_active) do not take it.
      */
     ReentrantLock mmuLock();
+
+    /**
+     * Runs {@code body} at a point where no emulated write of this VM is between guest memory
+     * and its notifiers: every {@link org.shadowbox.vm.Vcpu#emulatorWritePhys} or successful
+     * {@link org.shadowbox.vm.Vcpu#emulatorCmpxchg} that stored has been delivered, and new ones wait until
+     * {@code body} returns. This is where the MMU checker looks, so that it sees what a
+     * finished run would (KVM's audit ran under {@code mmu_lock} at such points). Call it
+     * without holding the MMU lock: the writes it waits for take that lock.
+     *
+     * @throws org.shadowbox.vm.VmException one line if an emulated write in flight does not finish within 5 s
+     *                     (a notifier that hangs); {@code body} is then not run
+     */
+    <T> T betweenEmulatedWrites(java.util.function.Supplier<T> body);
 }

@@ -7,8 +7,10 @@ import org.shadowbox.vm.Memslot;
  * tables: a batch is read, and every copy and fill is done, by GPU virtual address, each page
  * translated by walking the shadow (never the guest's tables). A page with no mapping reads as
  * zeros and drops writes (a GPU fault); so does the scratch page; a page mapped read-only drops
- * writes. The only memory a shadow leaf can name is a host page of the VM's memslots that the
- * driver gave to the GPU, so no command can touch anything else.
+ * writes. The only memory a shadow leaf can name is a page of the VM's memslots that the driver
+ * gave to the GPU, so no command can touch anything else. Bytes move through the host's view of
+ * guest memory ({@code GuestMemory}, dirty-logged), as a device's DMA through an IOMMU mapping:
+ * the tracker API gives no bundle the host pages themselves.
  *
  * <p>Commands are 32 bytes: opcode, then three operands (little-endian 64-bit words).
  * {@link #END} stops; {@link #FILL} {@code dst, len, pattern} stores the 8-byte pattern
@@ -29,7 +31,6 @@ final class GpuEngine {
     private final ShadowPpgtt ppgtt;
     private final GpuStats stats;
     // The last translation (one command at a time, under the vGPU's lock).
-    private byte[] page;
     private boolean writable;
     private long gfn;
 
@@ -38,9 +39,8 @@ final class GpuEngine {
         this.stats = stats;
     }
 
-    /** Walks the shadow of context {@code ctx} for {@code gva}: FAULT, SCRATCH or PAGE (then page/writable/gfn are set). */
+    /** Walks the shadow of context {@code ctx} for {@code gva}: FAULT, SCRATCH or PAGE (then writable/gfn are set). */
     int translate(int ctx, long gva) {
-        page = null;
         writable = false;
         if (gva < 0 || gva >= GpuPte.VA_LIMIT) {
             return FAULT;
@@ -62,7 +62,6 @@ final class GpuEngine {
             }
             w &= t.writable(i);
             if (t.level == 1) {
-                page = t.page[i];
                 gfn = GpuPte.gfn(t.guest[i]);
                 Memslot slot = ppgtt.vm.slotForGfn(gfn);
                 writable = w && slot != null && !slot.readonly();
@@ -118,7 +117,7 @@ final class GpuEngine {
         int r = translate(ctx, gva);
         if (r == PAGE) {
             stats.bytesRead++;
-            return page[(int) (gva & 4095)];
+            return (byte) ppgtt.vm.memory().read((gfn << 12) | (gva & 4095), 1);
         }
         count(r);
         return 0;
@@ -128,9 +127,8 @@ final class GpuEngine {
     private void writeByte(int ctx, long gva, byte b) {
         int r = translate(ctx, gva);
         if (r == PAGE && writable) {
-            page[(int) (gva & 4095)] = b;
+            ppgtt.vm.memory().write((gfn << 12) | (gva & 4095), b, 1); // dirty-logged like any host write
             stats.bytesWritten++;
-            ppgtt.vm.slotForGfn(gfn).markPageDirty(gfn);
             return;
         }
         count(r == PAGE ? FAULT : r);

@@ -131,7 +131,6 @@ final class ShadowPpgtt {
         byte kind;
         ShadowTable child = null;
         long pfn = 0;
-        byte[] page = null;
         if (!GpuPte.present(v)) {
             kind = ShadowTable.NONE;
         } else if (!GpuPte.valid(v)) {
@@ -152,7 +151,6 @@ final class ShadowPpgtt {
                 kind = ShadowTable.TABLE;
             } else {
                 pfn = slot.hostFrame(gfn);
-                page = slot.hostPage(gfn);
                 kind = ShadowTable.PAGE;
             }
         }
@@ -161,7 +159,6 @@ final class ShadowPpgtt {
             t.child[i] = child;
         } else {
             t.pfn[i] = pfn;
-            t.page[i] = page;
         }
         if (oldChild != null) {
             dropped.add(oldChild);

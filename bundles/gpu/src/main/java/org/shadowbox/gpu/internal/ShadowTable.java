@@ -17,9 +17,8 @@ final class ShadowTable {
     final byte[] kind = new byte[GpuPte.ENTRIES];
     /** Level > 1: the next shadow table of a TABLE entry. */
     final ShadowTable[] child;
-    /** Level 1: the host frame (Memslot.hostFrame) and host page of a PAGE entry. */
+    /** Level 1: the host frame (Memslot.hostFrame) of a PAGE entry. */
     final long[] pfn;
-    final byte[][] page;
     /** Shadow entries pointing at this table (and contexts using it as their root). */
     int refs;
     /** Write failures (rejected sizes, invalid entries) since the last rebuild. */
@@ -34,7 +33,6 @@ final class ShadowTable {
         this.level = level;
         this.child = level > 1 ? new ShadowTable[GpuPte.ENTRIES] : null;
         this.pfn = level == 1 ? new long[GpuPte.ENTRIES] : null;
-        this.page = level == 1 ? new byte[GpuPte.ENTRIES][] : null;
     }
 
     /** Whether entry {@code i}'s shadow lets the GPU write (the guest's RW bit of this level). */

@@ -33,11 +33,13 @@ import java.util.List;
  * @param abandoned       calls timed out and abandoned that have not returned yet: vCPU threads held by a
  *                        direct call, or courier threads left behind by an isolated one; unregistering does
  *                        not wait for them
+ * @param bundleId        the id of the bundle that registered it (-1 outside OSGi): what tells two bundles
+ *                        of one symbolic name apart
  */
 public record GuardRecord(String bundle, long serviceId, String name, List<String> vms, long calls, long failures,
         long timeouts, long slowCalls, long slowMillis, long sampledCalls, long sampledNanos, long estimatedNanos,
         int running, long longestRunningMillis, boolean disabled, String reason, String lastError, boolean isolated,
-        int abandoned) {
+        int abandoned, long bundleId) {
 
     /** One call in this many is timed exactly. */
     public static final int SAMPLE_EVERY = 64;
@@ -46,11 +48,20 @@ public record GuardRecord(String bundle, long serviceId, String name, List<Strin
         vms = List.copyOf(vms);
     }
 
+    /** The 1.1 record: the bundle id unknown, -1. */
+    public GuardRecord(String bundle, long serviceId, String name, List<String> vms, long calls, long failures,
+            long timeouts, long slowCalls, long slowMillis, long sampledCalls, long sampledNanos, long estimatedNanos,
+            int running, long longestRunningMillis, boolean disabled, String reason, String lastError, boolean isolated,
+            int abandoned) {
+        this(bundle, serviceId, name, vms, calls, failures, timeouts, slowCalls, slowMillis, sampledCalls, sampledNanos,
+                estimatedNanos, running, longestRunningMillis, disabled, reason, lastError, isolated, abandoned, -1);
+    }
+
     /** The 1.0 record: not isolated, no couriers, nothing abandoned. */
     public GuardRecord(String bundle, long serviceId, String name, List<String> vms, long calls, long failures,
             long timeouts, long slowCalls, long slowMillis, long sampledCalls, long sampledNanos, long estimatedNanos,
             int running, long longestRunningMillis, boolean disabled, String reason, String lastError) {
         this(bundle, serviceId, name, vms, calls, failures, timeouts, slowCalls, slowMillis, sampledCalls, sampledNanos,
-                estimatedNanos, running, longestRunningMillis, disabled, reason, lastError, false, 0);
+                estimatedNanos, running, longestRunningMillis, disabled, reason, lastError, false, 0, -1);
     }
 }

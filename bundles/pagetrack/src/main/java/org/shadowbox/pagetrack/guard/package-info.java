@@ -5,5 +5,5 @@
  * stays in {@link org.shadowbox.pagetrack}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.shadowbox.pagetrack.guard;

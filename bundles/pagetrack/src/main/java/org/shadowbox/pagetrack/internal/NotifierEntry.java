@@ -23,6 +23,8 @@ final class NotifierEntry extends GuardedTarget {
     private final Set<String> vmNames;
     /** Called through a {@link Courier} ({@code guard.isolate}); set under the core's registry lock. */
     volatile boolean isolated;
+    /** The registering bundle's id (-1 outside OSGi); set before the entry is attached. */
+    long bundleId = -1;
     /** Courier threads abandoned by a timeout whose call has not returned yet. */
     final AtomicInteger abandonedCouriers = new AtomicInteger();
 
@@ -38,6 +40,6 @@ final class NotifierEntry extends GuardedTarget {
     }
 
     NotifierInfo info() {
-        return new NotifierInfo(name, bundle, serviceId, calls.get(), failures.get(), disabled, lastError);
+        return new NotifierInfo(name, bundle, serviceId, calls.get(), failures.get(), disabled, lastError, bundleId);
     }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.shadowbox.pagetrack.NotifierInfo;
+import org.shadowbox.pagetrack.Owner;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
@@ -24,19 +25,27 @@ import org.shadowbox.vm.VmSpec;
  */
 public final class OwnerTrack implements MmuPageTrack {
     private final PageTrackCore core;
+    /** The owner's label, "name [id]": what refusals and warnings name. */
     private final String owner;
+    private final Owner identity;
     private final TrackerRole role;
     private volatile boolean released;
 
-    OwnerTrack(PageTrackCore core, String owner, TrackerRole role) {
+    OwnerTrack(PageTrackCore core, Owner identity, TrackerRole role) {
         this.core = core;
-        this.owner = owner;
+        this.identity = identity;
+        this.owner = identity.label();
         this.role = role;
     }
 
     @Override
     public String owner() {
-        return owner;
+        return identity.symbolicName();
+    }
+
+    @Override
+    public Owner ownerBundle() {
+        return identity;
     }
 
     public TrackerRole role() {

@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ServiceScope;
 import org.shadowbox.pagetrack.NotifierInfo;
+import org.shadowbox.pagetrack.Owner;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
@@ -20,7 +21,7 @@ import org.shadowbox.vm.Vm;
 
 /**
  * The {@link PageTrack} service, bundle-scoped: each using bundle gets its own instance,
- * whose owner is that bundle's symbolic name (the MMU if its manifest says
+ * whose owner is that bundle, by id and location (the MMU if its manifest says
  * {@code Shadowbox-Tracker-Role: mmu} and it is one of the platform's bundles: a tracker that
  * claims the header is external). When the bundle releases the service (it stops),
  * every track it holds is removed. Its notifier services are unregistered by the framework
@@ -48,7 +49,7 @@ public class PageTrackComponent implements MmuPageTrack {
                     + TrackerRole.HEADER + ": mmu but is not one of the platform's bundles: it is an external tracker");
             role = TrackerRole.EXTERNAL;
         }
-        track = platform.forOwner(user.getSymbolicName(), role);
+        track = platform.forOwner(new Owner(user.getBundleId(), user.getLocation(), user.getSymbolicName()), role);
     }
 
     @Deactivate
@@ -94,6 +95,11 @@ public class PageTrackComponent implements MmuPageTrack {
     @Override
     public String owner() {
         return track.owner();
+    }
+
+    @Override
+    public Owner ownerBundle() {
+        return track.ownerBundle();
     }
 
     @Override

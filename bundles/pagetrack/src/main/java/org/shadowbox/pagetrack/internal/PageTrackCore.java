@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 
 import org.shadowbox.pagetrack.NotifierInfo;
+import org.shadowbox.pagetrack.Owner;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.spi.WriteProtectHook;
@@ -53,16 +54,24 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
     /** {@code guard.isolate}; changed under {@link #registry}. */
     private volatile IsolationPolicy isolation = IsolationPolicy.NONE;
 
-    /** An external owner's view of page track. */
+    /** An external owner's view of page track, for an owner outside OSGi (bundle id -1). */
     public OwnerTrack forOwner(String owner) {
         return forOwner(owner, TrackerRole.EXTERNAL);
     }
 
-    /** An owner's view of page track; {@link TrackerRole#MMU} for the MMU. */
+    /** An owner's view of page track outside OSGi (bundle id -1); {@link TrackerRole#MMU} for the MMU. */
     public OwnerTrack forOwner(String owner, TrackerRole role) {
         if (owner == null || owner.isBlank()) {
             throw new VmException("no owner given: an owner is a bundle symbolic name");
         }
+        return forOwner(new Owner(-1, "", owner), role);
+    }
+
+    /**
+     * A bundle's view of page track. Each call makes a new owner: its tracks are its own even if
+     * another owner has the same symbolic name (or the same id and location).
+     */
+    public OwnerTrack forOwner(Owner owner, TrackerRole role) {
         return new OwnerTrack(this, owner, role);
     }
 
@@ -183,7 +192,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
             out.add(new GuardRecord(e.bundle, e.serviceId, e.name, vms, e.calls.get(), e.failures.get(),
                     e.timeouts.get(), e.slowCalls.sum(), e.slowTicks.sum() * Watchdog.TICK_MILLIS, e.sampledCalls.sum(),
                     e.sampledNanos.sum(), e.estimatedNanos(), running, longest, e.disabled, e.disabledReason,
-                    e.lastError, e.isolated, abandoned));
+                    e.lastError, e.isolated, abandoned, e.bundleId));
         }
         return out;
     }
@@ -237,7 +246,14 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
 
     /** OSGi: attach a notifier service; {@code vmNames} null = every VM. Newer service ids come first. */
     void bindService(PageTrackNotifier n, String bundle, long serviceId, Collection<String> vmNames) {
-        attach(new NotifierEntry(n, bundle, serviceId, serviceId, vmNames == null ? null : Set.copyOf(vmNames)));
+        bindService(n, bundle, -1, serviceId, vmNames);
+    }
+
+    /** OSGi: attach a notifier service of bundle {@code bundleId} ({@code bundle} is its symbolic name). */
+    void bindService(PageTrackNotifier n, String bundle, long bundleId, long serviceId, Collection<String> vmNames) {
+        NotifierEntry e = new NotifierEntry(n, bundle, serviceId, serviceId, vmNames == null ? null : Set.copyOf(vmNames));
+        e.bundleId = bundleId;
+        attach(e);
     }
 
     /** OSGi: detach a notifier service, waiting for its running calls. */

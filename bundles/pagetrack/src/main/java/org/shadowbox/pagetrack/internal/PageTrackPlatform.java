@@ -76,7 +76,7 @@ public class PageTrackPlatform extends PageTrackCore implements GuardMonitor {
             policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY,
             unbind = "unbindNotifier", updated = "updatedNotifier")
     void bindNotifier(PageTrackNotifier notifier, ServiceReference<PageTrackNotifier> ref) {
-        bindService(notifier, bundleOf(ref), serviceId(ref), vmNames(ref));
+        bindService(notifier, bundleOf(ref), bundleIdOf(ref), serviceId(ref), vmNames(ref));
     }
 
     /** Returns only when no call into the notifier is running (SRCU). */
@@ -87,7 +87,7 @@ public class PageTrackPlatform extends PageTrackCore implements GuardMonitor {
     /** Its {@value PageTrackNotifier#VM_PROPERTY} may have changed: re-attach. */
     void updatedNotifier(PageTrackNotifier notifier, ServiceReference<PageTrackNotifier> ref) {
         unbindService(serviceId(ref));
-        bindService(notifier, bundleOf(ref), serviceId(ref), vmNames(ref));
+        bindService(notifier, bundleOf(ref), bundleIdOf(ref), serviceId(ref), vmNames(ref));
     }
 
     @Reference(service = WriteProtectHook.class, cardinality = ReferenceCardinality.OPTIONAL,
@@ -105,6 +105,11 @@ public class PageTrackPlatform extends PageTrackCore implements GuardMonitor {
 
     private static long serviceId(ServiceReference<?> ref) {
         return (Long) ref.getProperty(Constants.SERVICE_ID);
+    }
+
+    private static long bundleIdOf(ServiceReference<?> ref) {
+        Bundle b = ref.getBundle();
+        return b == null ? -1 : b.getBundleId();
     }
 
     private static String bundleOf(ServiceReference<?> ref) {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.shadowbox.pagetrack.Owner;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.vm.Memslot;
@@ -138,9 +139,11 @@ final class VmState {
             }
         }
         TreeMap<Key, Map<String, Integer>> byGfn = new TreeMap<>();
+        TreeMap<Key, List<TrackedPage.Holder>> holders = new TreeMap<>();
         TreeMap<Key, Memslot> slots = new TreeMap<>();
         for (Map.Entry<OwnerTrack, Map<Memslot, GfnCounts[]>> e : owners.entrySet()) {
             String owner = e.getKey().owner();
+            Owner who = e.getKey().ownerBundle();
             for (Map.Entry<Memslot, GfnCounts[]> s : e.getValue().entrySet()) {
                 for (TrackMode mode : TrackMode.values()) {
                     GfnCounts c = s.getValue()[mode.ordinal()];
@@ -150,6 +153,8 @@ final class VmState {
                     for (long gfn : c.sortedGfns()) {
                         Key k = new Key(gfn, mode);
                         byGfn.computeIfAbsent(k, x -> new TreeMap<>()).merge(owner, c.get(gfn), Integer::sum);
+                        // one entry per owner (a slot object per owner holds the gfn at most once)
+                        holders.computeIfAbsent(k, x -> new ArrayList<>()).add(new TrackedPage.Holder(who, c.get(gfn)));
                         slots.put(k, s.getKey());
                     }
                 }
@@ -159,7 +164,7 @@ final class VmState {
         for (Map.Entry<Key, Map<String, Integer>> e : byGfn.entrySet()) {
             Key k = e.getKey();
             int count = Platform.slot(slots.get(k)).gfnTrack(k.mode.ordinal()).count(k.gfn);
-            out.add(new TrackedPage(k.gfn, k.mode, count, e.getValue()));
+            out.add(new TrackedPage(k.gfn, k.mode, count, e.getValue(), holders.get(k)));
         }
         return out;
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.shadowbox.pagetrack.Owner;
 import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
@@ -32,6 +33,45 @@ class OwnershipTest {
                 e.getMessage());
         assertEquals(1, alice.count(vm, 0x500, WRITE), "nothing changed");
         assertEquals(List.of(new TrackedPage(0x500, WRITE, 1, Map.of("alice", 1))), bob.tracked(vm));
+    }
+
+    /**
+     * Issue 14: owners are bundles (id and location), never names. Two owners of one symbolic
+     * name hold their own tracks: the holders list them apart, neither removes the other's, and
+     * releasing one leaves the other's. Only the display map adds them up by name.
+     */
+    @Test
+    void twoOwnersOfOneNameAreTwoOwners() {
+        Owner first = new Owner(7, "file:/deploy/twin-1.jar", "com.example.twin");
+        Owner second = new Owner(8, "file:/deploy/twin-2.jar", "com.example.twin");
+        OwnerTrack one = rig.core.forOwner(first, TrackerRole.EXTERNAL);
+        OwnerTrack two = rig.core.forOwner(second, TrackerRole.EXTERNAL);
+        one.add(vm, 0x500, WRITE);
+        two.add(vm, 0x500, WRITE);
+        two.add(vm, 0x500, WRITE);
+        TrackedPage page = one.tracked(vm).get(0);
+        assertEquals(Map.of("com.example.twin", 3), page.owners());
+        assertEquals(List.of(new TrackedPage.Holder(first, 1), new TrackedPage.Holder(second, 2)), page.holders());
+        assertEquals(2, page.countOf(second));
+        assertEquals(second, two.ownerBundle());
+        assertEquals("com.example.twin", two.owner());
+
+        assertTrue(one.remove(vm, 0x500, WRITE));
+        VmException e = assertThrows(VmException.class, () -> one.remove(vm, 0x500, WRITE));
+        assertEquals("owner com.example.twin [7] holds no write track of gfn 0x500 in VM o: an owner removes only"
+                + " what it added", e.getMessage(), "the second owner's tracks are not the first's");
+        one.release();
+        assertEquals(List.of(new TrackedPage.Holder(second, 2)), two.tracked(vm).get(0).holders());
+        assertEquals(2, two.count(vm, 0x500, WRITE));
+    }
+
+    /** A record built with the 2.0 constructor (no holders) reads each name as one owner of unknown id. */
+    @Test
+    void theCompatibilityConstructorKeepsOldCallersWorking() {
+        TrackedPage old = new TrackedPage(0x10, WRITE, 3, Map.of("b", 2, "a", 1));
+        assertEquals(List.of(new TrackedPage.Holder(new Owner(-1, "", "a"), 1),
+                new TrackedPage.Holder(new Owner(-1, "", "b"), 2)), old.holders());
+        assertEquals(old, new TrackedPage(0x10, WRITE, 3, Map.of("a", 1, "b", 2)));
     }
 
     @Test

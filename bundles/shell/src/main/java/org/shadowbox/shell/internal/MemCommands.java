@@ -123,7 +123,7 @@ public class MemCommands extends CommandSupport {
             }
             long end = Math.min(last, slot.endGfn() - 1);
             for (; gfn <= end; gfn++) {
-                if (slot.hostPageIfPresent(gfn) == null && ++fresh > room) {
+                if (org.shadowbox.vm.spi.Platform.slot(slot).hostPageIfPresent(gfn) == null && ++fresh > room) {
                     throw new VmException(refusal(v, budget, first, last));
                 }
             }

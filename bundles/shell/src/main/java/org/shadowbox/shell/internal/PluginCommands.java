@@ -30,6 +30,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.PageTrackNotifier;
 import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.vm.spi.PlatformBundles;
 import org.shadowbox.pagetrack.guard.GuardMonitor;
 import org.shadowbox.pagetrack.guard.GuardRecord;
 import org.shadowbox.shell.internal.PluginViews.PluginDiag;
@@ -70,6 +71,11 @@ public class PluginCommands extends CommandSupport {
     @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     volatile ConfigurationAdmin configAdmin;
+
+    /** Who is the platform, and which bundles it refuses (reserved symbolic names). */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    volatile PlatformBundles platformBundles;
 
     @Activate
     public PluginCommands(@Reference Hypervisor hypervisor, BundleContext context) {
@@ -185,16 +191,16 @@ public class PluginCommands extends CommandSupport {
 
     List<PluginRow> rows() {
         List<GuardRecord> records = guard == null ? List.of() : guard.notifiers();
-        Map<String, Long> tracked = trackedByOwner();
+        Map<Long, Long> tracked = trackedByOwner();
         Set<Bundle> trackers = new LinkedHashSet<>();
         for (Bundle b : context.getBundles()) {
             String bsn = b.getSymbolicName();
             if (bsn == null || bsn.equals(PAGETRACK_BSN)) {
                 continue;
             }
-            boolean notifies = records.stream().anyMatch(r -> r.bundle().equals(bsn)) || registersNotifier(b);
+            boolean notifies = records.stream().anyMatch(r -> ofBundle(r, b)) || registersNotifier(b);
             boolean importsPageTrack = b.getState() != Bundle.ACTIVE && imports(b, PAGETRACK_PACKAGE);
-            if (notifies || tracked.containsKey(bsn) || importsPageTrack) {
+            if (notifies || tracked.containsKey(b.getBundleId()) || importsPageTrack) {
                 trackers.add(b);
             }
         }
@@ -206,7 +212,7 @@ public class PluginCommands extends CommandSupport {
             List<String> status = new ArrayList<>();
             int notifiers = 0, isolated = 0, abandoned = 0;
             for (GuardRecord r : records) {
-                if (!r.bundle().equals(bsn)) {
+                if (!ofBundle(r, b)) {
                     continue;
                 }
                 notifiers++;
@@ -230,13 +236,20 @@ public class PluginCommands extends CommandSupport {
                 }
             }
             String st = !status.isEmpty() ? String.join("; ", status)
-                    : notifiers > 0 ? "ok" : b.getState() == Bundle.ACTIVE ? "no notifier" : "not active: see plugin:diag " + bsn;
+                    : notifiers > 0 ? "ok" : b.getState() == Bundle.ACTIVE ? "no notifier"
+                    : refusal(b) != null ? "refused: reserved symbolic name, see plugin:diag " + b.getBundleId()
+                    : "not active: see plugin:diag " + bsn;
             String mode = notifiers == 0 ? "-" : isolated == 0 ? "direct" : isolated == notifiers ? "isolated" : "both";
             rows.add(new PluginRow(bsn, b.getBundleId(), BundleDiag.state(b), b.getVersion().toString(), mode,
-                    new ArrayList<>(vms), tracked.getOrDefault(bsn, 0L), calls, failures, timeouts,
+                    new ArrayList<>(vms), tracked.getOrDefault(b.getBundleId(), 0L), calls, failures, timeouts,
                     String.format("%.1f", nanos / 1e6), slow, abandoned, st));
         }
         return rows;
+    }
+
+    /** Whether {@code r} is a notifier of bundle {@code b}: by id (by name only for a record without one). */
+    private static boolean ofBundle(GuardRecord r, Bundle b) {
+        return r.bundleId() >= 0 ? r.bundleId() == b.getBundleId() : r.bundle().equals(b.getSymbolicName());
     }
 
     private boolean registersNotifier(Bundle b) {
@@ -264,17 +277,17 @@ public class PluginCommands extends CommandSupport {
                 .anyMatch(r -> String.valueOf(r.getDirectives().get("filter")).contains("(osgi.wiring.package=" + pkg + ")"));
     }
 
-    /** Pages each owner holds tracks on, over all VMs. */
-    private Map<String, Long> trackedByOwner() {
-        Map<String, Long> out = new TreeMap<>();
+    /** Pages each owner holds tracks on, over all VMs, by bundle id (never by name: two bundles may share one). */
+    private Map<Long, Long> trackedByOwner() {
+        Map<Long, Long> out = new TreeMap<>();
         PageTrack pt = pageTrack;
         if (pt == null) {
             return out;
         }
         for (Vm vm : hypervisor.vms()) {
             for (TrackedPage p : pt.tracked(vm)) {
-                for (String owner : p.owners().keySet()) {
-                    out.merge(owner, 1L, Long::sum);
+                for (TrackedPage.Holder h : p.holders()) {
+                    out.merge(h.owner().bundleId(), 1L, Long::sum);
                 }
             }
         }
@@ -311,12 +324,23 @@ public class PluginCommands extends CommandSupport {
         return found;
     }
 
+    /** The platform's one-line refusal of {@code b} (a reserved symbolic name), or null. */
+    private String refusal(Bundle b) {
+        PlatformBundles p = platformBundles;
+        return p == null ? null : p.refusal(b.getBundleId());
+    }
+
     PluginDiag diagnose(Bundle b) {
         List<String> findings = new ArrayList<>();
         switch (b.getState()) {
             case Bundle.INSTALLED -> {
                 findings.add("not resolved:");
-                BundleDiag.unresolved(context, b).forEach(l -> findings.add("  " + l));
+                String refused = refusal(b);
+                if (refused != null) {
+                    findings.add("  " + refused);
+                } else {
+                    BundleDiag.unresolved(context, b).forEach(l -> findings.add("  " + l));
+                }
             }
             case Bundle.RESOLVED -> findings.add("resolved but not started: start " + b.getBundleId());
             case Bundle.STARTING -> findings.add("starting (lazy activation waits for its first class load)");
@@ -328,7 +352,7 @@ public class PluginCommands extends CommandSupport {
         GuardMonitor g = guard;
         if (g != null) {
             for (GuardRecord r : g.notifiers()) {
-                if (!r.bundle().equals(b.getSymbolicName())) {
+                if (!ofBundle(r, b)) {
                     continue;
                 }
                 findings.add("notifier " + r.name() + ": " + (r.disabled() ? "disabled, " + r.reason() : "enabled")

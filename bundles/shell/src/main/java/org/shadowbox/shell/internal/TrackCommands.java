@@ -1,7 +1,12 @@
 package org.shadowbox.shell.internal;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
@@ -12,6 +17,7 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.shadowbox.pagetrack.NotifierInfo;
+import org.shadowbox.pagetrack.Owner;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
@@ -102,12 +108,39 @@ public class TrackCommands extends CommandSupport {
             @Descriptor("the VM's name") String vm) {
         return run("list", help, json, () -> {
             PageTrack pt = require(pageTrack);
+            List<TrackedPage> pages = pt.tracked(vm(hypervisor, vm));
+            Set<String> shared = sharedNames(pages);
             List<TrackRow> rows = new ArrayList<>();
-            for (TrackedPage p : pt.tracked(vm(hypervisor, vm))) {
-                rows.add(new TrackRow(p.gfn(), p.mode(), p.count(), p.owners()));
+            for (TrackedPage p : pages) {
+                Map<String, Integer> owners = new LinkedHashMap<>();
+                for (TrackedPage.Holder h : p.holders()) {
+                    Owner o = h.owner();
+                    owners.merge(shared.contains(o.symbolicName()) ? o.label() : o.symbolicName(), h.count(), Integer::sum);
+                }
+                rows.add(new TrackRow(p.gfn(), p.mode(), p.count(), owners));
             }
             return Table.of(TrackRow.class, rows);
         });
+    }
+
+    /**
+     * The symbolic names that more than one owner (bundle) holds tracks under: those owners are
+     * shown as "name [bundle id]", so that two bundles of one name never read as one.
+     */
+    private static Set<String> sharedNames(List<TrackedPage> pages) {
+        Map<String, Set<Long>> ids = new HashMap<>();
+        for (TrackedPage p : pages) {
+            for (TrackedPage.Holder h : p.holders()) {
+                ids.computeIfAbsent(h.owner().symbolicName(), k -> new HashSet<>()).add(h.owner().bundleId());
+            }
+        }
+        Set<String> shared = new HashSet<>();
+        ids.forEach((name, set) -> {
+            if (set.size() > 1) {
+                shared.add(name);
+            }
+        });
+        return shared;
     }
 
     @Descriptor("list page-track notifiers, newest (first called) first: bundle, calls, failures, disabled, last error")

@@ -3,7 +3,9 @@ package org.shadowbox.vm.internal;
 import java.lang.System.Logger.Level;
 import java.util.Collection;
 import java.util.Iterator;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.osgi.framework.Bundle;
@@ -27,7 +29,9 @@ import org.shadowbox.vm.spi.PlatformBundles;
  * bundle and the bundles the launcher installed, that is, every bundle present when this
  * component starts (the vm bundle starts at level 1, before FileInstall or any shell command
  * can install anything), each known by its id and location together: a bundle installed
- * later is foreign whatever its symbolic name. The framework storage is fresh at every
+ * later is foreign whatever its symbolic name. It also keeps symbolic names under
+ * {@code org.shadowbox.} to the platform's own jars ({@link ReservedNames}): a foreign bundle
+ * under such a name does not resolve at all. The framework storage is fresh at every
  * launch, so no earlier run's bundle is counted. See docs/trust-model.md for what this does
  * and does not stop.
  */
@@ -42,8 +46,14 @@ public final class PlatformResolverHook implements ResolverHookFactory, Platform
      */
     private static final Map<Long, String> PLATFORM = new ConcurrentHashMap<>();
 
+    private final BundleContext context;
+    private final ReservedNames reservedNames;
+    /** Bundles already warned about, so that each refusal is logged once. */
+    private final Set<Long> warned = ConcurrentHashMap.newKeySet();
+
     @Activate
     public PlatformResolverHook(BundleContext context) {
+        this.context = context;
         synchronized (PLATFORM) {
             if (PLATFORM.isEmpty()) {
                 for (Bundle b : context.getBundles()) {
@@ -51,6 +61,19 @@ public final class PlatformResolverHook implements ResolverHookFactory, Platform
                 }
             }
         }
+        String dir = context.getProperty("shadowbox.plugins.dir");
+        String workspace = context.getProperty("shadowbox.workspace");
+        Path plugins = dir != null ? Path.of(dir) : workspace != null ? Path.of(workspace, "plugins") : null;
+        this.reservedNames = new ReservedNames(plugins);
+    }
+
+    @Override
+    public String refusal(long bundleId) {
+        Bundle b = context.getBundle(bundleId);
+        if (b == null || isPlatform(b) || !ReservedNames.reserved(b.getSymbolicName()) || reservedNames.shipped(b)) {
+            return null;
+        }
+        return reservedNames.refusal(b.getSymbolicName());
     }
 
     /** Whether {@code b} is one of the platform's own bundles (by id and location, never by name). */
@@ -74,7 +97,17 @@ public final class PlatformResolverHook implements ResolverHookFactory, Platform
         return new ResolverHook() {
             @Override
             public void filterResolvable(Collection<BundleRevision> candidates) {
-                // every bundle may resolve; only what it may wire to is filtered
+                // a foreign bundle under a reserved name never resolves, so it never runs code
+                for (Iterator<BundleRevision> it = candidates.iterator(); it.hasNext();) {
+                    Bundle b = it.next().getBundle();
+                    String why = refusal(b.getBundleId());
+                    if (why != null) {
+                        it.remove();
+                        if (warned.add(b.getBundleId())) {
+                            LOG.log(Level.WARNING, "bundle [" + b.getBundleId() + "] " + b.getLocation() + ": " + why);
+                        }
+                    }
+                }
             }
 
             @Override

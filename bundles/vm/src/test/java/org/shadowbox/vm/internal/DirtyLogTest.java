@@ -21,7 +21,7 @@ class DirtyLogTest {
         vm.memory().write(base + 0x3000, new byte[10], 0, 10);    // bulk
         vm.memory().write(base + 0x5010, 2, 8);                   // the same page again
         vm.vcpu(0).emulatorCmpxchg(base + 0x1800_000L, 5, 6, 8);  // fails: not dirty
-        s.markPageDirty(0x10_1fff);                               // a direct writer marks by hand
+        org.shadowbox.vm.spi.Platform.slot(s).markPageDirty(0x10_1fff);                               // a direct writer marks by hand
         assertArrayEquals(new long[] {0x10_0001, 0x10_0002, 0x10_0003, 0x10_0005, 0x10_1fff}, s.getDirtyLog());
         assertArrayEquals(new long[0], s.getDirtyLog(), "harvesting clears the log");
         vm.memory().read(base, 8);

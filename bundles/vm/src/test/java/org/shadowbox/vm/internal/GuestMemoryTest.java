@@ -96,7 +96,7 @@ class GuestMemoryTest {
         m.write(0x1008, 9, 8);
         assertEquals(2, m.residentPages());
         assertEquals(7, m.read(0xff_ffff_0000L, 8));
-        assertNull(big.slotForGfn(0).hostPageIfPresent(5));
+        assertNull(org.shadowbox.vm.spi.Platform.slot(big.slotForGfn(0)).hostPageIfPresent(5));
     }
 
     @Test

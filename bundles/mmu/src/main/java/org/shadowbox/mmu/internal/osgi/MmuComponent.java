@@ -193,7 +193,7 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
         // pte already stored but not yet delivered to kvm_mmu_pte_write, so a check beside a run
         // reports only real violations.
         VmMmu<?> e = entry(vm);
-        return e.atSafePoint(() -> vm.betweenEmulatedWrites(e::check));
+        return e.atSafePoint(() -> org.shadowbox.vm.spi.Platform.vm(vm).betweenEmulatedWrites(e::check));
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: the vCPU flushes before its next access. */

@@ -192,7 +192,7 @@ final class GuestAccess {
             return false;
         }
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
-        v.tlb.fill(gva >>> 12, gfn, pfn, rights, slot.hostPage(gfn));
+        v.tlb.fill(gva >>> 12, gfn, pfn, rights, Platform.slot(slot).hostPage(gfn));
         return true;
     }
 

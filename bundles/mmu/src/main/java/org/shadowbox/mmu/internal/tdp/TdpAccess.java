@@ -156,7 +156,7 @@ final class TdpAccess {
         }
         long pfn = Spte.pfn(e) + (gfn - TdpMmu.frameBase(gfn, level));
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
-        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, slot.hostPage(gfn), v.guestFlushes);
+        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, Platform.slot(slot).hostPage(gfn), v.guestFlushes);
         if (mode != null) {
             int k = 0;
             for (int l = mode.rootLevel(); l >= w.level; l--) {

@@ -255,7 +255,7 @@ public final class TdpMmu {
         if (writable) {
             e |= Spte.WRITABLE | Spte.MMU_WRITEABLE | Spte.DIRTY;
             if (slot.dirtyLogging()) {
-                slot.markPageDirty(gfn); // set_spte's kvm_vcpu_mark_page_dirty
+                Platform.slot(slot).markPageDirty(gfn); // set_spte's kvm_vcpu_mark_page_dirty
             }
         }
         if (level > 1) {
