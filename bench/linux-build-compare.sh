@@ -8,6 +8,7 @@
 #
 #   bench/linux-build-compare.sh [ROOT]     ROOT: a checkout with a built launcher (default: this one)
 #
+# The sandbox gets up to 120 s to be ready (SHADOWBOX_WAIT_MS): a loaded machine starts slowly.
 # Exit status 1 if the comparison fails or a check does not hold. Needs python3 (to read the JSON).
 set -euo pipefail
 
@@ -27,7 +28,7 @@ echo "commit:  $(git -C "$root" log -1 --format='%h %s' 2>/dev/null | cut -c1-80
 start=$(date +%s%N)
 timer=()
 [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -o "$work/cpu.txt" -f '%U %S')
-if ! SHADOWBOX_NO_BUILD=1 SHADOWBOX_WORKSPACE=$work/ws ${timer[@]+"${timer[@]}"} "$root/shadowbox" \
+if ! SHADOWBOX_NO_BUILD=1 SHADOWBOX_WAIT_MS=${SHADOWBOX_WAIT_MS:-120000} SHADOWBOX_WORKSPACE=$work/ws ${timer[@]+"${timer[@]}"} "$root/shadowbox" \
         -c 'echo (run:compare linux-build --json)' >"$work/out.json" 2>"$work/err.txt"; then
     echo "linux-build-compare.sh: run:compare linux-build failed:" >&2
     cat "$work/err.txt" >&2
