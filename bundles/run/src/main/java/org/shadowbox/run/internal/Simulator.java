@@ -110,7 +110,11 @@ public final class Simulator {
         int notifiers = pageTrack.notifiers(vm).size();
         Workload w = new Workload(vm, progress, warmup, scenario, s);
         w.start(0); // replaced when the scenario reports its start, after the guest's boot
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpuClock = threads == 1 && mx.isCurrentThreadCpuTimeSupported();
+        long cpu0 = cpuClock ? mx.getCurrentThreadCpuTime() : 0; // measures the run; never decides anything in it
         ScenarioResult r = runner.run(scenario, vm, i -> mmu.cpu(vm, i), s, seed, threads, w);
+        long cpuNanos = cpuClock ? mx.getCurrentThreadCpuTime() - cpu0 : -1;
         if (w.endWork == null) {
             w.end(r.counts().accesses()); // no end reported: the runner's verification reads are charged too
         }
@@ -123,7 +127,7 @@ public final class Simulator {
         SimTime time = SimTime.charge(model, work, notifiers);
         return new RunReport(scenario, vm.name(), vm.spec().option(VmSpec.MMU), vm.spec().option(VmSpec.POLICY),
                 r.paging(), vm.vcpuCount(), threads, memory(vm), s, seed, time, minus(w.endStats, w.startStats), r.counts(),
-                r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses, w.warmup);
+                r.checksum(), r.hostNanos(), cpuNanos, model, notifiers, w.endAccesses - w.startAccesses, w.warmup);
     }
 
     /**
