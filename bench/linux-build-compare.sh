@@ -8,6 +8,7 @@
 #
 #   bench/linux-build-compare.sh [ROOT]     ROOT: a checkout with a built launcher (default: this one)
 #
+# With KEEP=DIR set, the comparison's JSON output and its result files are kept in DIR.
 # The sandbox gets up to 120 s to be ready (SHADOWBOX_WAIT_MS): a loaded machine starts slowly.
 # Exit status 1 if the comparison fails or a check does not hold. Needs python3 (to read the JSON).
 set -euo pipefail
@@ -36,6 +37,9 @@ if ! SHADOWBOX_NO_BUILD=1 SHADOWBOX_WAIT_MS=${SHADOWBOX_WAIT_MS:-120000} SHADOWB
 fi
 end=$(date +%s%N)
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -n ${KEEP:-} ]]; then
+    mkdir -p "$KEEP" && cp "$work/out.json" "$work/ws/results/"* "$KEEP/" && echo "kept in $KEEP"
+fi
 python3 - "$work/out.json" "$(( (end - start) / 1000000 ))" "$(cat "$work/cpu.txt" 2>/dev/null || true)" <<'EOF'
 import json, sys
 text = open(sys.argv[1]).read()
