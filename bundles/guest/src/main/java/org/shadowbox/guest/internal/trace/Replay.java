@@ -218,7 +218,8 @@ final class Replay extends Program {
         }
         deferredUser += user;
         deferredSys += sys;
-        if (hitArea == null || hitArea.frame(hitPage) < 0 || hitArea.prot() == 0) {
+        // (a vfork child may have split or unmapped the area under its parent's hit page)
+        if (hitArea == null || hitPage >= hitArea.pages() || hitArea.frame(hitPage) < 0 || hitArea.prot() == 0) {
             return;
         }
         for (; deferredUser > 0; deferredUser--) {
@@ -331,6 +332,14 @@ final class Replay extends Program {
         return changed;
     }
 
+    /** The per-access replay's hit page follows its page when {@code a} is split at {@code at} into {@code a} and {@code upper}. */
+    private void moveHit(Area a, int at, Area upper) {
+        if (hitArea == a && hitPage >= at) {
+            hitArea = upper;
+            hitPage -= at;
+        }
+    }
+
     /**
      * Mapping {@code i} split so that its pages {@code [from, to)} are a mapping (and a model area)
      * of their own, which is returned; the parts below and above stay in the list in its place.
@@ -341,6 +350,7 @@ final class Replay extends Program {
         if (from > 0) {
             Area upper = k.split(t, m.area, from);
             run.stats.areasSplit++;
+            moveHit(m.area, from, upper);
             Mapping below = new Mapping(m.ra, from, m.area);
             mid = new Mapping(m.ra + from, m.n - from, upper);
             maps.set(i, below);
@@ -350,6 +360,7 @@ final class Replay extends Program {
         if (to - from < mid.n) {
             Area upper = k.split(t, mid.area, to - from);
             run.stats.areasSplit++;
+            moveHit(mid.area, to - from, upper);
             Mapping inside = new Mapping(mid.ra, to - from, mid.area);
             maps.set(i, inside);
             maps.add(i + 1, new Mapping(mid.ra + (to - from), mid.n - (to - from), upper));
