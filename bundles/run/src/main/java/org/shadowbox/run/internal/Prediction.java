@@ -31,9 +31,13 @@ import org.shadowbox.run.internal.CostModel.Item;
  * @param sysAtDefaults     the calibration's sys change at the default figures
  * @param realAtDefaults    its real change at the default figures
  * @param sensitivity       per figure, sorted by how much it moves the sys change, largest first
+ * @param ownRun            true when the counts are the comparison's own ({@link #ofRun}): a
+ *                          recorded workload replays at scale 1 only, so no smaller calibration
+ *                          run exists; the interval is then what the cited ranges allow of this
+ *                          very comparison, said after it, not a prediction
  */
 public record Prediction(long calibrationScale, long calibrationWarmup, Interval sys, Interval real,
-        double sysAtDefaults, double realAtDefaults, List<Sensitivity> sensitivity) {
+        double sysAtDefaults, double realAtDefaults, List<Sensitivity> sensitivity, boolean ownRun) {
 
     /** A closed interval of changes in percent. */
     public record Interval(double low, double high) {
@@ -52,6 +56,19 @@ public record Prediction(long calibrationScale, long calibrationWarmup, Interval
 
     /** The prediction from a calibration comparison charged at {@code model}'s figures. */
     public static Prediction of(Comparison calibration, CostModel model) {
+        return of(calibration, model, false);
+    }
+
+    /**
+     * The interval of a comparison's own sys and real change over every figure's cited range,
+     * from its own counts: for a recorded workload, which has no smaller scale to calibrate at
+     * (a second full-size comparison before the first would double its time and say the same).
+     */
+    public static Prediction ofRun(Comparison comparison, CostModel model) {
+        return of(comparison, model, true);
+    }
+
+    private static Prediction of(Comparison calibration, CostModel model, boolean ownRun) {
         long[] bs = sysCounts(calibration.before().time());
         long[] as = sysCounts(calibration.after().time());
         long[] br = busiestCounts(calibration.before().time());
@@ -66,7 +83,7 @@ public record Prediction(long calibrationScale, long calibrationWarmup, Interval
         }
         sens.sort(Comparator.comparingDouble(Sensitivity::swing).reversed());
         return new Prediction(calibration.before().scale(), calibration.before().warmup(), interval(bs, as, model),
-                interval(br, ar, model), change(bs, as, figures(model)), change(br, ar, figures(model)), sens);
+                interval(br, ar, model), change(bs, as, figures(model)), change(br, ar, figures(model)), sens, ownRun);
     }
 
     /**
@@ -159,9 +176,15 @@ public record Prediction(long calibrationScale, long calibrationWarmup, Interval
     /** The prediction as text: the intervals, then the figures that move sys most (at most {@code rows}). */
     String text(int rows) {
         List<String> out = new ArrayList<>();
-        out.add("predicted before the run, from a calibration run (scale " + calibrationScale + ", warm-up "
-                + calibrationWarmup + ", the same VMs and seed) with every figure anywhere in its cited range"
-                + " (docs/cost-model.md):");
+        if (ownRun) {
+            out.add("the change this comparison's own counts give with every figure anywhere in its cited range"
+                    + " (docs/cost-model.md; a recorded workload has no smaller calibration run, so this is said"
+                    + " after the run, not predicted before it):");
+        } else {
+            out.add("predicted before the run, from a calibration run (scale " + calibrationScale + ", warm-up "
+                    + calibrationWarmup + ", the same VMs and seed) with every figure anywhere in its cited range"
+                    + " (docs/cost-model.md):");
+        }
         out.add(String.format(Locale.ROOT, "  sys change  %s to %s (at the default figures %s)", ReportText.percent(sys.low),
                 ReportText.percent(sys.high), ReportText.percent(sysAtDefaults)));
         out.add(String.format(Locale.ROOT, "  real change %s to %s (at the default figures %s)", ReportText.percent(real.low),
@@ -179,6 +202,12 @@ public record Prediction(long calibrationScale, long calibrationWarmup, Interval
     static String verdict(Prediction p, Comparison c) {
         double sys = Comparison.change(c.before().time().sysSeconds(), c.after().time().sysSeconds());
         double real = Comparison.change(c.before().time().realSeconds(), c.after().time().realSeconds());
+        if (p.ownRun) {
+            return "measured at the default figures: sys " + ReportText.percent(sys) + " (" + ReportText.percent(p.sys.low)
+                    + " to " + ReportText.percent(p.sys.high) + " over the cited ranges), real " + ReportText.percent(real) + " ("
+                    + ReportText.percent(p.real.low) + " to " + ReportText.percent(p.real.high)
+                    + "); seed: sys -3.65%, real -1.33%";
+        }
         return "measured against predicted: sys " + ReportText.percent(sys) + " (" + (p.sys.contains(sys) ? "inside" : "OUTSIDE")
                 + " " + ReportText.percent(p.sys.low) + " to " + ReportText.percent(p.sys.high) + "), real "
                 + ReportText.percent(real) + " (" + (p.real.contains(real) ? "inside" : "OUTSIDE") + " "
@@ -187,6 +216,8 @@ public record Prediction(long calibrationScale, long calibrationWarmup, Interval
 
     Map<String, Object> json() {
         Map<String, Object> m = new LinkedHashMap<>();
+        m.put("basis", ownRun ? "this comparison's own counts (a recorded workload: no calibration run)"
+                : "a calibration run before the comparison");
         m.put("calibration_scale", calibrationScale);
         m.put("calibration_warmup_units", calibrationWarmup);
         m.put("sys_change_percent", List.of(sys.low, sys.high));

@@ -24,9 +24,13 @@ final class RecordedText {
         b.append(String.format(Locale.ROOT, "  %-34s %13.3fs %14s%n", "CPU time (user + sys)", num(rec, "recorded_cpu_us") / 1e6,
                 (num(rec, "user_accesses_retired") + num(rec, "sys_accesses_retired")) + " acc"));
         b.append(String.format(Locale.ROOT, "  %-34s %13.3fs%n", "wall time of the recording", num(rec, "recorded_wall_us") / 1e6));
-        b.append("  not re-enacted exactly:");
-        for (String k : new String[] {"first_touches_unplaced", "partial_munmaps_skipped", "partial_mprotects_skipped",
-                "brk_shrinks_skipped", "waits_without_child", "mremaps_as_remap"}) {
+        b.append("  re-enacted on part of an area (split first):");
+        for (String k : new String[] {"partial_mprotects", "partial_munmaps", "map_fixed_replaced", "areas_split"}) {
+            b.append(' ').append(k).append('=').append(num(rec, k));
+        }
+        b.append(System.lineSeparator()).append("  not re-enacted exactly:");
+        for (String k : new String[] {"first_touches_unplaced", "brk_shrinks_skipped", "waits_without_child",
+                "mremaps_as_remap", "mremaps_skipped"}) {
             b.append(' ').append(k).append('=').append(num(rec, k));
         }
         return b.toString();

@@ -139,7 +139,7 @@ final class ReportChart {
         double span = hi - lo == 0 ? 1 : hi - lo;
         int x0 = 190;
         int w = WIDTH - x0 - 30;
-        text(sb, WIDTH / 2, y0 + 8, "middle", 13, escape("sys change: predicted " + ReportText.percent(p.sys().low()) + " to "
+        text(sb, WIDTH / 2, y0 + 8, "middle", 13, escape((p.ownRun() ? "sys change over the cited ranges: " : "sys change: predicted ") + ReportText.percent(p.sys().low()) + " to "
                 + ReportText.percent(p.sys().high()) + ", measured " + ReportText.percent(sys) + " (seed -3.65%)"));
         int iy = y0 + 20;
         int px1 = x0 + (int) Math.round(w * (p.sys().low() - lo) / span);
@@ -149,7 +149,7 @@ final class ReportChart {
         int mx = x0 + (int) Math.round(w * (sys - lo) / span);
         sb.append("<line x1=\"").append(mx).append("\" y1=\"").append(iy - 4).append("\" x2=\"").append(mx).append("\" y2=\"")
                 .append(iy + 12 + 18 * rows).append("\" stroke=\"black\" stroke-dasharray=\"3,2\"/>\n");
-        text(sb, x0 - 6, iy + 8, "end", 11, "predicted interval");
+        text(sb, x0 - 6, iy + 8, "end", 11, p.ownRun() ? "interval" : "predicted interval");
         for (int i = 0; i < rows; i++) {
             Prediction.Sensitivity r = p.sensitivity().get(i);
             int y = iy + 18 + 18 * i;

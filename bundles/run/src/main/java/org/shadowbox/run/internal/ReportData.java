@@ -72,6 +72,9 @@ final class ReportData {
         m.put("guest_counts", r.counts().asMap());
         m.put("checksum", "0x" + Long.toHexString(r.checksum()));
         m.put("host_s", r.hostNanos() / 1e9);
+        if (r.hostCpuNanos() >= 0) {
+            m.put("host_cpu_s", r.hostCpuNanos() / 1e9);
+        }
         m.put("accesses_per_host_s", r.accessesPerHostSecond());
         return m;
     }

@@ -225,8 +225,8 @@ public final class RunCommands extends CommandBase {
     @Descriptor("the seed's experiment: two fresh VMs (by default " + Simulator.COMPARE_VCPUS + " vCPUs and "
             + (Simulator.COMPARE_MEMORY >> 30) + " GiB each, " + Simulator.COMPARE_SCALE_FACTOR + " x the scenario's scale,"
             + " the first quarter of its units an uncharged warm-up; a calibration run at a quarter of that first"
-            + " predicts the change) run the same"
-            + " scenario and seed, one with policy legacy and one with policy pagetrack; prints real, user, sys and the"
+            + " predicts the change, except for a recorded trace, whose interval comes from its own counts) run the same"
+            + " scenario and seed at the same time, one with policy legacy and one with policy pagetrack; prints real, user, sys and the"
             + " event counts side by side with the change, checks the guest saw the same, and writes JSON, CSV and an"
             + " SVG chart to workspace/results/")
     public String compare(
@@ -241,7 +241,8 @@ public final class RunCommands extends CommandBase {
             @Parameter(names = "--memory", absentValue = "") String memory,
             @Descriptor(WARMUP) @Parameter(names = "--warmup", absentValue = "") String warmup,
             @Descriptor("only the prediction: the calibration run, the interval of the sys and real change every figure's"
-                    + " cited range allows, and the figures that move it most; the full comparison is not run")
+                    + " cited range allows, and the figures that move it most; the full comparison is not run (a recorded"
+                    + " trace has no calibration run: its comparison runs, and only the interval its counts give is printed)")
             @Parameter(names = "--predict", presentValue = ON, absentValue = OFF) String predict,
             @Descriptor(JSON) @Parameter(names = "--json", presentValue = ON, absentValue = OFF) String json,
             @Descriptor(HELP) @Parameter(names = "--help", presentValue = ON, absentValue = OFF) String help,
@@ -265,14 +266,26 @@ public final class RunCommands extends CommandBase {
         }
         Prediction pred;
         Comparison c;
-        // the calibration's two runs, then (unless --predict) the comparison's two
-        try (ForegroundRun fg = new ForegroundRun(jobs.nextId(), progressBar(), ON.equals(predict) ? 2 : 4)) {
+        // A recorded workload replays at scale 1 only: no smaller calibration run exists, and a
+        // full-size one would double the time to say the same; its interval comes from its own
+        // counts. Otherwise the calibration's pair of runs, then (unless --predict) the
+        // comparison's pair; each pair runs at once (one progress bar per pair).
+        boolean recorded = named instanceof RecordedWorkload;
+        try (ForegroundRun fg = new ForegroundRun(jobs.nextId(), progressBar(), recorded || ON.equals(predict) ? 1 : 2)) {
             CostModel m = model; // the calibration and the full run are charged by the same figures
-            pred = sim.predict(scenario, sc, sd, mmu, th, vc, mem, wu, m, fg);
+            if (recorded) {
+                c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, m, fg);
+                pred = Prediction.ofRun(c, m);
+            } else {
+                pred = sim.predict(scenario, sc, sd, mmu, th, vc, mem, wu, m, fg);
+                c = null;
+            }
             if (ON.equals(predict)) {
                 return ON.equals(json) ? Json.encode(pred.json(), false) : warned(pred.text(Integer.MAX_VALUE));
             }
-            c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, m, fg);
+            if (c == null) {
+                c = sim.compare(scenario, sc, sd, mmu, th, vc, mem, wu, m, fg);
+            }
         } catch (ForegroundRun.Stopped e) {
             throw new VmException(e.getMessage() + ": nothing written, both compared VMs removed");
         }

@@ -24,6 +24,8 @@ import org.shadowbox.guest.GuestCounts;
  * @param counts      the guest's own counts (identical for equal seeds on any MMU)
  * @param checksum    the guest's memory checksum after the run
  * @param hostNanos   host wall time of the simulation (boot, workload, verification)
+ * @param hostCpuNanos host CPU time of it, on one host thread (the thread's own clock: what a
+ *                    loaded machine's other processes do not inflate); -1 with several threads
  * @param model       the cost model charged
  * @param notifiers   page-track notifiers attached to the VM during the run
  * @param workloadAccesses guest accesses of the workload itself, the ones charged: from the
@@ -33,7 +35,7 @@ import org.shadowbox.guest.GuestCounts;
  */
 public record RunReport(String scenario, String vm, String mmu, String policy, String paging, int vcpus,
         int threads, long memoryBytes, long scale, long seed, SimTime time, Map<String, Long> mmuStats, GuestCounts counts,
-        long checksum, long hostNanos, CostModel model, int notifiers, long workloadAccesses, long warmup) {
+        long checksum, long hostNanos, long hostCpuNanos, CostModel model, int notifiers, long workloadAccesses, long warmup) {
 
     /** The event counts of the report, by label, in the order the tables print them. */
     public Map<String, Long> events() {

@@ -110,7 +110,11 @@ public final class Simulator {
         int notifiers = pageTrack.notifiers(vm).size();
         Workload w = new Workload(vm, progress, warmup, scenario, s);
         w.start(0); // replaced when the scenario reports its start, after the guest's boot
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        boolean cpuClock = threads == 1 && mx.isCurrentThreadCpuTimeSupported();
+        long cpu0 = cpuClock ? mx.getCurrentThreadCpuTime() : 0; // measures the run; never decides anything in it
         ScenarioResult r = runner.run(scenario, vm, i -> mmu.cpu(vm, i), s, seed, threads, w);
+        long cpuNanos = cpuClock ? mx.getCurrentThreadCpuTime() - cpu0 : -1;
         if (w.endWork == null) {
             w.end(r.counts().accesses()); // no end reported: the runner's verification reads are charged too
         }
@@ -123,7 +127,7 @@ public final class Simulator {
         SimTime time = SimTime.charge(model, work, notifiers);
         return new RunReport(scenario, vm.name(), vm.spec().option(VmSpec.MMU), vm.spec().option(VmSpec.POLICY),
                 r.paging(), vm.vcpuCount(), threads, memory(vm), s, seed, time, minus(w.endStats, w.startStats), r.counts(),
-                r.checksum(), r.hostNanos(), model, notifiers, w.endAccesses - w.startAccesses, w.warmup);
+                r.checksum(), r.hostNanos(), cpuNanos, model, notifiers, w.endAccesses - w.startAccesses, w.warmup);
     }
 
     /**
@@ -191,12 +195,14 @@ public final class Simulator {
     /**
      * The seed's experiment: two fresh VMs of {@link #COMPARE_VCPUS} vCPUs and
      * {@link #COMPARE_MEMORY} bytes, {@code mmu=mmuKind}, one with {@code policy=legacy} and one
-     * with {@code policy=pagetrack}, run the same scenario, scale and seed one after the other in
-     * this process; the VMs are destroyed afterwards. Under {@code mmu=tdp} the legacy VM runs
+     * with {@code policy=pagetrack}, run the same scenario, scale and seed at the same time in
+     * this process, each on its own host thread(s) ({@link PairRun}: the two VMs share nothing a
+     * run changes, so each run's counts are what it would give alone); the VMs are destroyed
+     * afterwards. Under {@code mmu=tdp} the legacy VM runs
      * KVM's TDP fault path from before the series, which never asks page track, so the
      * difference is the series' page-track lookups on each TDP violation.
      *
-     * @param progress told which run is under way ("legacy", "pagetrack") and its progress, or null
+     * @param progress told of the pair ("legacy + pagetrack") and its progress, both runs together, or null
      */
     public Comparison compare(String scenario, long scale, long seed, String mmuKind, CostModel model,
             ProgressSink progress) {
@@ -251,11 +257,7 @@ public final class Simulator {
             throw new VmException("bad --mmu '" + mmuKind + "': accepted shadow or tdp");
         }
         long s = scaleOf(scenario, scale);
-        RunReport before = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_LEGACY, threads, vcpus, memoryBytes,
-                warmup, model, progress);
-        RunReport after = compareRun(scenario, s, seed, mmuKind, VmSpec.POLICY_PAGETRACK, threads, vcpus, memoryBytes,
-                warmup, model, progress);
-        return new Comparison(before, after);
+        return new PairRun(this, scenario, s, seed, mmuKind, threads, vcpus, memoryBytes, warmup, model, progress).run();
     }
 
     /** The calibration run's scale for a comparison at {@code scale}: a quarter, at least 1. */
@@ -287,19 +289,14 @@ public final class Simulator {
         return Prediction.of(cal, model);
     }
 
-    private RunReport compareRun(String scenario, long scale, long seed, String mmuKind, String policy, int threads,
-            int vcpus, long memoryBytes, long warmup, CostModel model, ProgressSink progress) {
+    /** A fresh VM for one run of a comparison: {@code run-POLICY} (or the next free name). */
+    Vm createCompareVm(String policy, String mmuKind, int vcpus, long memoryBytes) {
         String name = freeName("run-" + policy);
-        Vm vm = hypervisor.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.MMU, mmuKind)
-                .with(VmSpec.POLICY, policy));
-        try {
-            return run(vm, scenario, scale, seed, threads, warmup, model, progress == null ? null : progress.start(policy));
-        } finally {
-            hypervisor.destroyVm(name);
-            if (progress != null) {
-                progress.done();
-            }
-        }
+        return hypervisor.createVm(VmSpec.pc(name, memoryBytes, vcpus).with(VmSpec.MMU, mmuKind).with(VmSpec.POLICY, policy));
+    }
+
+    void destroyVm(Vm vm) {
+        hypervisor.destroyVm(vm.name());
     }
 
     private String freeName(String base) {
@@ -346,9 +343,12 @@ public final class Simulator {
         return pages << 12;
     }
 
-    /** Progress of the runs of a comparison, one after the other. */
+    /**
+     * Progress of the runs of a comparison: each comparison's two runs are one start, with the
+     * progress of both together, heard on the calling thread only.
+     */
     public interface ProgressSink {
-        /** A run under {@code label} begins; its progress goes to the returned listener. */
+        /** A run (or a pair of runs) under {@code label} begins; its progress goes to the returned listener. */
         ScenarioRunner.Progress start(String label);
 
         /** That run is over. */

@@ -35,6 +35,23 @@ public final class Area {
         Arrays.fill(frame, -1);
     }
 
+    /**
+     * {@code __split_vma}'s new half: pages {@code at} to the end of this area become an area of
+     * their own (the same rights, file at the matching offset, {@code anon_vma}, and the frames
+     * their ptes map); this area keeps pages 0 to {@code at}. No pte changes.
+     */
+    Area splitOff(int at) {
+        if (at <= 0 || at >= pages) {
+            throw new IllegalArgumentException("guest kernel bug: split of " + this + " at page " + at);
+        }
+        Area b = new Area(start + ((long) at << 12), pages - at, prot, file, file == ANON ? 0 : fileOffset + at);
+        b.anonVma = anonVma;
+        System.arraycopy(frame, at, b.frame, 0, pages - at);
+        frame = Arrays.copyOf(frame, at);
+        pages = at;
+        return b;
+    }
+
     /** A copy for the child of a fork, mapping what the parent maps (the ptes are copied separately). */
     Area copyForFork() {
         Area a = new Area(start, pages, prot, file, fileOffset);

@@ -370,6 +370,21 @@ public final class Kernel implements GuestKernel {
         }
     }
 
+    /**
+     * {@code split_vma}, as {@code mprotect_fixup} and {@code do_vmi_munmap} do before changing part
+     * of an area: {@code a} keeps its pages below {@code page}, the returned new area the rest.
+     * No pte changes; a following {@link #mprotect} or {@link #munmap} of either part changes only
+     * that part. {@code page} must be inside the area (1 to pages - 1).
+     */
+    public Area split(Task t, Area a, int page) {
+        lock.lock();
+        try {
+            return mmops.split(t, a, page);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public void brk(Task t, Area heap, int pages) {
         Mm mm = t.mm;
         mm.mmapLock.lock();

@@ -111,6 +111,18 @@ final class MmOps {
         counters.cpu[v].munmaps++;
     }
 
+    /**
+     * {@code split_vma}: area {@code a} of {@code t}'s address space split before its page
+     * {@code at}; returns the upper part (already in the address space). Ptes and tables stay as
+     * they are: they map the same pages from either part.
+     */
+    Area split(Task t, Area a, int at) {
+        k.assertLocked();
+        Area b = a.splitOff(at);
+        t.mm.insert(b);
+        return b;
+    }
+
     /** {@code mprotect} of a whole area: present ptes lose write (or change NX); adding write is lazy. */
     void mprotect(Task t, Area a, int prot) {
         int v = t.vcpu;

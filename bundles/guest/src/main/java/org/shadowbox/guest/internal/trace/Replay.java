@@ -15,8 +15,8 @@ import org.shadowbox.guest.internal.kernel.Task;
  * in aggregate between events (docs/replay.md says exactly what is simulated and what charged).
  *
  * <p>Recorded addresses are keys only: the guest kernel lays the areas out itself, and each
- * recorded range maps to the model {@link Area} made for it. The model changes whole areas, so
- * a munmap or mprotect that covers only part of a recorded area is not re-enacted, and counted.
+ * recorded range maps to the model {@link Area} made for it. A munmap or mprotect that covers
+ * only part of an area splits it first, as Linux's {@code split_vma} does.
  */
 final class Replay extends Program {
     /** A recorded range and the model area made for it; {@code ra} < 0: an exec area (no recorded address). */
@@ -115,6 +115,11 @@ final class Replay extends Program {
                 case TraceProcess.MMAP -> {
                     int bits = p.arg[next];
                     int n = Math.max(1, p.pages[next]);
+                    if ((bits & TraceProcess.FIXED) != 0) {
+                        // MAP_FIXED replaces whatever was mapped in its range (an implicit munmap):
+                        // the dynamic linker maps a library's segments over its first reservation
+                        run.stats.fixedReplaced += change(k, t, p.addr[next], n, -1);
+                    }
                     int file = (bits & TraceProcess.ANON) != 0 ? Area.ANON : run.file(n);
                     Area a = k.mmap(t, n, prot(bits), file, 0);
                     maps.add(new Mapping(p.addr[next], n, a));
@@ -213,7 +218,8 @@ final class Replay extends Program {
         }
         deferredUser += user;
         deferredSys += sys;
-        if (hitArea == null || hitArea.frame(hitPage) < 0 || hitArea.prot() == 0) {
+        // (a vfork child may have split or unmapped the area under its parent's hit page)
+        if (hitArea == null || hitPage >= hitArea.pages() || hitArea.frame(hitPage) < 0 || hitArea.prot() == 0) {
             return;
         }
         for (; deferredUser > 0; deferredUser--) {
@@ -280,36 +286,87 @@ final class Replay extends Program {
     }
 
     private void unmap(Kernel k, Task t, long a, int n) {
-        long end = a + n;
-        for (int i = maps.size() - 1; i >= 0; i--) {
-            Mapping m = maps.get(i);
-            if (m.ra < 0 || m.ra + m.n <= a || m.ra >= end) {
-                continue;
-            }
-            if (m.ra >= a && m.ra + m.n <= end) {
-                k.munmap(t, m.area);
-                maps.remove(i);
-                if (hitArea == m.area) {
-                    hitArea = null;
-                }
-            } else {
-                run.stats.partialUnmapsSkipped++;
-            }
-        }
+        change(k, t, a, n, -1);
     }
 
     private void mprotect(Kernel k, Task t, long a, int n, int prot) {
-        long end = a + n;
-        for (Mapping m : maps) {
-            if (m.ra < 0 || m.ra + m.n <= a || m.ra >= end) {
+        change(k, t, a, n, prot);
+    }
+
+    /**
+     * munmap ({@code prot} < 0) or mprotect (to {@code prot}, {@link Area} rights) of the recorded
+     * range {@code [a, a + n)}, as Linux does it: every mapping with pages in the range changes
+     * there, an area the range covers only in part split first ({@code split_vma}). The dynamic
+     * linker's RELRO mprotect, for one, turns the first pages of a library's data mapping
+     * read-only this way. Returns the mappings (or parts) changed.
+     */
+    private int change(Kernel k, Task t, long a, int n, int prot) {
+        long hi = a + n;
+        int changed = 0;
+        for (int i = maps.size() - 1; i >= 0; i--) {
+            Mapping m = maps.get(i);
+            long s = Math.max(a, m.ra);
+            long e = Math.min(hi, m.ra + m.n);
+            if (m.ra < 0 || s >= e) {
                 continue;
             }
-            if (m.ra >= a && m.ra + m.n <= end) {
-                k.mprotect(t, m.area, prot);
+            boolean partial = s > m.ra || e < m.ra + m.n;
+            Mapping mid = isolate(k, t, i, (int) (s - m.ra), (int) (e - m.ra));
+            changed++;
+            if (prot < 0) {
+                k.munmap(t, mid.area);
+                maps.remove(mid);
+                if (hitArea == mid.area) {
+                    hitArea = null;
+                }
+                if (partial) {
+                    run.stats.partialUnmaps++;
+                }
             } else {
-                run.stats.partialMprotectsSkipped++;
+                k.mprotect(t, mid.area, prot);
+                if (partial) {
+                    run.stats.partialMprotects++;
+                }
             }
         }
+        return changed;
+    }
+
+    /** The per-access replay's hit page follows its page when {@code a} is split at {@code at} into {@code a} and {@code upper}. */
+    private void moveHit(Area a, int at, Area upper) {
+        if (hitArea == a && hitPage >= at) {
+            hitArea = upper;
+            hitPage -= at;
+        }
+    }
+
+    /**
+     * Mapping {@code i} split so that its pages {@code [from, to)} are a mapping (and a model area)
+     * of their own, which is returned; the parts below and above stay in the list in its place.
+     */
+    private Mapping isolate(Kernel k, Task t, int i, int from, int to) {
+        Mapping m = maps.get(i);
+        Mapping mid = m;
+        if (from > 0) {
+            Area upper = k.split(t, m.area, from);
+            run.stats.areasSplit++;
+            moveHit(m.area, from, upper);
+            Mapping below = new Mapping(m.ra, from, m.area);
+            mid = new Mapping(m.ra + from, m.n - from, upper);
+            maps.set(i, below);
+            maps.add(i + 1, mid);
+            i++;
+        }
+        if (to - from < mid.n) {
+            Area upper = k.split(t, mid.area, to - from);
+            run.stats.areasSplit++;
+            moveHit(mid.area, to - from, upper);
+            Mapping inside = new Mapping(mid.ra, to - from, mid.area);
+            maps.set(i, inside);
+            maps.add(i + 1, new Mapping(mid.ra + (to - from), mid.n - (to - from), upper));
+            mid = inside;
+        }
+        return mid;
     }
 
     /** mremap as the model can: the old area unmapped, a new one of the new size mapped with the same rights and backing. */
@@ -332,7 +389,7 @@ final class Replay extends Program {
                 return;
             }
         }
-        run.stats.partialUnmapsSkipped++;
+        run.stats.mremapsSkipped++;
     }
 
     private static int prot(int bits) {

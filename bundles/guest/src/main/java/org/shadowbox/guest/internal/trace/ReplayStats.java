@@ -5,8 +5,9 @@ import java.util.Map;
 
 /**
  * What a replay did beside the guest's own counts: the first touches made and those that found
- * no untouched page, the CPU work retired, and the recorded events the model could not re-enact
- * exactly (docs/replay.md lists why).
+ * no untouched page, the CPU work retired, the munmaps and mprotects of part of an area (re-enacted
+ * by splitting it), and the recorded events the model could not re-enact exactly (docs/replay.md
+ * lists why).
  */
 final class ReplayStats {
     long touches;
@@ -14,8 +15,11 @@ final class ReplayStats {
     long userAccesses;
     long sysAccesses;
     long perAccessUnsimulated;
-    long partialUnmapsSkipped;
-    long partialMprotectsSkipped;
+    long partialUnmaps;
+    long partialMprotects;
+    long areasSplit;
+    long fixedReplaced;
+    long mremapsSkipped;
     long brkShrinksSkipped;
     long waitsWithoutChild;
     long mremaps;
@@ -27,8 +31,11 @@ final class ReplayStats {
         m.put("user_accesses_retired", userAccesses);
         m.put("sys_accesses_retired", sysAccesses);
         m.put("per_access_unsimulated", perAccessUnsimulated);
-        m.put("partial_munmaps_skipped", partialUnmapsSkipped);
-        m.put("partial_mprotects_skipped", partialMprotectsSkipped);
+        m.put("partial_munmaps", partialUnmaps);
+        m.put("partial_mprotects", partialMprotects);
+        m.put("areas_split", areasSplit);
+        m.put("map_fixed_replaced", fixedReplaced);
+        m.put("mremaps_skipped", mremapsSkipped);
         m.put("brk_shrinks_skipped", brkShrinksSkipped);
         m.put("waits_without_child", waitsWithoutChild);
         m.put("mremaps_as_remap", mremaps);
