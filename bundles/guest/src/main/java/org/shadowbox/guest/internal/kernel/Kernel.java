@@ -377,11 +377,12 @@ public final class Kernel implements GuestKernel {
      * that part. {@code page} must be inside the area (1 to pages - 1).
      */
     public Area split(Task t, Area a, int page) {
-        lock.lock();
+        Mm mm = t.mm;
+        mm.mmapLock.lock();
         try {
             return mmops.split(t, a, page);
         } finally {
-            lock.unlock();
+            mm.mmapLock.unlock();
         }
     }
 

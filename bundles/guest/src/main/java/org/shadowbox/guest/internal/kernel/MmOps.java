@@ -117,7 +117,7 @@ final class MmOps {
      * they are: they map the same pages from either part.
      */
     Area split(Task t, Area a, int at) {
-        k.assertLocked();
+        t.mm.mmapLock.assertHeld(); // split_vma: the area tree changes under mmap_lock (no pte changes)
         Area b = a.splitOff(at);
         t.mm.insert(b);
         return b;
