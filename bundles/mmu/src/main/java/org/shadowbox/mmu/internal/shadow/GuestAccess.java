@@ -72,7 +72,7 @@ final class GuestAccess {
             return false;
         }
         v.meter.access((acc & Pfec.USER) != 0 && !v.nonpaging);
-        v.stats.tlbHit++;
+        v.stats.inc(MmuCounter.TLB_HIT);
         byte[] page = tlb.page(i);
         out.exception = GuestWalk.OK;
         out.errorCode = 0;
@@ -115,7 +115,7 @@ final class GuestAccess {
             }
             p++;
         }
-        v.stats.emulatedWrites += pieces.perform(v.vcpu, value, size, acc, out);
+        v.stats.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
         return out;
     }
 
@@ -125,11 +125,11 @@ final class GuestAccess {
         int off = (int) (gva & 4095);
         int i = v.tlb.lookup(gva >>> 12);
         if (i >= 0 && allowed(v.tlb.access(i), acc)) {
-            v.stats.tlbHit++;
+            v.stats.inc(MmuCounter.TLB_HIT);
             pieces.set(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
-        v.stats.tlbMiss++;
+        v.stats.inc(MmuCounter.TLB_MISS);
         v.meter.tlbMiss();
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
@@ -147,7 +147,7 @@ final class GuestAccess {
             errorCode = hwErrorCode;
         }
         v.meter.begin();
-        v.stats.exits++; // the #PF exit
+        v.stats.inc(MmuCounter.EXITS); // the #PF exit
         int r = v.nonpaging ? PageFault.nonpagingPageFault(v.mmu, v, gva, errorCode, acc) // mmu.page_fault
                 : PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
         if (r == PageFault.RET_EMULATE) {
@@ -169,7 +169,7 @@ final class GuestAccess {
         for (int level = v.shadowWalkLevel();; level--) {
             int idx = PageFault.index(gva, level);
             long spte = sp.spt[idx];
-            v.stats.tlbWalkSteps++;
+            v.stats.inc(MmuCounter.TLB_WALK_STEPS);
             v.meter.tlbWalkSteps(1);
             if (!Spte.isPresent(spte)) {
                 hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);

@@ -122,8 +122,8 @@ public final class ShadowMmu {
         Platform.mmuLock(vm).lock();
         try {
             s.add(stats);
-            s.hashChainSteps += pages.hashChainSteps;
-            s.hashLookups += pages.hashLookups;
+            s.add(MmuCounter.HASH_CHAIN_STEPS, pages.hashChainSteps);
+            s.add(MmuCounter.HASH_LOOKUPS, pages.hashLookups);
         } finally {
             Platform.mmuLock(vm).unlock();
         }
@@ -205,7 +205,7 @@ public final class ShadowMmu {
             sp.writeFloodingCount = 0;
             return sp;
         }
-        stats.mmuCacheMiss++;
+        stats.inc(MmuCounter.MMU_CACHE_MISS);
         ShadowPage sp = pages.alloc(gfn, role);
         if (!direct) {
             accountShadowed(sp);
@@ -270,8 +270,8 @@ public final class ShadowMmu {
 
     /** {@code kvm_unsync_page}: the guest may write this leaf table directly until the next resync. */
     void unsyncPage(ShadowPage sp) {
-        stats.mmuUnsync++;
-        stats.unsyncMarked++;
+        stats.inc(MmuCounter.MMU_UNSYNC);
+        stats.inc(MmuCounter.UNSYNC_MARKED);
         sp.unsync = true;
         for (int i = 0; i < sp.parentCount; i++) {
             markUnsync(sp.parentPtes[i]);
@@ -281,7 +281,7 @@ public final class ShadowMmu {
     /** {@code kvm_unlink_unsync_page}. */
     void unlinkUnsync(ShadowPage sp) {
         sp.unsync = false;
-        stats.mmuUnsync--;
+        stats.add(MmuCounter.MMU_UNSYNC, -1);
     }
 
     // ---- dropping sptes ----
@@ -339,7 +339,7 @@ public final class ShadowMmu {
     int prepareZap(ShadowPage sp) {
         boolean wasValid = !sp.invalid();
         if (wasValid) {
-            stats.mmuShadowZapped++;
+            stats.inc(MmuCounter.MMU_SHADOW_ZAPPED);
         }
         int ret = zapUnsyncChildren(sp);
         for (int i = 0; i < Spte.ENTRIES; i++) {
@@ -460,7 +460,7 @@ public final class ShadowMmu {
             }
             prepareZap(oldest);
             commitZap();
-            stats.mmuRecycled++;
+            stats.inc(MmuCounter.MMU_RECYCLED);
         }
     }
 
@@ -488,21 +488,21 @@ public final class ShadowMmu {
             }
         }
         if (changed) {
-            stats.gfnWriteProtect++;
+            stats.inc(MmuCounter.GFN_WRITE_PROTECT);
         }
         return changed;
     }
 
     /** {@code kvm_flush_remote_tlbs}: a TLB-flush request to every vCPU, served before its next access. */
     void flushRemoteTlbs() {
-        stats.remoteTlbFlush++;
+        stats.inc(MmuCounter.REMOTE_TLB_FLUSH);
         boolean ipi = false;
         for (VcpuMmu v : vcpus) {
-            stats.remoteFlushRequests++;
+            stats.inc(MmuCounter.REMOTE_FLUSH_REQUESTS);
             ipi |= v.requestRemoteTlbFlush();
         }
         if (ipi) {
-            stats.remoteFlushIpis++; // sent together; the requester waits for the slowest ack
+            stats.inc(MmuCounter.REMOTE_FLUSH_IPIS); // sent together; the requester waits for the slowest ack
         }
     }
 
@@ -550,10 +550,10 @@ public final class ShadowMmu {
             }
             seen = true;
             prepareZap(sp);
-            stats.mmuPteWriteFallbackZapped++;
+            stats.inc(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED);
         }
         if (seen) {
-            stats.mmuPteWriteFallback++;
+            stats.inc(MmuCounter.MMU_PTE_WRITE_FALLBACK);
             commitZap();
         }
     }

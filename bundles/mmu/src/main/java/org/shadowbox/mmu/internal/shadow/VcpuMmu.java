@@ -121,8 +121,8 @@ public final class VcpuMmu implements GuestVcpu {
     private void countersNow(MmuStats into) {
         into.add(stats);
         into.add(mmu.stats);
-        into.hashChainSteps += mmu.pages.hashChainSteps;
-        into.hashLookups += mmu.pages.hashLookups;
+        into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
+        into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
     }
 
     /**
@@ -263,7 +263,7 @@ public final class VcpuMmu implements GuestVcpu {
             meter.begin();
             if ((req & VcpuRequests.MMU_SYNC) != 0) {
                 Platform.mmuLock(mmu.vm).lock();
-                stats.mmuLock++;
+                stats.inc(MmuCounter.MMU_LOCK);
                 try {
                     syncRoots();
                 } finally {
@@ -271,7 +271,7 @@ public final class VcpuMmu implements GuestVcpu {
                 }
             }
             if ((req & VcpuRequests.KICKED) != 0) {
-                stats.ipiExits++; // the IPI's exit, paid on this vCPU's clock
+                stats.inc(MmuCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
             }
             if ((req & VcpuRequests.TLB_FLUSH) != 0) {
                 flushLocal();
@@ -310,7 +310,7 @@ public final class VcpuMmu implements GuestVcpu {
     /** {@code kvm_mmu_free_roots(KVM_MMU_ROOTS_ALL)}. */
     private void freeRoots() {
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             if (root != null) {
                 mmu.putRoot(root);
@@ -347,7 +347,7 @@ public final class VcpuMmu implements GuestVcpu {
         int rootRole = Role.withAccess(Role.withLevel(baseRole, 4), Spte.ACC_ALL);
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             ShadowPage found = null;
             if (rootLoaded && root != null && !root.invalid() && rootCr3 == c3) {
@@ -410,7 +410,7 @@ public final class VcpuMmu implements GuestVcpu {
             }
         }
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             if (changed) {
                 freePaeRoots();
@@ -437,7 +437,7 @@ public final class VcpuMmu implements GuestVcpu {
      */
     private void newDirectRoots(long c3) {
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             freePaeRoots();
             for (int i = 0; i < 4; i++) {
@@ -556,7 +556,7 @@ public final class VcpuMmu implements GuestVcpu {
     public void writeCr3(long value) {
         meter.beginSupervisor();
         try {
-            stats.exits++;
+            stats.inc(MmuCounter.EXITS);
             vcpu.set(Register.CR3, value);
             checkContext();
             newRoot(value, true);
@@ -577,8 +577,8 @@ public final class VcpuMmu implements GuestVcpu {
         meter.beginSupervisor();
         try {
             enterGuest();
-            stats.exits++;
-            stats.invlpg++;
+            stats.inc(MmuCounter.EXITS);
+            stats.inc(MmuCounter.INVLPG);
             if (nonpaging) {
                 flushLocal(); // nonpaging_invlpg does nothing; kvm_mmu_invlpg still flushes
                 return;
@@ -587,7 +587,7 @@ public final class VcpuMmu implements GuestVcpu {
             ShadowPage top = shadowWalkRoot(gva);
             if (top != null) {
                 Platform.mmuLock(mmu.vm).lock();
-                stats.mmuLock++;
+                stats.inc(MmuCounter.MMU_LOCK);
                 try {
                     Sync.invlpg(mmu, this, top, shadowWalkLevel(), gva);
                     mmu.commitZap();
@@ -604,7 +604,7 @@ public final class VcpuMmu implements GuestVcpu {
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
     public void flushLocal() {
         tlb.flush();
-        stats.tlbFlush++;
+        stats.inc(MmuCounter.TLB_FLUSH);
     }
 
     // ---- guest accesses ----

@@ -78,7 +78,7 @@ final class TdpAccess {
             }
             p++;
         }
-        v.stats.emulatedWrites += pieces.perform(v.vcpu, value, size, acc, out);
+        v.stats.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
         return out;
     }
 
@@ -90,11 +90,11 @@ final class TdpAccess {
         int i = tlb.lookup(gva >>> 12);
         if (i >= 0 && tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4),
                 v.vcpu.get(Register.RFLAGS))) {
-            v.stats.tlbHit++;
+            v.stats.inc(TdpCounter.TLB_HIT);
             pieces.set(p, tlb.page(i), (tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
-        v.stats.tlbMiss++;
+        v.stats.inc(TdpCounter.TLB_MISS);
         v.meter.tlbMiss();
         if (i >= 0) {
             tlb.invalidate(i); // the walk refills it, or the fault removes it
@@ -104,7 +104,7 @@ final class TdpAccess {
         PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
         walkSteps(mode == null ? 0 : mode.rootLevel() - w.level + 1); // the guest's entries the processor read
         if (!walked) {
-            v.stats.guestPf++;
+            v.stats.inc(TdpCounter.GUEST_PF);
             return TdpFault.RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
@@ -127,7 +127,7 @@ final class TdpAccess {
             Platform.mmuLock(mmu.vm).unlock();
         }
         v.meter.begin();
-        v.stats.exits++; // the TDP violation exits
+        v.stats.inc(TdpCounter.EXITS); // the TDP violation exits
         int r = TdpFault.pageFault(mmu, v, gfn, errorCode);
         if (r == TdpFault.RET_EMULATE) {
             pieces.set(p, null, w.gpa, true);
@@ -138,7 +138,7 @@ final class TdpAccess {
 
     /** {@code steps} entries read by the processor's walk of the access under way. */
     private void walkSteps(int steps) {
-        v.stats.tlbWalkSteps += steps;
+        v.stats.add(TdpCounter.TLB_WALK_STEPS, steps);
         v.meter.tlbWalkSteps(steps);
     }
 

@@ -233,7 +233,7 @@ public final class TdpMmu {
             }
             if (!Spte.isPresent(e)) {
                 int child = alloc(l - 1, gfn);
-                stats.mmuCacheMiss++;
+                stats.inc(TdpCounter.MMU_CACHE_MISS);
                 e = Spte.makeNonLeaf(child);
                 tables[id][idx] = e;
             }
@@ -261,7 +261,7 @@ public final class TdpMmu {
         if (level > 1) {
             e |= Spte.LARGE;
             if (!Spte.isPresent(old)) {
-                stats.lpages++;
+                stats.inc(TdpCounter.LPAGES);
             }
         }
         if (Spte.isPresent(old) && (Spte.pfn(old) != Spte.pfn(e) || (Spte.isWritable(old) && !writable))) {
@@ -275,7 +275,7 @@ public final class TdpMmu {
 
     private void dropLeaf(int id, int idx) {
         if (tableLevel[id] > 1) {
-            stats.lpages--;
+            stats.add(TdpCounter.LPAGES, -1);
         }
         tables[id][idx] = 0;
     }
@@ -295,7 +295,7 @@ public final class TdpMmu {
             }
         }
         free(id);
-        stats.mmuShadowZapped++;
+        stats.inc(TdpCounter.MMU_SHADOW_ZAPPED);
     }
 
     // ---- page track's hook and flushes ----
@@ -316,20 +316,20 @@ public final class TdpMmu {
             id = Spte.childId(tables[id][index(gfn, level)]);
         }
         tables[id][index(gfn, leafLevel)] = e & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
-        stats.gfnWriteProtect++;
+        stats.inc(TdpCounter.GFN_WRITE_PROTECT);
         return true;
     }
 
     /** {@code kvm_flush_remote_tlbs}: a TLB-flush request to every vCPU, served before its next access. */
     public void flushRemoteTlbs() {
-        stats.remoteTlbFlush++;
+        stats.inc(TdpCounter.REMOTE_TLB_FLUSH);
         boolean ipi = false;
         for (TdpVcpu v : vcpus) {
-            stats.remoteFlushRequests++;
+            stats.inc(TdpCounter.REMOTE_FLUSH_REQUESTS);
             ipi |= v.requestRemoteTlbFlush();
         }
         if (ipi) {
-            stats.remoteFlushIpis++;
+            stats.inc(TdpCounter.REMOTE_FLUSH_IPIS);
         }
     }
 

@@ -117,7 +117,7 @@ public final class TdpVcpu implements GuestVcpu {
         if ((req & VcpuRequests.TLB_FLUSH) != 0) {
             meter.begin();
             if ((req & VcpuRequests.KICKED) != 0) {
-                stats.ipiExits++; // the IPI's exit, paid on this vCPU's clock
+                stats.inc(TdpCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
             }
             flushLocal();
         }
@@ -169,7 +169,7 @@ public final class TdpVcpu implements GuestVcpu {
         meter.beginSupervisor();
         try {
             enterGuest();
-            stats.invlpg++;
+            stats.inc(TdpCounter.INVLPG);
             guestFlush();
         } finally {
             meter.end();
@@ -179,7 +179,7 @@ public final class TdpVcpu implements GuestVcpu {
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
     public void flushLocal() {
         tlb.flush();
-        stats.tlbFlush++;
+        stats.inc(TdpCounter.TLB_FLUSH);
     }
 
     /** {@code TdpAccess}: TLB, the guest's walk and the TDP walk, then the TDP fault handler. */
