@@ -1,7 +1,5 @@
 package org.shadowbox.mmu.internal.shadow;
 
-import org.shadowbox.vm.spi.Platform;
-
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
@@ -134,15 +132,21 @@ final class GuestAccess {
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (top != null) {
-            Platform.mmuLock(v.mmu.vm).lock();
+            // The processor walks without the MMU lock (LocklessWalk: the grace period keeps
+            // every page it reaches from being freed while it walks).
+            LocklessWalk.begin(v);
             try {
-                if (hardwareWalk(top, gva, acc, i)) {
+                int walked;
+                while ((walked = hardwareWalk(top, gva, acc, i)) == WALK_RACED) {
+                    // a leaf changed under the walk: walk again, as the processor would
+                }
+                if (walked == WALK_OK) {
                     int j = v.tlb.lookup(gva >>> 12);
                     pieces.set(p, v.tlb.page(j), (v.tlb.gfn(j) << 12) | off, false);
                     return TRANSLATED;
                 }
             } finally {
-                Platform.mmuLock(v.mmu.vm).unlock();
+                LocklessWalk.end(v);
             }
             errorCode = hwErrorCode;
         }
@@ -157,43 +161,58 @@ final class GuestAccess {
         return r;
     }
 
+    /** {@link #hardwareWalk}: the TLB was filled. */
+    private static final int WALK_OK = 0;
+    /** {@link #hardwareWalk}: a fault, {@link #hwErrorCode} says which. */
+    private static final int WALK_FAULT = 1;
+    /** {@link #hardwareWalk}: the leaf spte changed while its gfn was read; walk again. */
+    private static final int WALK_RACED = 2;
+
     /**
-     * The processor's walk of the shadow tables: rights are the AND over the levels; a
-     * success fills the TLB. On failure {@link #hwErrorCode} holds the hardware error code.
+     * The processor's walk of the shadow tables, without the MMU lock (between {@link
+     * LocklessWalk#begin} and {@code end}): rights are the AND over the levels; a success fills
+     * the TLB. On a fault {@link #hwErrorCode} holds the hardware error code. The leaf's gfn
+     * (from which the host page is found) is read after the leaf spte and the spte read again
+     * after it: the gfn is stored before the spte that maps it (release), so an unchanged spte
+     * means the gfn is the one it maps; a change means another vCPU remapped the entry
+     * meanwhile, and the walk starts over.
      */
-    private boolean hardwareWalk(ShadowPage top, long gva, int acc, int staleSlot) {
+    private int hardwareWalk(ShadowPage top, long gva, int acc, int staleSlot) {
         ShadowPage sp = top;
         int rights = Spte.ACC_ALL;
         long gfn;
         long pfn;
         for (int level = v.shadowWalkLevel();; level--) {
             int idx = PageFault.index(gva, level);
-            long spte = sp.spt[idx];
+            long spte = sp.spteLockless(idx);
             v.stats.inc(MmuCounter.TLB_WALK_STEPS);
             v.meter.tlbWalkSteps(1);
             if (!Spte.isPresent(spte)) {
                 hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
-                return false;
+                return WALK_FAULT;
             }
             rights &= Spte.access(spte);
             if (Spte.isLast(spte, level)) {
                 long within = (gva >>> 12) & ((1L << ((level - 1) * 9)) - 1);
-                gfn = sp.gfnAt(idx) + within;
+                gfn = sp.gfnLockless(idx) + within;
+                if (sp.spteLockless(idx) != spte) {
+                    return WALK_RACED;
+                }
                 pfn = Spte.pfn(spte) + within;
                 break;
             }
-            sp = v.mmu.page(Spte.childId(spte));
+            sp = v.mmu.pageLockless(Spte.childId(spte));
         }
         if (!allowed(rights, acc)) {
             if (staleSlot >= 0) {
                 v.tlb.invalidate(staleSlot);
             }
             hwErrorCode = Pfec.PRESENT | (acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH));
-            return false;
+            return WALK_FAULT;
         }
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
         v.tlb.fill(gva >>> 12, gfn, pfn, rights, slot.hostPage(gfn));
-        return true;
+        return WALK_OK;
     }
 
     /**

@@ -52,19 +52,24 @@ final class PageFault {
      * {@code shadow_page_table_clear_flood}: the flood counts of the pages along the walk of
      * {@code gva}. Returns the shadow entries walked.
      */
-    static int clearFlood(ShadowMmu mmu, ShadowPage top, int topLevel, long gva) {
-        ShadowPage sp = top;
-        int steps = 0;
-        for (int level = topLevel; sp != null && level >= 1; level--) {
-            steps++;
-            sp.writeFloodingCount = 0;
-            long spte = sp.spt[index(gva, level)];
-            if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
-                return steps;
+    static int clearFlood(ShadowMmu mmu, VcpuMmu v, ShadowPage top, int topLevel, long gva) {
+        LocklessWalk.begin(v);
+        try {
+            ShadowPage sp = top;
+            int steps = 0;
+            for (int level = topLevel; sp != null && level >= 1; level--) {
+                steps++;
+                sp.writeFloodingCount = 0; // a plain store racing with the flood handler's counts under the lock, as in KVM: either order is a valid history
+                long spte = sp.spteLockless(index(gva, level));
+                if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
+                    return steps;
+                }
+                sp = mmu.pageLockless(Spte.childId(spte));
             }
-            sp = mmu.page(Spte.childId(spte));
+            return steps;
+        } finally {
+            LocklessWalk.end(v);
         }
-        return steps;
     }
 
     static int index(long gva, int level) {
@@ -89,7 +94,7 @@ final class PageFault {
         }
         long gfn = w.gpa >>> 12;
         if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
-            v.stats.add(MmuCounter.SHADOW_WALK_STEPS, clearFlood(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva)); // lockless
+            v.stats.add(MmuCounter.SHADOW_WALK_STEPS, clearFlood(mmu, v, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva)); // lockless
             v.stats.inc(MmuCounter.PF_EMULATE);
             v.stats.inc(MmuCounter.PF_EMULATE_TRACKED);
             return RET_EMULATE;

@@ -158,6 +158,11 @@ public final class ShadowMmu {
         return pages.get(id);
     }
 
+    /** {@link #page} for a walker between {@link LocklessWalk#begin} and {@link LocklessWalk#end}. */
+    ShadowPage pageLockless(int id) {
+        return pages.getLockless(id);
+    }
+
     // ---- kvm_mmu_get_page and accounting ----
 
     /**
@@ -241,7 +246,7 @@ public final class ShadowMmu {
      */
     void linkShadowPage(ShadowPage parent, int index, ShadowPage child) {
         long sptep = ShadowPage.sptep(parent.id, index);
-        parent.spt[index] = Spte.makeNonLeaf(child.id);
+        parent.setSpte(index, Spte.makeNonLeaf(child.id)); // release: the child is fully built before a walker can reach it
         child.addParent(sptep);
         if (child.unsync || child.unsyncChildren > 0) {
             markUnsync(sptep);
@@ -289,7 +294,7 @@ public final class ShadowMmu {
     /** {@code drop_spte}: clears a leaf and forgets it in the rmap. The caller flushes. */
     void dropSpte(ShadowPage sp, int index) {
         long old = sp.spt[index];
-        sp.spt[index] = 0;
+        sp.setSpte(index, 0);
         if (Spte.isPresent(old)) {
             rmap.remove(sp.gfnAt(index), sp.level(), ShadowPage.sptep(sp.id, index));
         }
@@ -299,7 +304,7 @@ public final class ShadowMmu {
     void dropParentPte(ShadowPage parent, int index) {
         ShadowPage child = pages.get(Spte.childId(parent.spt[index]));
         child.removeParent(ShadowPage.sptep(parent.id, index));
-        parent.spt[index] = 0;
+        parent.setSpte(index, 0);
         parent.clearUnsyncChild(index);
     }
 
@@ -408,12 +413,17 @@ public final class ShadowMmu {
         return zapped;
     }
 
-    /** {@code kvm_mmu_commit_zap_page}: one remote flush, then the invalid pages are freed. */
+    /**
+     * {@code kvm_mmu_commit_zap_page}: one remote flush, the grace period of the lockless walks
+     * (in KVM the flush's IPIs wait for them: {@link LocklessWalk}), then the invalid pages are
+     * freed.
+     */
     void commitZap() {
         if (invalidCount == 0) {
             return;
         }
         flushRemoteTlbs();
+        LocklessWalk.waitForWalkers(this);
         for (int i = 0; i < invalidCount; i++) {
             pages.free(pages.get(invalidList[i]));
         }
@@ -482,7 +492,7 @@ public final class ShadowMmu {
                 int idx = ShadowPage.sptepIndex(sptes[j]);
                 long spte = sp.spt[idx];
                 if ((spte & (Spte.WRITABLE | Spte.MMU_WRITEABLE)) != 0) {
-                    sp.spt[idx] = spte & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
+                    sp.setSpte(idx, spte & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE));
                     changed = true;
                 }
             }

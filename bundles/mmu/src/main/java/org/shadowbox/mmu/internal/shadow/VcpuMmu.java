@@ -90,7 +90,8 @@ public final class VcpuMmu implements GuestVcpu {
     private final ShadowPage[] prevRoot;
     private final GuestAccess access = new GuestAccess(this);
     private final long[] prevCr3;
-    private final VcpuRequests requests = new VcpuRequests();
+    /** Pending requests, and the vCPU's mode for the lockless walks ({@link LocklessWalk}): one padded object. */
+    final VcpuRequests requests = new VcpuRequests();
 
     VcpuMmu(ShadowMmu mmu, Vcpu vcpu, int tlbEntries, int prevRoots) {
         if (prevRoots < 0 || prevRoots > 16) {

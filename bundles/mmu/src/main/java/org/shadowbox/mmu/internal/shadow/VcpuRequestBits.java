@@ -11,10 +11,12 @@ abstract class VcpuRequestPad {
 /** The word of {@link VcpuRequests}, apart from its neighbours: padding before (the superclass) and after (the subclass). */
 abstract class VcpuRequestBits extends VcpuRequestPad {
     static final VarHandle BITS;
+    static final VarHandle MODE;
 
     static {
         try {
             BITS = MethodHandles.lookup().findVarHandle(VcpuRequestBits.class, "bits", int.class);
+            MODE = MethodHandles.lookup().findVarHandle(VcpuRequestBits.class, "mode", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -22,4 +24,11 @@ abstract class VcpuRequestBits extends VcpuRequestPad {
 
     /** {@code vcpu->requests}. */
     volatile int bits;
+
+    /**
+     * {@code vcpu->mode} as far as the lockless walks need it: {@link LocklessWalk#READING} while
+     * the vCPU's thread walks sptes without the MMU lock, else {@link LocklessWalk#OUTSIDE}.
+     * Written by the vCPU's own thread, read by zappers ({@link LocklessWalk}).
+     */
+    volatile int mode;
 }

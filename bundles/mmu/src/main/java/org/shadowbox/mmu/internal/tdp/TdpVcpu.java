@@ -97,6 +97,19 @@ public final class TdpVcpu implements GuestVcpu {
                 || vcpu.get(Register.CR4) != cr4 || vcpu.get(Register.EFER) != efer;
     }
 
+    /**
+     * True when {@link #enterGuest} has nothing to do: CR0, CR3, CR4 and EFER are those the
+     * context was set up for and no request is pending. The TLB-hit fast path asks this instead;
+     * the four differences are OR-ed so that the check is one compare and one branch (as the
+     * shadow MMU's {@code VcpuMmu.entryUnchanged}).
+     */
+    boolean entryUnchanged() {
+        Vcpu c = vcpu;
+        long diff = (c.get(Register.CR0) ^ cr0) | (c.get(Register.CR3) ^ cr3) | (c.get(Register.CR4) ^ cr4)
+                | (c.get(Register.EFER) ^ efer);
+        return diff == 0 && contextValid && requests.none();
+    }
+
     /** Before each access: a paging-control or CR3 change flushes, then pending requests are served. */
     void enterGuest() {
         long c0 = vcpu.get(Register.CR0);
