@@ -66,7 +66,8 @@ final class GuestAccess {
         }
         Tlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
-        if (i < 0 || !allowed(tlb.access(i), acc)) {
+        if (i < 0 || !tlb.allows(i, acc, (v.hwCr4 & Register.CR4_SMAP) != 0
+                && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
             return false;
         }
         v.meter.access((acc & Pfec.USER) != 0 && !v.nonpaging);
@@ -211,7 +212,7 @@ final class GuestAccess {
             return WALK_FAULT;
         }
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
-        v.tlb.fill(gva >>> 12, gfn, pfn, rights, slot.hostPage(gfn));
+        v.tlb.fill(gva >>> 12, gfn, pfn, rights, slot.hostPage(gfn), v.hwCr4);
         return WALK_OK;
     }
 
