@@ -61,9 +61,25 @@ final class GuestAccess {
      */
     private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096 || !v.entryUnchanged()) {
+        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
             return false; // 0x116: bits 1, 2, 4 and 8
         }
+        if ((acc & Pfec.WRITE) == 0) {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        }
+        // A store: in guest mode from before the request check (entryUnchanged) until it has
+        // landed, so that a remote flush cannot return while it is in flight (VcpuMode).
+        if (!VcpuMode.enterGuestMode(v.requests)) {
+            return false;
+        }
+        try {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        } finally {
+            VcpuMode.exitGuestMode(v.requests);
+        }
+    }
+
+    private boolean tlbHit0(long gva, long value, int size, int acc, AccessResult out, int off) {
         Tlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
         if (i < 0 || !tlb.allows(i, acc, (v.hwCr4 & Register.CR4_SMAP) != 0
@@ -95,27 +111,45 @@ final class GuestAccess {
             return out;
         }
         int fixes = 0;
-        for (int p = 0; p < pieces.count();) {
-            int r = translate(p, acc);
-            if (r == PageFault.RET_GUEST_FAULT) {
-                out.exception = GuestWalk.PAGE_FAULT;
-                out.errorCode = v.walk.errorCode;
-                v.vcpu.set(Register.CR2, pieces.gva(p));
+        for (int p = 0;;) {
+            for (; p < pieces.count(); p++) {
+                int r = translate(p, acc);
+                if (r == PageFault.RET_GUEST_FAULT) {
+                    out.exception = GuestWalk.PAGE_FAULT;
+                    out.errorCode = v.walk.errorCode;
+                    v.vcpu.set(Register.CR2, pieces.gva(p));
+                    return out;
+                }
+                if (r == PageFault.RET_FIXED) {
+                    if (++fixes > MAX_RETRIES) {
+                        throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                                + Long.toHexString(pieces.gva(0)) + " still faults after " + MAX_RETRIES + " fixes");
+                    }
+                    v.enterGuest();
+                    p = -1; // the instruction restarts: every piece is translated again
+                }
+            }
+            if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
+                // a load, or a store the emulator does by gpa (emulator_write_phys, outside guest mode)
+                v.stats.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
                 return out;
             }
-            if (r == PageFault.RET_FIXED) {
-                if (++fixes > MAX_RETRIES) {
-                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
-                            + Long.toHexString(pieces.gva(0)) + " still faults after " + MAX_RETRIES + " fixes");
+            if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations: see tlbHit
+                try {
+                    if (v.beforeStore != null) {
+                        v.beforeStore.run();
+                    }
+                    pieces.perform(v.vcpu, value, size, acc, out);
+                    return out;
+                } finally {
+                    VcpuMode.exitGuestMode(v.requests);
                 }
-                v.enterGuest();
-                p = 0; // the instruction restarts: every piece is translated again
-                continue;
             }
-            p++;
+            // A remote flush came in since the pieces were translated: serve it (it may have
+            // taken away a translation) and translate them again, as vcpu_enter_guest does.
+            v.enterGuest();
+            p = 0;
         }
-        v.stats.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
-        return out;
     }
 
     /** Translates piece {@code p}: TLB, hardware walk of the sptes, or the fault handler. */
@@ -133,9 +167,9 @@ final class GuestAccess {
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (top != null) {
-            // The processor walks without the MMU lock (LocklessWalk: the grace period keeps
+            // The processor walks without the MMU lock (VcpuMode: the grace period keeps
             // every page it reaches from being freed while it walks).
-            LocklessWalk.begin(v);
+            VcpuMode.beginLockless(v.requests);
             try {
                 int walked;
                 while ((walked = hardwareWalk(top, gva, acc, i)) == WALK_RACED) {
@@ -147,7 +181,7 @@ final class GuestAccess {
                     return TRANSLATED;
                 }
             } finally {
-                LocklessWalk.end(v);
+                VcpuMode.endLockless(v.requests);
             }
             errorCode = hwErrorCode;
         }
@@ -171,7 +205,7 @@ final class GuestAccess {
 
     /**
      * The processor's walk of the shadow tables, without the MMU lock (between {@link
-     * LocklessWalk#begin} and {@code end}): rights are the AND over the levels; a success fills
+     * VcpuMode#beginLockless} and {@code endLockless}): rights are the AND over the levels; a success fills
      * the TLB. On a fault {@link #hwErrorCode} holds the hardware error code. The leaf's gfn
      * (from which the host page is found) is read after the leaf spte and the spte read again
      * after it: the gfn is stored before the spte that maps it (release), so an unchanged spte

@@ -8,7 +8,7 @@ import java.util.Arrays;
  * newest first, the oldest recycled first). Counts the hash chain steps walked: the cost
  * model's "shadow-page hash chain steps". Guarded by the VM's MMU lock, but for
  * {@link #getLockless}: the table by id is published for the lockless walks ({@link
- * LocklessWalk}), a slot with a release store once its page is built, the array itself through a
+ * VcpuMode}), a slot with a release store once its page is built, the array itself through a
  * volatile field when it grows (the old array keeps every slot a walker may still look up).
  */
 final class MmuPages {
@@ -54,7 +54,7 @@ final class MmuPages {
     /**
      * The page of {@code id} for a lockless walker: an acquire load, so the page is seen fully
      * built. The id came from an spte the walker read; it is not reused before the walker is out
-     * ({@link LocklessWalk}), so this is the page the spte named, perhaps zapped since.
+     * ({@link VcpuMode}), so this is the page the spte named, perhaps zapped since.
      */
     ShadowPage getLockless(int id) {
         ShadowPage[] a = byId;

@@ -53,7 +53,7 @@ final class PageFault {
      * {@code gva}. Returns the shadow entries walked.
      */
     static int clearFlood(ShadowMmu mmu, VcpuMmu v, ShadowPage top, int topLevel, long gva) {
-        LocklessWalk.begin(v);
+        VcpuMode.beginLockless(v.requests);
         try {
             ShadowPage sp = top;
             int steps = 0;
@@ -68,7 +68,7 @@ final class PageFault {
             }
             return steps;
         } finally {
-            LocklessWalk.end(v);
+            VcpuMode.endLockless(v.requests);
         }
     }
 

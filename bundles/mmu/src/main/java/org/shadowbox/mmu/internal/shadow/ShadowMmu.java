@@ -44,6 +44,8 @@ public final class ShadowMmu {
     /** {@code kvm->arch.n_max_mmu_pages}. */
     private int maxMmuPages;
     private final VcpuMmu[] vcpus;
+    /** Each vCPU's request word and mode, for the remote flush's wait ({@link VcpuMode}). */
+    private final VcpuRequests[] vcpuRequests;
     /** Where emulated writes to shadowed page tables come in ({@code kvm_mmu_pte_write}'s callers). */
     final PteWrites pteWrites;
     private int[] invalidList = new int[16];
@@ -70,6 +72,10 @@ public final class ShadowMmu {
             vcpus[i] = new VcpuMmu(this, vm.vcpu(i), tlbEntries, prevRoots);
         }
         this.pteWrites = new PteWrites(this);
+        this.vcpuRequests = new VcpuRequests[vcpus.length];
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpuRequests[i] = vcpus[i].requests;
+        }
     }
 
     /** {@code kvm_mmu_calculate_mmu_pages}: 20 per mille of guest pages, at least 64. */
@@ -158,7 +164,7 @@ public final class ShadowMmu {
         return pages.get(id);
     }
 
-    /** {@link #page} for a walker between {@link LocklessWalk#begin} and {@link LocklessWalk#end}. */
+    /** {@link #page} for a walker between {@link VcpuMode#beginLockless} and {@link VcpuMode#endLockless}. */
     ShadowPage pageLockless(int id) {
         return pages.getLockless(id);
     }
@@ -414,16 +420,14 @@ public final class ShadowMmu {
     }
 
     /**
-     * {@code kvm_mmu_commit_zap_page}: one remote flush, the grace period of the lockless walks
-     * (in KVM the flush's IPIs wait for them: {@link LocklessWalk}), then the invalid pages are
-     * freed.
+     * {@code kvm_mmu_commit_zap_page}: one remote flush, which also waits out the lockless walks
+     * ({@link VcpuMode}: their grace period), then the invalid pages are freed.
      */
     void commitZap() {
         if (invalidCount == 0) {
             return;
         }
         flushRemoteTlbs();
-        LocklessWalk.waitForWalkers(this);
         for (int i = 0; i < invalidCount; i++) {
             pages.free(pages.get(invalidList[i]));
         }
@@ -514,6 +518,7 @@ public final class ShadowMmu {
         if (ipi) {
             stats.inc(MmuCounter.REMOTE_FLUSH_IPIS); // sent together; the requester waits for the slowest ack
         }
+        VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still walks or stores through what was flushed
     }
 
     // ---- writes to shadowed page tables ----

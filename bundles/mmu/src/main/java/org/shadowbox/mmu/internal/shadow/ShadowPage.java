@@ -9,7 +9,7 @@ import java.util.Arrays;
  *
  * <p>A {@code sptep} (pointer to an spte) is encoded as a {@code long}: the page id times
  * 512 plus the index, see {@link #sptep}. All fields are guarded by the VM's MMU lock, with
- * one exception: the lockless walks ({@link LocklessWalk}) read {@link #spt} and {@link #gfns}
+ * one exception: the lockless walks ({@link VcpuMode}) read {@link #spt} and {@link #gfns}
  * without it. So every store to those two arrays is a release ({@link #setSpte}, {@link
  * #setGfn}) and the lockless reads are acquires ({@link #spteLockless}, {@link #gfnLockless}):
  * a walker that sees an spte sees everything written before it (the child page it names, fully

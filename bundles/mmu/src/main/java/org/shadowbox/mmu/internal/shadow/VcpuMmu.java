@@ -52,6 +52,12 @@ public final class VcpuMmu implements GuestVcpu {
      * that put such a write there deterministically. Set before the vCPU's thread runs.
      */
     Runnable afterGuestWalk;
+    /**
+     * Run by {@link GuestAccess} in guest mode just before a store translated on the slow path
+     * lands: null (nothing) except in the test that holds a store in flight while another
+     * thread flushes. Set before the vCPU's thread runs.
+     */
+    Runnable beforeStore;
     /** Per level, the rights of the guest entries above it in the current walk. */
     final int[] ptAccess = new int[5];
     /** {@code mmu.base_role}. */
@@ -90,7 +96,7 @@ public final class VcpuMmu implements GuestVcpu {
     private final ShadowPage[] prevRoot;
     private final GuestAccess access = new GuestAccess(this);
     private final long[] prevCr3;
-    /** Pending requests, and the vCPU's mode for the lockless walks ({@link LocklessWalk}): one padded object. */
+    /** Pending requests, and the vCPU's mode for the lockless walks ({@link VcpuMode}): one padded object. */
     final VcpuRequests requests = new VcpuRequests();
 
     VcpuMmu(ShadowMmu mmu, Vcpu vcpu, int tlbEntries, int prevRoots) {

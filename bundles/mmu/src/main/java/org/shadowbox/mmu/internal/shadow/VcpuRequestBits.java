@@ -26,9 +26,8 @@ abstract class VcpuRequestBits extends VcpuRequestPad {
     volatile int bits;
 
     /**
-     * {@code vcpu->mode} as far as the lockless walks need it: {@link LocklessWalk#READING} while
-     * the vCPU's thread walks sptes without the MMU lock, else {@link LocklessWalk#OUTSIDE}.
-     * Written by the vCPU's own thread, read by zappers ({@link LocklessWalk}).
+     * {@code vcpu->mode} ({@link VcpuMode}): written by the vCPU's own thread, read by remote
+     * flushes.
      */
     volatile int mode;
 }

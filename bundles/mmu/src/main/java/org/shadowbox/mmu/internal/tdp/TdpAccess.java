@@ -11,6 +11,7 @@ import org.shadowbox.mmu.internal.shadow.AccessPieces;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.GuestBytes;
 import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.VmException;
@@ -65,9 +66,24 @@ final class TdpAccess {
      */
     private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096 || !v.entryUnchanged()) {
+        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
             return false; // 0x116: bits 1, 2, 4 and 8
         }
+        if ((acc & Pfec.WRITE) == 0) {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        }
+        // A store: in guest mode from before the request check until it has landed (VcpuMode).
+        if (!VcpuMode.enterGuestMode(v.requests)) {
+            return false;
+        }
+        try {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        } finally {
+            VcpuMode.exitGuestMode(v.requests);
+        }
+    }
+
+    private boolean tlbHit0(long gva, long value, int size, int acc, AccessResult out, int off) {
         TdpTlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
         if (i < 0 || !tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.RFLAGS))) {
@@ -98,27 +114,39 @@ final class TdpAccess {
             return out;
         }
         int fixes = 0;
-        for (int p = 0; p < pieces.count();) {
-            int r = translate(p, acc);
-            if (r == TdpFault.RET_GUEST_FAULT) {
-                out.exception = GuestWalk.PAGE_FAULT;
-                out.errorCode = v.walk.errorCode;
-                v.vcpu.set(Register.CR2, pieces.gva(p));
+        for (int p = 0;;) {
+            for (; p < pieces.count(); p++) {
+                int r = translate(p, acc);
+                if (r == TdpFault.RET_GUEST_FAULT) {
+                    out.exception = GuestWalk.PAGE_FAULT;
+                    out.errorCode = v.walk.errorCode;
+                    v.vcpu.set(Register.CR2, pieces.gva(p));
+                    return out;
+                }
+                if (r == TdpFault.RET_FIXED) {
+                    if (++fixes > MAX_RETRIES) {
+                        throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                                + Long.toHexString(pieces.gva(0)) + " still violates TDP after " + MAX_RETRIES + " fixes");
+                    }
+                    v.enterGuest();
+                    p = -1; // the instruction restarts
+                }
+            }
+            if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
+                v.stats.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
                 return out;
             }
-            if (r == TdpFault.RET_FIXED) {
-                if (++fixes > MAX_RETRIES) {
-                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
-                            + Long.toHexString(pieces.gva(0)) + " still violates TDP after " + MAX_RETRIES + " fixes");
+            if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations (VcpuMode)
+                try {
+                    pieces.perform(v.vcpu, value, size, acc, out);
+                    return out;
+                } finally {
+                    VcpuMode.exitGuestMode(v.requests);
                 }
-                v.enterGuest();
-                p = 0; // the instruction restarts
-                continue;
             }
-            p++;
+            v.enterGuest(); // a remote flush came in: serve it and translate again
+            p = 0;
         }
-        v.stats.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
-        return out;
     }
 
     /** Translates piece {@code p}: TLB, else guest walk and TDP walk, else the TDP fault handler. */

@@ -4,6 +4,8 @@ import org.shadowbox.vm.spi.Platform;
 
 import java.util.Arrays;
 
+import org.shadowbox.mmu.internal.shadow.VcpuMode;
+import org.shadowbox.mmu.internal.shadow.VcpuRequests;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Memslot;
@@ -36,6 +38,8 @@ public final class TdpMmu {
     /** The VM-wide counters (vCPU counters live in each {@link TdpVcpu}). */
     final TdpStats stats = new TdpStats();
     private final TdpVcpu[] vcpus;
+    /** Each vCPU's request word and mode, for the remote flush's wait ({@link VcpuMode}). */
+    private final VcpuRequests[] vcpuRequests;
     // Table pages by id (id 0 is never used: a zero address field names no table).
     private long[][] tables = new long[64][];
     private int[] tableLevel = new int[64];
@@ -67,6 +71,10 @@ public final class TdpMmu {
         this.vcpus = new TdpVcpu[vm.vcpuCount()];
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new TdpVcpu(this, vm.vcpu(i), tlbEntries);
+        }
+        this.vcpuRequests = new VcpuRequests[vcpus.length];
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpuRequests[i] = vcpus[i].requests;
         }
     }
 
@@ -331,6 +339,7 @@ public final class TdpMmu {
         if (ipi) {
             stats.inc(TdpCounter.REMOTE_FLUSH_IPIS);
         }
+        VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still stores through what was flushed
     }
 
     /** {@code kvm_mmu_zap_all}: every mapping goes (a memslot is deleted or moved). Takes the MMU lock. */

@@ -39,7 +39,8 @@ public final class TdpVcpu implements GuestVcpu {
     private long efer;
     private boolean contextValid;
     private final TdpAccess access = new TdpAccess(this);
-    private final VcpuRequests requests = new VcpuRequests();
+    /** Pending requests and the vCPU's mode ({@link org.shadowbox.mmu.internal.shadow.VcpuMode}). */
+    final VcpuRequests requests = new VcpuRequests();
 
     TdpVcpu(TdpMmu mmu, Vcpu vcpu, int tlbEntries) {
         this.mmu = mmu;

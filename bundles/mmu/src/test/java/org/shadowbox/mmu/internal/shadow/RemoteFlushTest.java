@@ -14,6 +14,8 @@ import org.shadowbox.vm.Register;
  * a request to every vCPU, an IPI only to those in guest mode (entered once, not in an exit of
  * their own, not kicked already), one wait for the requester whatever the number of targets,
  * and each target's exit counted on its own clock when it next runs. Cases computed by hand.
+ * And what the wait is for: the flush does not return while another vCPU may still store
+ * through a translation it had before the flush ({@link VcpuMode}).
  */
 class RemoteFlushTest {
     private static final long PML4 = 0x10, PDPT = 0x11, PD = 0x12, PT = 0x13, DATA = 0x200;
@@ -122,5 +124,37 @@ class RemoteFlushTest {
         assertEquals(1, after.get(MmuCounter.REMOTE_FLUSH_IPIS));
         run(0);
         assertEquals(2, rig.cpu(0).stats.get(MmuCounter.IPI_EXITS));
+    }
+
+    @Test
+    void aFlushDoesNotReturnWhileAStoreThroughAnOldTranslationIsInFlight() throws Exception {
+        VcpuMmu storer = rig.cpu(0);
+        java.util.concurrent.CountDownLatch inFlight = new java.util.concurrent.CountDownLatch(1);
+        storer.beforeStore = () -> {
+            inFlight.countDown();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!storer.tlbFlushPending() && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // the flush has posted its request to this vCPU
+            }
+            try {
+                Thread.sleep(100); // time enough for a flush that does not wait to return
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+        java.util.concurrent.atomic.AtomicReference<AccessResult> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread t = new Thread(() -> result.set(storer.write(GVA, 0x5eed, 8, false, new AccessResult())), "vcpu0");
+        t.start(); // its first access: a TLB miss, the walk, then the store on the slow path
+        assertTrue(inFlight.await(10, java.util.concurrent.TimeUnit.SECONDS), "vCPU 0 reached its store");
+        Platform.mmuLock(rig.vm).lock();
+        try {
+            rig.mmu.flushRemoteTlbs(); // as a zap or a write protection of another vCPU does
+            assertEquals(0x5eed, rig.vm.memory().read(DATA << 12, 8),
+                    "when the flush returns, the store through the old translation has landed");
+        } finally {
+            Platform.mmuLock(rig.vm).unlock();
+        }
+        t.join(10_000);
+        assertTrue(result.get().ok(), "the store completed: " + result.get());
     }
 }

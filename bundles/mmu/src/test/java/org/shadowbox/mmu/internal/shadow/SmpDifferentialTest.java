@@ -19,7 +19,7 @@ import org.shadowbox.vm.VmSpec;
 
 /**
  * Two vCPUs on two host threads against bare metal, with the MMU's invariant checker at every
- * rendezvous: the lockless walks ({@link LocklessWalk}) and the zap's grace period under real
+ * rendezvous: the lockless walks ({@link VcpuMode}) and the zap's grace period under real
  * concurrency. Both vCPUs share one address space (one PML4 and PDPT, so shared shadow pages);
  * each owns a 1 GiB region of it (its own directory and tables) and a window through which it
  * rewrites its own page-table entries with guest stores (leaf tables go unsync; directory
