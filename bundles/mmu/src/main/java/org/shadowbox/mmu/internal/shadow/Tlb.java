@@ -29,6 +29,21 @@ public final class Tlb {
     private final long[] pfn;
     private final int[] access;
     private final byte[][] page;
+    /**
+     * Fills so far, times two, odd while a fill is under way: a sequence count for the checker,
+     * which reads another thread's TLB while the vCPU's lockless walks may fill it ({@link
+     * #fillSequence}). Written only by the vCPU's thread.
+     */
+    private long fills;
+    private static final java.lang.invoke.VarHandle FILLS;
+
+    static {
+        try {
+            FILLS = java.lang.invoke.MethodHandles.lookup().findVarHandle(Tlb.class, "fills", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** @param entries a power of two, 1 to 65536 */
     public Tlb(int entries) {
@@ -70,11 +85,25 @@ public final class Tlb {
                 allowed |= 1L << k;
             }
         }
+        long seq = fills;
+        FILLS.setOpaque(this, seq + 1); // odd: a fill is under way
+        java.lang.invoke.VarHandle.storeStoreFence(); // ... before any of its stores
         hot[2 * i] = gvaPage;
         hot[2 * i + 1] = (gfnValue << 16) | allowed;
         pfn[i] = pfnValue;
         access[i] = acc;
         page[i] = hostPage;
+        FILLS.setRelease(this, seq + 2); // even again, after the stores
+    }
+
+    /**
+     * The fill sequence count, for a reader on another thread (the checker), as a seqlock: read it
+     * before reading entries (an odd value: a fill is under way), then {@code
+     * VarHandle.acquireFence()} and read it again; entries read between two equal even values
+     * were not torn by a fill.
+     */
+    long fillSequence() {
+        return (long) FILLS.getAcquire(this);
     }
 
     /**
