@@ -12,7 +12,9 @@
 #
 # Each transcript runs as `./shadowbox NAME.gosh` on a fresh workspace (a copy of
 # workspace/config and workspace/plugins, an empty deploy/). Before comparing, both sides are
-# masked: times, dates, result file stamps, host rates, the temporary workspace's path.
+# masked: times, dates, result file stamps, host rates, the temporary workspace's path, and
+# vm:list's BUDGET column (by default half the JVM's maximum heap, which the JVM sizes from the
+# machine's memory: docs/robustness.md).
 #
 #   launcher/src/test/sh/transcript-test.sh            check every transcript and page
 #   launcher/src/test/sh/transcript-test.sh NAME...    check those transcripts only
@@ -52,7 +54,8 @@ mask() {
         -e 's/\b[0-9]{2}:[0-9]{2}:[0-9]{2}\b/<hh:mm:ss>/g' \
         -e 's/^(host time: ).*/\1<host>/' \
         -e 's/host time [0-9.]+ s/host time <t>/g' \
-        -e 's/[0-9.]+ (M|million)? ?(guest )?accesses( per host second|\/s)/<rate>/g'
+        -e 's/[0-9.]+ (M|million)? ?(guest )?accesses( per host second|\/s)/<rate>/g' \
+        -e 's/^([A-Za-z0-9_.-]+ +[0-9]+ +[0-9.]+ [KMGTPE]?i?B +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ [KMGTPE]?i?B +)[0-9.]+ [KMGTPE]?i?B$/\1<budget>/'
 }
 
 # run_one NAME -- runs NAME.gosh; its output in $work/NAME.actual.

@@ -8,5 +8,5 @@
  * long command stop cleanly on Ctrl-C.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.shadowbox.command;
