@@ -169,7 +169,6 @@ class MmuModesTest {
 
         long legacyWrites = stat(legacy, "pte_write_emulator");
         assertEquals(3, legacyWrites, "the emulator called kvm_mmu_pte_write for each write");
-        assertEquals(0, stat(legacy, "mmu_pte_write_duplicates"), "no notifier delivery was processed");
         assertEquals(3, stat(legacy, "mmu_pte_write_handled") + stat(legacy, "mmu_pte_write_fallback"),
                 "each write processed once, by the handler or the fallback");
         assertEquals(0, stat(legacy, "pf_emulate_tracked"), "no page-track fast path under legacy");

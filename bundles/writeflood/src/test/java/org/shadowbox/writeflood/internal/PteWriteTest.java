@@ -1,5 +1,7 @@
 package org.shadowbox.writeflood.internal;
 
+import org.shadowbox.mmu.internal.shadow.MmuCounter;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -31,9 +33,9 @@ class PteWriteTest {
     @Test
     void withNoIndirectShadowPageTheWriteReturnsAtOnce() {
         rig.emulate(0, gpa(PT, 5), 0, 8);
-        assertEquals(1, rig.mmu.stats().pteWriteHandled, "the MMU gave the write to the handler");
+        assertEquals(1, rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_HANDLED), "the MMU gave the write to the handler");
         assertEquals(0, rig.stat("mmu_pte_write"), "which returned before counting it");
-        assertEquals(0, rig.mmu.stats().mmuPteWriteFallback);
+        assertEquals(0, rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_FALLBACK));
     }
 
     @Test
@@ -49,7 +51,7 @@ class PteWriteTest {
         assertEquals(1, rig.stat("mmu_flooded"));
         assertEquals(0, rig.stat("misaligned"));
         assertEquals(1, rig.stat("flush_commit"));
-        assertEquals(0, rig.mmu.stats().mmuPteWriteFallback, "the MMU's fallback did not act");
+        assertEquals(0, rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_FALLBACK), "the MMU's fallback did not act");
         rig.assertConsistent("after the flood");
         assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok());
         assertEquals(0x1111, rig.r.value, "the guest still sees its memory");
@@ -193,12 +195,12 @@ class PteWriteTest {
     void aWriteThatTakesNothingAwayFlushesOnlyTheWritersTlb() {
         rig.pte(PT, 0, (DATA << 12) | LEAF & ~Pte.D); // clean: mapped read-only
         rig.shadow();
-        long remote = rig.mmu.stats().remoteTlbFlush;
+        long remote = rig.mmu.stats().get(MmuCounter.REMOTE_TLB_FLUSH);
         rig.emulate(0, gpa(PT, 0), (DATA << 12) | LEAF, 8); // same frame, more rights
         rig.emulate(0, gpa(PT, 9), (OTHER << 12) | LEAF, 8); // a not-present entry
         assertEquals(2, rig.stat("flush_local"));
         assertEquals(0, rig.stat("flush_remote"));
-        assertEquals(remote, rig.mmu.stats().remoteTlbFlush, "no remote flush");
+        assertEquals(remote, rig.mmu.stats().get(MmuCounter.REMOTE_TLB_FLUSH), "no remote flush");
         assertTrue(rig.cpu(0).tlbFlushPending(), "the writer flushes before it runs again");
         assertFalse(rig.cpu(1).tlbFlushPending());
         assertTrue(Spte.isPresent(rig.page(PT).spte(9)));

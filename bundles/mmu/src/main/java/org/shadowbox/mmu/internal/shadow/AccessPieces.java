@@ -71,6 +71,11 @@ public final class AccessPieces {
      *
      * @return the emulator's write calls (0 for a read or a direct write)
      */
+    /** True if a piece is emulated: the whole access then goes through the emulator by gpa. */
+    public boolean emulated() {
+        return emulate[0] || (count == 2 && emulate[1]);
+    }
+
     public int perform(Vcpu vcpu, long value, int size, int acc, AccessResult out) {
         boolean emulated = emulate[0] || (count == 2 && emulate[1]);
         out.gpa = gpa[0];

@@ -54,10 +54,16 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     private final Source<S> source;
     /** Work by guest mode ({@link #SUPERVISOR}, {@link #USER}). */
     private final S[] work;
-    /** Guest memory accesses by mode, every one (TLB hits included). */
-    private final long[] accesses = new long[2];
-    private final long[] tlbMisses = new long[2];
-    private final long[] tlbWalkSteps = new long[2];
+    /**
+     * The per-mode counts kept on every access, in one array padded like a {@link CounterBlock}
+     * (no false sharing with another vCPU's meter): guest memory accesses by mode, every one (TLB
+     * hits included), at {@link #ACCESSES}; TLB misses at {@link #TLB_MISSES}; entries read by the
+     * processor's walks at {@link #TLB_WALK_STEPS}; each plus the mode.
+     */
+    private final long[] byMode = new long[2 * CounterBlock.PAD + 6];
+    private static final int ACCESSES = CounterBlock.PAD;
+    private static final int TLB_MISSES = CounterBlock.PAD + 2;
+    private static final int TLB_WALK_STEPS = CounterBlock.PAD + 4;
     /** The guest mode of the access or instruction under way ({@link #USER} when true). */
     private boolean user;
     private boolean open;
@@ -79,22 +85,22 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     /** An access in guest mode {@code userMode} begins (counted). */
     public void access(boolean userMode) {
         user = userMode;
-        accesses[userMode ? USER : SUPERVISOR]++;
+        byMode[ACCESSES + (userMode ? USER : SUPERVISOR)]++;
     }
 
     /** {@code n} accesses in guest mode {@code userMode} that hit the TLB, retired in aggregate (counted, nothing else). */
     public void retire(long n, boolean userMode) {
-        accesses[userMode ? USER : SUPERVISOR] += n;
+        byMode[ACCESSES + (userMode ? USER : SUPERVISOR)] += n;
     }
 
     /** A TLB miss of the access under way (the processor's walk follows). */
     public void tlbMiss() {
-        tlbMisses[user ? USER : SUPERVISOR]++;
+        byMode[TLB_MISSES + (user ? USER : SUPERVISOR)]++;
     }
 
     /** {@code steps} entries read by the processor's walk for the access under way. */
     public void tlbWalkSteps(int steps) {
-        tlbWalkSteps[user ? USER : SUPERVISOR] += steps;
+        byMode[TLB_WALK_STEPS + (user ? USER : SUPERVISOR)] += steps;
     }
 
     /** Opens the window (once per access or instruction): snapshots the counters. */
@@ -142,12 +148,12 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     public S work(boolean userMode) {
         int m = userMode ? USER : SUPERVISOR;
         S w = work[m].copy();
-        w.setRefills(tlbMisses[m], tlbWalkSteps[m]);
+        w.setRefills(byMode[TLB_MISSES + m], byMode[TLB_WALK_STEPS + m]);
         return w;
     }
 
     /** Guest memory accesses made in guest mode {@code userMode}. */
     public long accesses(boolean userMode) {
-        return accesses[userMode ? USER : SUPERVISOR];
+        return byMode[ACCESSES + (userMode ? USER : SUPERVISOR)];
     }
 }

@@ -1,12 +1,11 @@
 package org.shadowbox.mmu.internal.shadow;
 
-import org.shadowbox.vm.spi.Platform;
-
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Rights;
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.spi.Platform;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.VmException;
 
@@ -63,16 +62,33 @@ final class GuestAccess {
      */
     private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096 || !v.entryUnchanged()) {
+        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
             return false; // 0x116: bits 1, 2, 4 and 8
         }
+        if ((acc & Pfec.WRITE) == 0) {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        }
+        // A store: in guest mode from before the request check (entryUnchanged) until it has
+        // landed, so that a remote flush cannot return while it is in flight (VcpuMode).
+        if (!VcpuMode.enterGuestMode(v.requests)) {
+            return false;
+        }
+        try {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        } finally {
+            VcpuMode.exitGuestMode(v.requests);
+        }
+    }
+
+    private boolean tlbHit0(long gva, long value, int size, int acc, AccessResult out, int off) {
         Tlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
-        if (i < 0 || !allowed(tlb.access(i), acc)) {
+        if (i < 0 || !tlb.allows(i, acc, (v.hwCr4 & Register.CR4_SMAP) != 0
+                && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
             return false;
         }
         v.meter.access((acc & Pfec.USER) != 0 && !v.nonpaging);
-        v.stats.tlbHit++;
+        v.stats.inc(MmuCounter.TLB_HIT);
         byte[] page = tlb.page(i);
         out.exception = GuestWalk.OK;
         out.errorCode = 0;
@@ -96,27 +112,45 @@ final class GuestAccess {
             return out;
         }
         int fixes = 0;
-        for (int p = 0; p < pieces.count();) {
-            int r = translate(p, acc);
-            if (r == PageFault.RET_GUEST_FAULT) {
-                out.exception = GuestWalk.PAGE_FAULT;
-                out.errorCode = v.walk.errorCode;
-                v.vcpu.set(Register.CR2, pieces.gva(p));
+        for (int p = 0;;) {
+            for (; p < pieces.count(); p++) {
+                int r = translate(p, acc);
+                if (r == PageFault.RET_GUEST_FAULT) {
+                    out.exception = GuestWalk.PAGE_FAULT;
+                    out.errorCode = v.walk.errorCode;
+                    v.vcpu.set(Register.CR2, pieces.gva(p));
+                    return out;
+                }
+                if (r == PageFault.RET_FIXED) {
+                    if (++fixes > MAX_RETRIES) {
+                        throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                                + Long.toHexString(pieces.gva(0)) + " still faults after " + MAX_RETRIES + " fixes");
+                    }
+                    v.enterGuest();
+                    p = -1; // the instruction restarts: every piece is translated again
+                }
+            }
+            if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
+                // a load, or a store the emulator does by gpa (emulator_write_phys, outside guest mode)
+                v.stats.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
                 return out;
             }
-            if (r == PageFault.RET_FIXED) {
-                if (++fixes > MAX_RETRIES) {
-                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
-                            + Long.toHexString(pieces.gva(0)) + " still faults after " + MAX_RETRIES + " fixes");
+            if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations: see tlbHit
+                try {
+                    if (v.beforeStore != null) {
+                        v.beforeStore.run();
+                    }
+                    pieces.perform(v.vcpu, value, size, acc, out);
+                    return out;
+                } finally {
+                    VcpuMode.exitGuestMode(v.requests);
                 }
-                v.enterGuest();
-                p = 0; // the instruction restarts: every piece is translated again
-                continue;
             }
-            p++;
+            // A remote flush came in since the pieces were translated: serve it (it may have
+            // taken away a translation) and translate them again, as vcpu_enter_guest does.
+            v.enterGuest();
+            p = 0;
         }
-        v.stats.emulatedWrites += pieces.perform(v.vcpu, value, size, acc, out);
-        return out;
     }
 
     /** Translates piece {@code p}: TLB, hardware walk of the sptes, or the fault handler. */
@@ -125,29 +159,35 @@ final class GuestAccess {
         int off = (int) (gva & 4095);
         int i = v.tlb.lookup(gva >>> 12);
         if (i >= 0 && allowed(v.tlb.access(i), acc)) {
-            v.stats.tlbHit++;
+            v.stats.inc(MmuCounter.TLB_HIT);
             pieces.set(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
-        v.stats.tlbMiss++;
+        v.stats.inc(MmuCounter.TLB_MISS);
         v.meter.tlbMiss();
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (top != null) {
-            Platform.mmuLock(v.mmu.vm).lock();
+            // The processor walks without the MMU lock (VcpuMode: the grace period keeps
+            // every page it reaches from being freed while it walks).
+            VcpuMode.beginLockless(v.requests);
             try {
-                if (hardwareWalk(top, gva, acc, i)) {
+                int walked;
+                while ((walked = hardwareWalk(top, gva, acc, i)) == WALK_RACED) {
+                    // a leaf changed under the walk: walk again, as the processor would
+                }
+                if (walked == WALK_OK) {
                     int j = v.tlb.lookup(gva >>> 12);
                     pieces.set(p, v.tlb.page(j), (v.tlb.gfn(j) << 12) | off, false);
                     return TRANSLATED;
                 }
             } finally {
-                Platform.mmuLock(v.mmu.vm).unlock();
+                VcpuMode.endLockless(v.requests);
             }
             errorCode = hwErrorCode;
         }
         v.meter.begin();
-        v.stats.exits++; // the #PF exit
+        v.stats.inc(MmuCounter.EXITS); // the #PF exit
         int r = v.nonpaging ? PageFault.nonpagingPageFault(v.mmu, v, gva, errorCode, acc) // mmu.page_fault
                 : PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
         if (r == PageFault.RET_EMULATE) {
@@ -157,43 +197,58 @@ final class GuestAccess {
         return r;
     }
 
+    /** {@link #hardwareWalk}: the TLB was filled. */
+    private static final int WALK_OK = 0;
+    /** {@link #hardwareWalk}: a fault, {@link #hwErrorCode} says which. */
+    private static final int WALK_FAULT = 1;
+    /** {@link #hardwareWalk}: the leaf spte changed while its gfn was read; walk again. */
+    private static final int WALK_RACED = 2;
+
     /**
-     * The processor's walk of the shadow tables: rights are the AND over the levels; a
-     * success fills the TLB. On failure {@link #hwErrorCode} holds the hardware error code.
+     * The processor's walk of the shadow tables, without the MMU lock (between {@link
+     * VcpuMode#beginLockless} and {@code endLockless}): rights are the AND over the levels; a success fills
+     * the TLB. On a fault {@link #hwErrorCode} holds the hardware error code. The leaf's gfn
+     * (from which the host page is found) is read after the leaf spte and the spte read again
+     * after it: the gfn is stored before the spte that maps it (release), so an unchanged spte
+     * means the gfn is the one it maps; a change means another vCPU remapped the entry
+     * meanwhile, and the walk starts over.
      */
-    private boolean hardwareWalk(ShadowPage top, long gva, int acc, int staleSlot) {
+    private int hardwareWalk(ShadowPage top, long gva, int acc, int staleSlot) {
         ShadowPage sp = top;
         int rights = Spte.ACC_ALL;
         long gfn;
         long pfn;
         for (int level = v.shadowWalkLevel();; level--) {
             int idx = PageFault.index(gva, level);
-            long spte = sp.spt[idx];
-            v.stats.tlbWalkSteps++;
+            long spte = sp.spteLockless(idx);
+            v.stats.inc(MmuCounter.TLB_WALK_STEPS);
             v.meter.tlbWalkSteps(1);
             if (!Spte.isPresent(spte)) {
                 hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
-                return false;
+                return WALK_FAULT;
             }
             rights &= Spte.access(spte);
             if (Spte.isLast(spte, level)) {
                 long within = (gva >>> 12) & ((1L << ((level - 1) * 9)) - 1);
-                gfn = sp.gfnAt(idx) + within;
+                gfn = sp.gfnLockless(idx) + within;
+                if (sp.spteLockless(idx) != spte) {
+                    return WALK_RACED;
+                }
                 pfn = Spte.pfn(spte) + within;
                 break;
             }
-            sp = v.mmu.page(Spte.childId(spte));
+            sp = v.mmu.pageLockless(Spte.childId(spte));
         }
         if (!allowed(rights, acc)) {
             if (staleSlot >= 0) {
                 v.tlb.invalidate(staleSlot);
             }
             hwErrorCode = Pfec.PRESENT | (acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH));
-            return false;
+            return WALK_FAULT;
         }
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
-        v.tlb.fill(gva >>> 12, gfn, pfn, rights, Platform.slot(slot).hostPage(gfn));
-        return true;
+        v.tlb.fill(gva >>> 12, gfn, pfn, rights, Platform.slot(slot).hostPage(gfn), v.hwCr4);
+        return WALK_OK;
     }
 
     /**

@@ -410,6 +410,22 @@ public final class MmuChecker {
             if (v.tlbFlushPending() || v.rootInvalid()) {
                 return;
             }
+            // The vCPU's lockless walks may fill its TLB while this runs: read it as a seqlock's
+            // reader, and drop what was read if a fill came in between (inconclusive, like a
+            // pending flush; the next check looks again).
+            long seq = v.tlb.fillSequence();
+            if ((seq & 1) != 0) {
+                return;
+            }
+            int before = out.size();
+            checkTlbEntries(v);
+            java.lang.invoke.VarHandle.acquireFence();
+            if (v.tlb.fillSequence() != seq) {
+                out.subList(before, out.size()).clear();
+            }
+        }
+
+        private void checkTlbEntries(VcpuMmu v) {
             Tlb tlb = v.tlb;
             for (int i = 0; i < tlb.size(); i++) {
                 long vpn = tlb.vpn(i);

@@ -6,15 +6,21 @@ import java.util.Arrays;
  * The VM's shadow pages: the table by id, the hash by gfn ({@code mmu_page_hash},
  * {@code KVM_NUM_MMU_PAGES} buckets) and the active list ({@code active_mmu_pages},
  * newest first, the oldest recycled first). Counts the hash chain steps walked: the cost
- * model's "shadow-page hash chain steps". Guarded by the VM's MMU lock.
+ * model's "shadow-page hash chain steps". Guarded by the VM's MMU lock, but for
+ * {@link #getLockless}: the table by id is published for the lockless walks ({@link
+ * VcpuMode}), a slot with a release store once its page is built, the array itself through a
+ * volatile field when it grows (the old array keeps every slot a walker may still look up).
  */
 final class MmuPages {
+    private static final java.lang.invoke.VarHandle SLOT =
+            java.lang.invoke.MethodHandles.arrayElementVarHandle(ShadowPage[].class);
+
     /** KVM_MMU_HASH_SHIFT. */
     static final int HASH_SHIFT = 10;
     /** KVM_NUM_MMU_PAGES: hash buckets. */
     static final int NUM_MMU_PAGES = 1 << HASH_SHIFT;
 
-    private ShadowPage[] byId = new ShadowPage[64];
+    private volatile ShadowPage[] byId = new ShadowPage[64];
     private int[] freeIds = new int[64];
     private int freeCount;
     private int nextId = 1; // id 0 is never used: a zero address field names no page
@@ -39,9 +45,20 @@ final class MmuPages {
         return (int) (gfn & (NUM_MMU_PAGES - 1));
     }
 
-    /** The page of {@code id}, or null. */
+    /** The page of {@code id}, or null. MMU lock held. */
     ShadowPage get(int id) {
-        return id > 0 && id < byId.length ? byId[id] : null;
+        ShadowPage[] a = byId;
+        return id > 0 && id < a.length ? a[id] : null;
+    }
+
+    /**
+     * The page of {@code id} for a lockless walker: an acquire load, so the page is seen fully
+     * built. The id came from an spte the walker read; it is not reused before the walker is out
+     * ({@link VcpuMode}), so this is the page the spte named, perhaps zapped since.
+     */
+    ShadowPage getLockless(int id) {
+        ShadowPage[] a = byId;
+        return id > 0 && id < a.length ? (ShadowPage) SLOT.getAcquire(a, id) : null;
     }
 
     int used() {
@@ -78,11 +95,13 @@ final class MmuPages {
      */
     ShadowPage alloc(long gfn, int role) {
         int id = freeCount > 0 ? freeIds[--freeCount] : nextId++;
-        if (id >= byId.length) {
-            byId = Arrays.copyOf(byId, byId.length * 2);
+        ShadowPage[] a = byId;
+        if (id >= a.length) {
+            a = Arrays.copyOf(a, a.length * 2);
+            byId = a; // volatile: published with every slot copied
         }
         ShadowPage sp = new ShadowPage(id, gfn, role);
-        byId[id] = sp;
+        SLOT.setRelease(a, id, sp);
         int b = hashfn(gfn);
         sp.hashNext = buckets[b];
         buckets[b] = id;
@@ -113,7 +132,7 @@ final class MmuPages {
             p.hashNext = sp.hashNext;
         }
         unlinkActive(sp);
-        byId[sp.id] = null;
+        SLOT.setRelease(byId, sp.id, (ShadowPage) null);
         if (freeCount == freeIds.length) {
             freeIds = Arrays.copyOf(freeIds, freeCount * 2);
         }

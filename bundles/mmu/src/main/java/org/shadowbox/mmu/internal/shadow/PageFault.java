@@ -52,19 +52,24 @@ final class PageFault {
      * {@code shadow_page_table_clear_flood}: the flood counts of the pages along the walk of
      * {@code gva}. Returns the shadow entries walked.
      */
-    static int clearFlood(ShadowMmu mmu, ShadowPage top, int topLevel, long gva) {
-        ShadowPage sp = top;
-        int steps = 0;
-        for (int level = topLevel; sp != null && level >= 1; level--) {
-            steps++;
-            sp.writeFloodingCount = 0;
-            long spte = sp.spt[index(gva, level)];
-            if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
-                return steps;
+    static int clearFlood(ShadowMmu mmu, VcpuMmu v, ShadowPage top, int topLevel, long gva) {
+        VcpuMode.beginLockless(v.requests);
+        try {
+            ShadowPage sp = top;
+            int steps = 0;
+            for (int level = topLevel; sp != null && level >= 1; level--) {
+                steps++;
+                sp.writeFloodingCount = 0; // a plain store racing with the flood handler's counts under the lock, as in KVM: either order is a valid history
+                long spte = sp.spteLockless(index(gva, level));
+                if (!Spte.isPresent(spte) || Spte.isLast(spte, level)) {
+                    return steps;
+                }
+                sp = mmu.pageLockless(Spte.childId(spte));
             }
-            sp = mmu.page(Spte.childId(spte));
+            return steps;
+        } finally {
+            VcpuMode.endLockless(v.requests);
         }
-        return steps;
     }
 
     static int index(long gva, int level) {
@@ -79,32 +84,32 @@ final class PageFault {
      * @return {@link #RET_FIXED}, {@link #RET_EMULATE} or {@link #RET_GUEST_FAULT}
      */
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
-        v.stats.pfTaken++;
+        v.stats.inc(MmuCounter.PF_TAKEN);
         GuestWalk w = v.walk;
         boolean walked = GuestWalker.walk(w, v.vcpu, gva, access, true, v.pdptrs);
-        v.stats.guestWalkSteps += v.mode.rootLevel() - w.level + 1;
+        v.stats.add(MmuCounter.GUEST_WALK_STEPS, v.mode.rootLevel() - w.level + 1);
         if (!walked) {
-            v.stats.pfGuest++;
+            v.stats.inc(MmuCounter.PF_GUEST);
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
         if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
-            v.stats.shadowWalkSteps += clearFlood(mmu, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva); // lockless
-            v.stats.pfEmulate++;
-            v.stats.pfEmulateTracked++;
+            v.stats.add(MmuCounter.SHADOW_WALK_STEPS, clearFlood(mmu, v, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva)); // lockless
+            v.stats.inc(MmuCounter.PF_EMULATE);
+            v.stats.inc(MmuCounter.PF_EMULATE_TRACKED);
             return RET_EMULATE;
         }
         // The full path (every fault under the page-track policy but a tracked write; every
         // fault under the legacy one): 4.5's FNAME(page_fault) from here on.
-        v.stats.selfChangeChecks++; // is_self_change_mapping
+        v.stats.inc(MmuCounter.SELF_CHANGE_CHECKS); // is_self_change_mapping
         if (w.level >= 2) {
-            v.stats.hostMappingLevels++; // mapping_level -> host_mapping_level, for a guest large page
+            v.stats.inc(MmuCounter.HOST_MAPPING_LEVEL); // mapping_level -> host_mapping_level, for a guest large page
         }
-        v.stats.gfnToPfn++; // try_async_pf: memslot lookup, hva, get_user_pages_fast
+        v.stats.inc(MmuCounter.GFN_TO_PFN); // try_async_pf: memslot lookup, hva, get_user_pages_fast
         Memslot slot = mmu.vm.slotForGfn(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (slot == null || top == null || !tablesInSlots(mmu, v.mode, w)) {
-            v.stats.pfMmio++; // no memory behind it: emulated, never mapped
+            v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
         boolean nxe = Role.nxe(v.baseRole);
@@ -137,8 +142,8 @@ final class PageFault {
         int fetched;
         Platform.mmuLock(mmu.vm).lock();
         try {
-            v.stats.mmuLockFault++;
-            v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available's test
+            v.stats.inc(MmuCounter.MMU_LOCK_FAULT);
+            v.stats.inc(MmuCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available's test
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
@@ -148,13 +153,13 @@ final class PageFault {
                 v.gpteChangedRetries++;
                 return RET_FIXED; // RET_PF_RETRY: the access faults again and walks the new tables
             }
-            v.stats.pfFixed++;
+            v.stats.inc(MmuCounter.PF_FIXED);
         } finally {
             Platform.mmuLock(mmu.vm).unlock();
         }
         if (fetched == FETCH_EMULATE) {
-            v.stats.pfEmulate++;
-            v.stats.pfEmulateWp++;
+            v.stats.inc(MmuCounter.PF_EMULATE);
+            v.stats.inc(MmuCounter.PF_EMULATE_WP);
             return RET_EMULATE;
         }
         return RET_FIXED;
@@ -175,22 +180,22 @@ final class PageFault {
      * @return {@link #RET_FIXED} or {@link #RET_EMULATE} (there is no guest fault without paging)
      */
     static int nonpagingPageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
-        v.stats.pfTaken++;
+        v.stats.inc(MmuCounter.PF_TAKEN);
         GuestWalk w = v.walk;
         w.gva = gva;
         w.gpa = gva; // nonpaging_gva_to_gpa
         long gfn = gva >>> 12;
         if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
-            v.stats.pfEmulate++;
-            v.stats.pfEmulateTracked++;
+            v.stats.inc(MmuCounter.PF_EMULATE);
+            v.stats.inc(MmuCounter.PF_EMULATE_TRACKED);
             return RET_EMULATE;
         }
-        v.stats.hostMappingLevels++; // nonpaging_map -> mapping_level -> host_mapping_level
-        v.stats.gfnToPfn++; // try_async_pf
+        v.stats.inc(MmuCounter.HOST_MAPPING_LEVEL); // nonpaging_map -> mapping_level -> host_mapping_level
+        v.stats.inc(MmuCounter.GFN_TO_PFN); // try_async_pf
         Memslot slot = mmu.vm.slotForGfn(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (slot == null || top == null) {
-            v.stats.pfMmio++; // no memory behind it: emulated, never mapped
+            v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
         boolean writeFault = (access & Pfec.WRITE) != 0;
@@ -199,20 +204,20 @@ final class PageFault {
         boolean emulate;
         Platform.mmuLock(mmu.vm).lock();
         try {
-            v.stats.mmuLockFault++;
-            v.stats.faultChecks++; // mmu_notifier_retry, make_mmu_pages_available's test
+            v.stats.inc(MmuCounter.MMU_LOCK_FAULT);
+            v.stats.inc(MmuCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available's test
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
             }
             emulate = directMap(mmu, v, top, gva, writeFault, level, mapGfn, slot);
-            v.stats.pfFixed++;
+            v.stats.inc(MmuCounter.PF_FIXED);
         } finally {
             Platform.mmuLock(mmu.vm).unlock();
         }
         if (emulate) {
-            v.stats.pfEmulate++;
-            v.stats.pfEmulateWp++;
+            v.stats.inc(MmuCounter.PF_EMULATE);
+            v.stats.inc(MmuCounter.PF_EMULATE_WP);
             return RET_EMULATE;
         }
         return RET_FIXED;
@@ -231,7 +236,7 @@ final class PageFault {
         int level = v.shadowWalkLevel();
         for (; level > hlevel; level--) {
             int idx = index(gva, level);
-            v.stats.shadowWalkSteps++;
+            v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
             mmu.dropLargeSpte(sp, idx);
             long spte = sp.spt[idx];
             if (Spte.isPresent(spte)) {
@@ -243,7 +248,7 @@ final class PageFault {
             mmu.linkShadowPage(sp, idx, child);
             sp = child;
         }
-        v.stats.shadowWalkSteps++;
+        v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
         return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), Spte.ACC_ALL, writeFault, level, mapGfn, slot, true);
     }
 
@@ -299,14 +304,14 @@ final class PageFault {
             boolean writeFault, int hlevel, int pteAccess, long mapGfn, long gfn, Memslot slot) {
         ShadowPage sp = top;
         int level = v.shadowWalkLevel();
-        v.stats.gpteRechecks++; // FNAME(gpte_changed) of the top level
+        v.stats.inc(MmuCounter.GPTE_RECHECKS); // FNAME(gpte_changed) of the top level
         if (gpteChanged(mmu, v, w, level)) {
             return FETCH_GPTE_CHANGED;
         }
         for (; level > w.level; level--) {
             int idx = index(gva, level);
-            v.stats.shadowWalkSteps++;
-            v.stats.gpteRechecks++; // FNAME(gpte_changed) of the level below
+            v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
+            v.stats.inc(MmuCounter.GPTE_RECHECKS); // FNAME(gpte_changed) of the level below
             sp.writeFloodingCount = 0;
             mmu.dropLargeSpte(sp, idx);
             long spte = sp.spt[idx];
@@ -331,7 +336,7 @@ final class PageFault {
         }
         for (; level > hlevel; level--) {
             int idx = index(gva, level);
-            v.stats.shadowWalkSteps++;
+            v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
             sp.writeFloodingCount = 0;
             validateDirectSpte(mmu, sp, idx, pteAccess);
             mmu.dropLargeSpte(sp, idx);
@@ -345,7 +350,7 @@ final class PageFault {
             mmu.linkShadowPage(sp, idx, child);
             sp = child;
         }
-        v.stats.shadowWalkSteps++;
+        v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
         sp.writeFloodingCount = 0;
         return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true)
                 ? FETCH_EMULATE : FETCH_FIXED;

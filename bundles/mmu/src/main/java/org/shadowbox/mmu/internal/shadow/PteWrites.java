@@ -50,7 +50,7 @@ final class PteWrites {
         }
         Platform.mmuLock(mmu.vm).lock();
         try {
-            mmu.stats.mmuLock++;
+            mmu.stats.inc(MmuCounter.MMU_LOCK);
             process(vcpuId, gpa, value, bytes);
         } finally {
             Platform.mmuLock(mmu.vm).unlock();
@@ -64,8 +64,8 @@ final class PteWrites {
         }
         Platform.mmuLock(mmu.vm).lock();
         try {
-            mmu.stats.mmuLock++;
-            mmu.stats.pteWriteEmulator++;
+            mmu.stats.inc(MmuCounter.MMU_LOCK);
+            mmu.stats.inc(MmuCounter.PTE_WRITE_EMULATOR);
             process(vcpuId, gpa, value, bytes);
         } finally {
             Platform.mmuLock(mmu.vm).unlock();
@@ -76,11 +76,11 @@ final class PteWrites {
     private void process(int vcpuId, long gpa, long value, int bytes) {
         mmu.assertMmuLockHeld();
         processed++;
-        long zapped = mmu.stats.mmuShadowZapped;
+        long zapped = mmu.stats.get(MmuCounter.MMU_SHADOW_ZAPPED);
         try {
             handle(vcpuId, gpa, value, bytes);
         } finally {
-            mmu.stats.pteWriteZapped += mmu.stats.mmuShadowZapped - zapped;
+            mmu.stats.add(MmuCounter.MMU_PTE_WRITE_ZAPPED, mmu.stats.get(MmuCounter.MMU_SHADOW_ZAPPED) - zapped);
         }
     }
 
@@ -90,7 +90,7 @@ final class PteWrites {
             mmu.trackWriteFallbackLocked(gpa);
             return;
         }
-        mmu.stats.pteWriteHandled++;
+        mmu.stats.inc(MmuCounter.MMU_PTE_WRITE_HANDLED);
         try {
             h.handler.pteWrite(views[vcpuId], gpa, value, bytes);
             return;

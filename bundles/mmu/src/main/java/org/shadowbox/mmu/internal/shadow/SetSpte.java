@@ -59,7 +59,7 @@ final class SetSpte {
             spte |= Spte.DIRTY; // kvm_vcpu_mark_page_dirty
         }
         long old = sp.spt[index];
-        sp.spt[index] = spte;
+        sp.setSpte(index, spte);
         if (lostRights(old, spte)) {
             ret |= NEED_FLUSH; // mmu_spte_update() returned true
         }
@@ -98,6 +98,12 @@ final class SetSpte {
                 wasRmapped = true;
             }
         }
+        if (!wasRmapped && sp.gfns != null) {
+            // kvm_mmu_page_set_gfn before the spte, not after as in rmap_add: the processor
+            // model reads the gfn of a leaf it finds (the host page comes from it), so a
+            // lockless walker must never see a new spte beside an old gfn.
+            sp.setGfn(index, gfn);
+        }
         int r = setSpte(mmu, sp, index, pteAccess, level, gfn, slot, canUnsync);
         if ((r & NEED_FLUSH) != 0) {
             mmu.flushRemoteTlbs();
@@ -110,9 +116,6 @@ final class SetSpte {
             v.requestLocalTlbFlush();
         }
         if (!wasRmapped && Spte.isPresent(sp.spt[index])) {
-            if (sp.gfns != null) {
-                sp.gfns[index] = gfn;
-            }
             mmu.rmap.add(gfn, level, ShadowPage.sptep(sp.id, index));
         }
         return emulate;

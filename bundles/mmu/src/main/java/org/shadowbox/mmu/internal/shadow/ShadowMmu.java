@@ -44,6 +44,8 @@ public final class ShadowMmu {
     /** {@code kvm->arch.n_max_mmu_pages}. */
     private int maxMmuPages;
     private final VcpuMmu[] vcpus;
+    /** Each vCPU's request word and mode, for the remote flush's wait ({@link VcpuMode}). */
+    private final VcpuRequests[] vcpuRequests;
     /** Where emulated writes to shadowed page tables come in ({@code kvm_mmu_pte_write}'s callers). */
     final PteWrites pteWrites;
     private int[] invalidList = new int[16];
@@ -70,6 +72,10 @@ public final class ShadowMmu {
             vcpus[i] = new VcpuMmu(this, vm.vcpu(i), tlbEntries, prevRoots);
         }
         this.pteWrites = new PteWrites(this);
+        this.vcpuRequests = new VcpuRequests[vcpus.length];
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpuRequests[i] = vcpus[i].requests;
+        }
     }
 
     /**
@@ -131,8 +137,8 @@ public final class ShadowMmu {
         Platform.mmuLock(vm).lock();
         try {
             s.add(stats);
-            s.hashChainSteps += pages.hashChainSteps;
-            s.hashLookups += pages.hashLookups;
+            s.add(MmuCounter.HASH_CHAIN_STEPS, pages.hashChainSteps);
+            s.add(MmuCounter.HASH_LOOKUPS, pages.hashLookups);
         } finally {
             Platform.mmuLock(vm).unlock();
         }
@@ -165,6 +171,11 @@ public final class ShadowMmu {
     /** The shadow page with that id (a non-leaf spte's child); read it with the MMU lock held. */
     public ShadowPage page(int id) {
         return pages.get(id);
+    }
+
+    /** {@link #page} for a walker between {@link VcpuMode#beginLockless} and {@link VcpuMode#endLockless}. */
+    ShadowPage pageLockless(int id) {
+        return pages.getLockless(id);
     }
 
     // ---- kvm_mmu_get_page and accounting ----
@@ -214,7 +225,7 @@ public final class ShadowMmu {
             sp.writeFloodingCount = 0;
             return sp;
         }
-        stats.mmuCacheMiss++;
+        stats.inc(MmuCounter.MMU_CACHE_MISS);
         ShadowPage sp = pages.alloc(gfn, role);
         if (!direct) {
             accountShadowed(sp);
@@ -250,7 +261,7 @@ public final class ShadowMmu {
      */
     void linkShadowPage(ShadowPage parent, int index, ShadowPage child) {
         long sptep = ShadowPage.sptep(parent.id, index);
-        parent.spt[index] = Spte.makeNonLeaf(child.id);
+        parent.setSpte(index, Spte.makeNonLeaf(child.id)); // release: the child is fully built before a walker can reach it
         child.addParent(sptep);
         if (child.unsync || child.unsyncChildren > 0) {
             markUnsync(sptep);
@@ -279,8 +290,8 @@ public final class ShadowMmu {
 
     /** {@code kvm_unsync_page}: the guest may write this leaf table directly until the next resync. */
     void unsyncPage(ShadowPage sp) {
-        stats.mmuUnsync++;
-        stats.unsyncMarked++;
+        stats.inc(MmuCounter.MMU_UNSYNC);
+        stats.inc(MmuCounter.UNSYNC_MARKED);
         sp.unsync = true;
         for (int i = 0; i < sp.parentCount; i++) {
             markUnsync(sp.parentPtes[i]);
@@ -290,7 +301,7 @@ public final class ShadowMmu {
     /** {@code kvm_unlink_unsync_page}. */
     void unlinkUnsync(ShadowPage sp) {
         sp.unsync = false;
-        stats.mmuUnsync--;
+        stats.add(MmuCounter.MMU_UNSYNC, -1);
     }
 
     // ---- dropping sptes ----
@@ -298,7 +309,7 @@ public final class ShadowMmu {
     /** {@code drop_spte}: clears a leaf and forgets it in the rmap. The caller flushes. */
     void dropSpte(ShadowPage sp, int index) {
         long old = sp.spt[index];
-        sp.spt[index] = 0;
+        sp.setSpte(index, 0);
         if (Spte.isPresent(old)) {
             rmap.remove(sp.gfnAt(index), sp.level(), ShadowPage.sptep(sp.id, index));
         }
@@ -308,7 +319,7 @@ public final class ShadowMmu {
     void dropParentPte(ShadowPage parent, int index) {
         ShadowPage child = pages.get(Spte.childId(parent.spt[index]));
         child.removeParent(ShadowPage.sptep(parent.id, index));
-        parent.spt[index] = 0;
+        parent.setSpte(index, 0);
         parent.clearUnsyncChild(index);
     }
 
@@ -348,7 +359,7 @@ public final class ShadowMmu {
     int prepareZap(ShadowPage sp) {
         boolean wasValid = !sp.invalid();
         if (wasValid) {
-            stats.mmuShadowZapped++;
+            stats.inc(MmuCounter.MMU_SHADOW_ZAPPED);
         }
         int ret = zapUnsyncChildren(sp);
         for (int i = 0; i < Spte.ENTRIES; i++) {
@@ -417,7 +428,10 @@ public final class ShadowMmu {
         return zapped;
     }
 
-    /** {@code kvm_mmu_commit_zap_page}: one remote flush, then the invalid pages are freed. */
+    /**
+     * {@code kvm_mmu_commit_zap_page}: one remote flush, which also waits out the lockless walks
+     * ({@link VcpuMode}: their grace period), then the invalid pages are freed.
+     */
     void commitZap() {
         if (invalidCount == 0) {
             return;
@@ -469,7 +483,7 @@ public final class ShadowMmu {
             }
             prepareZap(oldest);
             commitZap();
-            stats.mmuRecycled++;
+            stats.inc(MmuCounter.MMU_RECYCLED);
         }
     }
 
@@ -491,28 +505,29 @@ public final class ShadowMmu {
                 int idx = ShadowPage.sptepIndex(sptes[j]);
                 long spte = sp.spt[idx];
                 if ((spte & (Spte.WRITABLE | Spte.MMU_WRITEABLE)) != 0) {
-                    sp.spt[idx] = spte & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
+                    sp.setSpte(idx, spte & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE));
                     changed = true;
                 }
             }
         }
         if (changed) {
-            stats.gfnWriteProtect++;
+            stats.inc(MmuCounter.GFN_WRITE_PROTECT);
         }
         return changed;
     }
 
     /** {@code kvm_flush_remote_tlbs}: a TLB-flush request to every vCPU, served before its next access. */
     void flushRemoteTlbs() {
-        stats.remoteTlbFlush++;
+        stats.inc(MmuCounter.REMOTE_TLB_FLUSH);
         boolean ipi = false;
         for (VcpuMmu v : vcpus) {
-            stats.remoteFlushRequests++;
+            stats.inc(MmuCounter.REMOTE_FLUSH_REQUESTS);
             ipi |= v.requestRemoteTlbFlush();
         }
         if (ipi) {
-            stats.remoteFlushIpis++; // sent together; the requester waits for the slowest ack
+            stats.inc(MmuCounter.REMOTE_FLUSH_IPIS); // sent together; the requester waits for the slowest ack
         }
+        VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still walks or stores through what was flushed
     }
 
     // ---- writes to shadowed page tables ----
@@ -559,10 +574,10 @@ public final class ShadowMmu {
             }
             seen = true;
             prepareZap(sp);
-            stats.mmuPteWriteFallbackZapped++;
+            stats.inc(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED);
         }
         if (seen) {
-            stats.mmuPteWriteFallback++;
+            stats.inc(MmuCounter.MMU_PTE_WRITE_FALLBACK);
             commitZap();
         }
     }

@@ -8,9 +8,17 @@ import java.util.Arrays;
  * point at it ({@code parent_ptes}), the unsync state and the counters KVM keeps.
  *
  * <p>A {@code sptep} (pointer to an spte) is encoded as a {@code long}: the page id times
- * 512 plus the index, see {@link #sptep}. All fields are guarded by the VM's MMU lock.
+ * 512 plus the index, see {@link #sptep}. All fields are guarded by the VM's MMU lock, with
+ * one exception: the lockless walks ({@link VcpuMode}) read {@link #spt} and {@link #gfns}
+ * without it. So every store to those two arrays is a release ({@link #setSpte}, {@link
+ * #setGfn}) and the lockless reads are acquires ({@link #spteLockless}, {@link #gfnLockless}):
+ * a walker that sees an spte sees everything written before it (the child page it names, fully
+ * built; the gfn of a leaf). KVM gets the same from {@code mmu_spte_set}'s single 64-bit store
+ * and the processor's ordered loads; the lock-holding readers keep plain loads.
  */
 public final class ShadowPage {
+    private static final java.lang.invoke.VarHandle SLOT = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+
     final int id;
     final long gfn;
     /** The role word; only {@link Role#INVALID} changes after creation. */
@@ -107,6 +115,29 @@ public final class ShadowPage {
     /** The spte at {@code index}. */
     public long spte(int index) {
         return spt[index];
+    }
+
+    /**
+     * {@code mmu_spte_set} / {@code mmu_spte_update}'s store: a release, so that a lockless
+     * walker that loads the new value also sees what was written before it. MMU lock held.
+     */
+    void setSpte(int index, long spte) {
+        SLOT.setRelease(spt, index, spte);
+    }
+
+    /** The spte at {@code index} for a walker without the MMU lock: an acquire load. */
+    long spteLockless(int index) {
+        return (long) SLOT.getAcquire(spt, index);
+    }
+
+    /** {@code kvm_mmu_page_set_gfn}: a release store, published before the spte that maps it. MMU lock held. */
+    void setGfn(int index, long gfn) {
+        SLOT.setRelease(gfns, index, gfn);
+    }
+
+    /** {@link #gfnAt} for a walker without the MMU lock (an acquire load; see the class comment). */
+    long gfnLockless(int index) {
+        return gfns == null ? gfnAt(index) : (long) SLOT.getAcquire(gfns, index);
     }
 
     /**

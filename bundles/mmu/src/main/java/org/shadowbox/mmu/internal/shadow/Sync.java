@@ -83,7 +83,7 @@ final class Sync {
      * @return true if no spte is left (the page should be zapped)
      */
     static boolean syncPage(ShadowMmu mmu, VcpuMmu v, ShadowPage sp) {
-        mmu.stats.mmuSyncPage++;
+        mmu.stats.inc(MmuCounter.MMU_SYNC_PAGE);
         PagingMode mode = v.mode;
         int size = sp.gpteSize();
         boolean flush = false;

@@ -2,20 +2,48 @@ package org.shadowbox.mmu.internal.shadow;
 
 import java.util.Arrays;
 
+import org.shadowbox.mmu.internal.paging.Rights;
+import org.shadowbox.vm.Register;
+
 /**
  * A vCPU's TLB: a direct-mapped cache of translations filled from the sptes (gva page to
  * host page, with the rights of the spte walk). It is what makes a missing TLB flush
  * observable: an entry stays usable until the vCPU flushes it, whatever happened to the
  * sptes meanwhile. A lookup allocates nothing.
+ *
+ * <p>What a hit needs is one array, two adjacent longs per entry ({@link #hot}): the tag, and
+ * the gfn with the permission check already done for every kind of access. The check ({@link
+ * Rights#permissionFault}) depends on the rights of the walk, on CR4 (SMEP, SMAP), which
+ * cannot change without a flush of this TLB, and on EFLAGS.AC, which can: so at fill time it is
+ * evaluated for the 8 combinations of write, user and fetch, each with AC clear and set, into
+ * 16 bits, and a hit is a shift and a mask. The processor caches the same decision with the
+ * translation.
  */
 public final class Tlb {
     private final int mask;
-    /** Tag: the gva page number, or -1 for an empty entry. */
-    private final long[] vpn;
-    private final long[] gfn;
+    /**
+     * Entry i at {@code 2i} and {@code 2i + 1}: the tag (the gva page number, or -1 for an empty
+     * entry), then the gfn shifted left by 16 over the 16 permission bits ({@link #allows}).
+     */
+    private final long[] hot;
     private final long[] pfn;
     private final int[] access;
     private final byte[][] page;
+    /**
+     * Fills so far, times two, odd while a fill is under way: a sequence count for the checker,
+     * which reads another thread's TLB while the vCPU's lockless walks may fill it ({@link
+     * #fillSequence}). Written only by the vCPU's thread.
+     */
+    private long fills;
+    private static final java.lang.invoke.VarHandle FILLS;
+
+    static {
+        try {
+            FILLS = java.lang.invoke.MethodHandles.lookup().findVarHandle(Tlb.class, "fills", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** @param entries a power of two, 1 to 65536 */
     public Tlb(int entries) {
@@ -23,8 +51,7 @@ public final class Tlb {
             throw new org.shadowbox.vm.VmException("bad TLB size " + entries + ": accepted a power of two from 1 to 65536");
         }
         mask = entries - 1;
-        vpn = new long[entries];
-        gfn = new long[entries];
+        hot = new long[2 * entries];
         pfn = new long[entries];
         access = new int[entries];
         page = new byte[entries][];
@@ -32,32 +59,73 @@ public final class Tlb {
     }
 
     public int size() {
-        return vpn.length;
+        return access.length;
     }
 
     /** The slot of {@code gvaPage} if it is cached, else -1. */
     int lookup(long gvaPage) {
         int i = (int) gvaPage & mask;
-        return vpn[i] == gvaPage ? i : -1;
+        return hot[2 * i] == gvaPage ? i : -1;
     }
 
-    void fill(long gvaPage, long gfnValue, long pfnValue, int acc, byte[] hostPage) {
+    /**
+     * Caches a translation with the rights {@code acc} of its walk ({@link Spte#ACC_USER},
+     * {@link Spte#ACC_WRITE}, {@link Spte#ACC_EXEC}) under {@code cr4}, the CR4 the processor
+     * runs the guest with (it cannot change before this TLB is flushed).
+     */
+    void fill(long gvaPage, long gfnValue, long pfnValue, int acc, byte[] hostPage, long cr4) {
         int i = (int) gvaPage & mask;
-        vpn[i] = gvaPage;
-        gfn[i] = gfnValue;
+        long allowed = 0;
+        for (int k = 0; k < 16; k++) {
+            int a = ((k & 1) != 0 ? org.shadowbox.mmu.internal.paging.Pfec.WRITE : 0)
+                    | ((k & 2) != 0 ? org.shadowbox.mmu.internal.paging.Pfec.USER : 0)
+                    | ((k & 4) != 0 ? org.shadowbox.mmu.internal.paging.Pfec.FETCH : 0);
+            if (!Rights.permissionFault(a, (acc & Spte.ACC_USER) != 0, (acc & Spte.ACC_WRITE) != 0,
+                    (acc & Spte.ACC_EXEC) == 0, Register.CR0_WP, cr4, (k & 8) != 0 ? Register.RFLAGS_AC : 0)) {
+                allowed |= 1L << k;
+            }
+        }
+        long seq = fills;
+        FILLS.setOpaque(this, seq + 1); // odd: a fill is under way
+        java.lang.invoke.VarHandle.storeStoreFence(); // ... before any of its stores
+        hot[2 * i] = gvaPage;
+        hot[2 * i + 1] = (gfnValue << 16) | allowed;
         pfn[i] = pfnValue;
         access[i] = acc;
         page[i] = hostPage;
+        FILLS.setRelease(this, seq + 2); // even again, after the stores
+    }
+
+    /**
+     * The fill sequence count, for a reader on another thread (the checker), as a seqlock: read it
+     * before reading entries (an odd value: a fill is under way), then {@code
+     * VarHandle.acquireFence()} and read it again; entries read between two equal even values
+     * were not torn by a fill.
+     */
+    long fillSequence() {
+        return (long) FILLS.getAcquire(this);
+    }
+
+    /**
+     * The hardware's permission check of slot {@code i} for access {@code acc} ({@link
+     * org.shadowbox.mmu.internal.paging.Pfec} bits), with EFLAGS.AC as given ({@code
+     * permission_fault}, decided at fill time).
+     */
+    boolean allows(int i, int acc, boolean ac) {
+        int k = ((acc >>> 1) & 3) | ((acc >>> 2) & 4) | (ac ? 8 : 0);
+        return ((hot[2 * i + 1] >>> k) & 1) != 0;
     }
 
     void invalidate(int i) {
-        vpn[i] = -1;
+        hot[2 * i] = -1;
         page[i] = null;
     }
 
     /** Drops every entry. */
     void flush() {
-        Arrays.fill(vpn, -1L);
+        for (int i = 0; i < hot.length; i += 2) {
+            hot[i] = -1;
+        }
         Arrays.fill(page, null);
     }
 
@@ -66,7 +134,7 @@ public final class Tlb {
     }
 
     long gfn(int i) {
-        return gfn[i];
+        return hot[2 * i + 1] >>> 16;
     }
 
     long pfn(int i) {
@@ -79,6 +147,6 @@ public final class Tlb {
 
     /** The gva page of slot {@code i}, or -1 if empty (for the checker). */
     long vpn(int i) {
-        return vpn[i];
+        return hot[2 * i];
     }
 }

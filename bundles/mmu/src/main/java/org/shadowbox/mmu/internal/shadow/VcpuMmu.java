@@ -52,6 +52,12 @@ public final class VcpuMmu implements GuestVcpu {
      * that put such a write there deterministically. Set before the vCPU's thread runs.
      */
     Runnable afterGuestWalk;
+    /**
+     * Run by {@link GuestAccess} in guest mode just before a store translated on the slow path
+     * lands: null (nothing) except in the test that holds a store in flight while another
+     * thread flushes. Set before the vCPU's thread runs.
+     */
+    Runnable beforeStore;
     /** Per level, the rights of the guest entries above it in the current walk. */
     final int[] ptAccess = new int[5];
     /** {@code mmu.base_role}. */
@@ -90,7 +96,8 @@ public final class VcpuMmu implements GuestVcpu {
     private final ShadowPage[] prevRoot;
     private final GuestAccess access = new GuestAccess(this);
     private final long[] prevCr3;
-    private final VcpuRequests requests = new VcpuRequests();
+    /** Pending requests, and the vCPU's mode for the lockless walks ({@link VcpuMode}): one padded object. */
+    final VcpuRequests requests = new VcpuRequests();
 
     VcpuMmu(ShadowMmu mmu, Vcpu vcpu, int tlbEntries, int prevRoots) {
         if (prevRoots < 0 || prevRoots > 16) {
@@ -121,8 +128,8 @@ public final class VcpuMmu implements GuestVcpu {
     private void countersNow(MmuStats into) {
         into.add(stats);
         into.add(mmu.stats);
-        into.hashChainSteps += mmu.pages.hashChainSteps;
-        into.hashLookups += mmu.pages.hashLookups;
+        into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
+        into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
     }
 
     /**
@@ -263,7 +270,7 @@ public final class VcpuMmu implements GuestVcpu {
             meter.begin();
             if ((req & VcpuRequests.MMU_SYNC) != 0) {
                 Platform.mmuLock(mmu.vm).lock();
-                stats.mmuLock++;
+                stats.inc(MmuCounter.MMU_LOCK);
                 try {
                     syncRoots();
                 } finally {
@@ -271,7 +278,7 @@ public final class VcpuMmu implements GuestVcpu {
                 }
             }
             if ((req & VcpuRequests.KICKED) != 0) {
-                stats.ipiExits++; // the IPI's exit, paid on this vCPU's clock
+                stats.inc(MmuCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
             }
             if ((req & VcpuRequests.TLB_FLUSH) != 0) {
                 flushLocal();
@@ -310,7 +317,7 @@ public final class VcpuMmu implements GuestVcpu {
     /** {@code kvm_mmu_free_roots(KVM_MMU_ROOTS_ALL)}. */
     private void freeRoots() {
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             if (root != null) {
                 mmu.putRoot(root);
@@ -347,7 +354,7 @@ public final class VcpuMmu implements GuestVcpu {
         int rootRole = Role.withAccess(Role.withLevel(baseRole, 4), Spte.ACC_ALL);
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             ShadowPage found = null;
             if (rootLoaded && root != null && !root.invalid() && rootCr3 == c3) {
@@ -410,7 +417,7 @@ public final class VcpuMmu implements GuestVcpu {
             }
         }
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             if (changed) {
                 freePaeRoots();
@@ -437,7 +444,7 @@ public final class VcpuMmu implements GuestVcpu {
      */
     private void newDirectRoots(long c3) {
         Platform.mmuLock(mmu.vm).lock();
-        stats.mmuLock++;
+        stats.inc(MmuCounter.MMU_LOCK);
         try {
             freePaeRoots();
             for (int i = 0; i < 4; i++) {
@@ -556,7 +563,7 @@ public final class VcpuMmu implements GuestVcpu {
     public void writeCr3(long value) {
         meter.beginSupervisor();
         try {
-            stats.exits++;
+            stats.inc(MmuCounter.EXITS);
             vcpu.set(Register.CR3, value);
             checkContext();
             newRoot(value, true);
@@ -577,8 +584,8 @@ public final class VcpuMmu implements GuestVcpu {
         meter.beginSupervisor();
         try {
             enterGuest();
-            stats.exits++;
-            stats.invlpg++;
+            stats.inc(MmuCounter.EXITS);
+            stats.inc(MmuCounter.INVLPG);
             if (nonpaging) {
                 flushLocal(); // nonpaging_invlpg does nothing; kvm_mmu_invlpg still flushes
                 return;
@@ -587,7 +594,7 @@ public final class VcpuMmu implements GuestVcpu {
             ShadowPage top = shadowWalkRoot(gva);
             if (top != null) {
                 Platform.mmuLock(mmu.vm).lock();
-                stats.mmuLock++;
+                stats.inc(MmuCounter.MMU_LOCK);
                 try {
                     Sync.invlpg(mmu, this, top, shadowWalkLevel(), gva);
                     mmu.commitZap();
@@ -604,7 +611,7 @@ public final class VcpuMmu implements GuestVcpu {
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
     public void flushLocal() {
         tlb.flush();
-        stats.tlbFlush++;
+        stats.inc(MmuCounter.TLB_FLUSH);
     }
 
     // ---- guest accesses ----

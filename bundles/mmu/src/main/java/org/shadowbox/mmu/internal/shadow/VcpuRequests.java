@@ -1,15 +1,17 @@
 package org.shadowbox.mmu.internal.shadow;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-
 /**
  * A vCPU's pending requests, KVM's {@code vcpu->requests}: any thread posts one
  * ({@code kvm_make_request}); the vCPU's own thread takes them all before it enters the guest
  * ({@code kvm_check_request} for each). Lock-free; reading whether any is pending is one
  * volatile read.
+ *
+ * <p>The word is written by other vCPUs' threads and read by its own on every access, so it is
+ * laid apart from everything else: 64 bytes of padding fields before it (a superclass, whose
+ * fields the JVM lays out first) and after it (this class's own), as {@code ____cacheline_aligned}
+ * does for KVM's hot per-vCPU words.
  */
-public final class VcpuRequests {
+public final class VcpuRequests extends VcpuRequestBits {
     /** {@code KVM_REQ_TLB_FLUSH}: flush the vCPU's TLB. */
     public static final int TLB_FLUSH = 1;
     /** {@code KVM_REQ_MMU_SYNC}: sync the shadow roots (shadow paging only). */
@@ -22,21 +24,12 @@ public final class VcpuRequests {
      */
     public static final int KICKED = 4;
 
-    private static final VarHandle BITS;
-
-    static {
-        try {
-            BITS = MethodHandles.lookup().findVarHandle(VcpuRequests.class, "bits", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private volatile int bits;
+    /** Padding after the word. */
+    long q0, q1, q2, q3, q4, q5, q6, q7;
 
     /** {@code kvm_make_request}: posts {@code request} ({@link #TLB_FLUSH}, {@link #MMU_SYNC}). Any thread. */
     public void make(int request) {
-        BITS.getAndBitwiseOr(this, request);
+        VcpuRequestBits.BITS.getAndBitwiseOr(this, request);
     }
 
     /**
@@ -52,7 +45,7 @@ public final class VcpuRequests {
             make(TLB_FLUSH);
             return false;
         }
-        int old = (int) BITS.getAndBitwiseOr(this, TLB_FLUSH | KICKED);
+        int old = (int) VcpuRequestBits.BITS.getAndBitwiseOr(this, TLB_FLUSH | KICKED);
         return (old & KICKED) == 0;
     }
 
@@ -68,6 +61,6 @@ public final class VcpuRequests {
 
     /** Takes every posted request at once (the vCPU's thread): their bits, 0 if none. */
     public int take() {
-        return bits == 0 ? 0 : (int) BITS.getAndSet(this, 0);
+        return bits == 0 ? 0 : (int) VcpuRequestBits.BITS.getAndSet(this, 0);
     }
 }

@@ -9,7 +9,9 @@ import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.shadow.AccessPieces;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
+import org.shadowbox.mmu.internal.shadow.GuestBytes;
 import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.VmException;
@@ -39,6 +41,9 @@ final class TdpAccess {
     }
 
     AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
+        if (tlbHit(gva, value, size, acc, out)) {
+            return out;
+        }
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
         }
@@ -50,6 +55,56 @@ final class TdpAccess {
         }
     }
 
+    /**
+     * The processor's fast case, decided before anything is changed (as the shadow MMU's {@code
+     * GuestAccess.tlbHit}): an access of 1, 2, 4 or 8 bytes within one page, with nothing for
+     * {@link TdpVcpu#enterGuest} to do, whose page the TLB holds with the rights it needs. It
+     * does what {@link #access0} would do for it (count the access and the hit, load or store
+     * through the host page) and returns true; otherwise it changes nothing and returns false.
+     * The gva is looked up as given: entries are filled only with truncated, canonical gvas of
+     * the current paging mode, and a mode change flushes the TLB, so a hit implies both.
+     */
+    private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
+        int off = (int) gva & 4095;
+        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
+            return false; // 0x116: bits 1, 2, 4 and 8
+        }
+        if ((acc & Pfec.WRITE) == 0) {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        }
+        // A store: in guest mode from before the request check until it has landed (VcpuMode).
+        if (!VcpuMode.enterGuestMode(v.requests)) {
+            return false;
+        }
+        try {
+            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
+        } finally {
+            VcpuMode.exitGuestMode(v.requests);
+        }
+    }
+
+    private boolean tlbHit0(long gva, long value, int size, int acc, AccessResult out, int off) {
+        TdpTlb tlb = v.tlb;
+        int i = tlb.lookup(gva >>> 12);
+        if (i < 0 || !tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.RFLAGS))) {
+            return false;
+        }
+        v.meter.access((acc & Pfec.USER) != 0);
+        v.stats.inc(TdpCounter.TLB_HIT);
+        byte[] page = tlb.page(i);
+        out.exception = GuestWalk.OK;
+        out.errorCode = 0;
+        out.emulated = false;
+        out.gpa = (tlb.gfn(i) << 12) | off;
+        if ((acc & Pfec.WRITE) != 0) {
+            GuestBytes.store(page, off, value, size);
+            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
+        } else {
+            out.value = GuestBytes.load(page, off, size);
+        }
+        return true;
+    }
+
     private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
         out.reset();
         v.enterGuest();
@@ -59,27 +114,39 @@ final class TdpAccess {
             return out;
         }
         int fixes = 0;
-        for (int p = 0; p < pieces.count();) {
-            int r = translate(p, acc);
-            if (r == TdpFault.RET_GUEST_FAULT) {
-                out.exception = GuestWalk.PAGE_FAULT;
-                out.errorCode = v.walk.errorCode;
-                v.vcpu.set(Register.CR2, pieces.gva(p));
+        for (int p = 0;;) {
+            for (; p < pieces.count(); p++) {
+                int r = translate(p, acc);
+                if (r == TdpFault.RET_GUEST_FAULT) {
+                    out.exception = GuestWalk.PAGE_FAULT;
+                    out.errorCode = v.walk.errorCode;
+                    v.vcpu.set(Register.CR2, pieces.gva(p));
+                    return out;
+                }
+                if (r == TdpFault.RET_FIXED) {
+                    if (++fixes > MAX_RETRIES) {
+                        throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                                + Long.toHexString(pieces.gva(0)) + " still violates TDP after " + MAX_RETRIES + " fixes");
+                    }
+                    v.enterGuest();
+                    p = -1; // the instruction restarts
+                }
+            }
+            if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
+                v.stats.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
                 return out;
             }
-            if (r == TdpFault.RET_FIXED) {
-                if (++fixes > MAX_RETRIES) {
-                    throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
-                            + Long.toHexString(pieces.gva(0)) + " still violates TDP after " + MAX_RETRIES + " fixes");
+            if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations (VcpuMode)
+                try {
+                    pieces.perform(v.vcpu, value, size, acc, out);
+                    return out;
+                } finally {
+                    VcpuMode.exitGuestMode(v.requests);
                 }
-                v.enterGuest();
-                p = 0; // the instruction restarts
-                continue;
             }
-            p++;
+            v.enterGuest(); // a remote flush came in: serve it and translate again
+            p = 0;
         }
-        v.stats.emulatedWrites += pieces.perform(v.vcpu, value, size, acc, out);
-        return out;
     }
 
     /** Translates piece {@code p}: TLB, else guest walk and TDP walk, else the TDP fault handler. */
@@ -90,11 +157,11 @@ final class TdpAccess {
         int i = tlb.lookup(gva >>> 12);
         if (i >= 0 && tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4),
                 v.vcpu.get(Register.RFLAGS))) {
-            v.stats.tlbHit++;
+            v.stats.inc(TdpCounter.TLB_HIT);
             pieces.set(p, tlb.page(i), (tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
-        v.stats.tlbMiss++;
+        v.stats.inc(TdpCounter.TLB_MISS);
         v.meter.tlbMiss();
         if (i >= 0) {
             tlb.invalidate(i); // the walk refills it, or the fault removes it
@@ -104,7 +171,7 @@ final class TdpAccess {
         PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
         walkSteps(mode == null ? 0 : mode.rootLevel() - w.level + 1); // the guest's entries the processor read
         if (!walked) {
-            v.stats.guestPf++;
+            v.stats.inc(TdpCounter.GUEST_PF);
             return TdpFault.RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
@@ -127,7 +194,7 @@ final class TdpAccess {
             Platform.mmuLock(mmu.vm).unlock();
         }
         v.meter.begin();
-        v.stats.exits++; // the TDP violation exits
+        v.stats.inc(TdpCounter.EXITS); // the TDP violation exits
         int r = TdpFault.pageFault(mmu, v, gfn, errorCode);
         if (r == TdpFault.RET_EMULATE) {
             pieces.set(p, null, w.gpa, true);
@@ -138,7 +205,7 @@ final class TdpAccess {
 
     /** {@code steps} entries read by the processor's walk of the access under way. */
     private void walkSteps(int steps) {
-        v.stats.tlbWalkSteps += steps;
+        v.stats.add(TdpCounter.TLB_WALK_STEPS, steps);
         v.meter.tlbWalkSteps(steps);
     }
 

@@ -159,8 +159,8 @@ public final class TdpChecker {
             if (reached != mmu.tablePages()) {
                 out.add("(e) " + mmu.tablePages() + " table pages are allocated but " + reached + " are reachable");
             }
-            if (large != mmu.stats.lpages) {
-                out.add("(e) lpages is " + mmu.stats.lpages + " but the table holds " + large + " large leaves");
+            if (large != mmu.stats.get(TdpCounter.LPAGES)) {
+                out.add("(e) lpages is " + mmu.stats.get(TdpCounter.LPAGES) + " but the table holds " + large + " large leaves");
             }
         }
 

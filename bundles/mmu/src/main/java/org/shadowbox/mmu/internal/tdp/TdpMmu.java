@@ -4,6 +4,8 @@ import org.shadowbox.vm.spi.Platform;
 
 import java.util.Arrays;
 
+import org.shadowbox.mmu.internal.shadow.VcpuMode;
+import org.shadowbox.mmu.internal.shadow.VcpuRequests;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Memslot;
@@ -36,6 +38,8 @@ public final class TdpMmu {
     /** The VM-wide counters (vCPU counters live in each {@link TdpVcpu}). */
     final TdpStats stats = new TdpStats();
     private final TdpVcpu[] vcpus;
+    /** Each vCPU's request word and mode, for the remote flush's wait ({@link VcpuMode}). */
+    private final VcpuRequests[] vcpuRequests;
     // Table pages by id (id 0 is never used: a zero address field names no table).
     private long[][] tables = new long[64][];
     private int[] tableLevel = new int[64];
@@ -67,6 +71,10 @@ public final class TdpMmu {
         this.vcpus = new TdpVcpu[vm.vcpuCount()];
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new TdpVcpu(this, vm.vcpu(i), tlbEntries);
+        }
+        this.vcpuRequests = new VcpuRequests[vcpus.length];
+        for (int i = 0; i < vcpus.length; i++) {
+            vcpuRequests[i] = vcpus[i].requests;
         }
     }
 
@@ -233,7 +241,7 @@ public final class TdpMmu {
             }
             if (!Spte.isPresent(e)) {
                 int child = alloc(l - 1, gfn);
-                stats.mmuCacheMiss++;
+                stats.inc(TdpCounter.MMU_CACHE_MISS);
                 e = Spte.makeNonLeaf(child);
                 tables[id][idx] = e;
             }
@@ -261,7 +269,7 @@ public final class TdpMmu {
         if (level > 1) {
             e |= Spte.LARGE;
             if (!Spte.isPresent(old)) {
-                stats.lpages++;
+                stats.inc(TdpCounter.LPAGES);
             }
         }
         if (Spte.isPresent(old) && (Spte.pfn(old) != Spte.pfn(e) || (Spte.isWritable(old) && !writable))) {
@@ -275,7 +283,7 @@ public final class TdpMmu {
 
     private void dropLeaf(int id, int idx) {
         if (tableLevel[id] > 1) {
-            stats.lpages--;
+            stats.add(TdpCounter.LPAGES, -1);
         }
         tables[id][idx] = 0;
     }
@@ -295,7 +303,7 @@ public final class TdpMmu {
             }
         }
         free(id);
-        stats.mmuShadowZapped++;
+        stats.inc(TdpCounter.MMU_SHADOW_ZAPPED);
     }
 
     // ---- page track's hook and flushes ----
@@ -316,21 +324,22 @@ public final class TdpMmu {
             id = Spte.childId(tables[id][index(gfn, level)]);
         }
         tables[id][index(gfn, leafLevel)] = e & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
-        stats.gfnWriteProtect++;
+        stats.inc(TdpCounter.GFN_WRITE_PROTECT);
         return true;
     }
 
     /** {@code kvm_flush_remote_tlbs}: a TLB-flush request to every vCPU, served before its next access. */
     public void flushRemoteTlbs() {
-        stats.remoteTlbFlush++;
+        stats.inc(TdpCounter.REMOTE_TLB_FLUSH);
         boolean ipi = false;
         for (TdpVcpu v : vcpus) {
-            stats.remoteFlushRequests++;
+            stats.inc(TdpCounter.REMOTE_FLUSH_REQUESTS);
             ipi |= v.requestRemoteTlbFlush();
         }
         if (ipi) {
-            stats.remoteFlushIpis++;
+            stats.inc(TdpCounter.REMOTE_FLUSH_IPIS);
         }
+        VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still stores through what was flushed
     }
 
     /** {@code kvm_mmu_zap_all}: every mapping goes (a memslot is deleted or moved). Takes the MMU lock. */

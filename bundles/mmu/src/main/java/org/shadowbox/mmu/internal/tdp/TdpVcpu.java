@@ -39,7 +39,8 @@ public final class TdpVcpu implements GuestVcpu {
     private long efer;
     private boolean contextValid;
     private final TdpAccess access = new TdpAccess(this);
-    private final VcpuRequests requests = new VcpuRequests();
+    /** Pending requests and the vCPU's mode ({@link org.shadowbox.mmu.internal.shadow.VcpuMode}). */
+    final VcpuRequests requests = new VcpuRequests();
 
     TdpVcpu(TdpMmu mmu, Vcpu vcpu, int tlbEntries) {
         this.mmu = mmu;
@@ -97,6 +98,19 @@ public final class TdpVcpu implements GuestVcpu {
                 || vcpu.get(Register.CR4) != cr4 || vcpu.get(Register.EFER) != efer;
     }
 
+    /**
+     * True when {@link #enterGuest} has nothing to do: CR0, CR3, CR4 and EFER are those the
+     * context was set up for and no request is pending. The TLB-hit fast path asks this instead;
+     * the four differences are OR-ed so that the check is one compare and one branch (as the
+     * shadow MMU's {@code VcpuMmu.entryUnchanged}).
+     */
+    boolean entryUnchanged() {
+        Vcpu c = vcpu;
+        long diff = (c.get(Register.CR0) ^ cr0) | (c.get(Register.CR3) ^ cr3) | (c.get(Register.CR4) ^ cr4)
+                | (c.get(Register.EFER) ^ efer);
+        return diff == 0 && contextValid && requests.none();
+    }
+
     /** Before each access: a paging-control or CR3 change flushes, then pending requests are served. */
     void enterGuest() {
         long c0 = vcpu.get(Register.CR0);
@@ -117,7 +131,7 @@ public final class TdpVcpu implements GuestVcpu {
         if ((req & VcpuRequests.TLB_FLUSH) != 0) {
             meter.begin();
             if ((req & VcpuRequests.KICKED) != 0) {
-                stats.ipiExits++; // the IPI's exit, paid on this vCPU's clock
+                stats.inc(TdpCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
             }
             flushLocal();
         }
@@ -169,7 +183,7 @@ public final class TdpVcpu implements GuestVcpu {
         meter.beginSupervisor();
         try {
             enterGuest();
-            stats.invlpg++;
+            stats.inc(TdpCounter.INVLPG);
             guestFlush();
         } finally {
             meter.end();
@@ -179,7 +193,7 @@ public final class TdpVcpu implements GuestVcpu {
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
     public void flushLocal() {
         tlb.flush();
-        stats.tlbFlush++;
+        stats.inc(TdpCounter.TLB_FLUSH);
     }
 
     /** {@code TdpAccess}: TLB, the guest's walk and the TDP walk, then the TDP fault handler. */

@@ -3,12 +3,13 @@ package org.shadowbox.mmu.internal.shadow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
+
+
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.shadowbox.mmu.internal.paging.Pte;
+import org.shadowbox.mmu.internal.tdp.TdpCounter;
 import org.shadowbox.vm.Register;
 
 /** The cost model's counters: counted where the work happens, charged to the guest mode that caused it. */
@@ -35,17 +36,17 @@ class ExitMeterTest {
         MmuStats sup = cpu0.meter().work(false);
         assertEquals(1, cpu0.meter().accesses(true));
         assertEquals(0, cpu0.meter().accesses(false));
-        assertEquals(1, user.exits, "one #PF exit");
-        assertEquals(1, user.pfFixed);
-        assertEquals(4, user.guestWalkSteps, "a 4-level guest walk");
-        assertEquals(4, user.shadowWalkSteps, "FNAME(fetch) through 4 levels");
-        assertEquals(4, user.mmuCacheMiss, "root, PDPT, PD and PT shadow pages (VM-wide work, charged to the exit)");
-        assertTrue(user.tlbWalkSteps >= 1 && user.tlbMiss == 2, "a miss before the fault and the refill after: " + user);
-        assertTrue(user.mmuLock >= 1);
-        assertEquals(0, sup.exits + sup.pfFixed + sup.mmuCacheMiss, "nothing charged to supervisor mode: " + sup);
+        assertEquals(1, user.get(MmuCounter.EXITS), "one #PF exit");
+        assertEquals(1, user.get(MmuCounter.PF_FIXED));
+        assertEquals(4, user.get(MmuCounter.GUEST_WALK_STEPS), "a 4-level guest walk");
+        assertEquals(4, user.get(MmuCounter.SHADOW_WALK_STEPS), "FNAME(fetch) through 4 levels");
+        assertEquals(4, user.get(MmuCounter.MMU_CACHE_MISS), "root, PDPT, PD and PT shadow pages (VM-wide work, charged to the exit)");
+        assertTrue(user.get(MmuCounter.TLB_WALK_STEPS) >= 1 && user.get(MmuCounter.TLB_MISS) == 2, "a miss before the fault and the refill after: " + user);
+        assertTrue(user.get(MmuCounter.MMU_LOCK) >= 1);
+        assertEquals(0, sup.get(MmuCounter.EXITS) + sup.get(MmuCounter.PF_FIXED) + sup.get(MmuCounter.MMU_CACHE_MISS), "nothing charged to supervisor mode: " + sup);
         MmuStats total = rig.mmu.stats();
-        assertEquals(total.mmuCacheMiss, user.mmuCacheMiss + sup.mmuCacheMiss);
-        assertEquals(total.hashChainSteps, user.hashChainSteps + sup.hashChainSteps);
+        assertEquals(total.get(MmuCounter.MMU_CACHE_MISS), user.get(MmuCounter.MMU_CACHE_MISS) + sup.get(MmuCounter.MMU_CACHE_MISS));
+        assertEquals(total.get(MmuCounter.HASH_CHAIN_STEPS), user.get(MmuCounter.HASH_CHAIN_STEPS) + sup.get(MmuCounter.HASH_CHAIN_STEPS));
     }
 
     @Test
@@ -65,21 +66,21 @@ class ExitMeterTest {
         assertTrue(cpu0.write(PD_WINDOW + 8 * 100, 0, 8, false, rig.r).ok());
         MmuStats sup = cpu0.meter().work(false);
         assertEquals(1, cpu0.meter().accesses(false));
-        assertTrue(sup.emulatedWrites == 1 && sup.pfEmulate == 1, "one emulation: " + sup);
-        assertEquals(0, cpu0.meter().work(true).emulatedWrites);
+        assertTrue(sup.get(MmuCounter.EMULATED_WRITES) == 1 && sup.get(MmuCounter.PF_EMULATE) == 1, "one emulation: " + sup);
+        assertEquals(0, cpu0.meter().work(true).get(MmuCounter.EMULATED_WRITES));
     }
 
     @Test
     void cr3WritesAndInvlpgAreSupervisorExits() {
         assertTrue(cpu0.read(GVA, 8, true, rig.r).ok());
-        long userExits = cpu0.meter().work(true).exits;
+        long userExits = cpu0.meter().work(true).get(MmuCounter.EXITS);
         cpu0.writeCr3(PML4 << 12);
         cpu0.invlpg(GVA);
         MmuStats sup = cpu0.meter().work(false);
-        assertEquals(2, sup.exits);
-        assertEquals(1, sup.invlpg);
-        assertTrue(sup.tlbFlush >= 2, "both flush the TLB: " + sup);
-        assertEquals(userExits, cpu0.meter().work(true).exits);
+        assertEquals(2, sup.get(MmuCounter.EXITS));
+        assertEquals(1, sup.get(MmuCounter.INVLPG));
+        assertTrue(sup.get(MmuCounter.TLB_FLUSH) >= 2, "both flush the TLB: " + sup);
+        assertEquals(userExits, cpu0.meter().work(true).get(MmuCounter.EXITS));
         assertEquals(0, cpu0.meter().accesses(false), "neither is a memory access");
     }
 
@@ -90,7 +91,7 @@ class ExitMeterTest {
         cpu0.writeCr3(PML4 << 12);
         MmuStats charged = cpu0.meter().work(true);
         charged.add(cpu0.meter().work(false));
-        charged.tlbHit = cpu0.stats.tlbHit; // hits are counted only as accesses
+        charged.set(MmuCounter.TLB_HIT, cpu0.stats.get(MmuCounter.TLB_HIT)); // hits are counted only as accesses
         Map<String, Long> mine = cpu0.stats.asMap();
         for (Map.Entry<String, Long> e : mine.entrySet()) {
             if (e.getValue() != 0) {
@@ -100,23 +101,24 @@ class ExitMeterTest {
     }
 
     @Test
-    void addScaledAndAddCoverEveryCounter() throws IllegalAccessException {
+    void addScaledAndAddCoverEveryCounterAndNamesEachOnce() {
         MmuStats a = new MmuStats();
         long n = 1;
-        for (Field f : MmuStats.class.getFields()) {
-            if (f.getType() == long.class && !Modifier.isStatic(f.getModifiers())) {
-                f.setLong(a, n++);
-            }
+        for (MmuCounter c : MmuCounter.values()) {
+            a.set(c, n++);
         }
         MmuStats b = a.copy();
         b.addScaled(a, 2);
         b.addScaled(b, -1);
-        for (Field f : MmuStats.class.getFields()) {
-            if (f.getType() == long.class && !Modifier.isStatic(f.getModifiers())) {
-                assertEquals(f.getLong(a), f.getLong(a.copy()), "copy (add) misses " + f.getName());
-                assertEquals(0, f.getLong(b), "addScaled misses " + f.getName());
-            }
+        MmuStats copy = a.copy();
+        for (MmuCounter c : MmuCounter.values()) {
+            assertEquals(c.ordinal() + 1, copy.get(c), "copy misses " + c);
+            assertEquals(0, b.get(c), "addScaled misses " + c);
         }
-        assertEquals(n - 1, a.asMap().size(), "asMap names every counter");
+        assertEquals(MmuCounter.values().length, a.asMap().size(), "asMap names every counter once");
+        assertEquals(MmuCounter.values().length, new java.util.HashSet<>(a.asMap().values()).size());
+        assertEquals(java.util.Arrays.stream(TdpCounter.values()).map(TdpCounter::kvmName).distinct().count(),
+                TdpCounter.values().length, "TDP counter names are distinct");
+        assertTrue(!a.asMap().containsKey("mmu_pte_write_duplicates"), "the counter nothing incremented is gone");
     }
 }

@@ -50,8 +50,8 @@ class FaultPathTest {
         assertEquals(GuestWalk.PAGE_FAULT, rig.r.exception);
         assertEquals(Pfec.WRITE | Pfec.USER, rig.r.errorCode);
         assertEquals(GVA + 0x6000 + 8, rig.vm.vcpu(0).get(Register.CR2));
-        assertEquals(1, rig.mmu.stats().pfGuest);
-        assertEquals(0, rig.mmu.stats().pfFixed);
+        assertEquals(1, rig.mmu.stats().get(MmuCounter.PF_GUEST));
+        assertEquals(0, rig.mmu.stats().get(MmuCounter.PF_FIXED));
         rig.assertConsistent("after a guest fault");
     }
 
@@ -68,8 +68,8 @@ class FaultPathTest {
         assertTrue(cpu0.write(GVA + 8, 0xabcd, 4, false, rig.r).ok());
         MmuStats after = rig.mmu.stats();
         assertTrue(rig.r.emulated);
-        assertEquals(before.pfFixed, after.pfFixed, "no mapping attempt");
-        assertEquals(before.pfEmulate + 1, after.pfEmulate);
+        assertEquals(before.get(MmuCounter.PF_FIXED), after.get(MmuCounter.PF_FIXED), "no mapping attempt");
+        assertEquals(before.get(MmuCounter.PF_EMULATE) + 1, after.get(MmuCounter.PF_EMULATE));
         assertEquals(0xabcd, rig.mem.read((DATA << 12) + 8, 4));
         assertEquals(List.of("vcpu0 0x200008=0xabcd/4"), rig.writes, "page track heard the emulated write");
         path.forEach(sp -> assertEquals(0, sp.writeFloodingCount(), "flood count cleared along the walk: " + sp));
@@ -84,14 +84,14 @@ class FaultPathTest {
         assertTrue(cpu0.write(GVA, 0x77, 1, true, rig.r).ok());
         MmuStats after = rig.mmu.stats();
         assertTrue(rig.r.emulated);
-        assertEquals(before.pfFixed + 1, after.pfFixed, "the normal path mapped it");
-        assertEquals(before.pfEmulate + 1, after.pfEmulate);
+        assertEquals(before.get(MmuCounter.PF_FIXED) + 1, after.get(MmuCounter.PF_FIXED), "the normal path mapped it");
+        assertEquals(before.get(MmuCounter.PF_EMULATE) + 1, after.get(MmuCounter.PF_EMULATE));
         long spte = rig.shadowLeaf(cpu0, GVA);
         assertTrue(Spte.isPresent(spte) && !Spte.isWritable(spte), "read-only spte installed");
         assertEquals(0x1177, rig.mem.read(DATA << 12, 8));
         assertTrue(cpu0.read(GVA, 8, true, rig.r).ok());
         assertFalse(rig.r.emulated);
-        assertEquals(after.pfFixed, rig.mmu.stats().pfFixed, "the read uses the read-only spte");
+        assertEquals(after.get(MmuCounter.PF_FIXED), rig.mmu.stats().get(MmuCounter.PF_FIXED), "the read uses the read-only spte");
         rig.assertConsistent("tracked and mapped read-only");
     }
 
@@ -103,7 +103,7 @@ class FaultPathTest {
         MmuStats before = rig.mmu.stats();
         assertTrue(cpu0.write(PT_WINDOW, (OTHER << 12) | DIRTY, 8, false, rig.r).ok());
         assertFalse(rig.r.emulated, "an unsync page table is written directly");
-        assertEquals(before.mmuUnsync + 1, rig.mmu.stats().mmuUnsync);
+        assertEquals(before.get(MmuCounter.MMU_UNSYNC) + 1, rig.mmu.stats().get(MmuCounter.MMU_UNSYNC));
         ShadowPage ptPage = rig.shadowPath(cpu0, GVA).get(3);
         assertTrue(ptPage.unsync());
         rig.assertConsistent("unsync");
@@ -115,10 +115,10 @@ class FaultPathTest {
         assertTrue(ptPage.unsync(), "INVLPG refreshes one spte; the page stays unsync");
         // A second change, then a CR3 write resyncs the whole page and write-protects it again.
         assertTrue(cpu0.write(PT_WINDOW, (DATA << 12) | DIRTY, 8, false, rig.r).ok());
-        long syncs = rig.mmu.stats().mmuSyncPage;
+        long syncs = rig.mmu.stats().get(MmuCounter.MMU_SYNC_PAGE);
         cpu0.writeCr3(PML4 << 12);
         assertFalse(ptPage.unsync());
-        assertEquals(syncs + 1, rig.mmu.stats().mmuSyncPage);
+        assertEquals(syncs + 1, rig.mmu.stats().get(MmuCounter.MMU_SYNC_PAGE));
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(0x1111, rig.r.value);
         assertFalse(Spte.isWritable(rig.shadowLeaf(cpu0, PT_WINDOW)), "the synced table is write-protected again");
@@ -135,9 +135,9 @@ class FaultPathTest {
         assertTrue(cpu0.write(PD_WINDOW + 8 * 5, 0, 8, false, rig.r).ok());
         MmuStats after = rig.mmu.stats();
         assertTrue(rig.r.emulated, "the PD is write-tracked: emulated");
-        assertEquals(before.mmuPteWriteFallback + 1, after.mmuPteWriteFallback);
-        assertEquals(before.mmuPteWriteFallbackZapped + 1, after.mmuPteWriteFallbackZapped, "the one PD page zapped");
-        assertTrue(after.mmuShadowZapped > before.mmuShadowZapped);
+        assertEquals(before.get(MmuCounter.MMU_PTE_WRITE_FALLBACK) + 1, after.get(MmuCounter.MMU_PTE_WRITE_FALLBACK));
+        assertEquals(before.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED) + 1, after.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED), "the one PD page zapped");
+        assertTrue(after.get(MmuCounter.MMU_SHADOW_ZAPPED) > before.get(MmuCounter.MMU_SHADOW_ZAPPED));
         rig.assertConsistent("after the fallback zap");
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(0x1111, rig.r.value);
@@ -170,7 +170,7 @@ class FaultPathTest {
     void aRemoteFlushIsNeededAndTheTlbModelShowsIt() {
         assertTrue(cpu1.write(GVA, 1, 8, false, rig.r).ok());
         assertTrue(cpu1.write(GVA, 2, 8, false, rig.r).ok());
-        assertTrue(rig.mmu.stats().tlbHit > 0, "the second write hit cpu1's TLB");
+        assertTrue(rig.mmu.stats().get(MmuCounter.TLB_HIT) > 0, "the second write hit cpu1's TLB");
         PageTrack gvt = rig.external("kvmgt");
         gvt.add(rig.vm, DATA, TrackMode.WRITE); // from another thread of control: cpu1 must flush
         assertTrue(cpu1.tlbFlushPending());
@@ -210,12 +210,12 @@ class FaultPathTest {
         cpu0.writeCr3(pml4b << 12);
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(0x2222, rig.r.value);
-        long misses = rig.mmu.stats().mmuCacheMiss;
+        long misses = rig.mmu.stats().get(MmuCounter.MMU_CACHE_MISS);
         cpu0.writeCr3(PML4 << 12);
         assertSame(rootA, cpu0.root(), "the cached root is reused");
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(0x1111, rig.r.value);
-        assertEquals(misses, rig.mmu.stats().mmuCacheMiss, "no new shadow page");
+        assertEquals(misses, rig.mmu.stats().get(MmuCounter.MMU_CACHE_MISS), "no new shadow page");
         // Writing the PML4 zaps the root; the vCPU drops it at its next access.
         rig.map4k(PML4, new long[] {PDPT, PD, PT}, 0x40_3000L, PML4, DIRTY);
         cpu0.invlpg(0x40_3000L);
@@ -238,7 +238,7 @@ class FaultPathTest {
             assertEquals(0x1111, rig.r.value);
             rig.assertConsistent("access " + i);
         }
-        assertTrue(rig.mmu.stats().mmuRecycled > 0);
+        assertTrue(rig.mmu.stats().get(MmuCounter.MMU_RECYCLED) > 0);
         assertTrue(rig.mmu.shadowPages().size() <= 12);
     }
 

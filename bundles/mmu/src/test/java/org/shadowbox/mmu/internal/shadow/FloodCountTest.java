@@ -69,10 +69,10 @@ class FloodCountTest {
     void theTrackedWriteFastPathClearsThePagesAlongTheFaultingAddress() {
         rig.external("kvmgt").add(rig.vm, DATA, TrackMode.WRITE);
         List<ShadowPage> path = pathWithCount(2);
-        long emulated = rig.mmu.stats().pfEmulate;
+        long emulated = rig.mmu.stats().get(MmuCounter.PF_EMULATE);
         assertTrue(cpu.write(GVA, 5, 8, false, rig.r).ok());
         assertTrue(rig.r.emulated);
-        assertEquals(emulated + 1, rig.mmu.stats().pfEmulate, "page_fault_handle_page_track sent it to emulation");
+        assertEquals(emulated + 1, rig.mmu.stats().get(MmuCounter.PF_EMULATE), "page_fault_handle_page_track sent it to emulation");
         path.forEach(sp -> assertEquals(0, sp.writeFloodingCount(), "cleared: " + sp));
     }
 

@@ -80,16 +80,16 @@ class LegacyPolicyTest {
         MmuStats p = pt.mmu.stats();
         MmuStats l = legacy.mmu.stats();
         String both = "pagetrack " + p + "\nlegacy " + l;
-        assertEquals(p.pfEmulate, l.pfEmulate, "the same accesses are emulated: " + both);
-        assertTrue(p.pfEmulateTracked >= 2, "pagetrack: present writes to tracked gfns go straight to emulation: " + both);
-        assertEquals(0, l.pfEmulateTracked, both);
-        assertEquals(p.pfEmulate, l.pfEmulateWp, "legacy: every emulation went through the full fault path: " + both);
-        assertEquals(l.mmuLockFault, p.mmuLockFault + p.pfEmulateTracked, "legacy takes the MMU lock for each: " + both);
-        assertEquals(l.pfFixed, p.pfFixed + p.pfEmulateTracked, "and makes a mapping attempt for each: " + both);
-        assertTrue(l.hashChainSteps > p.hashChainSteps, "legacy walks the hash where pagetrack reads a count: " + both);
-        assertEquals(0, p.pteWriteEmulator, both);
-        assertEquals(l.mmuPteWriteFallback, p.mmuPteWriteFallback, "the same pte-write handler work: " + both);
-        assertTrue(l.pteWriteEmulator >= l.mmuPteWriteFallback && l.pteWriteEmulator > 0,
+        assertEquals(p.get(MmuCounter.PF_EMULATE), l.get(MmuCounter.PF_EMULATE), "the same accesses are emulated: " + both);
+        assertTrue(p.get(MmuCounter.PF_EMULATE_TRACKED) >= 2, "pagetrack: present writes to tracked gfns go straight to emulation: " + both);
+        assertEquals(0, l.get(MmuCounter.PF_EMULATE_TRACKED), both);
+        assertEquals(p.get(MmuCounter.PF_EMULATE), l.get(MmuCounter.PF_EMULATE_WP), "legacy: every emulation went through the full fault path: " + both);
+        assertEquals(l.get(MmuCounter.MMU_LOCK_FAULT), p.get(MmuCounter.MMU_LOCK_FAULT) + p.get(MmuCounter.PF_EMULATE_TRACKED), "legacy takes the MMU lock for each: " + both);
+        assertEquals(l.get(MmuCounter.PF_FIXED), p.get(MmuCounter.PF_FIXED) + p.get(MmuCounter.PF_EMULATE_TRACKED), "and makes a mapping attempt for each: " + both);
+        assertTrue(l.get(MmuCounter.HASH_CHAIN_STEPS) > p.get(MmuCounter.HASH_CHAIN_STEPS), "legacy walks the hash where pagetrack reads a count: " + both);
+        assertEquals(0, p.get(MmuCounter.PTE_WRITE_EMULATOR), both);
+        assertEquals(l.get(MmuCounter.MMU_PTE_WRITE_FALLBACK), p.get(MmuCounter.MMU_PTE_WRITE_FALLBACK), "the same pte-write handler work: " + both);
+        assertTrue(l.get(MmuCounter.PTE_WRITE_EMULATOR) >= l.get(MmuCounter.MMU_PTE_WRITE_FALLBACK) && l.get(MmuCounter.PTE_WRITE_EMULATOR) > 0,
                 "legacy: the emulator called the handler directly: " + both);
     }
 
@@ -229,15 +229,15 @@ class LegacyPolicyTest {
         MmuStats p = pt.mmu.stats();
         MmuStats l = legacy.mmu.stats();
         String both = "pagetrack " + p + "\nlegacy " + l;
-        assertEquals(p.pfEmulate, l.pfEmulate, both);
-        assertEquals(2, p.pfEmulateTracked, "pagetrack: both emulated writes took the fast return: " + both);
-        assertEquals(0, l.pfEmulateTracked, both);
-        assertEquals(p.pfEmulate, l.pfEmulateWp, "legacy: the full fault path before each emulation: " + both);
-        assertEquals(p.mmuPteWriteFallbackZapped, l.mmuPteWriteFallbackZapped,
+        assertEquals(p.get(MmuCounter.PF_EMULATE), l.get(MmuCounter.PF_EMULATE), both);
+        assertEquals(2, p.get(MmuCounter.PF_EMULATE_TRACKED), "pagetrack: both emulated writes took the fast return: " + both);
+        assertEquals(0, l.get(MmuCounter.PF_EMULATE_TRACKED), both);
+        assertEquals(p.get(MmuCounter.PF_EMULATE), l.get(MmuCounter.PF_EMULATE_WP), "legacy: the full fault path before each emulation: " + both);
+        assertEquals(p.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED), l.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED),
                 "4 PD quadrants, then 2 PT halves: " + both);
-        assertEquals(6, l.mmuPteWriteFallbackZapped, both);
-        assertEquals(p.mmuUnsync, l.mmuUnsync, "the hash walk unsynced every quadrant page: " + both);
-        assertTrue(l.pteWriteEmulator >= 2 && p.pteWriteEmulator == 0, both);
+        assertEquals(6, l.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED), both);
+        assertEquals(p.get(MmuCounter.MMU_UNSYNC), l.get(MmuCounter.MMU_UNSYNC), "the hash walk unsynced every quadrant page: " + both);
+        assertTrue(l.get(MmuCounter.PTE_WRITE_EMULATOR) >= 2 && p.get(MmuCounter.PTE_WRITE_EMULATOR) == 0, both);
     }
 
     @Test
@@ -301,9 +301,9 @@ class LegacyPolicyTest {
             assertTrue(c0.tlbFlushPending() == rig.mmu.policy.toString().equals(VmSpec.POLICY_LEGACY),
                     policy + ": legacy's full fault path requested a flush, pagetrack's fast return none");
             rig.assertConsistent(policy + " after the emulated write, before the reload");
-            long hits = rig.mmu.stats().tlbHit;
+            long hits = rig.mmu.stats().get(MmuCounter.TLB_HIT);
             assertTrue(c0.read(LO32, 8, false, rig.r).ok(), policy + ": " + rig.r);
-            assertEquals(hits, rig.mmu.stats().tlbHit,
+            assertEquals(hits, rig.mmu.stats().get(MmuCounter.TLB_HIT),
                     policy + ": the reload flushed the TLB: no hit on the old entry");
             assertNotSame(q[0], c0.paeRoot(0), policy);
             rig.assertConsistent(policy + " reloaded");

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.mmu.internal.tdp.TdpCounter;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -125,15 +127,15 @@ abstract class MmuUnderTest {
         void assertCoverage(String where) {
             MmuStats st = s.mmu.stats();
             String m = where + " coverage " + st;
-            assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0 && st.tlbHit > 0, m);
-            assertTrue(st.mmuSyncPage > 0 && st.mmuPteWriteFallbackZapped > 0 && st.invlpg > 0, m);
+            assertTrue(st.get(MmuCounter.PF_FIXED) > 0 && st.get(MmuCounter.PF_EMULATE) > 0 && st.get(MmuCounter.PF_GUEST) > 0 && st.get(MmuCounter.TLB_HIT) > 0, m);
+            assertTrue(st.get(MmuCounter.MMU_SYNC_PAGE) > 0 && st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED) > 0 && st.get(MmuCounter.INVLPG) > 0, m);
             if (s.mmu.policy.fastPageTrackPath()) {
-                assertTrue(st.pfEmulateTracked > 0, m);
-                assertEquals(0, st.pteWriteEmulator, m);
+                assertTrue(st.get(MmuCounter.PF_EMULATE_TRACKED) > 0, m);
+                assertEquals(0, st.get(MmuCounter.PTE_WRITE_EMULATOR), m);
             } else {
-                assertEquals(0, st.pfEmulateTracked, "legacy has no page-track fast path: " + m);
-                assertEquals(st.pfEmulate, st.pfEmulateWp, "every legacy emulation took the full path: " + m);
-                assertTrue(st.pteWriteEmulator > 0, m);
+                assertEquals(0, st.get(MmuCounter.PF_EMULATE_TRACKED), "legacy has no page-track fast path: " + m);
+                assertEquals(st.get(MmuCounter.PF_EMULATE), st.get(MmuCounter.PF_EMULATE_WP), "every legacy emulation took the full path: " + m);
+                assertTrue(st.get(MmuCounter.PTE_WRITE_EMULATOR) > 0, m);
             }
         }
     }
@@ -190,8 +192,8 @@ abstract class MmuUnderTest {
             String m = where + " coverage " + st;
             // Emulations that are not MMIO (pf_emulate and pf_mmio are disjoint): writes to tracked
             // pages (fast path or not-present path).
-            assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.guestPf > 0 && st.tlbHit > 0, m);
-            assertTrue(st.pfMmio > 0 && st.invlpg > 0 && st.mmuCacheMiss > 0, m);
+            assertTrue(st.get(TdpCounter.PF_FIXED) > 0 && st.get(TdpCounter.PF_EMULATE) > 0 && st.get(TdpCounter.GUEST_PF) > 0 && st.get(TdpCounter.TLB_HIT) > 0, m);
+            assertTrue(st.get(TdpCounter.PF_MMIO) > 0 && st.get(TdpCounter.INVLPG) > 0 && st.get(TdpCounter.MMU_CACHE_MISS) > 0, m);
         }
     }
 }

@@ -67,7 +67,7 @@ class NonpagingTest {
         assertEquals(DATA << 12, rig.r.gpa);
         assertTrue(cpu0.nonpaging());
         assertNull(cpu0.mode());
-        assertEquals(before.guestWalkSteps, rig.mmu.stats().guestWalkSteps, "no guest tables to walk");
+        assertEquals(before.get(MmuCounter.GUEST_WALK_STEPS), rig.mmu.stats().get(MmuCounter.GUEST_WALK_STEPS), "no guest tables to walk");
         List<ShadowPage> path = rig.shadowPath(cpu0, DATA << 12);
         assertTrue(path.stream().allMatch(ShadowPage::direct), "only direct pages: " + path);
         assertEquals(DATA >>> 18 << 18, path.get(0).gfn(), "the PAE root entry of gva bits 31:30");
@@ -99,7 +99,7 @@ class NonpagingTest {
         assertTrue(cpu0.write((DATA << 12) + 16, 0xabcd, 4, false, rig.r).ok());
         assertTrue(rig.r.emulated, "not present: mapped read-only, then emulated");
         MmuStats after = rig.mmu.stats();
-        assertEquals(before.pfEmulateWp + 1, after.pfEmulateWp);
+        assertEquals(before.get(MmuCounter.PF_EMULATE_WP) + 1, after.get(MmuCounter.PF_EMULATE_WP));
         long spte = rig.shadowLeaf(cpu0, DATA << 12);
         assertTrue(Spte.isPresent(spte) && !Spte.isWritable(spte), Spte.describe(spte));
         assertEquals(1, rig.shadowLeafLevel(cpu0, DATA << 12), "a tracked gfn allows no large page over it");
@@ -110,8 +110,8 @@ class NonpagingTest {
         assertTrue(cpu0.write((DATA << 12) + 24, 0x5678, 2, false, rig.r).ok());
         assertTrue(rig.r.emulated);
         MmuStats again = rig.mmu.stats();
-        assertEquals(after.pfEmulateTracked + 1, again.pfEmulateTracked, "present: page_fault_handle_page_track");
-        assertEquals(after.pfFixed, again.pfFixed, "no mapping attempt");
+        assertEquals(after.get(MmuCounter.PF_EMULATE_TRACKED) + 1, again.get(MmuCounter.PF_EMULATE_TRACKED), "present: page_fault_handle_page_track");
+        assertEquals(after.get(MmuCounter.PF_FIXED), again.get(MmuCounter.PF_FIXED), "no mapping attempt");
         assertEquals("vcpu0 0x200018=0x5678/2", rig.writes.get(1));
         assertFalse(Spte.isWritable(rig.shadowLeaf(cpu0, DATA << 12)));
         rig.assertConsistent("after the second tracked write");
@@ -185,7 +185,7 @@ class NonpagingTest {
         long newPte = (PT << 12) | ShadowRig.RWU; // the PD entry, rewritten with A clear
         assertTrue(cpu0.write((PD << 12) + 8L * PageFault.index(GVA, 2), newPte, 8, false, rig.r).ok());
         assertTrue(rig.r.emulated, "the PD is write-tracked by the MMU");
-        assertTrue(rig.mmu.stats().mmuPteWriteFallback > before.mmuPteWriteFallback, "the MMU's notifier heard it");
+        assertTrue(rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_FALLBACK) > before.get(MmuCounter.MMU_PTE_WRITE_FALLBACK), "the MMU's notifier heard it");
         rig.assertConsistent("after the table write with paging off");
         assertTrue(cpu0.write((PT << 12), (DATA << 12) | ShadowRig.RWU | Pte.A | Pte.D, 8, false, rig.r).ok());
         rig.assertConsistent("after a leaf-table write with paging off (unsync or emulated)");
@@ -203,13 +203,13 @@ class NonpagingTest {
         cpu0.invlpg(GVA);
         cpu0.writeCr3(PML4 << 12);
         MmuStats after = rig.mmu.stats();
-        assertEquals(before.invlpg + 1, after.invlpg);
-        assertEquals(before.exits + 2, after.exits);
-        assertTrue(after.tlbFlush >= before.tlbFlush + 2);
+        assertEquals(before.get(MmuCounter.INVLPG) + 1, after.get(MmuCounter.INVLPG));
+        assertEquals(before.get(MmuCounter.EXITS) + 2, after.get(MmuCounter.EXITS));
+        assertTrue(after.get(MmuCounter.TLB_FLUSH) >= before.get(MmuCounter.TLB_FLUSH) + 2);
         assertEquals(PML4 << 12, rig.vm.vcpu(0).get(Register.CR3));
         MmuStats miss = rig.mmu.stats();
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
-        assertEquals(miss.tlbMiss + 1, rig.mmu.stats().tlbMiss, "flushed: the next access misses");
+        assertEquals(miss.get(MmuCounter.TLB_MISS) + 1, rig.mmu.stats().get(MmuCounter.TLB_MISS), "flushed: the next access misses");
         assertEquals(0x4444, rig.r.value);
         rig.assertConsistent("after invlpg and a CR3 write with paging off");
     }
@@ -223,8 +223,8 @@ class NonpagingTest {
         assertTrue(cpu0.read(DATA << 12, 8, true, rig.r).ok());
         assertEquals(0, cpu0.meter().accesses(true), "a paging-off guest is charged as supervisor");
         assertEquals(3, cpu0.meter().accesses(false));
-        assertTrue(cpu0.meter().work(false).exits > 0, "its #PF exits are the supervisor's work");
-        assertEquals(0, cpu0.meter().work(true).exits);
+        assertTrue(cpu0.meter().work(false).get(MmuCounter.EXITS) > 0, "its #PF exits are the supervisor's work");
+        assertEquals(0, cpu0.meter().work(true).get(MmuCounter.EXITS));
         rig.assertConsistent("after SMEP/SMAP accesses");
     }
 }

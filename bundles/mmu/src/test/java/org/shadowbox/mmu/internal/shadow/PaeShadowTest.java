@@ -89,10 +89,10 @@ class PaeShadowTest {
         rig.assertConsistent("PDPTE loaded");
         // A CR3 write with unchanged PDPTEs keeps the PAE root (KVM's fast path) and syncs it.
         ShadowPage kept = cpu0.paeRoot(0);
-        long misses = rig.mmu.stats().mmuCacheMiss;
+        long misses = rig.mmu.stats().get(MmuCounter.MMU_CACHE_MISS);
         cpu0.writeCr3(CR3);
         assertSame(kept, cpu0.paeRoot(0));
-        assertEquals(misses, rig.mmu.stats().mmuCacheMiss);
+        assertEquals(misses, rig.mmu.stats().get(MmuCounter.MMU_CACHE_MISS));
         // A PDPTE with a reserved bit (R/W) faults with RSVD once loaded, and has no root entry.
         rig.mem.write(CR3 + 8, (PD1 << 12) | Pte.P | Pte.RW, 8);
         cpu0.writeCr3(CR3);
@@ -128,10 +128,10 @@ class PaeShadowTest {
         assertEquals(0x2222, read(GVA));
         // A tracked gfn: a present write fault is emulated with no mapping attempt.
         rig.external("kvmgt").add(rig.vm, OTHER, TrackMode.WRITE);
-        long fixed = rig.mmu.stats().pfFixed;
+        long fixed = rig.mmu.stats().get(MmuCounter.PF_FIXED);
         assertTrue(cpu0.write(GVA, 3, 8, false, rig.r).ok());
         assertTrue(rig.r.emulated);
-        assertEquals(fixed, rig.mmu.stats().pfFixed);
+        assertEquals(fixed, rig.mmu.stats().get(MmuCounter.PF_FIXED));
         assertEquals(List.of("vcpu0 0x201000=0x3/8"), rig.writes);
         // NX exists in PAE: a directory with NX above the same PT forbids fetches.
         rig.mem.write(CR3, (PD_ALT << 12) | Pte.P, 8);

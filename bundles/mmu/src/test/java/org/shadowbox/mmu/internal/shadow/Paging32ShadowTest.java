@@ -110,17 +110,17 @@ class Paging32ShadowTest {
         assertFalse(rig.r.emulated, "an unsync page table is written directly");
         assertTrue(lower.unsync() && upper.unsync());
         rig.assertConsistent("both halves unsync");
-        long syncs = rig.mmu.stats().mmuSyncPage;
+        long syncs = rig.mmu.stats().get(MmuCounter.MMU_SYNC_PAGE);
         cpu0.invlpg(HI);
         assertEquals(lowerSpte, lower.spte(0), "the quadrant-0 page is not touched");
         assertEquals(rig.vm.slotForGfn(DATA).hostFrame(DATA), Spte.pfn(upper.spte(0)),
                 "INVLPG rebuilt the quadrant-1 spte from guest entry 512");
-        assertEquals(syncs, rig.mmu.stats().mmuSyncPage, "INVLPG syncs no page");
+        assertEquals(syncs, rig.mmu.stats().get(MmuCounter.MMU_SYNC_PAGE), "INVLPG syncs no page");
         assertEquals(0x1111, read(HI));
         assertEquals(0x1111, read(LO));
         cpu0.writeCr3(PD << 12);
         assertFalse(lower.unsync() || upper.unsync());
-        assertEquals(syncs + 2, rig.mmu.stats().mmuSyncPage, "the CR3 write synced both quadrants");
+        assertEquals(syncs + 2, rig.mmu.stats().get(MmuCounter.MMU_SYNC_PAGE), "the CR3 write synced both quadrants");
         rig.assertConsistent("resynced");
     }
 
@@ -150,7 +150,7 @@ class Paging32ShadowTest {
         assertTrue(cpu0.write(PT_WINDOW + 4 * 512, 0, 4, false, rig.r).ok());
         assertTrue(rig.r.emulated);
         MmuStats after = rig.mmu.stats();
-        assertEquals(before.mmuPteWriteFallbackZapped + 2, after.mmuPteWriteFallbackZapped, "both quadrants zapped");
+        assertEquals(before.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED) + 2, after.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED), "both quadrants zapped");
         rig.assertConsistent("after the fallback");
         assertEquals(0x1111, read(LO));
         assertFalse(cpu0.read(HI, 8, false, rig.r).ok(), "guest entry 512 is gone");
@@ -160,7 +160,7 @@ class Paging32ShadowTest {
         before = rig.mmu.stats();
         assertTrue(cpu0.write(PD_WINDOW + 4 * 5, 0, 4, false, rig.r).ok());
         assertTrue(rig.r.emulated, "the PD is write-tracked");
-        assertEquals(before.mmuPteWriteFallbackZapped + 4, rig.mmu.stats().mmuPteWriteFallbackZapped);
+        assertEquals(before.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED) + 4, rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED));
         assertTrue(oldRoot.invalid());
         assertEquals(0x1111, read(LO));
         assertNotSame(oldRoot, cpu0.paeRoot(0));
@@ -208,13 +208,13 @@ class Paging32ShadowTest {
         MmuStats before = rig.mmu.stats();
         assertTrue(cpu0.write(LO + 8, 0xabcd, 4, false, rig.r).ok());
         assertTrue(rig.r.emulated);
-        assertEquals(before.pfFixed, rig.mmu.stats().pfFixed, "a present write fault: no mapping attempt");
+        assertEquals(before.get(MmuCounter.PF_FIXED), rig.mmu.stats().get(MmuCounter.PF_FIXED), "a present write fault: no mapping attempt");
         assertEquals(List.of("vcpu0 0x200008=0xabcd/4"), rig.writes);
         rig.external("kvmgt").add(rig.vm, OTHER, TrackMode.WRITE);
         before = rig.mmu.stats();
         assertTrue(cpu0.write(HI, 0x99, 1, true, rig.r).ok());
         assertTrue(rig.r.emulated);
-        assertEquals(before.pfFixed + 1, rig.mmu.stats().pfFixed, "not present: mapped read-only, then emulated");
+        assertEquals(before.get(MmuCounter.PF_FIXED) + 1, rig.mmu.stats().get(MmuCounter.PF_FIXED), "not present: mapped read-only, then emulated");
         long spte = rig.shadowLeaf(cpu0, HI);
         assertTrue(Spte.isPresent(spte) && !Spte.isWritable(spte));
         rig.assertConsistent("tracked");

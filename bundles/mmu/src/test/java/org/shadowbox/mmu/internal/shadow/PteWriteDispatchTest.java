@@ -52,9 +52,9 @@ class PteWriteDispatchTest {
     void withoutAHandlerTheFallbackZaps() {
         emulatedWrite(0);
         MmuStats st = rig.mmu.stats();
-        assertEquals(1, st.mmuPteWriteFallback);
-        assertEquals(1, st.mmuPteWriteFallbackZapped, "the PT's shadow page");
-        assertEquals(0, st.pteWriteHandled);
+        assertEquals(1, st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK));
+        assertEquals(1, st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED), "the PT's shadow page");
+        assertEquals(0, st.get(MmuCounter.MMU_PTE_WRITE_HANDLED));
     }
 
     @Test
@@ -73,10 +73,10 @@ class PteWriteDispatchTest {
         assertEquals(List.of("vcpu0 0x13028=0x0/8", "vcpu0 0x13028=0x0/8", "vcpu0 0x13028=0x1/8"), calls);
         assertEquals(2, heard.size());
         MmuStats st = rig.mmu.stats();
-        assertEquals(3, st.pteWriteHandled);
+        assertEquals(3, st.get(MmuCounter.MMU_PTE_WRITE_HANDLED));
         assertEquals(3, rig.mmu.pteWritesProcessed());
         assertEquals(rig.vm.stats().emulatedWrites(), rig.mmu.pteWritesProcessed(), "one processing per emulated write");
-        assertEquals(0, st.mmuPteWriteFallback, "the fallback never acts while a handler is bound");
+        assertEquals(0, st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK), "the fallback never acts while a handler is bound");
         rig.assertConsistent("after the writes");
     }
 
@@ -88,7 +88,7 @@ class PteWriteDispatchTest {
         assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok()); // the PT is shadowed again
         emulatedWrite(8);
         assertEquals(1, calls.size());
-        assertEquals(1, rig.mmu.stats().mmuPteWriteFallback);
+        assertEquals(1, rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_FALLBACK));
         rig.hooks.setPteWriteHandler(recorder, "test.flood");
         assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok());
         emulatedWrite(9);
@@ -112,7 +112,7 @@ class PteWriteDispatchTest {
             assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok()); // reshadow
         }
         assertEquals(PteWrites.HandlerEntry.MAX_FAILURES, calls[0]);
-        assertEquals(PteWrites.HandlerEntry.MAX_FAILURES + 3, rig.mmu.stats().mmuPteWriteFallback);
+        assertEquals(PteWrites.HandlerEntry.MAX_FAILURES + 3, rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_FALLBACK));
     }
 
     @Test
@@ -149,7 +149,7 @@ class PteWriteDispatchTest {
         assertNull(rig.hooks.pteWriteHandler());
         emulatedWrite(4);
         assertEquals(3, events.size(), "not called after unbinding");
-        assertEquals(1, rig.mmu.stats().mmuPteWriteFallback, "the fallback took the next write at once");
+        assertEquals(1, rig.mmu.stats().get(MmuCounter.MMU_PTE_WRITE_FALLBACK), "the fallback took the next write at once");
     }
 
     /**
@@ -165,8 +165,8 @@ class PteWriteDispatchTest {
         assertTrue(legacy.cpu(0).read(GVA, 8, false, legacy.r).ok());
         legacy.vm.vcpu(0).emulatorWritePhys(PT_ENTRY5, 0, 8);
         MmuStats st = legacy.mmu.stats();
-        assertEquals(1, st.pteWriteEmulator, "the emulator called kvm_mmu_pte_write");
-        assertEquals(1, st.mmuPteWriteFallback, "no handler: the fallback zapped, once");
+        assertEquals(1, st.get(MmuCounter.PTE_WRITE_EMULATOR), "the emulator called kvm_mmu_pte_write");
+        assertEquals(1, st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK), "no handler: the fallback zapped, once");
 
         legacy.hooks.setPteWriteHandler(recorder, "test.flood");
         assertTrue(legacy.cpu(0).read(GVA, 8, false, legacy.r).ok()); // the PT is shadowed again
@@ -174,10 +174,10 @@ class PteWriteDispatchTest {
         legacy.vm.vcpu(0).emulatorWritePhys(PT_ENTRY5, 3, 8);
         assertEquals(List.of("vcpu1 0x13028=0x2/8", "vcpu0 0x13028=0x3/8"), calls);
         st = legacy.mmu.stats();
-        assertEquals(3, st.pteWriteEmulator);
-        assertEquals(2, st.pteWriteHandled);
+        assertEquals(3, st.get(MmuCounter.PTE_WRITE_EMULATOR));
+        assertEquals(2, st.get(MmuCounter.MMU_PTE_WRITE_HANDLED));
         assertEquals(3, legacy.mmu.pteWritesProcessed(), "the notifier's deliveries were not processed");
-        assertEquals(1, st.mmuPteWriteFallback, "the fallback did not act while the handler was bound");
+        assertEquals(1, st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK), "the fallback did not act while the handler was bound");
         legacy.assertConsistent("after the legacy writes");
     }
 }

@@ -29,11 +29,10 @@ import org.shadowbox.vm.Register;
  * walk and the MMU lock until the store has landed (a vCPU preempted there), so that every
  * round has the interleaving; the threads otherwise run freely. The seed is {@code -Dshadowbox.seed} when set; it is in every message.
  *
- * <p>Not covered, because the model cannot yet do it right: a store of vCPU 0 still in flight
- * (translated before vCPU 1 write-protected the directory, performed after its check). In KVM
- * the write-protecting vCPU's remote TLB flush waits for every vCPU in guest mode to exit, so
- * such a store lands before the re-check and is seen; the sandbox's remote flushes are
- * requests served at the next access and do not wait (docs/write-path.md).
+ * <p>A store of vCPU 0 still in flight (translated before vCPU 1 write-protected the directory,
+ * performed after its check) is the other half: as in KVM, the write-protecting vCPU's remote
+ * TLB flush waits for every vCPU in guest mode, so such a store lands before the re-check and is
+ * seen ({@link VcpuMode}; {@code RemoteFlushTest} holds a store in flight across a flush).
  */
 class SmpTableEditTest {
     private static final long PML4 = 0x10, PDPT = 0x11, PD0 = 0x12, PT_A = 0x20, PT_B = 0x21, PT_W = 0x22;

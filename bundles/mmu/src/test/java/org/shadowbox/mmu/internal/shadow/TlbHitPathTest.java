@@ -39,10 +39,10 @@ class TlbHitPathTest {
     /** Reads GVA twice, the second time from the TLB, and checks it was a hit. */
     private void readTwiceFromTheTlb(long expected) {
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
-        long hits = cpu0.stats.tlbHit;
+        long hits = cpu0.stats.get(MmuCounter.TLB_HIT);
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(expected, rig.r.value);
-        assertEquals(hits + 1, cpu0.stats.tlbHit, "the second read hit the TLB");
+        assertEquals(hits + 1, cpu0.stats.get(MmuCounter.TLB_HIT), "the second read hit the TLB");
     }
 
     @Test
@@ -78,11 +78,11 @@ class TlbHitPathTest {
             Platform.mmuLock(rig.mmu.vm).unlock();
         }
         assertFalse(cpu0.tlbFlushPending(), "no request: only the zapped root says it");
-        long flushes = cpu0.stats.tlbFlush;
+        long flushes = cpu0.stats.get(MmuCounter.TLB_FLUSH);
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(0x1111, rig.r.value);
         assertNotSame(old, cpu0.root(), "kvm_mmu_reload made a new root");
-        assertTrue(cpu0.stats.tlbFlush > flushes, "and flushed the TLB");
+        assertTrue(cpu0.stats.get(MmuCounter.TLB_FLUSH) > flushes, "and flushed the TLB");
         rig.assertConsistent("after the reload");
     }
 
@@ -90,9 +90,9 @@ class TlbHitPathTest {
     void aRemoteFlushRequestEmptiesTheTlbBeforeTheNextAccess() {
         readTwiceFromTheTlb(0x1111);
         cpu0.requestTlbFlush();
-        long misses = cpu0.stats.tlbMiss;
+        long misses = cpu0.stats.get(MmuCounter.TLB_MISS);
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
-        assertEquals(misses + 1, cpu0.stats.tlbMiss, "the flushed entry is walked again");
+        assertEquals(misses + 1, cpu0.stats.get(MmuCounter.TLB_MISS), "the flushed entry is walked again");
         assertFalse(cpu0.tlbFlushPending());
     }
 }

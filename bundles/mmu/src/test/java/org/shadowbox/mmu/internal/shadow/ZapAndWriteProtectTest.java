@@ -41,7 +41,7 @@ class ZapAndWriteProtectTest {
         assertEquals(1, track(PD));
         assertEquals(0, track(PT), "a level-1 page is not write-tracked");
         assertEquals(lpageBefore + 1, slot.lpageDisallowCount(PT, 2), "but it disallows large pages");
-        assertEquals(4, rig.mmu.stats().mmuCacheMiss);
+        assertEquals(4, rig.mmu.stats().get(MmuCounter.MMU_CACHE_MISS));
         assertEquals(3, counts.tracked(rig.vm).stream().filter(t -> t.owners().containsKey(ShadowRig.MMU_BUNDLE))
                 .count(), "the tracks are the MMU's own");
         rig.assertConsistent("after the first fault");
@@ -54,12 +54,12 @@ class ZapAndWriteProtectTest {
         assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok());
         assertTrue(rig.cpu(1).read(GVA, 8, false, rig.r).ok());
         ShadowPage oldRoot = rig.cpu(0).root();
-        long flushes = rig.mmu.stats().remoteTlbFlush;
+        long flushes = rig.mmu.stats().get(MmuCounter.REMOTE_TLB_FLUSH);
         rig.mmu.zapAll();
         assertEquals(0, track(PML4) + track(PDPT) + track(PD));
         assertEquals(lpageBefore, slot.lpageDisallowCount(PT, 2));
-        assertEquals(4, rig.mmu.stats().mmuShadowZapped);
-        assertEquals(flushes + 1, rig.mmu.stats().remoteTlbFlush, "one flush at commit");
+        assertEquals(4, rig.mmu.stats().get(MmuCounter.MMU_SHADOW_ZAPPED));
+        assertEquals(flushes + 1, rig.mmu.stats().get(MmuCounter.REMOTE_TLB_FLUSH), "one flush at commit");
         assertTrue(rig.cpu(0).tlbFlushPending() && rig.cpu(1).tlbFlushPending(), "a request on every vCPU");
         assertTrue(oldRoot.invalid());
         assertEquals(2, oldRoot.rootCount(), "both vCPUs still hold the zapped root");
@@ -78,24 +78,24 @@ class ZapAndWriteProtectTest {
         assertTrue(rig.cpu(0).write(GVA, 0x1234, 8, false, rig.r).ok());
         long spte = rig.shadowLeaf(rig.cpu(0), GVA);
         assertEquals(Spte.WRITABLE | Spte.MMU_WRITEABLE, spte & (Spte.WRITABLE | Spte.MMU_WRITEABLE));
-        long flushes = rig.mmu.stats().remoteTlbFlush;
+        long flushes = rig.mmu.stats().get(MmuCounter.REMOTE_TLB_FLUSH);
         PageTrack gvt = rig.external("kvmgt");
         gvt.add(rig.vm, DATA, TrackMode.WRITE);
         spte = rig.shadowLeaf(rig.cpu(0), GVA);
         assertEquals(0, spte & (Spte.WRITABLE | Spte.MMU_WRITEABLE), "W and MMU-writable cleared");
         assertTrue(Spte.isPresent(spte), "the mapping stays, read-only");
-        assertEquals(flushes + 1, rig.mmu.stats().remoteTlbFlush);
-        assertEquals(1, rig.mmu.stats().gfnWriteProtect);
+        assertEquals(flushes + 1, rig.mmu.stats().get(MmuCounter.REMOTE_TLB_FLUSH));
+        assertEquals(1, rig.mmu.stats().get(MmuCounter.GFN_WRITE_PROTECT));
         gvt.add(rig.vm, DATA, TrackMode.WRITE);
-        assertEquals(flushes + 1, rig.mmu.stats().remoteTlbFlush, "nothing changed: no flush");
+        assertEquals(flushes + 1, rig.mmu.stats().get(MmuCounter.REMOTE_TLB_FLUSH), "nothing changed: no flush");
         rig.assertConsistent("tracked twice");
         gvt.remove(rig.vm, DATA, TrackMode.WRITE);
         gvt.remove(rig.vm, DATA, TrackMode.WRITE);
         assertEquals(0, rig.shadowLeaf(rig.cpu(0), GVA) & Spte.WRITABLE, "remove touches no spte");
-        long fixed = rig.mmu.stats().pfFixed;
+        long fixed = rig.mmu.stats().get(MmuCounter.PF_FIXED);
         assertTrue(rig.cpu(0).write(GVA, 0x5678, 8, false, rig.r).ok());
         assertFalse(rig.r.emulated);
-        assertEquals(fixed + 1, rig.mmu.stats().pfFixed, "write access comes back on the next write fault");
+        assertEquals(fixed + 1, rig.mmu.stats().get(MmuCounter.PF_FIXED), "write access comes back on the next write fault");
         assertTrue(Spte.isWritable(rig.shadowLeaf(rig.cpu(0), GVA)));
         assertEquals(0x5678, rig.mem.read(DATA << 12, 8));
         rig.assertConsistent("untracked");
@@ -105,9 +105,9 @@ class ZapAndWriteProtectTest {
     void deletingASlotZapsEverythingFirst() {
         assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok());
         rig.vm.createSlot(new org.shadowbox.vm.SlotSpec(5, 0x8000, 16, 0));
-        assertEquals(0, rig.mmu.stats().mmuShadowZapped, "creating a slot zaps nothing");
+        assertEquals(0, rig.mmu.stats().get(MmuCounter.MMU_SHADOW_ZAPPED), "creating a slot zaps nothing");
         rig.vm.deleteSlot(5);
-        assertEquals(4, rig.mmu.stats().mmuShadowZapped);
+        assertEquals(4, rig.mmu.stats().get(MmuCounter.MMU_SHADOW_ZAPPED));
         assertEquals(0, track(PML4) + track(PDPT) + track(PD));
         rig.assertConsistent("after slot delete");
         assertTrue(rig.cpu(0).read(GVA, 8, false, rig.r).ok());

@@ -56,16 +56,16 @@ class TdpFaultTest {
         assertEquals(0x1111, rig.r.value);
         assertTrue(cpu0.write(PT_WINDOW + 8 * 5, (OTHER << 12) | DIRTY, 8, false, rig.r).ok());
         assertFalse(rig.r.emulated, "the guest writes its own page table directly");
-        long taken = rig.mmu.stats().pfTaken;
+        long taken = rig.mmu.stats().get(TdpCounter.PF_TAKEN);
         assertTrue(cpu0.write(PT_WINDOW + 8 * 6, 0, 8, false, rig.r).ok());
-        assertEquals(taken, rig.mmu.stats().pfTaken, "no exit for a page-table write once mapped");
+        assertEquals(taken, rig.mmu.stats().get(TdpCounter.PF_TAKEN), "no exit for a page-table write once mapped");
         assertFalse(cpu0.read(GVA + 0x6000, 8, true, rig.r).ok());
         assertEquals(GuestWalk.PAGE_FAULT, rig.r.exception);
         assertEquals(Pfec.USER, rig.r.errorCode);
         assertEquals(GVA + 0x6000, rig.vm.vcpu(0).get(Register.CR2));
         TdpStats st = rig.mmu.stats();
-        assertEquals(taken, st.pfTaken, "a guest fault is delivered without an exit");
-        assertEquals(1, st.guestPf);
+        assertEquals(taken, st.get(TdpCounter.PF_TAKEN), "a guest fault is delivered without an exit");
+        assertEquals(1, st.get(TdpCounter.GUEST_PF));
         rig.assertConsistent("after page-table writes");
     }
 
@@ -78,7 +78,7 @@ class TdpFaultTest {
         assertTrue(cpu0.write(GVA, 5, 8, false, rig.r).ok());
         assertEquals(Pte.A | Pte.D, pteAt(PT, 0) & (Pte.A | Pte.D), "the write through a clean entry set D");
         assertTrue(cpu0.write(GVA, 6, 8, false, rig.r).ok());
-        assertTrue(rig.mmu.stats().tlbHit > 0, "then the dirty entry is used");
+        assertTrue(rig.mmu.stats().get(TdpCounter.TLB_HIT) > 0, "then the dirty entry is used");
         rig.assertConsistent("A/D");
     }
 
@@ -97,10 +97,10 @@ class TdpFaultTest {
         assertTrue(cpu0.write(GVA + 8, 0xabcd, 4, false, rig.r).ok());
         TdpStats after = rig.mmu.stats();
         assertTrue(rig.r.emulated);
-        assertEquals(before.pfTaken + 1, after.pfTaken);
-        assertEquals(before.pfEmulateTracked + 1, after.pfEmulateTracked, "page_fault_handle_page_track");
-        assertEquals(before.pfFixed, after.pfFixed, "no mapping attempt");
-        assertEquals(before.mmuLockFault, after.mmuLockFault, "no MMU lock");
+        assertEquals(before.get(TdpCounter.PF_TAKEN) + 1, after.get(TdpCounter.PF_TAKEN));
+        assertEquals(before.get(TdpCounter.PF_EMULATE_TRACKED) + 1, after.get(TdpCounter.PF_EMULATE_TRACKED), "page_fault_handle_page_track");
+        assertEquals(before.get(TdpCounter.PF_FIXED), after.get(TdpCounter.PF_FIXED), "no mapping attempt");
+        assertEquals(before.get(TdpCounter.MMU_LOCK_FAULT), after.get(TdpCounter.MMU_LOCK_FAULT), "no MMU lock");
         assertEquals(List.of("vcpu0 0x200008=0xabcd/4"), rig.writes, "the tracker heard the write");
         assertEquals(0xabcd, rig.mem.read((DATA << 12) + 8, 4));
         assertTrue(cpu0.read(GVA + 8, 4, false, rig.r).ok());
@@ -108,10 +108,10 @@ class TdpFaultTest {
         assertEquals(0xabcd, rig.r.value);
         kvmgt.remove(rig.vm, DATA, TrackMode.WRITE);
         assertFalse(Spte.isWritable(rig.leaf(DATA)), "remove touches no entry");
-        long fixed = rig.mmu.stats().pfFixed;
+        long fixed = rig.mmu.stats().get(TdpCounter.PF_FIXED);
         assertTrue(cpu0.write(GVA, 2, 8, false, rig.r).ok());
         assertFalse(rig.r.emulated);
-        assertEquals(fixed + 1, rig.mmu.stats().pfFixed, "write access comes back on the next violation");
+        assertEquals(fixed + 1, rig.mmu.stats().get(TdpCounter.PF_FIXED), "write access comes back on the next violation");
         assertEquals(1, rig.writes.size());
         rig.assertConsistent("untracked");
     }
@@ -123,9 +123,9 @@ class TdpFaultTest {
         assertTrue(cpu0.write(GVA, 0x77, 1, true, rig.r).ok());
         TdpStats after = rig.mmu.stats();
         assertTrue(rig.r.emulated);
-        assertEquals(before.pfFixed + 1, after.pfFixed, "the normal path mapped it");
-        assertEquals(before.pfEmulate + 1, after.pfEmulate);
-        assertEquals(before.pfEmulateTracked, after.pfEmulateTracked, "not the fast path: it was not present");
+        assertEquals(before.get(TdpCounter.PF_FIXED) + 1, after.get(TdpCounter.PF_FIXED), "the normal path mapped it");
+        assertEquals(before.get(TdpCounter.PF_EMULATE) + 1, after.get(TdpCounter.PF_EMULATE));
+        assertEquals(before.get(TdpCounter.PF_EMULATE_TRACKED), after.get(TdpCounter.PF_EMULATE_TRACKED), "not the fast path: it was not present");
         long e = rig.leaf(DATA);
         assertTrue(Spte.isPresent(e) && !Spte.isWritable(e));
         assertEquals(0x1177, rig.mem.read(DATA << 12, 8));
@@ -308,10 +308,10 @@ class TdpFaultTest {
         assertEquals(0xddcc_bbaaL, r32.r.value, "the second half comes from linear address 0");
         c.writeCr3(pd << 12); // an empty TLB
         assertTrue(c.read(0, 2, false, r32.r).ok());
-        long hits = r32.mmu.stats().tlbHit;
+        long hits = r32.mmu.stats().get(TdpCounter.TLB_HIT);
         assertTrue(c.read(0x1_0000_0000L, 2, false, r32.r).ok());
         assertEquals(0xddcc, r32.r.value, "bits 63:32 are dropped");
-        assertEquals(hits + 1, r32.mmu.stats().tlbHit, "the TLB entry of linear address 0 serves it");
+        assertEquals(hits + 1, r32.mmu.stats().get(TdpCounter.TLB_HIT), "the TLB entry of linear address 0 serves it");
         assertFalse(c.read(0x1_0000_0000L + 0x2000_0000L, 4, false, r32.r).ok());
         assertEquals(GuestWalk.PAGE_FAULT, r32.r.exception);
         assertEquals(0x2000_0000L, r32.vm.vcpu(0).get(Register.CR2), "CR2 holds the 32-bit linear address");

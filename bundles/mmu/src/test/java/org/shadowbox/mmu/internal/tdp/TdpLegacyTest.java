@@ -71,12 +71,12 @@ class TdpLegacyTest {
             TdpStats before = rig.mmu.stats();
             assertTrue(rig.cpu(0).write(GVA + 8, 0x55, 8, false, rig.r).ok());
             TdpStats after = rig.mmu.stats();
-            assertEquals(before.pfTaken + 1, after.pfTaken, "one violation");
+            assertEquals(before.get(TdpCounter.PF_TAKEN) + 1, after.get(TdpCounter.PF_TAKEN), "one violation");
             if (rig == legacy) {
                 assertFalse(rig.r.emulated, "not asked: the write ran natively");
-                assertEquals(before.pfFixed + 1, after.pfFixed, "the full path mapped it");
-                assertEquals(before.mmuLockFault + 1, after.mmuLockFault);
-                assertEquals(0, after.pageTrackLookups, "page track never asked");
+                assertEquals(before.get(TdpCounter.PF_FIXED) + 1, after.get(TdpCounter.PF_FIXED), "the full path mapped it");
+                assertEquals(before.get(TdpCounter.MMU_LOCK_FAULT) + 1, after.get(TdpCounter.MMU_LOCK_FAULT));
+                assertEquals(0, after.get(TdpCounter.PAGE_TRACK_LOOKUPS), "page track never asked");
                 assertTrue(Spte.isWritable(rig.leaf(DATA)), "mapped writable (4 KiB now): mmu_need_write_protect found no sp");
                 assertEquals(List.of(), rig.writes, "no tracker heard it");
                 List<String> v = rig.check();
@@ -87,8 +87,8 @@ class TdpLegacyTest {
                         v.toString());
             } else {
                 assertTrue(rig.r.emulated, "page_fault_handle_page_track");
-                assertEquals(before.pfEmulateTracked + 1, after.pfEmulateTracked);
-                assertEquals(before.pageTrackLookups + 1, after.pageTrackLookups);
+                assertEquals(before.get(TdpCounter.PF_EMULATE_TRACKED) + 1, after.get(TdpCounter.PF_EMULATE_TRACKED));
+                assertEquals(before.get(TdpCounter.PAGE_TRACK_LOOKUPS) + 1, after.get(TdpCounter.PAGE_TRACK_LOOKUPS));
                 assertEquals(List.of("vcpu0 0x200008=0x55/8"), rig.writes);
                 rig.assertConsistent("pagetrack");
             }

@@ -3,8 +3,6 @@ package org.shadowbox.mmu.internal.tdp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -110,8 +108,8 @@ class TdpMeterTest {
         assertEquals(2, cpu.meter().accesses(false));
         assertEquals(user.asMap(), cpu.meter().work(true).asMap(), "user mode charged nothing more");
         TdpStats vm = rig.mmu.stats();
-        assertEquals(1, vm.gfnWriteProtect, "the tracker's write protection happened ...");
-        assertEquals(0, cpu.meter().work(false).gfnWriteProtect + user.gfnWriteProtect, "... outside every window");
+        assertEquals(1, vm.get(TdpCounter.GFN_WRITE_PROTECT), "the tracker's write protection happened ...");
+        assertEquals(0, cpu.meter().work(false).get(TdpCounter.GFN_WRITE_PROTECT) + user.get(TdpCounter.GFN_WRITE_PROTECT), "... outside every window");
     }
 
     /** The same accesses under both policies: the same work but the page-track lookups. */
@@ -143,22 +141,19 @@ class TdpMeterTest {
     }
 
     @Test
-    void addScaledAndAsMapCoverEveryCounter() throws IllegalAccessException {
+    void addScaledAndAsMapCoverEveryCounter() {
         TdpStats a = new TdpStats();
         long n = 1;
-        for (Field f : TdpStats.class.getFields()) {
-            if (f.getType() == long.class && !Modifier.isStatic(f.getModifiers())) {
-                f.setLong(a, n++);
-            }
+        for (TdpCounter c : TdpCounter.values()) {
+            a.set(c, n++);
         }
         TdpStats b = a.copy();
         b.addScaled(a, 2);
         b.addScaled(b, -1);
-        for (Field f : TdpStats.class.getFields()) {
-            if (f.getType() == long.class && !Modifier.isStatic(f.getModifiers())) {
-                assertEquals(f.getLong(a), f.getLong(a.copy()), "copy (add) misses " + f.getName());
-                assertEquals(0, f.getLong(b), "addScaled misses " + f.getName());
-            }
+        TdpStats copy = a.copy();
+        for (TdpCounter c : TdpCounter.values()) {
+            assertEquals(c.ordinal() + 1, copy.get(c), "copy misses " + c);
+            assertEquals(0, b.get(c), "addScaled misses " + c);
         }
         assertEquals(n - 1, a.asMap().size(), "asMap names every counter");
         assertEquals(n - 1, a.asMap().values().stream().distinct().count(), "each name its own counter");

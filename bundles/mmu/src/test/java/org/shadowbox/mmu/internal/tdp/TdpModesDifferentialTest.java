@@ -114,7 +114,7 @@ class TdpModesDifferentialTest {
         compareMemory();
         TdpStats st = t.mmu.stats();
         System.out.println("TdpModesDifferentialTest " + paging + " stats " + st);
-        assertTrue(st.pfFixed > 0 && st.pfEmulateTracked > 0 && st.guestPf > 0 && st.tlbHit > 0 && st.pfMmio > 0,
+        assertTrue(st.get(TdpCounter.PF_FIXED) > 0 && st.get(TdpCounter.PF_EMULATE_TRACKED) > 0 && st.get(TdpCounter.GUEST_PF) > 0 && st.get(TdpCounter.TLB_HIT) > 0 && st.get(TdpCounter.PF_MMIO) > 0,
                 where() + " coverage " + st);
     }
 

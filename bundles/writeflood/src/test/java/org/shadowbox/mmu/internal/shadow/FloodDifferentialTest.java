@@ -67,23 +67,23 @@ class FloodDifferentialTest {
             Map<String, Long> f = FloodRig.stats(flood, r.vm);
             System.out.println("policy " + policy + (swap ? " (stopped and started)" : "") + ", MMU "
                     + r.mmu.policy + ": " + f);
-            assertTrue(st.pfFixed > 0 && st.pfEmulate > 0 && st.pfGuest > 0, where() + " coverage " + st);
+            assertTrue(st.get(MmuCounter.PF_FIXED) > 0 && st.get(MmuCounter.PF_EMULATE) > 0 && st.get(MmuCounter.PF_GUEST) > 0, where() + " coverage " + st);
             assertTrue(f.get("mmu_pte_write") > 0, where() + ": the handler saw no write " + f);
             // Exactly once, by construction: one route per VM, so every emulated write was processed once.
             assertEquals(r.vm.stats().emulatedWrites(), r.mmu.pteWritesProcessed(),
                     where() + ": emulated writes against writes processed by kvm_mmu_pte_write " + st);
             if (legacy) {
                 // Only the emulator's direct call reaches the handler.
-                assertEquals(r.vm.stats().emulatedWrites(), st.pteWriteEmulator, where() + ": direct calls " + st);
-                assertEquals(0, st.pfEmulateTracked, where() + ": legacy has no page-track fast path " + st);
+                assertEquals(r.vm.stats().emulatedWrites(), st.get(MmuCounter.PTE_WRITE_EMULATOR), where() + ": direct calls " + st);
+                assertEquals(0, st.get(MmuCounter.PF_EMULATE_TRACKED), where() + ": legacy has no page-track fast path " + st);
             } else {
-                assertEquals(0, st.pteWriteEmulator, where() + ": a direct pte-write call under pagetrack " + st);
+                assertEquals(0, st.get(MmuCounter.PTE_WRITE_EMULATOR), where() + ": a direct pte-write call under pagetrack " + st);
             }
             if (swap) {
-                assertTrue(st.mmuPteWriteFallback > 0, where() + ": the fallback served nothing while stopped " + st);
+                assertTrue(st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK) > 0, where() + ": the fallback served nothing while stopped " + st);
                 return;
             }
-            assertEquals(0, st.mmuPteWriteFallback, where() + ": the fallback acted while a handler was bound");
+            assertEquals(0, st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK), where() + ": the fallback acted while a handler was bound");
             switch (policy) {
                 case "kvm" -> assertTrue(f.get("mmu_pde_zapped") + f.get("mmu_pte_updated") > 0, where() + " " + f);
                 case "xen" -> assertEquals(f.get("mmu_pte_write"), f.get("xen_writes"), where() + " " + f);
