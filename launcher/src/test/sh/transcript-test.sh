@@ -20,6 +20,10 @@
 #     #! mask: SEDEXPR  a sed -E expression applied to both sides before comparing, for what a
 #                       run cannot fix (a count that depends on timing); the page shows the
 #                       value of the last --update
+#   docs/transcripts/NAME.console  instead of NAME.gosh: '$ CMD' lines run with bash beside an
+#                                interactive ./shadowbox (stdin a pipe), for what only that mode
+#                                has: the web view, whose address is written http://127.0.0.1:8080/
+#                                in CMD and in the output (the test puts the real one in)
 #   docs/transcripts/NAME.out    what the commands print: each line typed, as 'shadowbox> LINE',
 #                                then its output
 #   <!-- transcript: NAME -->    in a .md page, just before a ```text block that must equal
@@ -55,8 +59,8 @@ for a in "$@"; do
     esac
 done
 if [[ ${#names[@]} -eq 0 ]]; then
-    for f in "$dir"/*.gosh; do
-        [[ -e $f ]] && names+=("$(basename "$f" .gosh)")
+    for f in "$dir"/*.gosh "$dir"/*.console; do
+        [[ -e $f ]] && names+=("$(basename "${f%.*}")")
     done
 fi
 
@@ -189,6 +193,41 @@ run_one() {
     fi
 }
 
+# run_console NAME -- runs NAME.console's '$ CMD' lines beside an interactive ./shadowbox; the
+# output, each line as '$ CMD' then what CMD printed, in $work/NAME.actual.
+run_console() {
+    local name=$1 ws=$work/ws-$1 line url= deadline pid
+    rm -rf "$ws"
+    mkdir -p "$ws/deploy" "$ws/results"
+    cp -r "$root/workspace/config" "$ws/config"
+    mkfifo "$work/$name.stdin"
+    SHADOWBOX_WORKSPACE=$ws timeout -k 5 "$limit" "$root/shadowbox" <"$work/$name.stdin" >"$work/$name.log" 2>&1 &
+    pid=$!
+    exec 9>"$work/$name.stdin" # the shell's stdin stays open until fd 9 closes
+    deadline=$((SECONDS + limit))
+    while [[ -z $url ]] && ((SECONDS < deadline)) && kill -0 "$pid" 2>/dev/null; do
+        url=$(sed -nE 's#^.*Web view: (http://127\.0\.0\.1:[0-9]+/).*$#\1#p' "$work/$name.log" | head -1)
+        [[ -n $url ]] || sleep 0.2
+    done
+    if [[ -z $url ]]; then
+        exec 9>&-
+        wait "$pid"
+        echo "    ./shadowbox printed no 'Web view: URL' line:"
+        sed 's/^/    | /' "$work/$name.log"
+        return 1
+    fi
+    : >"$work/$name.actual"
+    while IFS= read -r line || [[ -n $line ]]; do
+        [[ $line == '$ '* ]] || continue
+        printf '%s\n' "$line" >>"$work/$name.actual"
+        (cd "$ws" && timeout "$limit" bash -c "${line#'$ '}" 2>&1) | sed "s#${url}#http://127.0.0.1:8080/#g" >>"$work/$name.actual"
+        [[ -z $(tail -c1 "$work/$name.actual") ]] || echo >>"$work/$name.actual"
+    done < <(sed "s#http://127.0.0.1:8080/#${url}#g" "$dir/$name.console")
+    sed -i "s#${url}#http://127.0.0.1:8080/#g" "$work/$name.actual"
+    exec 9>&-
+    wait "$pid"
+}
+
 # part_of NAME [PART] -- NAME.out, or its part PART: the output of the statements after the
 # (PART-1)-th '#! part' line of NAME.gosh.
 part_of() {
@@ -216,12 +255,16 @@ failed=0
 passed=0
 for name in "${names[@]}"; do
     echo "transcript $name"
-    if [[ ! -f $dir/$name.gosh ]]; then
-        echo "    no $dir/$name.gosh"
+    if [[ -f $dir/$name.console ]]; then
+        if ! run_console "$name"; then
+            failed=$((failed + 1))
+            continue
+        fi
+    elif [[ ! -f $dir/$name.gosh ]]; then
+        echo "    no $dir/$name.gosh or $dir/$name.console"
         failed=$((failed + 1))
         continue
-    fi
-    if ! run_one "$name"; then
+    elif ! run_one "$name"; then
         failed=$((failed + 1))
         continue
     fi
