@@ -327,5 +327,32 @@ for page in "$root/README.md" "$root"/docs/*.md; do
                   open && /^(shadowbox> |g! |\$ )/ { shown = 1 }' "$page")
 done
 
+# Every relative link of README.md and docs/*.md reaches a file (and a heading, for #anchor),
+# and README's documentation map lists every page of docs/.
+slugs() { sed -nE 's/^#+ +//p' "$1" | tr 'A-Z' 'a-z' | sed -E 's/[^a-z0-9 _-]//g; s/ /-/g'; }
+for page in "$root/README.md" "$root"/docs/*.md; do
+    rel=${page#"$root"/}
+    while IFS= read -r link; do
+        target=${link%%#*}
+        anchor=
+        [[ $link == *'#'* ]] && anchor=${link#*#}
+        file=$page
+        [[ -n $target ]] && file=$(dirname "$page")/$target
+        if [[ ! -e $file ]]; then
+            echo "    $rel: a link to $link: no such file"
+            failed=$((failed + 1))
+        elif [[ -n $anchor && $file == *.md ]] && ! slugs "$file" | grep -qxF -- "$anchor"; then
+            echo "    $rel: a link to $link: no such heading"
+            failed=$((failed + 1))
+        fi
+    done < <(grep -oE '\]\([^) ]+\)' "$page" | sed -E 's/^\]\(//; s/\)$//' | grep -vE '^[a-z]+:')
+done
+for page in "$root"/docs/*.md; do
+    grep -qF "](docs/$(basename "$page"))" "$root/README.md" || {
+        echo "    README.md: the documentation map does not list docs/$(basename "$page")"
+        failed=$((failed + 1))
+    }
+done
+
 echo "transcript-test: $passed transcripts passed, $failed failures"
 [[ $failed -eq 0 ]]
