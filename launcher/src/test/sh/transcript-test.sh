@@ -17,6 +17,7 @@
 #                       (grep -E), each run of lines left out shown as one '...' line
 #     #! part           the statements after it are the next part (2, 3, ...) of the output,
 #                       which a page shows as NAME:2, NAME:3 (one session told in several blocks)
+#     #! timeout: SECONDS  this transcript's bound instead of SHADOWBOX_TEST_TIMEOUT (default 120 s)
 #     #! mask: SEDEXPR  a sed -E expression applied to both sides before comparing, for what a
 #                       run cannot fix (a count that depends on timing); the page shows the
 #                       value of the last --update
@@ -27,7 +28,9 @@
 #   docs/transcripts/NAME.out    what the commands print: each line typed, as 'shadowbox> LINE',
 #                                then its output
 #   <!-- transcript: NAME -->    in a .md page, just before a ```text block that must equal
-#                                NAME.out (NAME:N: its part N only, see '#! part')
+#                                NAME.out (NAME:N: its part N only, see '#! part'; with
+#                                ' keep ERE' after it: only the lines that match ERE, and the
+#                                prompt lines, each run of lines left out shown as '...')
 #
 # Each transcript runs as `./shadowbox NAME.gosh` on a fresh workspace (a copy of
 # workspace/config and workspace/plugins, an empty deploy/). Before comparing, both sides are
@@ -104,7 +107,7 @@ masks_of() {
 
 # run_one NAME -- runs NAME.gosh; its output (the '#! keep:' filters applied) in $work/NAME.actual.
 run_one() {
-    local name=$1 ws=$work/ws-$1 script=$work/$1.gosh line stmts=0 syncs=0 cmd
+    local name=$1 ws=$work/ws-$1 script=$work/$1.gosh line stmts=0 syncs=0 cmd bound=$limit
     local keeps=$work/$1.keep shells=()
     rm -rf "$ws" "$work/$name.sync"
     mkdir -p "$ws/deploy" "$ws/results" "$work/$name.sync"
@@ -156,6 +159,10 @@ run_one() {
             continue
         fi
         [[ $line =~ ^#!\ mask:\ (.*)$ || $line == '#! part' ]] && continue # see masks_of, part_of
+        if [[ $line =~ ^#!\ timeout:\ ([0-9]+)$ ]]; then
+            bound=${BASH_REMATCH[1]}
+            continue
+        fi
         if [[ $line == '#!'* ]]; then
             echo "    $name.gosh: unknown directive (accepted: #! shell:, #! quiet:, #! await:, #! await-fail:, #! fails:, #! keep:, #! part, #! mask:): $line"
             return 1
@@ -170,18 +177,18 @@ run_one() {
         echo >>"$keeps"
     done <"$dir/$name.gosh"
     # Statements run after the leading shell lines: a deploy/ copy is installed before the first.
-    SHADOWBOX_WORKSPACE=$ws timeout -k 5 "$limit" "$root/shadowbox" "$script" >"$work/$name.raw" 2>"$work/$name.err" &
+    SHADOWBOX_WORKSPACE=$ws timeout -k 5 "$bound" "$root/shadowbox" "$script" >"$work/$name.raw" 2>"$work/$name.err" &
     local pid=$! i status
     for ((i = 1; i <= syncs; i++)); do
         # Opening a FIFO blocks until the other side opens it: bounded by the shell's own timeout.
-        timeout "$limit" bash -c ': >"$1"' _ "$work/$name.sync/$i.here" || break
+        timeout "$bound" bash -c ': >"$1"' _ "$work/$name.sync/$i.here" || break
         (cd "$root" && WS=$ws bash -c "${shells[i - 1]}") || {
             echo "    $name.gosh: '#! shell: ${shells[i - 1]}' failed"
             kill "$pid" 2>/dev/null
             wait "$pid"
             return 1
         }
-        timeout "$limit" bash -c ': >"$1"' _ "$work/$name.sync/$i.done" || break
+        timeout "$bound" bash -c ': >"$1"' _ "$work/$name.sync/$i.done" || break
     done
     wait "$pid"
     status=$?
@@ -245,7 +252,8 @@ part_of() {
 
 # blocks FILE -- each transcript block of a page: 'NAME<TAB>START<TAB>END' (the lines inside the fence).
 blocks() {
-    awk '/^<!-- transcript: [A-Za-z0-9_.-]+(:[0-9]+)? -->$/ { name = $3; want = 1; next }
+    awk '/^<!-- transcript: [A-Za-z0-9_.-]+(:[0-9]+)?( keep .+)? -->$/ {
+             name = $0; sub(/^<!-- transcript: /, "", name); sub(/ -->$/, "", name); want = 1; next }
          want && /^```/ && !open { open = 1; start = NR + 1; next }
          open && /^```$/ { print name "\t" start "\t" NR - 1; open = 0; want = 0; next }
          want && !open && !/^$/ { want = 0 }' "$1"
@@ -287,6 +295,11 @@ for page in "$root/README.md" "$root"/docs/*.md; do
     [[ -f $page ]] || continue
     while IFS=$'\t' read -r ref start end; do
         rel=${page#"$root"/}
+        ere=
+        if [[ $ref == *' keep '* ]]; then
+            ere=${ref#* keep }
+            ref=${ref%% keep *}
+        fi
         name=${ref%%:*}
         part=
         [[ $ref == *:* ]] && part=${ref#*:}
@@ -295,7 +308,14 @@ for page in "$root/README.md" "$root"/docs/*.md; do
             failed=$((failed + 1))
             continue
         fi
-        part_of "$name" "$part" >"$work/block"
+        if [[ -n $ere ]]; then
+            part_of "$name" "$part" | KEEP=$ere awk '
+                /^shadowbox> / || $0 ~ ENVIRON["KEEP"] { if (gap) print "..."; gap = 0; print; next }
+                { gap = 1 }
+                END { if (gap) print "..." }' >"$work/block"
+        else
+            part_of "$name" "$part" >"$work/block"
+        fi
         if [[ ! -s $work/block ]]; then
             echo "    $rel:$start: docs/transcripts/$name.out has no part '$part'"
             failed=$((failed + 1))
@@ -321,7 +341,7 @@ for page in "$root/README.md" "$root"/docs/*.md; do
     while IFS= read -r start; do
         echo "    ${page#"$root"/}:$start: a block shows a shell prompt but is no transcript: write a docs/transcripts/NAME.gosh and mark the block <!-- transcript: NAME -->"
         failed=$((failed + 1))
-    done < <(awk '/^<!-- transcript: [A-Za-z0-9_.-]+(:[0-9]+)? -->$/ { marked = NR; next }
+    done < <(awk '/^<!-- transcript: [A-Za-z0-9_.-]+(:[0-9]+)?( keep .+)? -->$/ { marked = NR; next }
                   /^```/ && !open { open = 1; start = NR; mine = (marked == NR - 1); shown = 0; next }
                   open && /^```$/ { if (shown && !mine) print start; open = 0; next }
                   open && /^(shadowbox> |g! |\$ )/ { shown = 1 }' "$page")
