@@ -24,7 +24,8 @@
 #   docs/transcripts/NAME.console  instead of NAME.gosh: '$ CMD' lines run with bash beside an
 #                                interactive ./shadowbox (stdin a pipe), for what only that mode
 #                                has: the web view, whose address is written http://127.0.0.1:8080/
-#                                in CMD and in the output (the test puts the real one in)
+#                                in CMD and in the output (the test puts the real one in);
+#                                '#! await: CMD' retries CMD, unseen, until it succeeds
 #   docs/transcripts/NAME.out    what the commands print: each line typed, as 'shadowbox> LINE',
 #                                then its output
 #   <!-- transcript: NAME -->    in a .md page, just before a ```text block that must equal
@@ -38,12 +39,17 @@
 # temporary workspace's path.
 #
 # Every fenced block of README.md and docs/*.md that shows a shell prompt ('shadowbox> ',
-# 'g! ') must be such a block: one that is not, a transcript copied by hand, fails the test.
+# 'g! ', '$ ') must be such a block: one that is not, a transcript copied by hand, fails the
+# test. So does a relative link of those pages that reaches no file or heading, and a docs/
+# page that README.md's documentation map does not list.
 #
 #   launcher/src/test/sh/transcript-test.sh            check every transcript and page
 #   launcher/src/test/sh/transcript-test.sh NAME...    check those transcripts only
 #   launcher/src/test/sh/transcript-test.sh --update   re-run, rewrite the .out files and the
-#                                                      blocks of the pages that show them
+#                                                      blocks of the pages that show them, where
+#                                                      they differ beyond what is masked
+# After merging branches that change what commands print: build the launcher jar
+# (mvn -B -q -DskipTests install -pl launcher -am), run --update, read `git diff docs README.md`.
 # Run by `mvn verify` in the launcher module.
 set -uo pipefail
 
@@ -225,6 +231,14 @@ run_console() {
     fi
     : >"$work/$name.actual"
     while IFS= read -r line || [[ -n $line ]]; do
+        if [[ $line =~ ^#!\ await:\ (.*)$ ]]; then
+            deadline=$((SECONDS + limit))
+            until (cd "$ws" && bash -c "${BASH_REMATCH[1]}") >/dev/null 2>&1; do
+                ((SECONDS < deadline)) || { echo "    $name.console: '$line' never succeeded"; break; }
+                sleep 0.5
+            done
+            continue
+        fi
         [[ $line == '$ '* ]] || continue
         printf '%s\n' "$line" >>"$work/$name.actual"
         (cd "$ws" && timeout "$limit" bash -c "${line#'$ '}" 2>&1) | sed "s#${url}#http://127.0.0.1:8080/#g" >>"$work/$name.actual"
