@@ -105,7 +105,7 @@ mkdir -p "$work/staging"
 n=0
 while IFS= read -r command; do
     n=$((n + 1))
-    command=$(sed -E -e 's/(^|[(&;] *)mvn /\1mvn_ /g' -e 's/(mvn_ .*) -o /\1 /' -e "s#workspace/deploy/#$work/staging/#g" <<<"$command")
+    command=$(sed -E -e 's/(^|[(&;] *)mvn /\1mvn_ /g' -e 's/mvn_ -o /mvn_ /' -e 's/(mvn_ .*) -o /\1 /' -e "s#workspace/deploy/#$work/staging/#g" <<<"$command")
     echo "archetype-test: README command $n: $command"
     (cd "$work" && eval "$command") || fail "README command $n failed: $command"
 done <<<"$readme_commands"
