@@ -524,6 +524,27 @@ test_memory_budget_refuses_in_one_line() {
         || fail "the shell did not go on, or printed a stack trace"
 }
 
+# Issue 13's "done when": with JAVA_OPTS=-Xmx256m and the default budgets (the sandbox's is half
+# the heap), writes to a million distinct pages of a 1 TiB VM (one mem:fill of 4 GiB) are one
+# line naming the budget; the shell keeps working, and what fits is written.
+test_a_million_pages_under_a_256m_heap() {
+    local ws=$work/ws-default
+    rm -rf "$ws"
+    cp -r "$root/workspace" "$ws"
+    rm -rf "$ws/deploy"/* "$ws/results" "$ws/config/org.shadowbox.budget.cfg"
+    printf '%s\n' 'vm:create --memory 1T big' 'mem:fill big 0x100000 4G 0x5a' 'echo still-here' \
+        'mem:fill big 0x100000 64M 0x5a' 'mem:read big 0x40ffff8' 'vm:info big' >"$work/million.gosh"
+    timeout -k 5 "$limit" env SHADOWBOX_WORKSPACE="$ws" JAVA_OPTS=-Xmx256m "$sb" <"$work/million.gosh" >"$work/out" 2>"$work/err"
+    status=$?
+    expect_status 0 "the interactive console goes on after the refusal" || return 1
+    [[ $(grep -c 'memory budget' "$work/out") -eq 1 ]] \
+        && grep -q '^\(shadowbox> \)\?mem:fill of 4 GiB would make more than [0-9.]* MiB of new guest pages resident, past the sandbox memory budget: all VMs hold 0 B of [0-9.]* MiB; raise .sandbox. in workspace/config/org.shadowbox.budget.cfg (and -Xmx in JAVA_OPTS), or destroy a VM; nothing was written$' "$work/out" \
+        || fail "expected one line naming the sandbox's budget" || return 1
+    grep -q 'still-here' "$work/out" && grep -q '0x5a5a5a5a5a5a5a5a' "$work/out" && grep -q 'resident: *16384\b' "$work/out" \
+        && ! grep -q 'Exception\|^\s*at \|OutOfMemory' "$work/out" "$work/err" \
+        || fail "the shell did not go on, the 64 MiB that fit were not written, or a stack trace was printed"
+}
+
 # Issue 13: if the heap runs out anyway (a budget set above it), one line and exit status 3.
 test_out_of_memory_is_one_line_and_exits() {
     local ws
@@ -587,7 +608,8 @@ all_tests=(
     test_deploy_folder_installs_and_uninstalls
     test_run_compare_prints_the_table_and_writes_three_files
     test_run_compare_under_tdp test_run_scenario_replays_a_trace
-    test_memory_budget_refuses_in_one_line test_out_of_memory_is_one_line_and_exits test_sigterm_always_ends_it
+    test_memory_budget_refuses_in_one_line test_a_million_pages_under_a_256m_heap test_out_of_memory_is_one_line_and_exits
+    test_sigterm_always_ends_it
     test_two_processes_at_once test_runs_leave_nothing_behind
 )
 tests=("$@")

@@ -36,7 +36,8 @@
 # Each transcript runs as `./shadowbox NAME.gosh` on a fresh workspace (a copy of
 # workspace/config and workspace/plugins, an empty deploy/). Before comparing, both sides are
 # masked: times, dates, result file stamps, host rates, bundle version qualifiers, the
-# temporary workspace's path.
+# temporary workspace's path, and vm:list's BUDGET column (by default half the JVM's maximum
+# heap, which the JVM sizes from the machine's memory: docs/robustness.md).
 #
 # Every fenced block of README.md and docs/*.md that shows a shell prompt ('shadowbox> ',
 # 'g! ', '$ ') must be such a block: one that is not, a transcript copied by hand, fails the
@@ -85,6 +86,7 @@ mask() {
         -e 's/^(host time: ).*/\1<host>/' \
         -e 's/host time [0-9.]+ s/host time <t>/g' \
         -e 's/[0-9.]+ (M|million)? ?(guest )?accesses( per host second|\/s)/<rate>/g' \
+        -e 's/^([A-Za-z0-9_.-]+ +[0-9]+ +[0-9.]+ [KMGTPE]?i?B +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ [KMGTPE]?i?B +)[0-9.]+ [KMGTPE]?i?B$/\1<budget>/' \
         -e 's/\b([0-9]+\.[0-9]+\.[0-9]+)\.[0-9]{12}\b/\1.<qualifier>/g' |
         if [[ -n ${masks:-} ]]; then sed -E -f "$masks"; else cat; fi
 }

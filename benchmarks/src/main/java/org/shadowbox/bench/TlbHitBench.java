@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -20,6 +21,7 @@ import org.shadowbox.vm.VmSpec;
  * A guest read that hits the vCPU's TLB: an 8-byte user read at a random gva of 64 pages
  * (the TLB model's 64 entries, all filled) through the MMU service's {@link GuestCpu}, beside
  * the floor, a random read of a plain {@code long[]} of the same 256 KiB, in the same run.
+ * Under both MMUs: a TDP access also takes its vCPU's mutex (the checker's safe point).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -31,6 +33,9 @@ public class TlbHitBench {
     private static final int PAGES = 64;
     private static final int WORDS = PAGES * 512;
 
+    @Param({"shadow", "tdp"})
+    public String mmu;
+
     private GuestCpu cpu;
     private long[] plain;
     private long x = 0x9e3779b97f4a7c15L;
@@ -38,7 +43,7 @@ public class TlbHitBench {
     @Setup
     public void setup() {
         MmuSandbox s = new MmuSandbox(0);
-        Vm vm = s.hypervisor.createVm(VmSpec.pc("bench", 256L << 20, 1));
+        Vm vm = s.hypervisor.createVm(VmSpec.pc("bench", 256L << 20, 1).with(VmSpec.MMU, mmu));
         MmuSandbox.buildTables(vm, 0x1000, 1, 0x2000, PAGES);
         cpu = s.mmu.cpu(vm, 0);
         for (int p = 0; p < PAGES; p++) {

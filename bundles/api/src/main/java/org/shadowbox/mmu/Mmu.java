@@ -34,8 +34,9 @@ public interface Mmu {
      * writable large spte covers a disallowed frame; present sptes of synced pages agree
      * with the guest tables; reverse maps and parent pointers agree; no vCPU TLB entry is
      * more permissive than the tables after the flushes that should have removed it.
-     * Consistent during a run: it looks {@linkplain Vm#betweenEmulatedWrites between emulated
-     * writes}, under the MMU lock.
+     * Consistent during a run: under TDP it first waits for every vCPU to be between two
+     * accesses (KVM's {@code vcpu->mutex}, as {@code kvm_lock_all_vcpus}); then it looks
+     * {@linkplain Vm#betweenEmulatedWrites between emulated writes}, under the MMU lock.
      *
      * @return the violations, one line each; empty when all hold
      */

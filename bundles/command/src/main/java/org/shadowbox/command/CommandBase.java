@@ -14,7 +14,8 @@ import java.util.List;
  * the one the arguments fit; when none does, it tries {@link #_main} with the command's name
  * first. The subclass is compiled with {@code -parameters} (positional arguments are named
  * after the Java parameters), declares its options before its positional parameters, and
- * gives every command {@code --help} and {@code --json}.
+ * gives every command {@code --help} and {@code --json}. The shell's own scopes (vm, slot, mem,
+ * track, cpu, mmu, plugin) extend it too, so every command of every bundle reads the same.
  */
 public abstract class CommandBase {
     private final String scope;
@@ -25,12 +26,12 @@ public abstract class CommandBase {
 
     /** Gogo's fallback for a command whose methods did not fit the arguments: see the class comment. */
     public Object _main(String command, String[] args) {
-        Method m = Usage.method(getClass(), command);
-        if (m == null) {
+        List<Method> overloads = Usage.methods(getClass(), command);
+        if (overloads.isEmpty()) {
             List<String> names = new ArrayList<>();
             for (Method c : getClass().getMethods()) {
                 if (c.getDeclaringClass() != Object.class && c.getDeclaringClass() != CommandBase.class
-                        && !c.getName().startsWith("_")) {
+                        && !c.getName().startsWith("_") && !java.lang.reflect.Modifier.isStatic(c.getModifiers())) {
                     names.add(scope + ":" + c.getName());
                 }
             }
@@ -39,10 +40,10 @@ public abstract class CommandBase {
         }
         for (String a : args) {
             if ("--help".equals(a)) {
-                return Usage.render(scope, m);
+                return Usage.render(scope, command, overloads);
             }
         }
-        throw new BadArguments(Usage.diagnose(scope, m, args));
+        throw new BadArguments(Usage.diagnose(scope, command, overloads, args));
     }
 
     /**
@@ -63,8 +64,8 @@ public abstract class CommandBase {
         }
     }
 
-    /** The {@code CMD --help} text of one of this class's commands. */
+    /** The {@code CMD --help} text of one of this class's commands (all its overloads). */
     protected final String usage(String command) {
-        return Usage.render(scope, Usage.method(getClass(), command));
+        return Usage.render(scope, command, Usage.methods(getClass(), command));
     }
 }

@@ -9,5 +9,5 @@
  * it the terminal to draw a progress bar on.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.shadowbox.command;

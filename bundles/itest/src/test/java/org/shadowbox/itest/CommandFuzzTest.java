@@ -88,6 +88,15 @@ class CommandFuzzTest {
             error | mem:write demo 0 1 3
             error | mem:write demo 0xfff0000000000000 1
             error | mem:write demo 0x1000 18446744073709551616
+            error | mem:fill demo 0x1000 0 1
+            error | mem:fill demo 0x1000 4096 0x100
+            error | mem:fill demo 0x9f000 8K 1
+            error | mem:fill demo 0x100000 64G 1
+            error | mem:fill demo 0 2T 1
+            error | mem:fill demo 0xffffffffffff0000 1M 1
+            error | mem:fill demo 0x1000 1x 1
+            error | mem:fill nosuchvm 0x1000 4096 1
+            help  | mem:fill --help
             error | track:add demo 0x999999 write
             error | track:add demo 0x300 bogusmode
             error | track:add demo zz write

@@ -23,6 +23,18 @@ public interface GfnTrack {
     /** Adds {@code delta} to the count and returns the new count. Caller holds the MMU lock. */
     int add(long gfn, int delta);
 
+    /**
+     * Makes sure the counter of {@code gfn} has storage, charging a new chunk to the VM's
+     * memory budget: for a tracker's {@code add}, which may be refused, before it changes
+     * anything. (The MMU's own tracks under {@code account_shadowed} must not fail half done:
+     * their chunks are counted, never refused.) Caller holds the MMU lock.
+     *
+     * @throws org.shadowbox.vm.VmException the budget's one line, if a new chunk does not fit
+     * @since 1.1
+     */
+    default void reserve(long gfn) {
+    }
+
     /** Host bytes the counters occupy now. */
     long allocatedBytes();
 }

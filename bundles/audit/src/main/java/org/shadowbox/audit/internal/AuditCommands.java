@@ -41,7 +41,8 @@ public final class AuditCommands extends CommandBase {
     @ObjectClassDefinition(name = "Shadowbox audit tracker",
             description = "Records the emulated writes to the guest pages watched with audit:watch.")
     public @interface Config {
-        @AttributeDefinition(description = "Entries kept per VM; older ones are dropped and counted.", min = "1")
+        @AttributeDefinition(description = "Entries kept per VM (1 to 1000000, 30 bytes each); older ones are"
+                + " dropped and counted.", min = "1", max = "1000000")
         int capacity() default 10_000;
     }
 

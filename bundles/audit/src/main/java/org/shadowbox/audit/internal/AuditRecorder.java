@@ -22,6 +22,8 @@ import org.shadowbox.vm.Vm;
 final class AuditRecorder implements PageTrackNotifier {
 
     private static final long[] NONE = new long[0];
+    /** The most entries a VM's log may keep: 30 bytes each, so at most about 30 MB of heap per audited VM. */
+    static final int MAX_CAPACITY = 1_000_000;
 
     private final int capacity;
     private final LongSupplier clock;
@@ -33,8 +35,9 @@ final class AuditRecorder implements PageTrackNotifier {
      * @param clock    wall-clock milliseconds for the entries' timestamps
      */
     AuditRecorder(int capacity, LongSupplier clock) {
-        if (capacity < 1) {
-            throw new IllegalArgumentException("audit log capacity must be at least 1, was " + capacity);
+        if (capacity < 1 || capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("configuration org.shadowbox.audit: bad capacity " + capacity
+                    + ": accepted 1 to " + MAX_CAPACITY + " entries per VM (each VM's log is allocated whole)");
         }
         this.capacity = capacity;
         this.clock = clock;

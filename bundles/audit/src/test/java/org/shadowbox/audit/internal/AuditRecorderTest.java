@@ -28,6 +28,18 @@ class AuditRecorderTest {
         return r.log(vm).entries();
     }
 
+    /** Issue 13: the log is bounded, and so is what configuration may ask of it (each VM's ring is allocated whole). */
+    @Test
+    void capacityIsBoundedInOneLine() {
+        recorder(AuditRecorder.MAX_CAPACITY);
+        for (int bad : new int[] {0, AuditRecorder.MAX_CAPACITY + 1, Integer.MAX_VALUE}) {
+            assertEquals("configuration org.shadowbox.audit: bad capacity " + bad + ": accepted 1 to 1000000 entries per VM"
+                    + " (each VM's log is allocated whole)",
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> recorder(bad))
+                            .getMessage());
+        }
+    }
+
     @Test
     void recordsOnlyWritesToWatchedGfnsOfTheirOwnVm() {
         AuditRecorder r = recorder(100);

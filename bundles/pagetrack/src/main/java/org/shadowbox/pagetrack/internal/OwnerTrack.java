@@ -57,6 +57,11 @@ public final class OwnerTrack implements MmuPageTrack {
         ReentrantLock lock = Platform.mmuLock(vm);
         lock.lock();
         try {
+            // A tracker's add may be refused: a new counter chunk is charged to the budget first.
+            Memslot slot = vm.slotForGfn(gfn);
+            if (slot != null) {
+                Platform.slot(slot).gfnTrack(mode.ordinal()).reserve(gfn);
+            }
             return add0(st, vm, gfn, mode);
         } finally {
             lock.unlock();

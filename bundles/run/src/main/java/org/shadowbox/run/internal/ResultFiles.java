@@ -20,6 +20,13 @@ import org.shadowbox.vm.VmSpec;
  * {@code ./shadowbox} sets, else {@code workspace/} under the working directory.
  */
 final class ResultFiles {
+    /** Results kept in workspace/results by default. */
+    static final int KEEP = 500;
+    /** The property that changes {@link #KEEP}. */
+    static final String KEEP_PROPERTY = "shadowbox.results.keep";
+    private static final java.util.regex.Pattern OURS =
+            java.util.regex.Pattern.compile("((?:run|compare)-.+)\\.(?:json|csv|svg)");
+
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
     private ResultFiles() {
@@ -91,5 +98,68 @@ final class ResultFiles {
         } catch (IOException e) {
             throw new VmException("cannot write the results to " + paths.get(0).getParent() + ": " + e);
         }
+    }
+
+    /**
+     * The retention of {@code workspace/results}: {@code value} of {@value #KEEP_PROPERTY}, or
+     * {@link #KEEP} if it is absent; a bad value is one line.
+     */
+    static int keep(String value) {
+        if (value == null || value.isBlank()) {
+            return KEEP;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the one line below
+        }
+        throw new VmException("bad " + KEEP_PROPERTY + " '" + value.trim() + "': accepted 0 (keep all) or the number"
+                + " of results to keep in workspace/results");
+    }
+
+    /**
+     * Deletes the oldest results Shadowbox wrote in {@code dir} (by modification time, then
+     * name) beyond the newest {@code keep}; 0 keeps all.
+     *
+     * @return the results deleted (their names without extension), oldest first
+     */
+    static List<String> prune(Path dir, int keep) {
+        if (keep == 0 || !Files.isDirectory(dir)) {
+            return List.of();
+        }
+        java.util.Map<String, Long> newest = new java.util.HashMap<>();
+        java.util.Map<String, List<Path>> files = new java.util.HashMap<>();
+        try (java.util.stream.Stream<Path> list = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) list::iterator) {
+                java.util.regex.Matcher m = OURS.matcher(p.getFileName().toString());
+                if (!m.matches() || !Files.isRegularFile(p)) {
+                    continue;
+                }
+                long t = Files.getLastModifiedTime(p).toMillis();
+                newest.merge(m.group(1), t, Math::max);
+                files.computeIfAbsent(m.group(1), k -> new ArrayList<>()).add(p);
+            }
+        } catch (IOException e) {
+            throw new VmException("cannot list the results in " + dir + ": " + e);
+        }
+        if (newest.size() <= keep) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>(newest.keySet());
+        names.sort(java.util.Comparator.comparing((String n) -> newest.get(n)).thenComparing(n -> n));
+        List<String> removed = new ArrayList<>(names.subList(0, names.size() - keep));
+        for (String n : removed) {
+            for (Path p : files.get(n)) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new VmException("cannot delete the old result " + p + ": " + e);
+                }
+            }
+        }
+        return removed;
     }
 }

@@ -161,9 +161,9 @@ public final class RunCommands extends CommandBase {
         check(scenario, sc);
         if (ON.equals(background)) {
             busy(v);
-            RunJobs.Job j = jobs.start(v.name(), scenario, p -> {
-                RunReport done = sim.run(v, scenario, sc, sd, th, wu, model, p);
-                save(v.name(), done, named); // saved when it ends, whether or not run:report asks
+            RunJobs.Job j = jobs.start(v.name(), scenario, job -> {
+                RunReport done = sim.run(v, scenario, sc, sd, th, wu, model, job);
+                job.file = save(v.name(), done, named); // saved when it ends, whether or not run:report asks
                 return done;
             });
             if (j.report == null && j.finished.getCount() == 0) {
@@ -202,9 +202,6 @@ public final class RunCommands extends CommandBase {
         return warned(text + System.lineSeparator() + (file == null ? "report not saved (see the log)" : "report saved to " + file));
     }
 
-    /** Files of the reports saved so far, by report (a background run's is saved when it ends). */
-    private final Map<RunReport, String> saved = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
-
     /**
      * Saves a run:scenario report as JSON in workspace/results/ and returns its path; a report that
      * cannot be written is not an error of the run (its one line goes to the log), and gives null.
@@ -218,7 +215,7 @@ public final class RunCommands extends CommandBase {
             Path p = ResultFiles.reportPath(ResultFiles.resultsDir(property("shadowbox.workspace")), vmName, r.scenario(),
                     r.seed(), LocalDateTime.now());
             ResultFiles.write(List.of(p), List.of(Json.encode(m, true)));
-            saved.put(r, p.toString());
+            pruneResults();
             return p.toString();
         } catch (VmException e) {
             System.getLogger(RunCommands.class.getName()).log(System.Logger.Level.WARNING, e.getMessage());
@@ -288,6 +285,7 @@ public final class RunCommands extends CommandBase {
         }
         ResultFiles.write(paths, List.of(Json.encode(ReportData.json(c, files, pred), true), ReportData.csv(c),
                 ReportChart.svg(c, pred)));
+        pruneResults();
         if (c.comparable() && !c.identical()) {
             throw new VmException("the guest saw different results under legacy and pagetrack (an MMU bug; report in "
                     + files.get(0) + "): " + String.join("; ", c.differences()));
@@ -319,6 +317,10 @@ public final class RunCommands extends CommandBase {
             sb.append(String.format(Locale.ROOT, "%n%3d  %-10s %-14s %-8s %4d%% %14d  %s", j.id, j.vm, j.scenario,
                     j.state(), j.percent(), j.accesses, j.started));
         }
+        if (jobs.dropped() > 0) {
+            sb.append(String.format(Locale.ROOT, "%n(%d older finished runs dropped: run:jobs keeps the newest %d;"
+                    + " their reports are in workspace/results)", jobs.dropped(), jobs.keepFinished()));
+        }
         if (rows.isEmpty() && !ON.equals(json)) {
             return "no background runs (run:scenario VM SCENARIO --background starts one)";
         }
@@ -333,9 +335,10 @@ public final class RunCommands extends CommandBase {
         if (ON.equals(help)) {
             return usage("report");
         }
-        RunReport r = jobs.await(jobId(id));
+        int n = jobId(id);
+        RunReport r = jobs.await(n);
         Map<String, Object> m = new LinkedHashMap<>(ReportData.json(r));
-        String file = saved.get(r);
+        String file = jobs.require(n).file;
         if (ON.equals(json)) {
             m.put("file", file);
             return Json.encode(m, false);
@@ -409,6 +412,26 @@ public final class RunCommands extends CommandBase {
         }
         Job job = Job.Utils.current(); // the shell job running this command: captured on its thread
         return new ProgressBar(terminal, () -> job != null && job.status() == Job.Status.Background);
+    }
+
+    /**
+     * workspace/results keeps the newest results ({@link ResultFiles#prune}); what it removes is
+     * one line in the log. A failure to prune is logged too: it is not the run's failure.
+     */
+    private void pruneResults() {
+        System.Logger log = System.getLogger(RunCommands.class.getName());
+        try {
+            Path dir = ResultFiles.resultsDir(property("shadowbox.workspace"));
+            int keep = ResultFiles.keep(property(ResultFiles.KEEP_PROPERTY));
+            List<String> removed = ResultFiles.prune(dir, keep);
+            if (!removed.isEmpty()) {
+                log.log(System.Logger.Level.INFO, dir + " keeps the newest " + keep + " results ("
+                        + ResultFiles.KEEP_PROPERTY + "): removed " + removed.size() + " older, the oldest "
+                        + removed.get(0));
+            }
+        } catch (VmException e) {
+            log.log(System.Logger.Level.WARNING, e.getMessage());
+        }
     }
 
     private String property(String key) {

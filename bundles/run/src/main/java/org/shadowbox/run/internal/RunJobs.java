@@ -22,8 +22,14 @@ import org.shadowbox.vm.VmException;
  * does, so nothing else drives them meanwhile. {@code run:jobs} lists the runs with their
  * progress, {@code run:report} waits for one and gives its report, {@code run:stop} asks one to
  * stop at its next progress report (the guest is left as it was; the VM keeps running).
+ *
+ * <p>Bounded: a running job holds its VM's vCPUs, so there is at most one per VM; of the finished
+ * ones the newest {@link #KEEP_FINISHED} are kept (with their reports) and older ones are
+ * dropped, oldest first, when a run starts. Asking for a dropped one says so in one line.
  */
 final class RunJobs {
+    /** Finished runs kept for run:jobs and run:report (their reports are also saved in workspace/results). */
+    static final int KEEP_FINISHED = 100;
     /** How long {@link #close} waits for each run to notice it was stopped. */
     private static final long CLOSE_WAIT_MILLIS = 2000;
     /** How often {@link #await} looks whether Ctrl-C was pressed. */
@@ -31,6 +37,23 @@ final class RunJobs {
 
     private final Map<Integer, Job> jobs = new ConcurrentSkipListMap<>();
     private final AtomicInteger ids = new AtomicInteger();
+    private final int keepFinished;
+    /** The highest id dropped to keep {@link #keepFinished}; 0 if none was. */
+    private volatile int droppedUpTo;
+    /** How many finished runs were dropped. */
+    private volatile int dropped;
+
+    RunJobs() {
+        this(KEEP_FINISHED);
+    }
+
+    /** @param keepFinished finished runs kept (at least 1) */
+    RunJobs(int keepFinished) {
+        if (keepFinished < 1) {
+            throw new IllegalArgumentException("keepFinished " + keepFinished + " < 1");
+        }
+        this.keepFinished = keepFinished;
+    }
 
     /** One background run. Fields written by its thread are volatile: the shell reads them. */
     static final class Job implements ScenarioRunner.Progress {
@@ -47,6 +70,8 @@ final class RunJobs {
         volatile boolean stopRequested;
         volatile RunReport report;
         volatile String error;
+        /** Where its report was saved when it ended (null until then, or if it could not be written). */
+        volatile String file;
 
         Job(int id, String vm, String scenario) {
             this.id = id;
@@ -88,10 +113,10 @@ final class RunJobs {
      * once the run has begun: its vCPUs are claimed and its guest booted (or it already ended), so
      * that whatever the shell does next finds the VM busy.
      */
-    Job start(String vm, String scenario, Function<ScenarioRunner.Progress, RunReport> run)
-            throws InterruptedException {
+    Job start(String vm, String scenario, Function<Job, RunReport> run) throws InterruptedException {
         Job job = new Job(ids.incrementAndGet(), vm, scenario);
         jobs.put(job.id, job);
+        prune();
         Thread t = new Thread(() -> {
             try {
                 job.report = run.apply(job);
@@ -110,6 +135,31 @@ final class RunJobs {
         return job;
     }
 
+    /** Drops the oldest finished jobs beyond {@link #keepFinished}. */
+    private synchronized void prune() {
+        List<Job> finished = new ArrayList<>();
+        for (Job j : jobs.values()) { // ascending ids: oldest first
+            if (j.finished.getCount() == 0) {
+                finished.add(j);
+            }
+        }
+        for (int i = 0; i < finished.size() - keepFinished; i++) {
+            Job j = finished.get(i);
+            jobs.remove(j.id);
+            droppedUpTo = Math.max(droppedUpTo, j.id);
+            dropped++;
+        }
+    }
+
+    /** Finished runs dropped so far to keep the newest {@link #keepFinished}. */
+    int dropped() {
+        return dropped;
+    }
+
+    int keepFinished() {
+        return keepFinished;
+    }
+
     /** Drops a job that never ran (its command failed instead), so that run:jobs does not list it. */
     void forget(int id) {
         jobs.remove(id);
@@ -122,6 +172,10 @@ final class RunJobs {
     /** The job of that id, or a one-line error listing the ids there are. */
     Job require(int id) {
         Job j = jobs.get(id);
+        if (j == null && id > 0 && id <= droppedUpTo) {
+            throw new VmException("run " + id + " is no longer kept: run:jobs keeps the newest " + keepFinished
+                    + " finished background runs; its report was saved in workspace/results when it ended");
+        }
         if (j == null) {
             throw new VmException("no background run " + id + ": "
                     + (jobs.isEmpty() ? "none was started (run:scenario ... --background)"

@@ -37,7 +37,7 @@ class RunCommandsTest {
     @Test
     void helpAndMistakesAreOneLine() throws Exception {
         assertTrue(cmd.compare("", "", "shadow", "1", "4", "1G", "0", OFF, OFF, ON, "x").contains("SYNTAX"));
-        assertTrue(cmd.scenario("", "", "1", "0", OFF, OFF, ON, "x", "y").contains("run:scenario [--scale SCALE]"));
+        assertTrue(cmd.scenario("", "", "1", "0", OFF, OFF, ON, "x", "y").contains("SYNTAX\n        run:scenario [OPTIONS] VM SCENARIO\n"));
         assertEquals("bad scale '0': accepted 1 or more, 0x hex or decimal",
                 assertThrows(VmException.class, () -> cmd.compare("0", "", "shadow", "1", "4", "1G", "0", OFF, OFF, OFF, "kernel-build")).getMessage());
         assertEquals("bad seed 'abc': accepted a 64-bit number, 0x hex or decimal",
@@ -49,7 +49,8 @@ class RunCommandsTest {
         e = assertThrows(VmException.class, () -> cmd.scenario("1", "", "1", "0", OFF, OFF, OFF, "nope", "steady")).getMessage();
         assertTrue(e.contains("nope") && !e.contains("\n"), e);
         e = assertThrows(IllegalArgumentException.class, () -> cmd._main("compare", new String[] {"--scal", "2", "steady"})).getMessage();
-        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale, --seed, --mmu, --threads, --vcpus, --memory, --warmup, --predict, --json, --help"), e);
+        assertTrue(e.startsWith("run:compare: unknown option '--scal'; accepted --scale SCALE, --seed SEED, --mmu MMU,"
+                + " --threads THREADS, --vcpus VCPUS, --memory MEMORY, --warmup WARMUP, --predict, --json, --help"), e);
         assertTrue(rig.hv.vms().isEmpty(), "a refused command created no VM");
     }
 

@@ -1,9 +1,8 @@
 package org.shadowbox.shell.internal;
 
-import java.util.List;
 import java.util.function.Supplier;
 
-import org.apache.felix.service.command.Descriptor;
+import org.shadowbox.command.CommandBase;
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Hypervisor;
@@ -11,19 +10,16 @@ import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 
 /**
- * What every command class shares: {@code --help} and {@code --json}, and the one-line
- * error when Gogo finds no method that takes the arguments typed.
+ * What every shell command class shares, on top of the command library's {@link CommandBase}
+ * (the same {@code --help}, usage and one-line diagnosis as every plugin's commands): the
+ * String flags, the {@code --json} and {@code --help} texts, {@link #run}, and the lookups of
+ * a VM, the MMU and page track with their one-line errors.
  *
- * <p>How Gogo 1.1.6 reaches us: it picks, among the public methods named after the command,
- * the one whose parameters the arguments fit ({@code @Parameter} options are taken out of
- * the argument list first, so they are declared before the positional parameters). Every
- * parameter here is a String, so a method that fits always wins over {@link #_main}, which
- * Gogo also tries for every command, with the command's name first. Gogo falls back to
- * {@code _main} only when no command method fits: {@code vm:create --help} (NAME missing),
- * a missing or extra argument, an unknown option. {@code _main} then prints the usage if
- * {@code --help} was given, and otherwise says in one line what was wrong.
+ * <p>Every parameter here is a String, so a method that fits always wins over
+ * {@link CommandBase#_main}, which Gogo falls back to only when no command method fits:
+ * {@code vm:create --help} (NAME missing), a missing or extra argument, an unknown option.
  */
-public abstract class CommandSupport {
+public abstract class CommandSupport extends CommandBase {
 
     /** presentValue of every flag: flags are Strings so that no argument costs a conversion. */
     static final String ON = "true";
@@ -32,25 +28,8 @@ public abstract class CommandSupport {
     static final String JSON = "print the result as one JSON value";
     static final String HELP = "show this help";
 
-    private final String scope;
-
     protected CommandSupport(String scope) {
-        this.scope = scope;
-    }
-
-    /** Gogo's fallback for a command whose methods did not fit the arguments: see the class comment. */
-    @Descriptor("not a command: Gogo's fallback when no method fits the arguments")
-    public Object _main(String command, String[] args) {
-        List<java.lang.reflect.Method> methods = Usage.methods(getClass(), command);
-        if (methods.isEmpty()) {
-            throw new VmException(scope + ":" + command + ": no such command");
-        }
-        for (String a : args) {
-            if ("--help".equals(a)) {
-                return Usage.render(scope, command, methods);
-            }
-        }
-        throw new VmException(Usage.diagnose(scope, command, methods, args));
+        super(scope);
     }
 
     /**
@@ -64,12 +43,6 @@ public abstract class CommandSupport {
         Object result = body.get();
         return ON.equals(json) ? Json.encode(result) : result;
     }
-
-    /** The {@code CMD --help} text of one of this class's commands. */
-    final String usage(String command) {
-        return Usage.render(scope, command, Usage.methods(getClass(), command));
-    }
-
     static Vm vm(Hypervisor hypervisor, String name) {
         if (name == null || name.isBlank()) {
             throw new VmException("missing VM: give a VM name (vm:list shows them)");

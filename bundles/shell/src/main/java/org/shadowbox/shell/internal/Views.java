@@ -75,6 +75,10 @@ public final class Views {
             boolean notified) implements View {
     }
 
+    /** mem:fill: {@code length} bytes from {@code gpa} set to {@code value}; {@code newPages} became resident. */
+    public record MemFilled(String vm, @Hex long gpa, @Bytes long length, @Hex int value, long newPages) implements View {
+    }
+
     /**
      * cpu:write. {@code notifications}: how many writes page track was told of (a write that
      * crosses a page is two; a dropped one none); {@code notifiers}: who is attached (null when

@@ -89,6 +89,33 @@ class CommandsTest {
         assertFalse(hv.vm("x").isPresent(), "a refused create creates nothing");
     }
 
+    /**
+     * Issue 13: a fill of a million pages of a huge sparse VM is checked against the budgets as
+     * a whole: one line, nothing written, and the shell and the VM keep working.
+     */
+    @Test
+    void aFillPastTheBudgetIsOneLineAndWritesNothing() throws Exception {
+        shell.execute("vm:create big --memory 1T --budget 8M");
+        shell.execute("mem:write big 0x100000 7");
+        Exception e = assertThrows(Exception.class, () -> shell.execute("mem:fill big 0x100000 4G 0x5a"));
+        assertEquals("mem:fill of 4 GiB would make more than 7.9 MiB of new guest pages resident, past the VM big"
+                + " memory budget: it holds 4 KiB of 8 MiB; raise it with vm:budget big SIZE; nothing was written",
+                e.getMessage());
+        assertEquals(1, hv.require("big").memory().residentPages());
+        assertEquals(7, hv.require("big").memory().read(0x100000, 1));
+        assertTrue(shell.print("mem:fill big 0x100000 8M 0x5a").contains("new pages: 2047"),
+                shell.print("vm:budget big")); // the page already resident costs nothing
+        assertEquals(0x5a5a5a5a5a5a5a5aL, hv.require("big").memory().read(0x8ff_ff8L, 8));
+        assertEquals(0L, hv.require("big").memory().read(0x900_000L, 8));
+        Exception hole = assertThrows(Exception.class, () -> shell.execute("mem:fill demo 0x9f000 8K 1"));
+        assertEquals("gpa 0xa0000 of the range is in no memslot (an MMIO hole): accepted a range of writable guest RAM"
+                + " (slot:list demo)", hole.getMessage());
+        assertEquals(0, hv.require("demo").memory().residentPages(), "nothing written before the hole either");
+        assertEquals("bad LENGTH 0: accepted 1 byte to 1T",
+                assertThrows(Exception.class, () -> shell.execute("mem:fill demo 0x1000 0 1")).getMessage());
+        assertTrue(shell.print("mem:fill --help").contains("mem:fill [OPTIONS] VM GPA LENGTH VALUE"));
+    }
+
     @Test
     void vmCreateListInfoDestroy() throws Exception {
         assertEquals(String.join("\n",

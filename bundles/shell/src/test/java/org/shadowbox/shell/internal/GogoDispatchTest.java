@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.shadowbox.command.Usage;
 import org.shadowbox.vm.internal.HypervisorImpl;
 
 /** How Gogo 1.1.6 itself dispatches to the commands: --help, arity errors, argument coercion. */

@@ -15,11 +15,12 @@ import java.util.TreeSet;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.junit.jupiter.api.Test;
+import org.shadowbox.command.Usage;
 
 class UsageTest {
 
     static final List<Class<? extends CommandSupport>> COMMANDS = List.of(VmCommands.class, SlotCommands.class,
-            MemCommands.class, CpuCommands.class, TrackCommands.class, MmuCommands.class);
+            MemCommands.class, CpuCommands.class, TrackCommands.class, MmuCommands.class, PluginCommands.class);
 
     @Test
     void rendersKarafStyleHelpFromTheAnnotations() {

@@ -23,6 +23,8 @@ final class GfnTrackImpl implements GfnTrack {
      * memory a tracked page table needs is what the budget refuses.
      */
     private final ChunkDirectory.ChunkFactory factory;
+    /** For {@link #reserve}: a chunk charged with the budget's check, refused in one line if it does not fit. */
+    private final ChunkDirectory.ChunkFactory checked;
 
     GfnTrackImpl(long baseGfn, long npages, Budget budget) {
         this.baseGfn = baseGfn;
@@ -35,6 +37,21 @@ final class GfnTrackImpl implements GfnTrack {
             }
             return new char[CHUNK];
         };
+        this.checked = () -> {
+            if (budget != null) {
+                budget.charge(CHUNK_BYTES, "allocating a page-track counter chunk (" + CHUNK + " pages' counts, "
+                        + (CHUNK_BYTES >> 10) + " KiB)");
+            }
+            return new char[CHUNK];
+        };
+    }
+
+    @Override
+    public void reserve(long gfn) {
+        long idx = gfn - baseGfn;
+        if (idx >= 0 && idx < npages) {
+            chunks.getOrCreate(idx >>> CHUNK_SHIFT, checked);
+        }
     }
 
     /** Gives the budget back the chunks: the slot was deleted or moved (a move starts with zeroed counters). */

@@ -129,6 +129,41 @@ class MemoryBudgetTest {
         assertEquals(0, vm.memoryBudget().vmUsedBytes());
     }
 
+    /**
+     * Issue 13: a tracker tracking one page in each 16 MiB of a huge sparse VM would allocate a
+     * counter chunk each; reserve (called before a tracker's add) refuses the chunk that does not
+     * fit, in one line, and charges nothing; chunks already there cost nothing to reserve again.
+     */
+    @Test
+    void aTrackerChunkPastTheBudgetIsRefusedInOneLine() {
+        HypervisorImpl hv = new HypervisorImpl();
+        Vm vm = hv.createVm(VmSpec.pc("big", 1L << 40, 1));
+        vm.setMemoryBudget(1L << 20);
+        for (int i = 0; i < 250; i++) { // 24,576 bytes left: room for 2 chunks of 8,208 bytes, not 3
+            vm.memory().write((0x100L + i) << 12, 1, 1);
+        }
+        Platform.mmuLock(vm).lock();
+        try {
+            var track = Platform.slot(vm.slotForGfn(0x100_000)).gfnTrack(0);
+            for (int i = 0; i < 2; i++) {
+                track.reserve(0x100_000L + ((long) i << 12));
+                track.add(0x100_000L + ((long) i << 12), 1);
+            }
+            long held = vm.memoryBudget().vmUsedBytes();
+            track.reserve(0x100_001L); // its chunk exists: nothing new
+            assertEquals(held, vm.memoryBudget().vmUsedBytes());
+            VmException e = assertThrows(VmException.class, () -> track.reserve(0x100_000L + (2L << 12)));
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            assertTrue(e.getMessage().startsWith("VM big memory budget exhausted: it holds ")
+                    && e.getMessage().contains("allocating a page-track counter chunk (4096 pages' counts, 8 KiB) was"
+                            + " refused") && e.getMessage().contains("vm:budget big SIZE"), e.getMessage());
+            assertEquals(held, vm.memoryBudget().vmUsedBytes(), "a refused chunk charges nothing");
+            assertEquals(0, track.count(0x100_000L + (2L << 12)));
+        } finally {
+            Platform.mmuLock(vm).unlock();
+        }
+    }
+
     @Test
     void randomWritesNeverPassTheBudgetAndTheAccountingMatchesResidentPages() {
         long seed = System.nanoTime();

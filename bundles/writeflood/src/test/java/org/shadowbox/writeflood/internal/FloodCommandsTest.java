@@ -64,7 +64,7 @@ class FloodCommandsTest {
         u = assertThrows(IllegalArgumentException.class, () -> cmd._main("stats", new String[] {"--fast", "t"}));
         assertEquals("flood:stats: unknown option '--fast'; accepted --json, --help", u.getMessage());
         u = assertThrows(IllegalArgumentException.class, () -> cmd._main("stats", new String[] {}));
-        assertTrue(u.getMessage().startsWith("flood:stats: missing argument; usage: flood:stats [--json] [--help] VM"),
+        assertEquals("flood:stats: missing VM; usage: flood:stats [OPTIONS] VM (flood:stats --help for details)", u.getMessage(),
                 u.getMessage());
     }
 
@@ -72,7 +72,7 @@ class FloodCommandsTest {
     void helpDescribesEachCommand() {
         String h = cmd.config("", "", FloodCommands.EVERY_VM, "false", "true");
         assertTrue(h.startsWith("DESCRIPTION\n        flood:config\n"), h);
-        assertTrue(h.contains("SYNTAX\n        flood:config [--policy POLICY] [--threshold THRESHOLD] [--vm VM] [--json] [--help]"), h);
+        assertTrue(h.contains("SYNTAX\n        flood:config [OPTIONS]\n"), h);
         assertTrue(h.contains("OPTIONS\n        --policy POLICY\n"), h);
         assertEquals(h, cmd._main("config", new String[] {"--help"}));
         String s = (String) cmd._main("stats", new String[] {"--help"});

@@ -188,9 +188,12 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     @Override
     public List<String> check(Vm vm) {
-        // Between emulated writes, then under the mmu_lock: never a guest pte already stored but not
-        // yet delivered to kvm_mmu_pte_write, so a check beside a run reports only real violations.
-        return vm.betweenEmulatedWrites(() -> entry(vm).check());
+        // Under TDP every vCPU between two accesses first (its TLB and the guest tables it walks
+        // change with no exit); then between emulated writes, then under the mmu_lock: never a guest
+        // pte already stored but not yet delivered to kvm_mmu_pte_write, so a check beside a run
+        // reports only real violations.
+        VmMmu<?> e = entry(vm);
+        return e.atSafePoint(() -> vm.betweenEmulatedWrites(e::check));
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: the vCPU flushes before its next access. */

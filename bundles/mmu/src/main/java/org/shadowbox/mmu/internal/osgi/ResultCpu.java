@@ -1,9 +1,13 @@
 package org.shadowbox.mmu.internal.osgi;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
 import org.shadowbox.vm.Vcpu;
+import org.shadowbox.vm.VmException;
 
 /**
  * What the shadow and the TDP {@link GuestCpu} adapters share: the owner whose liveness every
@@ -12,16 +16,66 @@ import org.shadowbox.vm.Vcpu;
  * work is one volatile read (is the MMU still there). What differs, a register write (an
  * exit under shadow paging, none under TDP), stays in the subclasses.
  *
+ * <p>An MMU whose checker must see the vCPUs between accesses (TDP: the guest writes its own
+ * tables and fills its TLB with no exit) gives each vCPU a {@link #mutex}, KVM's
+ * {@code vcpu->mutex}: held by the vCPU's thread for each access and each instruction that
+ * changes its TLB, taken by the checker for every vCPU at once ({@code kvm_lock_all_vcpus}).
+ * Uncontended it costs one CAS in and one release out; fair, so a checker queued behind a
+ * running vCPU gets it at the vCPU's next safe point.
+ *
  * @param <V> the MMU's vCPU
  */
 abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     final VmMmu<?> owner;
     final V v;
     final AccessResult last = new AccessResult();
+    /** {@code vcpu->mutex}, or null when the MMU's checker needs no safe point of the vCPU (shadow). */
+    private final ReentrantLock mutex;
 
-    ResultCpu(VmMmu<?> owner, V v) {
+    /** @param safePoints true to give the vCPU a {@link #mutex} that {@link #lockSafePoint} takes */
+    ResultCpu(VmMmu<?> owner, V v, boolean safePoints) {
         this.owner = owner;
         this.v = v;
+        this.mutex = safePoints ? new ReentrantLock(true) : null;
+    }
+
+    /** Enters an access or instruction: takes {@link #mutex} if there is one. */
+    final void enter() {
+        if (mutex != null) {
+            mutex.lock();
+        }
+    }
+
+    /** Leaves it. */
+    final void exit() {
+        if (mutex != null) {
+            mutex.unlock();
+        }
+    }
+
+    /**
+     * The checker's side ({@code kvm_lock_all_vcpus}, one vCPU): waits until the vCPU is between
+     * two accesses and keeps it there until {@link #unlockSafePoint}. A vCPU that does not get
+     * there within {@code timeoutMs} (a notifier that hangs inside its access) fails in one line.
+     */
+    final void lockSafePoint(long timeoutMs) {
+        try {
+            if (!mutex.tryLock(timeoutMs, TimeUnit.MILLISECONDS)) {
+                throw new VmException("vCPU " + v.vcpu().id() + " of VM " + owner.vm.name()
+                        + " did not reach a point between two accesses within " + timeoutMs / 1000
+                        + " s (its access is stuck, e.g. in a notifier), so the check did not run; it is held by "
+                        + v.vcpu().claimedBy());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException("interrupted while waiting for vCPU " + v.vcpu().id() + " of VM "
+                    + owner.vm.name() + " to reach a point between two accesses; the check did not run");
+        }
+    }
+
+    /** Lets the vCPU run again after {@link #lockSafePoint}. */
+    final void unlockSafePoint() {
+        mutex.unlock();
     }
 
     @Override
@@ -32,19 +86,34 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     @Override
     public final boolean read(long gva, int size, boolean user) {
         owner.checkLive();
-        return v.read(gva, size, user, last).ok();
+        enter();
+        try {
+            return v.read(gva, size, user, last).ok();
+        } finally {
+            exit();
+        }
     }
 
     @Override
     public final boolean write(long gva, long value, int size, boolean user) {
         owner.checkLive();
-        return v.write(gva, value, size, user, last).ok();
+        enter();
+        try {
+            return v.write(gva, value, size, user, last).ok();
+        } finally {
+            exit();
+        }
     }
 
     @Override
     public final boolean fetch(long gva, int size, boolean user) {
         owner.checkLive();
-        return v.fetch(gva, size, user, last).ok();
+        enter();
+        try {
+            return v.fetch(gva, size, user, last).ok();
+        } finally {
+            exit();
+        }
     }
 
     /** Aggregated TLB hits: the meter counts them as accesses of that mode; no walk, no exit. */
@@ -61,7 +130,12 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     @Override
     public final void invlpg(long gva) {
         owner.checkLive();
-        v.invlpg(gva);
+        enter();
+        try {
+            v.invlpg(gva);
+        } finally {
+            exit();
+        }
     }
 
     @Override

@@ -12,7 +12,7 @@ import org.shadowbox.vm.Vcpu;
  */
 final class ShadowGuestCpu extends ResultCpu<VcpuMmu> {
     ShadowGuestCpu(VmMmu<?> owner, VcpuMmu v) {
-        super(owner, v);
+        super(owner, v, false);
     }
 
     /**

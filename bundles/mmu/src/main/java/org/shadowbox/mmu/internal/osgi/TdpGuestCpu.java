@@ -11,7 +11,7 @@ import org.shadowbox.vm.Register;
  */
 final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
     TdpGuestCpu(VmMmu<?> owner, TdpVcpu v) {
-        super(owner, v);
+        super(owner, v, true); // the TDP checker's (f) needs each vCPU between accesses
     }
 
     /**
@@ -22,7 +22,12 @@ final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
     @Override
     public void writeRegister(Register r, long value) {
         owner.checkLive();
-        v.writeRegister(r, value);
+        enter();
+        try {
+            v.writeRegister(r, value);
+        } finally {
+            exit();
+        }
     }
 
     TdpVcpu tdpVcpu() {

@@ -4,6 +4,7 @@ import org.shadowbox.vm.spi.Platform;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 import org.shadowbox.mmu.Mmu;
 import org.shadowbox.mmu.ShadowPageInfo;
@@ -99,6 +100,20 @@ final class TdpVmMmu extends VmMmu<TdpGuestCpu> {
     Walk walk(int vcpu, long gva) {
         return TdpWalks.walk(mmu, cpu(vcpu).tdpVcpu(), gva);
     }
+
+    /**
+     * Every vCPU between two accesses: the checker's TLB rule (f) reads each vCPU's TLB, its
+     * flush count and the guest tables its entries were filled from, which the vCPU changes
+     * with no exit and no lock of the VM's; a vCPU caught inside an access showed an entry
+     * filled before its flush count moved, or a table half written (issue 13).
+     */
+    @Override
+    <T> T atSafePoint(Supplier<T> body) {
+        return lockAllVcpus(SAFE_POINT_TIMEOUT_MS, body);
+    }
+
+    /** How long the checker waits for one vCPU to finish its access (as long as for an emulated write). */
+    static final long SAFE_POINT_TIMEOUT_MS = 5000;
 
     @Override
     List<String> check() {

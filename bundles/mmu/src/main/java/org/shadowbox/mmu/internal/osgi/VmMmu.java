@@ -3,6 +3,7 @@ package org.shadowbox.mmu.internal.osgi;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.Mmu;
@@ -56,6 +57,32 @@ abstract class VmMmu<C extends ResultCpu<?>> {
 
     /** {@link Mmu#check}. */
     abstract List<String> check();
+
+    /**
+     * Runs {@code body} with every vCPU between two accesses if this MMU's checker needs that
+     * ({@code kvm_lock_all_vcpus}; TDP), else at once. Taken before the emulation gate and the
+     * mmu_lock, the order a vCPU's access takes them in.
+     */
+    <T> T atSafePoint(Supplier<T> body) {
+        return body.get();
+    }
+
+    /** {@link #atSafePoint} for an MMU whose vCPUs have a mutex: all of them, in id order, at most {@code timeoutMs} each. */
+    final <T> T lockAllVcpus(long timeoutMs, Supplier<T> body) {
+        checkLive();
+        int held = 0;
+        try {
+            for (C c : cpus) {
+                c.lockSafePoint(timeoutMs);
+                held++;
+            }
+            return body.get();
+        } finally {
+            while (held > 0) {
+                cpus[--held].unlockSafePoint();
+            }
+        }
+    }
 
     /**
      * {@link Mmu#flush}: {@code kvm_make_request(KVM_REQ_TLB_FLUSH)} to one vCPU, or to every

@@ -72,12 +72,21 @@ public final class ShadowMmu {
         this.pteWrites = new PteWrites(this);
     }
 
-    /** {@code kvm_mmu_calculate_mmu_pages}: 20 per mille of guest pages, at least 64. */
+    /**
+     * {@code kvm_mmu_calculate_mmu_pages}: 20 per mille of guest pages, at least 64. KVM counts
+     * every page of every memslot, as its guest memory is all there; Shadowbox's is sparse (a
+     * page is host memory once written) and bounded by the VM's memory budget, so it counts at
+     * most the pages the budget lets the VM make resident (its own, else the sandbox's, when the
+     * limit is computed: at creation and after each slot change). A VM that declares 1 TiB
+     * under a 128 MiB budget gets 655 shadow pages, not 5.4 million (21 GiB of host memory).
+     */
     public static int defaultMaxMmuPages(Vm vm) {
         long pagesTotal = 0;
         for (Memslot s : vm.memslots()) {
             pagesTotal += s.npages();
         }
+        org.shadowbox.vm.MemoryBudget b = vm.memoryBudget();
+        pagesTotal = Math.min(pagesTotal, Math.min(b.vmLimitBytes(), b.sandboxLimitBytes()) >>> 12);
         return (int) Math.min(Integer.MAX_VALUE, Math.max(MIN_ALLOC_MMU_PAGES, pagesTotal * PERMILLE_MMU_PAGES / 1000));
     }
 

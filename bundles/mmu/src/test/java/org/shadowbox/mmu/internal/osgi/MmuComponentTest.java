@@ -291,6 +291,28 @@ class MmuComponentTest {
                 new MmuHooksComponent(), Rig.config(64, 3, 2))).getMessage().contains("bad max.mmu.pages 2"));
     }
 
+    /**
+     * Issue 13: the shadow page limit of a sparse VM follows what its budget lets it make
+     * resident, not the 1 TiB it declares (KVM's 20 per mille of that would be 5.4 million
+     * shadow pages, 21 GiB of host memory).
+     */
+    @Test
+    void theShadowPageLimitOfAHugeSparseVmFollowsItsBudget() {
+        Mmu mmu = rig.start();
+        Vm big = rig.hv.createVm(org.shadowbox.vm.VmSpec.pc("big", 1L << 40, 2));
+        long declared = 0;
+        for (org.shadowbox.vm.Memslot s : big.memslots()) {
+            declared += s.npages();
+        }
+        long sandboxPages = big.memoryBudget().sandboxLimitBytes() >>> 12;
+        assertTrue(sandboxPages < declared, "the test JVM's sandbox budget is below 1 TiB");
+        assertEquals(Math.max(64, sandboxPages * 20 / 1000), stat(mmu, big, "n_max_mmu_pages"), "the sandbox's budget");
+        big.setMemoryBudget(128L << 20);
+        big.createSlot(new org.shadowbox.vm.SlotSpec(2, 1L << 30, 0x10, 0)); // a slot change recomputes it
+        assertEquals(32768 * 20 / 1000, stat(mmu, big, "n_max_mmu_pages"), "the VM's own budget of 128 MiB");
+        rig.stop();
+    }
+
     @Test
     void walkShowsBothWalksAndFlushIsServedAtTheNextAccess() {
         Mmu mmu = rig.start();
