@@ -80,15 +80,17 @@ fail() {
     return 1
 }
 
+# the progress bar of a foreground run, as it is redrawn in place: LABEL [###---]  NN%  R M accesses/s
+bar='\[[#-]{30}\] +[0-9]+%  [0-9.]+ M accesses/s'
+
 # Ctrl-C during run:compare stops it with one line, writes no result file, and the terminal
-# still works: the next command's output appears.
+# still works: the next command's output appears. The progress bar must be drawn meanwhile.
 test_ctrl_c_stops_compare() {
     start || return 1
     type_line 'run:compare kernel-build --scale 64'
-    # The progress bar is not reliably on screen since the merge of issues 10-16 (an open
-    # defect): wait for the comparison to be under way instead (it takes about 30 s).
-    sleep 5
-    ctrl_c 'run [0-9]+ stopped at [0-9]+%: nothing written, both compared VMs removed' || return 1
+    await_screen "^calibration (legacy|pagetrack) +$bar" || return 1 # the compare's first run: the calibration
+    # Anchored at the end: the bar is erased whole, with the ^C the terminal echoed after it.
+    ctrl_c 'run [0-9]+ stopped at [0-9]+%: nothing written, both compared VMs removed$' || return 1
     type_line 'vm:list'
     await_screen '^demo +2 ' || return 1
     ! screen | grep -q 'Exception' || fail "an exception was printed"
@@ -100,10 +102,8 @@ test_ctrl_c_stops_compare() {
 test_ctrl_c_stops_scenario_and_report_waiting() {
     start || return 1
     type_line 'run:scenario demo kernel-build --scale 64'
-    # run:scenario's progress bar has not been seen on this screen since the merge of issues
-    # 10-16 (run:compare's is): wait for the run to be under way instead (it takes about 10 s).
-    sleep 3
-    ctrl_c 'run 1 stopped at [0-9]+%: guest left as it was \(VM demo runs on\)' || return 1
+    await_screen "^kernel-build $bar" || return 1
+    ctrl_c '^run 1 stopped at [0-9]+%: guest left as it was \(VM demo runs on\)$' || return 1
     type_line 'run:scenario demo kernel-build --scale 64 --background'
     await_screen 'run 2: kernel-build on demo started in the background' || return 1
     type_line 'run:report 2'
@@ -114,6 +114,16 @@ test_ctrl_c_stops_scenario_and_report_waiting() {
     type_line 'run:stop 2'
     await_screen '^run 2 \(kernel-build on demo\): stopp(ing|ed)$' || return 1
     ! screen | grep -q 'Exception' || fail "an exception was printed"
+}
+
+# A command typed without its arguments, or with a bad option, is one line: no exception's class name.
+test_bad_arguments_are_one_line() {
+    start || return 1
+    type_line 'run:report'
+    await_screen '^run:report: missing (argument|ID); usage: run:report ' || return 1
+    type_line 'vm:list --bogus'
+    await_screen "^vm:list: unknown option '--bogus'; accepted " || return 1
+    ! screen | grep -Eq 'Exception|^\s+at ' || fail "an exception was printed"
 }
 
 # TAB completes argument values and options from the commands' metadata.
@@ -172,6 +182,7 @@ test_deploy_and_config_changes_say_what_happened() {
 all_tests=(
     test_ctrl_c_stops_compare
     test_ctrl_c_stops_scenario_and_report_waiting
+    test_bad_arguments_are_one_line
     test_tab_completes_arguments
     test_banner_and_exit
     test_deploy_and_config_changes_say_what_happened

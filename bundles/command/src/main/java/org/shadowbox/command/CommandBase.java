@@ -35,7 +35,7 @@ public abstract class CommandBase {
                     names.add(scope + ":" + c.getName());
                 }
             }
-            throw new IllegalArgumentException(scope + ":" + command + ": no such command; accepted "
+            throw new BadArguments(scope + ":" + command + ": no such command; accepted "
                     + String.join(", ", names.stream().sorted().distinct().toList()));
         }
         for (String a : args) {
@@ -43,7 +43,25 @@ public abstract class CommandBase {
                 return Usage.render(scope, command, overloads);
             }
         }
-        throw new IllegalArgumentException(Usage.diagnose(scope, command, overloads, args));
+        throw new BadArguments(Usage.diagnose(scope, command, overloads, args));
+    }
+
+    /**
+     * A command's arguments did not fit it. Its {@code toString()} is its message alone: the
+     * interactive shell prints a failure's {@code toString()}, and a user should read
+     * "run:report: missing argument; usage: ...", not the exception's class name before it.
+     */
+    public static final class BadArguments extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        public BadArguments(String message) {
+            super(message);
+        }
+
+        @Override
+        public String toString() {
+            return getMessage();
+        }
     }
 
     /** The {@code CMD --help} text of one of this class's commands (all its overloads). */

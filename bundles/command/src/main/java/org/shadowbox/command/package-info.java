@@ -5,7 +5,8 @@
  * {@code @Descriptor} and {@code @Parameter} annotations; {@link org.shadowbox.command.Json}
  * encodes maps, lists and scalars, and {@link org.shadowbox.command.JsonWriter} streams
  * objects and arrays, for {@code --json}; {@link org.shadowbox.command.Interrupts} lets a
- * long command stop cleanly on Ctrl-C.
+ * long command stop cleanly on Ctrl-C, and {@link org.shadowbox.command.ShellTerminal} gives
+ * it the terminal to draw a progress bar on.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("1.2.0")

@@ -10,7 +10,9 @@ import org.shadowbox.guest.ScenarioRunner;
  * A one-line progress bar with the simulation's rate (guest accesses per host second), redrawn
  * in place at most every quarter second and erased when the run is over. Only for the
  * interactive shell: batch runs (scripts, {@code -c}) get none, see {@link #quiet}, and a run in
- * a background job draws none while it stays in the background.
+ * a background job draws none while it stays in the background. It is drawn on the terminal
+ * itself ({@link org.shadowbox.command.ShellTerminal}), never on a dumb one, so it may use the
+ * terminal's erase-line sequence.
  */
 final class ProgressBar implements Simulator.ProgressSink, ScenarioRunner.Progress {
     private static final int WIDTH = 30;
@@ -73,10 +75,13 @@ final class ProgressBar implements Simulator.ProgressSink, ScenarioRunner.Progre
         drawn = line.length();
     }
 
+    /** Back to the line's start, and erase to its end: the bar and whatever the terminal echoed after it (a ^C). */
+    static final String ERASE = "\r\033[K";
+
     @Override
     public void done() {
         if (drawn > 0) {
-            out.print("\r" + " ".repeat(drawn) + "\r");
+            out.print(ERASE);
             out.flush();
             drawn = 0;
         }

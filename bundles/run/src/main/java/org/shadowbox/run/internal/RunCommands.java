@@ -21,6 +21,7 @@ import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.metatype.annotations.Designate;
 import org.shadowbox.command.CommandBase;
 import org.shadowbox.command.Json;
+import org.shadowbox.command.ShellTerminal;
 import org.shadowbox.guest.RecordedWorkload;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.ScenarioRunner;
@@ -416,8 +417,14 @@ public final class RunCommands extends CommandBase {
         if (ProgressBar.quiet(this::property)) {
             return null;
         }
-        Job job = Job.Utils.current(); // the shell job running this command, if any: captured on its thread
-        return new ProgressBar(System.out, () -> job != null && job.status() == Job.Status.Background);
+        // The terminal itself, not System.out: Gogo's pipe does not pass a flush on to the
+        // terminal, so a bar redrawn with "\r" there was never seen (ShellTerminal says more).
+        PrintStream terminal = ShellTerminal.output();
+        if (terminal == null) {
+            return null; // a dumb terminal (a pipe) or no shell job: nothing to redraw in place
+        }
+        Job job = Job.Utils.current(); // the shell job running this command: captured on its thread
+        return new ProgressBar(terminal, () -> job != null && job.status() == Job.Status.Background);
     }
 
     /**

@@ -303,7 +303,7 @@ class RunCommandsTest {
         bar.done();
         String s = bytes.toString();
         assertTrue(s.startsWith("\rlegacy     [###############---------------]  50%"), s);
-        assertTrue(s.contains("[##############################] 100%") && s.endsWith("\r") && !s.contains("\n"), s);
+        assertTrue(s.contains("[##############################] 100%") && s.endsWith(ProgressBar.ERASE) && !s.contains("\n"), s);
     }
 
     /** A run sent to the background (Gogo's {@code &}, or {@code bg}) draws nothing over the prompt until {@code fg}. */
@@ -319,7 +319,7 @@ class RunCommandsTest {
         Thread.sleep(260); // past the redraw interval
         bar.progress(5, 10, 500);
         String s = bytes.toString();
-        assertTrue(s.startsWith("\r") && s.endsWith("\r") && s.strip().isEmpty(), "erased, nothing drawn: [" + s + "]");
+        assertEquals(ProgressBar.ERASE, s, "erased, nothing drawn");
         bytes.reset();
         bar.progress(10, 10, 1000);
         assertEquals("", bytes.toString(), "nothing while in the background");
