@@ -19,7 +19,9 @@ import org.shadowbox.vm.VmException;
  * <p>An MMU whose checker must see the vCPUs between accesses (TDP: the guest writes its own
  * tables and fills its TLB with no exit) gives each vCPU a {@link #mutex}, KVM's
  * {@code vcpu->mutex}: held by the vCPU's thread for each access and each instruction that
- * changes its TLB, taken by the checker for every vCPU at once ({@code kvm_lock_all_vcpus}).
+ * may change its TLB or the guest's memory, taken by the checker for every vCPU at once ({@code
+ * kvm_lock_all_vcpus}). A read that hits the TLB ({@link GuestVcpu#readHit}) changes neither and
+ * goes without it: most accesses are such reads.
  * Uncontended it costs one CAS in and one release out; fair, so a checker queued behind a
  * running vCPU gets it at the vCPU's next safe point.
  *
@@ -86,6 +88,9 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     @Override
     public final boolean read(long gva, int size, boolean user) {
         owner.checkLive();
+        if (mutex != null && v.readHit(gva, size, user, last)) {
+            return true; // a read that hits the TLB changes nothing the checker reads: no mutex
+        }
         enter();
         try {
             return v.read(gva, size, user, last).ok();

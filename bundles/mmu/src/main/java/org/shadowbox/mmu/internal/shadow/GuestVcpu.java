@@ -29,6 +29,17 @@ public interface GuestVcpu {
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
     void requestTlbFlush();
 
+    /**
+     * A guest read that hits the TLB, done without anything a checker must wait for; false (and
+     * nothing done) when it would not hit, so the caller makes it a full {@link #read}. A TLB hit
+     * reads the TLB and guest memory and counts itself, nothing else: it changes neither a TLB
+     * nor a table, which is why it needs no {@code vcpu->mutex} (only an MMU whose checker takes
+     * that mutex overrides this).
+     */
+    default boolean readHit(long gva, int size, boolean user, AccessResult out) {
+        return false;
+    }
+
     /** A guest read of {@code size} (1, 2, 4, 8) bytes at {@code gva}. */
     default AccessResult read(long gva, int size, boolean user, AccessResult out) {
         return access(gva, 0, size, user ? Pfec.USER : 0, out);

@@ -40,6 +40,11 @@ final class TdpAccess {
         this.v = v;
     }
 
+    /** {@link TdpVcpu#readHit}: the TLB-hit case of a read ({@code acc} without WRITE) alone. */
+    boolean readHit(long gva, int size, int acc, AccessResult out) {
+        return tlbHit(gva, 0, size, acc & ~Pfec.WRITE, out);
+    }
+
     AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
         if (tlbHit(gva, value, size, acc, out)) {
             return out;

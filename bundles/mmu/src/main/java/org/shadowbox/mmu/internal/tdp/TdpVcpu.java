@@ -1,6 +1,7 @@
 package org.shadowbox.mmu.internal.tdp;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.ExitMeter;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
@@ -194,6 +195,12 @@ public final class TdpVcpu implements GuestVcpu {
     public void flushLocal() {
         tlb.flush();
         stats.inc(TdpCounter.TLB_FLUSH);
+    }
+
+    /** The TLB-hit case of a read alone ({@code TdpAccess}'s fast path), for the mutex-free read. */
+    @Override
+    public boolean readHit(long gva, int size, boolean user, AccessResult out) {
+        return access.readHit(gva, size, user ? Pfec.USER : 0, out);
     }
 
     /** {@code TdpAccess}: TLB, the guest's walk and the TDP walk, then the TDP fault handler. */
