@@ -11,6 +11,7 @@ import org.shadowbox.mmu.internal.shadow.AccessPieces;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.GuestBytes;
 import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.mmu.internal.shadow.TlbHitPath;
 import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
@@ -29,7 +30,7 @@ import org.shadowbox.vm.VmException;
  * page-table page exits. Shadowbox's walk never exits; A/D updates are host-side writes that
  * notify no tracker, as under shadow paging ({@code update_accessed_dirty_bits}).
  */
-final class TdpAccess {
+final class TdpAccess implements TlbHitPath.Hit {
     private static final int MAX_RETRIES = 16;
     private static final int TRANSLATED = 3;
 
@@ -61,34 +62,22 @@ final class TdpAccess {
     }
 
     /**
-     * The processor's fast case, decided before anything is changed (as the shadow MMU's {@code
-     * GuestAccess.tlbHit}): an access of 1, 2, 4 or 8 bytes within one page, with nothing for
-     * {@link TdpVcpu#enterGuest} to do, whose page the TLB holds with the rights it needs. It
-     * does what {@link #access0} would do for it (count the access and the hit, load or store
-     * through the host page) and returns true; otherwise it changes nothing and returns false.
-     * The gva is looked up as given: entries are filled only with truncated, canonical gvas of
-     * the current paging mode, and a mode change flushes the TLB, so a hit implies both.
+     * The processor's fast case ({@link TlbHitPath}, shared with the shadow MMU): the gva is
+     * looked up as given: entries are filled only with truncated, canonical gvas of the current
+     * paging mode, and a mode change flushes the TLB, so a hit implies both.
      */
     private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
-        int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
-            return false; // 0x116: bits 1, 2, 4 and 8
-        }
-        if ((acc & Pfec.WRITE) == 0) {
-            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
-        }
-        // A store: in guest mode from before the request check until it has landed (VcpuMode).
-        if (!VcpuMode.enterGuestMode(v.requests)) {
-            return false;
-        }
-        try {
-            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
-        } finally {
-            VcpuMode.exitGuestMode(v.requests);
-        }
+        return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
     }
 
-    private boolean tlbHit0(long gva, long value, int size, int acc, AccessResult out, int off) {
+    @Override
+    public boolean entryUnchanged() {
+        return v.entryUnchanged();
+    }
+
+    /** {@link TlbHitPath.Hit#hit}: the TDP TLB, the guest's rights checked with its CR0, CR4 and RFLAGS. */
+    @Override
+    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
         TdpTlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
         if (i < 0 || !tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.RFLAGS))) {
