@@ -75,12 +75,17 @@ final class TdpAccess implements TlbHitPath.Hit {
         return v.entryUnchanged();
     }
 
-    /** {@link TlbHitPath.Hit#hit}: the TDP TLB, the guest's rights checked with its CR0, CR4 and RFLAGS. */
+    /**
+     * {@link TlbHitPath.Hit#hit}: the TDP TLB, its permission bits decided at fill time under
+     * the CR0 and CR4 of the context ({@link TdpVcpu#entryUnchanged}: unchanged since), with
+     * EFLAGS.AC read only when CR4.SMAP makes it matter.
+     */
     @Override
     public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
         TdpTlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
-        if (i < 0 || !tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.RFLAGS))) {
+        if (i < 0 || !tlb.hitAllows(i, acc, (v.cr4() & Register.CR4_SMAP) != 0
+                && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
             return false;
         }
         v.meter.access((acc & Pfec.USER) != 0);
@@ -217,7 +222,8 @@ final class TdpAccess implements TlbHitPath.Hit {
         }
         long pfn = Spte.pfn(e) + (gfn - TdpMmu.frameBase(gfn, level));
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
-        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, Platform.slot(slot).hostPage(gfn), v.guestFlushes);
+        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, Platform.slot(slot).hostPage(gfn), v.guestFlushes,
+                v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4));
         if (mode != null) {
             int k = 0;
             for (int l = mode.rootLevel(); l >= w.level; l--) {

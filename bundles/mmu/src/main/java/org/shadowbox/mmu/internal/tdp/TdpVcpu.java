@@ -80,6 +80,11 @@ public final class TdpVcpu implements GuestVcpu {
         into.add(mmu.stats);
     }
 
+    /** CR4 as of the last entry (the guest's CR4 while {@link #entryUnchanged}). */
+    long cr4() {
+        return cr4;
+    }
+
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
     @Override
     public void requestTlbFlush() {
