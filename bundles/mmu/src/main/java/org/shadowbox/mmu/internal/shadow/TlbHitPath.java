@@ -1,5 +1,6 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.Pfec;
 
 /**
@@ -45,6 +46,24 @@ public final class TlbHitPath {
     }
 
     private TlbHitPath() {
+    }
+
+    /**
+     * What a hit does once its translation is found and allowed, the same under both MMUs: the
+     * load or store of {@code size} bytes at {@code off} of the host page, and the result
+     * (gpa, value, no exception). The caller has counted the access and the hit.
+     */
+    public static void perform(byte[] page, long gpa, long value, int size, int acc, int off, AccessResult out) {
+        out.exception = GuestWalk.OK;
+        out.errorCode = 0;
+        out.emulated = false;
+        out.gpa = gpa;
+        if ((acc & Pfec.WRITE) != 0) {
+            GuestBytes.store(page, off, value, size);
+            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
+        } else {
+            out.value = GuestBytes.load(page, off, size);
+        }
     }
 
     /**

@@ -9,7 +9,6 @@ import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.shadow.AccessPieces;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
-import org.shadowbox.mmu.internal.shadow.GuestBytes;
 import org.shadowbox.mmu.internal.shadow.Spte;
 import org.shadowbox.mmu.internal.shadow.TlbHitPath;
 import org.shadowbox.mmu.internal.shadow.VcpuMode;
@@ -90,17 +89,7 @@ final class TdpAccess implements TlbHitPath.Hit {
         }
         v.meter.access((acc & Pfec.USER) != 0);
         v.stats.inc(TdpCounter.TLB_HIT);
-        byte[] page = tlb.page(i);
-        out.exception = GuestWalk.OK;
-        out.errorCode = 0;
-        out.emulated = false;
-        out.gpa = (tlb.gfn(i) << 12) | off;
-        if ((acc & Pfec.WRITE) != 0) {
-            GuestBytes.store(page, off, value, size);
-            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
-        } else {
-            out.value = GuestBytes.load(page, off, size);
-        }
+        TlbHitPath.perform(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, acc, off, out);
         return true;
     }
 
