@@ -166,20 +166,24 @@ final class TdpAccess implements TlbHitPath.Hit {
         boolean write = (acc & Pfec.WRITE) != 0;
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         TdpMmu mmu = v.mmu;
-        Platform.mmuLock(mmu.vm).lock();
+        // The processor walks the TDP table without the MMU lock (TdpMmu.leafLockless): the
+        // grace period of VcpuMode keeps every table it reaches from being freed meanwhile. A
+        // leaf changed after it was read is flushed from this TLB by the change's remote flush,
+        // which a store sees (its request check) before it lands.
+        VcpuMode.beginLockless(v.requests);
         try {
-            long e = mmu.leaf(gfn);
-            walkSteps(mmu.leafWalkSteps()); // then the TDP entries of the gpa
+            long e = mmu.leafLockless(gfn, v);
+            walkSteps(v.walkSteps); // then the TDP entries of the gpa
             if (Spte.isPresent(e)) {
                 if (!write || Spte.isWritable(e)) {
-                    int j = fill(gva, gfn, e, mmu.leafLevel(), w);
+                    int j = fill(gva, gfn, e, v.walkLevel, w);
                     pieces.set(p, tlb.page(j), (gfn << 12) | off, false);
                     return TRANSLATED;
                 }
                 errorCode |= Pfec.PRESENT;
             }
         } finally {
-            Platform.mmuLock(mmu.vm).unlock();
+            VcpuMode.endLockless(v.requests);
         }
         v.meter.begin();
         v.stats.inc(TdpCounter.EXITS); // the TDP violation exits

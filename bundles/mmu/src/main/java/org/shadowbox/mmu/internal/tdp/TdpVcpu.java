@@ -49,6 +49,16 @@ public final class TdpVcpu implements GuestVcpu {
      * the others then.
      */
     private long enteredContext = -1;
+    /**
+     * Run by {@link TdpMmu#leafLockless} each time it has read a link and before it reads the
+     * child table: null (nothing) except in the test that zaps the table under the walk. Set
+     * before the vCPU's thread runs.
+     */
+    Runnable duringWalk;
+    /** The level of the leaf the last {@link TdpMmu#leafLockless} of this vCPU found. Its own thread only. */
+    int walkLevel;
+    /** The TDP entries the last {@link TdpMmu#leafLockless} of this vCPU read (1 to 4). Its own thread only. */
+    int walkSteps;
     private final TdpAccess access = new TdpAccess(this);
     /** Pending requests and the vCPU's mode ({@link org.shadowbox.mmu.internal.shadow.VcpuMode}). */
     final VcpuRequests requests = new VcpuRequests();
