@@ -1,5 +1,7 @@
 package org.shadowbox.guest.internal.kernel;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 
@@ -72,8 +74,14 @@ final class SmpScheduler {
     }
 
     private void guarded(int thread, LongConsumer tick, long tickAccesses) {
+        ThreadMXBean mx = LockStats.STATS ? ManagementFactory.getThreadMXBean() : null;
+        long wall0 = LockStats.STATS ? System.nanoTime() : 0; // the diagnostic mode: measures, decides nothing
+        long cpu0 = LockStats.STATS ? mx.getCurrentThreadCpuTime() : 0;
         try {
             loop(thread, tick, tickAccesses);
+            if (LockStats.STATS) {
+                LockStats.thread(System.nanoTime() - wall0, mx.getCurrentThreadCpuTime() - cpu0);
+            }
         } catch (Throwable e) { // every failure must reach the caller, whatever it is
             fail(e);
         }
@@ -106,7 +114,7 @@ final class SmpScheduler {
             int v = n == 1 ? mine[0] : mine[rng.nextInt(n)];
             Task t = s.current[v];
             if (t == null) {
-                int r = pick(v, mine, tick != null);
+                int r = pick(thread, v, mine, tick != null);
                 if (r == DONE) {
                     return;
                 }
@@ -138,21 +146,26 @@ final class SmpScheduler {
     private static final long IDLE_TICK_NANOS = 10_000_000;
 
     /**
-     * Gives vCPU {@code v} the head of the run queue ({@link #PICKED}; its CR3 is loaded by the
-     * caller, outside the lock), or says that another vCPU of this thread has a process to run
+     * Gives vCPU {@code v} of host thread {@code thread} a process of the run queue, the first
+     * one that last ran on this thread if there is one ({@link Scheduler#dequeueAffine}; {@link
+     * #PICKED}; its CR3 is loaded by the caller, outside the lock), or says that another vCPU of this thread has a process to run
      * or that it waited {@link #IDLE_TICK_NANOS} ({@link #OTHER}, when {@code ticking}: the
      * thread that reports progress keeps reporting while only the others work), or that the run
      * is over ({@link #DONE}); waits while this thread has nothing to run and the queue is empty.
      */
-    private int pick(int v, int[] mine, boolean ticking) {
+    private int pick(int thread, int v, int[] mine, boolean ticking) {
         k.tasklist.lock();
         try {
             while (true) {
                 if (failure != null || k.live == 0) {
                     return DONE;
                 }
-                Task t = s.dequeue();
+                Task t = s.dequeueAffine(thread);
                 if (t != null) {
+                    if (LockStats.STATS && t.lastThread >= 0 && t.lastThread != thread) {
+                        LockStats.migrated();
+                    }
+                    t.lastThread = thread;
                     t.vcpu = v;
                     t.state = Task.RUNNING;
                     t.slice = 0;
@@ -170,11 +183,19 @@ final class SmpScheduler {
                 if (running == 0) {
                     throw new IllegalStateException("guest deadlock: " + k.live + " processes alive, none runnable");
                 }
+                long idle0 = LockStats.STATS ? System.nanoTime() : 0;
                 if (!ticking) {
                     k.tasklist.await(s.work);
+                    if (LockStats.STATS) {
+                        LockStats.idle(System.nanoTime() - idle0);
+                    }
                 } else {
                     try {
-                        if (k.tasklist.awaitNanos(s.work, IDLE_TICK_NANOS) <= 0) {
+                        long left = k.tasklist.awaitNanos(s.work, IDLE_TICK_NANOS);
+                        if (LockStats.STATS) {
+                            LockStats.idle(System.nanoTime() - idle0);
+                        }
+                        if (left <= 0) {
                             return OTHER;
                         }
                     } catch (InterruptedException e) {
