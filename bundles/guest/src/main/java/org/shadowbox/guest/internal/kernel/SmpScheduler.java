@@ -10,7 +10,8 @@ import java.util.function.LongConsumer;
  * thread {@code v % threads} alone (KVM's rule: one thread runs a vCPU at a time, several vCPUs
  * run at once). The calling thread is thread 0; the others are started for the run and joined
  * before it returns. Each thread loops over its vCPUs (in an order drawn from the seed when it
- * has several): a vCPU without a process takes the head of the shared run queue, runs it for a
+ * has several): a vCPU without a process takes one from the shared run queue (the first that
+ * last ran on this host thread, else the head: cache affinity, {@link Scheduler#dequeueAffine}), runs it for a
  * burst of user accesses (no lock), and after the burst either keeps it, or, when it blocked,
  * exited or used its slice while others wait, leaves it: the vCPU loads the kernel's pgd
  * ({@link Kernel#leaveMm}) first, then, under the tasklist lock, the process is requeued if
@@ -147,9 +148,9 @@ final class SmpScheduler {
 
     /**
      * Gives vCPU {@code v} of host thread {@code thread} a process of the run queue, the first
-     * one that last ran on this thread if there is one ({@link Scheduler#dequeueAffine}; {@link
-     * #PICKED}; its CR3 is loaded by the caller, outside the lock), or says that another vCPU of this thread has a process to run
-     * or that it waited {@link #IDLE_TICK_NANOS} ({@link #OTHER}, when {@code ticking}: the
+     * one that last ran on this thread if there is one ({@link Scheduler#dequeueAffine};
+     * {@link #PICKED}; its CR3 is loaded by the caller, outside the lock), or says that another
+     * vCPU of this thread has a process to run or that it waited {@link #IDLE_TICK_NANOS} ({@link #OTHER}, when {@code ticking}: the
      * thread that reports progress keeps reporting while only the others work), or that the run
      * is over ({@link #DONE}); waits while this thread has nothing to run and the queue is empty.
      */
