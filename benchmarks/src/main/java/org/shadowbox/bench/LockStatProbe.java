@@ -1,6 +1,7 @@
 package org.shadowbox.bench;
 
 import org.shadowbox.guest.internal.kernel.LockStats;
+import org.shadowbox.mmu.internal.shadow.FlushWaitStats;
 
 /**
  * Amdahl's serial fraction of an SMP kernel-build, from the guest kernel's lock statistics:
@@ -11,7 +12,10 @@ import org.shadowbox.guest.internal.kernel.LockStats;
  * lock, the tasklist lock) are what serializes the guest: with a share {@code s} of the work
  * serialized, two threads give at most {@code 1 / (s + (1 - s) / 2)}. Per-mm locks are
  * listed too (each process has its own; their waits say whether they ever contend). The MMU's
- * {@code mmu_lock} is not counted here.
+ * {@code mmu_lock} is not counted here. Then, for SMP runs, how much of their time the vCPU threads
+ * were on a core (CPU time over wall time) and idle on the guest's run queue, and how often and
+ * how long the shadow MMU's remote TLB flushes waited for a vCPU to leave guest mode
+ * ({@code FlushWaitStats}).
  *
  * <pre>java -Dshadowbox.lockstat=true -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.LockStatProbe [WARMUP] [RUNS] [THREADS]</pre>
  */
@@ -32,6 +36,7 @@ public final class LockStatProbe {
             KernelBuildBench.run(sandbox, "warm" + i, 4, threads);
         }
         LockStats.reset();
+        FlushWaitStats.reset();
         long accesses = 0;
         long t0 = System.nanoTime();
         for (int i = 0; i < runs; i++) {
@@ -55,5 +60,15 @@ public final class LockStatProbe {
         }
         System.out.printf("serial fraction from the shared guest locks: %.2f%%; Amdahl's bound for 2 threads: %.2f x%n",
                 100 * shared, 1 / (shared + (1 - shared) / 2));
+        LockStats.Threads t = LockStats.threads();
+        if (t.wallNanos() > 0) {
+            System.out.printf("vCPU threads: %.1f%% of their time on a core (CPU time / wall), %.2f%% idle on the run queue (%d waits); %d processes migrated to the other thread (%d per run)%n",
+                    100.0 * t.cpuNanos() / t.wallNanos(), 100.0 * t.idleNanos() / t.wallNanos(), t.idleWaits(),
+                    t.migrations(), t.migrations() / Math.max(1, runs));
+        }
+        FlushWaitStats.Row f = FlushWaitStats.read();
+        System.out.printf("remote TLB flushes: %d (%d per run), %d waited over %d ns for a vCPU in guest mode; waited %.2f ms in all, %.3f%% of the threads' time%n",
+                f.flushes(), f.flushes() / Math.max(1, runs), f.slow(), FlushWaitStats.SLOW_NANOS, f.waitNanos() / 1e6,
+                100 * f.waitNanos() / threadNanos);
     }
 }

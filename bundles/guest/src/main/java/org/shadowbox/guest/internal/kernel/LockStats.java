@@ -73,8 +73,53 @@ public final class LockStats {
         return out;
     }
 
+    private static final LongAdder THREAD_WALL = new LongAdder();
+    private static final LongAdder THREAD_CPU = new LongAdder();
+    private static final LongAdder IDLE = new LongAdder();
+    private static final LongAdder IDLE_WAITS = new LongAdder();
+    private static final LongAdder MIGRATIONS = new LongAdder();
+
+    /**
+     * What the host threads of SMP runs did ({@code SmpScheduler}), summed over every thread of
+     * every run since the last {@link #reset}: whether they were both busy, or where not.
+     *
+     * @param wallNanos  from a thread's start of the run's loop to its end
+     * @param cpuNanos   CPU time the threads got in that span (the host's scheduler decides:
+     *                   under load a runnable thread waits for a core)
+     * @param idleNanos  time a thread waited on the run queue with nothing to run (the guest's idle)
+     * @param idleWaits  such waits
+     * @param migrations processes picked by another host thread than the one they last ran on
+     *                   (their working set then moves between the host's cores)
+     */
+    public record Threads(long wallNanos, long cpuNanos, long idleNanos, long idleWaits, long migrations) {
+    }
+
+    static void migrated() {
+        MIGRATIONS.increment();
+    }
+
+    static void thread(long wallNanos, long cpuNanos) {
+        THREAD_WALL.add(wallNanos);
+        THREAD_CPU.add(cpuNanos);
+    }
+
+    static void idle(long nanos) {
+        IDLE.add(nanos);
+        IDLE_WAITS.increment();
+    }
+
+    /** The SMP runs' threads since the last {@link #reset}; zero unless {@link #STATS}. */
+    public static Threads threads() {
+        return new Threads(THREAD_WALL.sum(), THREAD_CPU.sum(), IDLE.sum(), IDLE_WAITS.sum(), MIGRATIONS.sum());
+    }
+
     /** Zeroes every class (between a warm-up and a measured run). */
     public static void reset() {
+        THREAD_WALL.reset();
+        THREAD_CPU.reset();
+        IDLE.reset();
+        IDLE_WAITS.reset();
+        MIGRATIONS.reset();
         for (Stat s : CLASSES.values()) {
             s.acquisitions.reset();
             s.contentions.reset();

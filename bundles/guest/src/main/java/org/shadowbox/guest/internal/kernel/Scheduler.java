@@ -56,6 +56,31 @@ public final class Scheduler {
         return t;
     }
 
+    /**
+     * SMP: the first process of the run queue that last ran on host thread {@code thread} or
+     * never ran, else the head (a vCPU never idles while a process waits: Linux's idle balance
+     * pulls one across), or null. Cache affinity: Linux keeps a task on its CPU's own run queue,
+     * so its working set stays in that CPU's caches; here the host thread's caches hold the
+     * process's guest pages, page tables, shadow pages and memory-image lines. Tasklist lock held.
+     */
+    Task dequeueAffine(int thread) {
+        k.tasklist.assertHeld();
+        Task pick = null;
+        for (Task t : runqueue) {
+            if (t.lastThread == thread || t.lastThread < 0) {
+                pick = t;
+                break;
+            }
+        }
+        if (pick == null) {
+            pick = runqueue.pollFirst();
+        } else {
+            runqueue.removeFirstOccurrence(pick);
+        }
+        queued = runqueue.size();
+        return pick;
+    }
+
     boolean queueEmpty() {
         return queued == 0;
     }

@@ -1,5 +1,7 @@
 package org.shadowbox.guest.internal.kernel;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 
@@ -8,7 +10,8 @@ import java.util.function.LongConsumer;
  * thread {@code v % threads} alone (KVM's rule: one thread runs a vCPU at a time, several vCPUs
  * run at once). The calling thread is thread 0; the others are started for the run and joined
  * before it returns. Each thread loops over its vCPUs (in an order drawn from the seed when it
- * has several): a vCPU without a process takes the head of the shared run queue, runs it for a
+ * has several): a vCPU without a process takes one from the shared run queue (the first that
+ * last ran on this host thread, else the head: cache affinity, {@link Scheduler#dequeueAffine}), runs it for a
  * burst of user accesses (no lock), and after the burst either keeps it, or, when it blocked,
  * exited or used its slice while others wait, leaves it: the vCPU loads the kernel's pgd
  * ({@link Kernel#leaveMm}) first, then, under the tasklist lock, the process is requeued if
@@ -72,8 +75,14 @@ final class SmpScheduler {
     }
 
     private void guarded(int thread, LongConsumer tick, long tickAccesses) {
+        ThreadMXBean mx = LockStats.STATS ? ManagementFactory.getThreadMXBean() : null;
+        long wall0 = LockStats.STATS ? System.nanoTime() : 0; // the diagnostic mode: measures, decides nothing
+        long cpu0 = LockStats.STATS ? mx.getCurrentThreadCpuTime() : 0;
         try {
             loop(thread, tick, tickAccesses);
+            if (LockStats.STATS) {
+                LockStats.thread(System.nanoTime() - wall0, mx.getCurrentThreadCpuTime() - cpu0);
+            }
         } catch (Throwable e) { // every failure must reach the caller, whatever it is
             fail(e);
         }
@@ -106,7 +115,7 @@ final class SmpScheduler {
             int v = n == 1 ? mine[0] : mine[rng.nextInt(n)];
             Task t = s.current[v];
             if (t == null) {
-                int r = pick(v, mine, tick != null);
+                int r = pick(thread, v, mine, tick != null);
                 if (r == DONE) {
                     return;
                 }
@@ -138,21 +147,26 @@ final class SmpScheduler {
     private static final long IDLE_TICK_NANOS = 10_000_000;
 
     /**
-     * Gives vCPU {@code v} the head of the run queue ({@link #PICKED}; its CR3 is loaded by the
-     * caller, outside the lock), or says that another vCPU of this thread has a process to run
-     * or that it waited {@link #IDLE_TICK_NANOS} ({@link #OTHER}, when {@code ticking}: the
+     * Gives vCPU {@code v} of host thread {@code thread} a process of the run queue, the first
+     * one that last ran on this thread if there is one ({@link Scheduler#dequeueAffine};
+     * {@link #PICKED}; its CR3 is loaded by the caller, outside the lock), or says that another
+     * vCPU of this thread has a process to run or that it waited {@link #IDLE_TICK_NANOS} ({@link #OTHER}, when {@code ticking}: the
      * thread that reports progress keeps reporting while only the others work), or that the run
      * is over ({@link #DONE}); waits while this thread has nothing to run and the queue is empty.
      */
-    private int pick(int v, int[] mine, boolean ticking) {
+    private int pick(int thread, int v, int[] mine, boolean ticking) {
         k.tasklist.lock();
         try {
             while (true) {
                 if (failure != null || k.live == 0) {
                     return DONE;
                 }
-                Task t = s.dequeue();
+                Task t = s.dequeueAffine(thread);
                 if (t != null) {
+                    if (LockStats.STATS && t.lastThread >= 0 && t.lastThread != thread) {
+                        LockStats.migrated();
+                    }
+                    t.lastThread = thread;
                     t.vcpu = v;
                     t.state = Task.RUNNING;
                     t.slice = 0;
@@ -170,11 +184,19 @@ final class SmpScheduler {
                 if (running == 0) {
                     throw new IllegalStateException("guest deadlock: " + k.live + " processes alive, none runnable");
                 }
+                long idle0 = LockStats.STATS ? System.nanoTime() : 0;
                 if (!ticking) {
                     k.tasklist.await(s.work);
+                    if (LockStats.STATS) {
+                        LockStats.idle(System.nanoTime() - idle0);
+                    }
                 } else {
                     try {
-                        if (k.tasklist.awaitNanos(s.work, IDLE_TICK_NANOS) <= 0) {
+                        long left = k.tasklist.awaitNanos(s.work, IDLE_TICK_NANOS);
+                        if (LockStats.STATS) {
+                            LockStats.idle(System.nanoTime() - idle0);
+                        }
+                        if (left <= 0) {
                             return OTHER;
                         }
                     } catch (InterruptedException e) {

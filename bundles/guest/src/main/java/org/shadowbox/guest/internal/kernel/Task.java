@@ -24,6 +24,12 @@ public final class Task {
      * tasklist lock.
      */
     boolean onCpu;
+    /**
+     * SMP: the host thread it last ran on, -1 before its first run ({@code task_cpu()} for the
+     * host's caches: {@link SmpScheduler} prefers to give it back to that thread). Under the
+     * tasklist lock.
+     */
+    int lastThread = -1;
     /** Children that exited and were not reaped yet. */
     int zombies;
     int liveChildren;

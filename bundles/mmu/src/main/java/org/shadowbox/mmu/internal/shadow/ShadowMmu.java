@@ -527,7 +527,13 @@ public final class ShadowMmu {
         if (ipi) {
             stats.inc(MmuCounter.REMOTE_FLUSH_IPIS); // sent together; the requester waits for the slowest ack
         }
-        VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still walks or stores through what was flushed
+        if (!FlushWaitStats.STATS) {
+            VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still walks or stores through what was flushed
+            return;
+        }
+        long t0 = System.nanoTime(); // the diagnostic mode: measures the wait, decides nothing
+        VcpuMode.waitForVcpus(vcpuRequests);
+        FlushWaitStats.waited(System.nanoTime() - t0);
     }
 
     // ---- writes to shadowed page tables ----
