@@ -137,6 +137,8 @@ class CommandFuzzTest {
             error | plugin:diag -1
             error | plugin:isolate no.such.bundle
             error | plugin:isolate bad/name
+            error | plugin:isolate 999999
+            error | plugin:isolate 18446744073709551616
             error | plugin:isolate --pending bad/name
             error | plugin:isolate --off no.such.bundle
             error | run:list --bogus

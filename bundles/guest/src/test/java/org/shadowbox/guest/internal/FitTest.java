@@ -59,6 +59,7 @@ class FitTest {
         vm.setMemoryBudget(1L << 20);
         VmException e = assertThrows(VmException.class, () -> run(vm, "steady", 1));
         String line = e.getMessage();
+        System.out.println(line);
         assertFalse(line.contains("\n"), line);
         assertTrue(line.startsWith("a run of steady at scale 1 on VM g needs up to "), line);
         assertTrue(line.contains(" of the guest model's bookkeeping for 16384 frames")
