@@ -160,7 +160,8 @@ test_banner_and_exit() {
     await_screen '^\[shadowbox exited: status 0\]$' 30 || return 1
 }
 
-# FileInstall and configuration changes are told in one line each, and a bad value has no stack trace.
+# FileInstall and configuration changes are told in one line each, and a bad value or a refused
+# jar has no stack trace.
 test_deploy_and_config_changes_say_what_happened() {
     start || return 1
     (cd "$work" && echo hi >x.txt && jar cf "$ws/deploy/plain.jar" x.txt) || return 1
@@ -170,6 +171,17 @@ test_deploy_and_config_changes_say_what_happened() {
         await_screen '^(shadowbox> )?shadowbox: deploy: installed org.shadowbox.audit .* from shadowbox-audit.jar$' || return 1
         rm "$ws/deploy/shadowbox-audit.jar"
         await_screen '^(shadowbox> )?shadowbox: deploy: uninstalled org.shadowbox.audit ' || return 1
+        # A copy with one file more is no jar Shadowbox ships: the platform refuses its reserved
+        # name. The user sees our one line, not FileInstall's stack trace.
+        cp "$root/workspace/plugins/shadowbox-audit.jar" "$work/copied.jar" \
+            && (cd "$work" && echo extra >extra.txt && jar uf copied.jar extra.txt) \
+            && mv "$work/copied.jar" "$ws/deploy/copied.jar" || return 1
+        await_screen '^(shadowbox> )?shadowbox: bundle \[[0-9]+\] file:.*/copied.jar: symbolic name org.shadowbox.audit is reserved to the platform' || return 1
+        sleep 2
+        [[ $(screen | grep -c 'copied.jar') -eq 2 ]] || fail "expected the install and the refusal, one line each" || return 1
+        ! screen | grep -q 'Error while starting bundle' || fail "FileInstall's own report was shown" || return 1
+        rm "$ws/deploy/copied.jar"
+        await_screen '^(shadowbox> )?shadowbox: deploy: uninstalled org.shadowbox.audit .* from copied.jar' || return 1
     fi
     sed -i 's/^vcpus *=.*/vcpus = 3/' "$ws/config/org.shadowbox.vm-demo.cfg"
     await_screen '^(shadowbox> )?shadowbox: VM demo re-created from its changed configuration' || return 1

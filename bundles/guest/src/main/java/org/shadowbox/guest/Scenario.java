@@ -33,6 +33,22 @@ public interface Scenario {
     }
 
     /**
+     * The guest frames the workload's guest kernel allocates at {@code scale} on a VM of
+     * {@code vcpus} vCPUs: at least (every run) and at most (an upper bound derived from the
+     * workload's parameters, whatever the interleaving and the number of host threads). The
+     * runner and the shell compare it, before the guest boots, with the VM's usable guest RAM
+     * and with the room its memory budgets leave. By default nothing is known
+     * ({@link GuestPages#UNKNOWN}): only the scale is checked, and a run that reaches a budget
+     * fails there in the budget's one line, the VM intact.
+     *
+     * @param scale a scale {@link #check} accepted
+     * @since 1.3
+     */
+    default GuestPages guestPages(long scale, int vcpus) {
+        return GuestPages.UNKNOWN;
+    }
+
+    /**
      * Runs the workload on the booted guest of {@code ctx} and returns when it is done (every
      * process it started has exited and been reaped). The runner verifies the guest's memory
      * afterwards. Failures are thrown; the runner reports them in one line.

@@ -54,6 +54,32 @@ public interface ScenarioRunner {
     ScenarioResult run(String name, Vm vm, IntFunction<GuestCpu> cpus, long scale, long seed, int threads,
             Progress progress);
 
+    /**
+     * Refuses, in one line and before anything changes, a run of scenario {@code name} at
+     * {@code scale} that cannot fit {@code vm}: {@link Scenario#check} of the scale, then the
+     * scenario's {@link Scenario#guestPages} against (a) the VM's usable guest RAM (a run that
+     * would certainly fail "guest out of memory"), (b) the room the VM's own memory budget
+     * leaves and (c) the room the sandbox's leaves, for every guest page the run could make
+     * resident that is not resident yet, the guest model's bookkeeping per guest frame and the
+     * MMU's metadata. The line names the budget, the need, the room and how to raise it.
+     * {@link #run} calls it too.
+     *
+     * @throws org.shadowbox.vm.VmException one line
+     * @since 1.3
+     */
+    void checkFits(String name, Vm vm, long scale);
+
+    /**
+     * The host memory a run of scenario {@code name} at {@code scale} can take at most on a fresh
+     * VM of {@code vcpus} vCPUs and {@code memoryBytes} of guest RAM (PC layout) under
+     * {@code mmu}: guest pages, the guest model's bookkeeping and the MMU's metadata; -1 if the
+     * scenario does not know its bound. For a check before the VMs exist ({@code run:compare}).
+     *
+     * @throws org.shadowbox.vm.VmException one line: no such scenario, or the scale refused
+     * @since 1.3
+     */
+    long hostBytesAtMost(String name, long scale, int vcpus, long memoryBytes, String mmu);
+
     /** Progress of a run, for a progress bar; called on the calling thread, now and then. */
     @ConsumerType
     interface Progress {

@@ -6,5 +6,5 @@
  * Scenarios are OSGi services: a bundle adds its own by registering one.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("1.3.0")
 package org.shadowbox.guest;

@@ -61,7 +61,9 @@ class CommandFuzzTest {
     /**
      * {@code error | LINE}: must fail with one line; {@code help | LINE}: must print the usage.
      * {@code demo} is a 64 MiB PC VM (gfn 0x0-0x9f and 0x100-0x3fff) with the GPU attached, gfn
-     * 0x200 watched by the audit, CR0.PE|PG set on vCPU 0 and a few guest pages written.
+     * 0x200 watched by the audit, CR0.PE|PG set on vCPU 0 and a few guest pages written;
+     * {@code fz-tight} a 64 MiB VM whose own memory budget (1 MiB) holds no scenario's run
+     * (kernel-build at scale 3000 needs 24,000 pages at once: more than {@code demo} has).
      */
     static final String TABLE = """
             error | vm:list --bogus
@@ -135,6 +137,8 @@ class CommandFuzzTest {
             error | plugin:diag -1
             error | plugin:isolate no.such.bundle
             error | plugin:isolate bad/name
+            error | plugin:isolate 999999
+            error | plugin:isolate 18446744073709551616
             error | plugin:isolate --pending bad/name
             error | plugin:isolate --off no.such.bundle
             error | run:list --bogus
@@ -143,6 +147,11 @@ class CommandFuzzTest {
             error | run:scenario demo nosuchscenario
             error | run:scenario nosuchvm steady
             error | run:compare demo nosuchscenario
+            error | run:scenario --background --scale 3000 demo kernel-build
+            error | run:scenario --scale 3000 demo kernel-build
+            error | run:scenario --background fz-tight steady
+            error | run:scenario fz-tight kernel-build
+            error | run:compare --memory 16M --scale 10000 kernel-build
             error | run:jobs --bogus
             error | run:report 999999
             error | run:stop --json 999999
@@ -194,6 +203,7 @@ class CommandFuzzTest {
 
     private final List<Bundle> plugins = new ArrayList<>();
     private Vm vm;
+    private Vm tight;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -209,6 +219,9 @@ class CommandFuzzTest {
                 && Itest.services(context, "(osgi.command.scope=flood)").length > 0);
         hypervisor.vm(VM).ifPresent(v -> hypervisor.destroyVm(VM));
         vm = hypervisor.createVm(VmSpec.pc(VM, 64L << 20, 2));
+        hypervisor.vm("fz-tight").ifPresent(v -> hypervisor.destroyVm("fz-tight"));
+        tight = hypervisor.createVm(VmSpec.pc("fz-tight", 64L << 20, 1));
+        tight.setMemoryBudget(1L << 20);
         try (Session s = new Session()) {
             for (String line : List.of("gpu:attach demo", "audit:watch demo 0x200", "mem:write demo 0x1000 0x1234",
                     "mem:write demo 0x200008 0xfeed", "cpu:set demo 0 cr0 0x80000011")) {
@@ -226,6 +239,7 @@ class CommandFuzzTest {
         }
         Itest.refresh(context);
         Itest.destroyQuietly(hypervisor, vm);
+        Itest.destroyQuietly(hypervisor, tight);
     }
 
     record Row(boolean help, String line) {

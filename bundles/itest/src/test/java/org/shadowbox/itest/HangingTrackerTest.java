@@ -145,14 +145,23 @@ class HangingTrackerTest {
     void isolatedTheVcpuGoesOnAndTheBundleStopsAndUninstalls() throws Exception {
         try (Itest.Gogo gogo = new Itest.Gogo(processor)) {
             Exception bad = assertThrows(Exception.class, () -> gogo.run("plugin:isolate bad/name"));
-            assertEquals("not a bundle symbolic name: 'bad/name': accepted a symbolic name (com.example.tracker) or *",
-                    bad.getMessage());
+            assertEquals("not a bundle id or symbolic name: 'bad/name': accepted a bundle id (plugin:list), a symbolic"
+                    + " name (com.example.tracker) or *", bad.getMessage());
+            Exception noId = assertThrows(Exception.class, () -> gogo.run("plugin:isolate 999999"));
+            assertEquals("no installed bundle has id 999999: accepted the id of an installed bundle (plugin:list), a"
+                    + " symbolic name, or *", noId.getMessage());
             String set = gogo.run("plugin:isolate --pending --json " + BSN);
             assertTrue(set.contains("\"isolate\":[\"" + BSN + "\"]") && set.contains("\"inForce\":true") && set.contains("\"pending\":true"), set);
         }
         assertEquals(List.of(BSN), guard.isolate());
         installSpinner();
         assertTrue(record().orElseThrow().isolated());
+        try (Itest.Gogo gogo = new Itest.Gogo(processor)) {
+            // By id, as plugin:list and plugin:diag take it: the same setting, now for an installed bundle.
+            String byId = gogo.run("plugin:isolate --json " + spinner.getBundleId());
+            assertTrue(byId.contains("\"bundle\":\"" + BSN + "\"") && byId.contains("\"isolate\":[\"" + BSN + "\"]")
+                    && byId.contains("\"pending\":false"), byId);
+        }
 
         long t0 = System.nanoTime();
         Thread vcpu = write(1);

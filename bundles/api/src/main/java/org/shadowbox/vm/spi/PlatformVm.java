@@ -30,4 +30,27 @@ public interface PlatformVm extends Vm {
      *                     (a notifier that hangs); {@code body} is then not run
      */
     <T> T betweenEmulatedWrites(java.util.function.Supplier<T> body);
+
+    /**
+     * Charges {@code bytes} of host memory the platform allocates on this VM's behalf to its
+     * memory budget and the sandbox's, or refuses them in the budget's one line and charges
+     * nothing: KVM allocates such memory with {@code GFP_KERNEL_ACCOUNT}, charging the VM
+     * process's memory cgroup (TDP table pages in {@code tdp_mmu_alloc_sp}, the guest model's
+     * per-frame bookkeeping). Give it back with {@link #uncharge}. On a destroyed VM both do
+     * nothing: destroying it gave back everything it held.
+     *
+     * @param what what the bytes are for, as the refusal names it ("allocating a 4 KiB TDP table page")
+     * @throws org.shadowbox.vm.VmException the budget's one line, if they do not fit
+     * @since 1.2
+     */
+    default void charge(long bytes, String what) {
+    }
+
+    /**
+     * Gives back {@code bytes} that {@link #charge} took (the table page was freed, the run ended).
+     *
+     * @since 1.2
+     */
+    default void uncharge(long bytes) {
+    }
 }

@@ -7,5 +7,5 @@
  * imports this package does not resolve (docs/trust-model.md).
  */
 @org.osgi.annotation.bundle.Export(attribute = "shadowbox.platform=true")
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.shadowbox.vm.spi;

@@ -4,12 +4,16 @@ import java.io.File;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
@@ -27,6 +31,14 @@ import org.osgi.service.component.annotations.Deactivate;
  * a jar it ignores because it is not an OSGi bundle (no {@code Bundle-SymbolicName}, which is
  * what a Maven jar without bnd's manifest looks like). The lines go to the platform logger,
  * which {@code ./shadowbox} formats as one {@code shadowbox: ...} line. Interactive only.
+ *
+ * <p>FileInstall logs through {@code java.util.logging} (logger {@code fileinstall},
+ * {@code felix.fileinstall.log.default=jul} in the launcher), with a stack trace when something
+ * failed. A filter on that logger makes each of its records one line: its own report of a
+ * deployed bundle that did not start becomes this class's line (once per install or update;
+ * none when the platform's resolver hook refused it, which says so itself), and any other
+ * record keeps its message with the exception's first line, never a backtrace.
+ * The filter is there in batch runs too.
  */
 @Component(immediate = true)
 public final class DeployNotices implements BundleListener, FrameworkListener {
@@ -39,10 +51,20 @@ public final class DeployNotices implements BundleListener, FrameworkListener {
     private final ScheduledExecutorService scanner;
     /** Jars seen that are no bundle, by path, with the modification time already reported. */
     private final Map<String, Long> seen = new HashMap<>();
+    /** FileInstall's logger, held strongly so that its filter stays ({@code java.util.logging} keeps loggers weakly). */
+    private final Logger fileInstallLog = Logger.getLogger(FILEINSTALL_LOGGER);
+    /** Deployed bundles whose failure to start was told since their last install or update. */
+    private final Set<Long> told = new HashSet<>();
+    /** The logger FileInstall writes to with {@code felix.fileinstall.log.default=jul}. */
+    static final String FILEINSTALL_LOGGER = "fileinstall";
+    private static final String START_FAILED = "Error while starting bundle: ";
+    /** Felix's message when a resolver hook kept a bundle from resolving. */
+    static final String HOOK_REFUSAL = "Resolver hook prevented resolution";
 
     @Activate
     public DeployNotices(BundleContext context) {
         this.context = context;
+        fileInstallLog.setFilter(this::oneLine);
         // Batch runs (scripts, -c) print only what their statements print.
         String dirs = JLineTerminalLoader.isBatch(context) ? null : context.getProperty("felix.fileinstall.dir");
         String[] names = dirs == null ? new String[0] : dirs.split(",");
@@ -66,6 +88,7 @@ public final class DeployNotices implements BundleListener, FrameworkListener {
 
     @Deactivate
     void deactivate() {
+        fileInstallLog.setFilter(null);
         if (scanner == null) {
             return;
         }
@@ -100,6 +123,9 @@ public final class DeployNotices implements BundleListener, FrameworkListener {
             default -> null;
         };
         if (what != null) {
+            synchronized (told) {
+                told.remove(b.getBundleId());
+            }
             LOG.log(Level.INFO, "deploy: " + what + " " + b.getSymbolicName() + " " + b.getVersion() + " (bundle "
                     + b.getBundleId() + ") from " + file);
         }
@@ -111,10 +137,47 @@ public final class DeployNotices implements BundleListener, FrameworkListener {
         if (event.getType() != FrameworkEvent.ERROR || b == null || deployed(b) == null) {
             return;
         }
-        Throwable t = event.getThrowable();
-        String why = t == null || t.getMessage() == null ? "unknown error" : t.getMessage().replaceAll("\\s*\\R\\s*", " ");
-        LOG.log(Level.WARNING, "deploy: " + b.getSymbolicName() + " from " + deployed(b) + " did not start: " + why
+        didNotStart(b, event.getThrowable());
+    }
+
+    /** The one line for a deployed bundle that did not start, once per install or update. */
+    private void didNotStart(Bundle b, Throwable t) {
+        synchronized (told) {
+            if (!told.add(b.getBundleId())) {
+                return;
+            }
+        }
+        LOG.log(Level.WARNING, "deploy: " + b.getSymbolicName() + " from " + deployed(b) + " did not start: " + why(t)
                 + " (plugin:diag " + b.getBundleId() + " explains)");
+    }
+
+    /** An exception's message on one line. */
+    static String why(Throwable t) {
+        return t == null || t.getMessage() == null ? "unknown error" : t.getMessage().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    /**
+     * The filter on FileInstall's logger: its report of a deployed bundle that did not start is
+     * replaced by {@link #didNotStart}'s line, or by nothing when the platform's resolver hook
+     * refused the bundle (the hook's own line says why); any other record is kept as one line, the
+     * exception's message appended instead of its backtrace.
+     */
+    boolean oneLine(LogRecord r) {
+        String msg = r.getMessage() == null ? "" : r.getMessage();
+        if (msg.startsWith(START_FAILED)) {
+            Bundle b = context.getBundle(msg.substring(START_FAILED.length()).trim());
+            if (b != null && deployed(b) != null) {
+                // A refusal of the platform's resolver hook (a reserved name) was told by the hook itself.
+                if (!why(r.getThrown()).startsWith(HOOK_REFUSAL)) {
+                    didNotStart(b, r.getThrown());
+                }
+                return false;
+            }
+        }
+        Throwable t = r.getThrown();
+        r.setMessage("deploy: " + msg.replaceAll("\\s*\\R\\s*", " ") + (t == null ? "" : ": " + why(t)));
+        r.setThrown(null);
+        return true;
     }
 
     /** Reports each jar of the folders that is not a bundle, once per version of the file. */

@@ -11,6 +11,7 @@ import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
 import org.shadowbox.guest.GuestKernel;
+import org.shadowbox.guest.GuestPages;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.ScenarioContext;
 import org.shadowbox.guest.ScenarioResult;
@@ -25,6 +26,7 @@ import org.shadowbox.vm.VcpuClaim;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
+import org.shadowbox.vm.spi.PlatformVm;
 
 /**
  * The scenario runner as plain Java: the scenarios it knows, and a run = claim every vCPU of
@@ -122,6 +124,7 @@ public final class Runner implements ScenarioRunner {
             throw new VmException("bad threads " + threads + ": accepted 1 to " + vm.vcpuCount() + " (the VM's vCPUs)");
         }
         check(s, name, scale);
+        Fit.check(name, scale, guestPages(s, name, scale, vm.vcpuCount()), vm);
         String paging = vm.spec().option(VmSpec.PAGING);
         GuestCpu[] c = new GuestCpu[vm.vcpuCount()];
         for (int i = 0; i < c.length; i++) {
@@ -144,6 +147,23 @@ public final class Runner implements ScenarioRunner {
     private ScenarioResult claimedRun(Scenario s, String name, Vm vm, GuestCpu[] c, String paging, long scale,
             long seed, int threads, Progress progress) {
         long t0 = System.nanoTime(); // measures the run; never decides anything in it
+        // The guest model's per-frame state is host memory kept for this VM while the run lasts.
+        long bookkeeping = Kernel.frames(vm.memslots(), paging) * Kernel.FRAME_BOOKKEEPING_BYTES;
+        PlatformVm account = vm instanceof PlatformVm p ? p : null;
+        if (account != null) {
+            account.charge(bookkeeping, "keeping the guest model's " + Fit.human(bookkeeping) + " of state per guest frame");
+        }
+        try {
+            return bookedRun(s, name, vm, c, paging, scale, seed, threads, progress, t0);
+        } finally {
+            if (account != null) {
+                account.uncharge(bookkeeping);
+            }
+        }
+    }
+
+    private ScenarioResult bookedRun(Scenario s, String name, Vm vm, GuestCpu[] c, String paging, long scale,
+            long seed, int threads, Progress progress, long t0) {
         Kernel k = new Kernel(vm, c, paging, seed, threads);
         k.boot();
         Context ctx = new Context(vm, c, scale, seed, k, progress);
@@ -168,6 +188,36 @@ public final class Runner implements ScenarioRunner {
             throw new VmException("scenario " + name + " (seed " + seed + ") after the run: " + e.getMessage());
         }
         return new ScenarioResult(name, k.paging(), c.length, scale, seed, k.counts(), checksum, System.nanoTime() - t0);
+    }
+
+    /** {@link ScenarioRunner#checkFits}: the scale, then the scenario's guest pages against the VM and its budgets. */
+    public void checkFits(String name, Vm vm, long scale) {
+        Scenario s = scenario(name);
+        check(s, name, scale);
+        Fit.check(name, scale, guestPages(s, name, scale, vm.vcpuCount()), vm);
+    }
+
+    /** {@link ScenarioRunner#hostBytesAtMost}. */
+    public long hostBytesAtMost(String name, long scale, int vcpus, long memoryBytes, String mmu) {
+        Scenario s = scenario(name);
+        check(s, name, scale);
+        return Fit.freshVmBytes(name, scale, guestPages(s, name, scale, vcpus), memoryBytes, mmu);
+    }
+
+    /** {@link Scenario#guestPages}, a foreign scenario's failure blamed in one line. */
+    private static GuestPages guestPages(Scenario s, String name, long scale, int vcpus) {
+        try {
+            GuestPages p = s.guestPages(scale, vcpus);
+            if (p == null) {
+                throw new VmException("scenario " + name + " gave no guest pages for scale " + scale
+                        + ": accepted GuestPages.UNKNOWN when it does not know");
+            }
+            return p;
+        } catch (VmException e) {
+            throw e;
+        } catch (Exception | LinkageError | AssertionError e) {
+            throw new VmException("scenario " + name + " failed to state its guest pages at scale " + scale + ": " + oneLine(e));
+        }
     }
 
     /** {@link Scenario#check}, a foreign scenario's failure blamed in one line. */

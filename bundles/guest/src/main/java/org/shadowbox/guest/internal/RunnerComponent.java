@@ -47,4 +47,14 @@ public final class RunnerComponent implements ScenarioRunner {
             Progress progress) {
         return runner.run(name, vm, cpus, scale, seed, threads, progress);
     }
+
+    @Override
+    public void checkFits(String name, Vm vm, long scale) {
+        runner.checkFits(name, vm, scale);
+    }
+
+    @Override
+    public long hostBytesAtMost(String name, long scale, int vcpus, long memoryBytes, String mmu) {
+        return runner.hostBytesAtMost(name, scale, vcpus, memoryBytes, mmu);
+    }
 }

@@ -159,6 +159,7 @@ public final class RunCommands extends CommandBase {
         long wu = warmup(warmup);
         Scenario named = sim.runner().scenario(scenario);
         check(scenario, sc);
+        sim.runner().checkFits(scenario, v, sc > 0 ? sc : named.defaultScale()); // before the guest boots, even in the background
         if (ON.equals(background)) {
             busy(v);
             RunJobs.Job j = jobs.start(v.name(), scenario, job -> {
@@ -265,6 +266,7 @@ public final class RunCommands extends CommandBase {
         if (!VmSpec.MMU_SHADOW.equals(mmu) && !VmSpec.MMU_TDP.equals(mmu)) {
             throw new VmException("bad --mmu '" + mmu + "': accepted shadow or tdp");
         }
+        sim.checkFits(scenario, sc, vc, mem, mmu); // both runs at once, before the calibration
         Prediction pred;
         Comparison c;
         // A recorded workload replays at scale 1 only: no smaller calibration run exists, and a

@@ -257,7 +257,43 @@ public final class Simulator {
             throw new VmException("bad --mmu '" + mmuKind + "': accepted shadow or tdp");
         }
         long s = scaleOf(scenario, scale);
+        checkFits(scenario, s, vcpus, memoryBytes, mmuKind);
         return new PairRun(this, scenario, s, seed, mmuKind, threads, vcpus, memoryBytes, warmup, model, progress).run();
+    }
+
+    /**
+     * Refuses, before any VM is made, a comparison whose two runs (at once) could take more host
+     * memory than the sandbox's budget leaves ({@link ScenarioRunner#hostBytesAtMost}), in the
+     * sandbox budget's words. Each new VM's own budget ('vm' in the budget configuration) is not
+     * known here: a run that meets it fails in its one line, its VM removed.
+     */
+    public void checkFits(String scenario, long scale, int vcpus, long memoryBytes, String mmuKind) {
+        long one = runner.hostBytesAtMost(scenario, scaleOf(scenario, scale), vcpus, memoryBytes, mmuKind);
+        if (one < 0) {
+            return;
+        }
+        org.shadowbox.vm.MemoryBudget b = hypervisor.memoryBudget();
+        long room = Math.max(0, b.sandboxLimitBytes() - b.sandboxUsedBytes());
+        if (2 * one > room) {
+            throw new VmException("a comparison of " + scenario + " at scale " + scaleOf(scenario, scale) + " needs up to "
+                    + human(2 * one) + " of host memory (two VMs of " + human(memoryBytes) + " at once, " + human(one)
+                    + " each: guest pages, the guest model's bookkeeping, MMU metadata), past the sandbox memory budget:"
+                    + " all VMs hold " + human(b.sandboxUsedBytes()) + " of " + human(b.sandboxLimitBytes()) + ", room "
+                    + human(room) + "; raise 'sandbox' in workspace/config/org.shadowbox.budget.cfg (and -Xmx in"
+                    + " JAVA_OPTS), destroy a VM, or use a smaller --memory or --scale; nothing was run");
+        }
+    }
+
+    private static String human(long bytes) {
+        String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? bytes + " bytes"
+                : (v == Math.rint(v) ? Long.toString((long) v) : String.format(java.util.Locale.ROOT, "%.1f", v)) + " " + units[u];
     }
 
     /** The calibration run's scale for a comparison at {@code scale}: a quarter, at least 1. */

@@ -114,20 +114,17 @@ public class PluginCommands extends CommandSupport {
             String off,
             @Descriptor("isolate a bundle that is not installed yet: the setting waits for its deployment")
             @Parameter(names = "--pending", presentValue = ON, absentValue = OFF) String pending,
-            @Descriptor("bundle symbolic name, or * for every bundle but Shadowbox's own") String bundle) {
+            @Descriptor("bundle id (plugin:list), symbolic name, or * for every bundle but Shadowbox's own") String bundle) {
         return run("isolate", help, json, () -> setIsolated(bundle, !ON.equals(off), ON.equals(pending)));
     }
 
     PluginIsolate setIsolated(String bundle, boolean on, boolean allowPending) {
-        String name = bundle == null ? "" : bundle.trim();
-        if (!name.equals("*") && !SYMBOLIC_NAME.matcher(name).matches()) {
-            throw new VmException("not a bundle symbolic name: '" + name + "': accepted a symbolic name"
-                    + " (com.example.tracker) or *");
-        }
+        String arg = bundle == null ? "" : bundle.trim();
+        String name = isolateName(arg);
         boolean installed = name.equals("*")
                 || java.util.Arrays.stream(context.getBundles()).anyMatch(b -> name.equals(b.getSymbolicName()));
         if (on && !installed && !allowPending) {
-            throw new VmException("no installed bundle is named " + name + ": accepted the symbolic name of an"
+            throw new VmException("no installed bundle is named " + name + ": accepted the id or symbolic name of an"
                     + " installed bundle (plugin:list), *, or plugin:isolate --pending " + name
                     + " to isolate it before it is deployed");
         }
@@ -166,6 +163,46 @@ public class PluginCommands extends CommandSupport {
             Thread.currentThread().interrupt();
             throw new VmException("interrupted while the page-track configuration was being updated");
         }
+    }
+
+    /**
+     * The symbolic name plugin:isolate writes to guard.isolate for {@code arg}: a bundle id (as
+     * plugin:list and plugin:diag show it), or a symbolic name that at most one installed bundle
+     * has (several: refused with their ids), or *. The guard isolates by symbolic name, so an id
+     * whose name other bundles share isolates them too (the written list says so).
+     */
+    private String isolateName(String arg) {
+        if (!arg.isEmpty() && arg.chars().allMatch(Character::isDigit)) {
+            long id;
+            try {
+                id = Long.parseLong(arg);
+            } catch (NumberFormatException e) {
+                throw new VmException("no bundle " + arg + ": a bundle id is at most " + Long.MAX_VALUE
+                        + "; accepted the id of an installed bundle (plugin:list), a symbolic name, or *");
+            }
+            Bundle b = context.getBundle(id);
+            if (b == null || b.getSymbolicName() == null) {
+                throw new VmException("no installed bundle has id " + id + ": accepted the id of an installed bundle"
+                        + " (plugin:list), a symbolic name, or *");
+            }
+            return b.getSymbolicName();
+        }
+        if (!arg.equals("*") && !SYMBOLIC_NAME.matcher(arg).matches()) {
+            throw new VmException("not a bundle id or symbolic name: '" + arg + "': accepted a bundle id (plugin:list),"
+                    + " a symbolic name (com.example.tracker) or *");
+        }
+        List<String> ids = new ArrayList<>();
+        for (Bundle b : context.getBundles()) {
+            if (arg.equals(b.getSymbolicName())) {
+                ids.add(Long.toString(b.getBundleId()));
+            }
+        }
+        if (ids.size() > 1) {
+            throw new VmException(ids.size() + " installed bundles are named " + arg + " (ids " + String.join(", ", ids)
+                    + "): accepted one of those ids (plugin:list); guard.isolate holds symbolic names, so every bundle"
+                    + " named " + arg + " is isolated with it");
+        }
+        return arg;
     }
 
     /** guard.isolate as Configuration Admin holds it: a comma-separated String, an array or a collection. */

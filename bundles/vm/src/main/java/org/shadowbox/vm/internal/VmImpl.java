@@ -42,6 +42,8 @@ final class VmImpl implements PlatformVm {
     private final GuestMemoryImpl memory;
     private volatile Memslots memslots = Memslots.EMPTY;
     private volatile boolean destroyed;
+    /** Bytes {@link #charge} took and {@link #uncharge} has not given back; guarded by itself. */
+    private final long[] charged = new long[1];
     final LongAdder emulatedWrites = new LongAdder();
     final LongAdder cmpxchgFailed = new LongAdder();
     private long slotChanges;
@@ -235,6 +237,39 @@ final class VmImpl implements PlatformVm {
             memslots = Memslots.EMPTY;
         } finally {
             slotsLock.unlock();
+        }
+        synchronized (charged) {
+            budget.release(charged[0]);
+            charged[0] = 0;
+        }
+    }
+
+    /** {@code GFP_KERNEL_ACCOUNT}: host memory allocated for this VM, charged to its budget or refused in one line. */
+    @Override
+    public void charge(long bytes, String what) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("negative charge " + bytes);
+        }
+        synchronized (charged) {
+            if (destroyed) {
+                return;
+            }
+            budget.charge(bytes, what);
+            charged[0] += bytes;
+        }
+    }
+
+    @Override
+    public void uncharge(long bytes) {
+        synchronized (charged) {
+            if (destroyed) {
+                return;
+            }
+            if (bytes < 0 || bytes > charged[0]) {
+                throw new IllegalStateException("uncharge of " + bytes + " bytes, but " + charged[0] + " are charged");
+            }
+            budget.release(bytes);
+            charged[0] -= bytes;
         }
     }
 

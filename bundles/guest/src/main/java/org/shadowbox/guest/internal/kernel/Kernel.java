@@ -636,4 +636,45 @@ public final class Kernel implements GuestKernel {
     public int live() {
         return live;
     }
+
+    // ---- what a run can take, for the check before it boots ----
+
+    /**
+     * Host bytes the guest model keeps per guest frame for a run: {@link PhysMem}'s use, last
+     * use, map count and free-stack slot (1 + 1 + 4 + 4), the page cache's page lock (4) and
+     * {@link MemoryImage}'s expected words (8 x 8): Linux's {@code struct page} and the model's
+     * shadow of guest memory. The runner charges {@code frames x} this to the VM's budget while
+     * the run lasts.
+     */
+    public static final int FRAME_BOOKKEEPING_BYTES = 1 + 1 + 4 + 4 + 4 + MemoryImage.SLOTS * 8;
+
+    /** Frames a run on a VM with these memslots and this paging keeps state for (gfn 0 to the end of RAM, at most 4 GiB). */
+    public static long frames(List<org.shadowbox.vm.Memslot> slots, String paging) {
+        return PhysMem.frames(slots, PageTableFormat.of(paging).directMapLimit());
+    }
+
+    /**
+     * Visits the frames a run hands out, in the order it hands them out (see
+     * {@link PhysMem#forEachUsable}); returns how many it visited.
+     */
+    public static long forEachUsable(List<org.shadowbox.vm.Memslot> slots, String paging,
+            java.util.function.LongPredicate visit) {
+        return PhysMem.forEachUsable(slots, PageTableFormat.of(paging).directMapLimit(), visit);
+    }
+
+    /**
+     * The frames {@link #boot} allocates at most for a guest of {@code frames} frames in
+     * {@code slots} memslots: the zero page, the pgd (with PAE's preallocated PMDs), and the
+     * direct map's tables: large leaves wherever a slot covers a whole large page, so page
+     * tables only at the ends of slots (2 each), and upper tables per 1 GiB and 512 GiB
+     * (2 more per slot for its ends).
+     */
+    public static long bootPagesAtMost(long frames, int slots) {
+        return 1 + 4 + 2L * slots + (frames >>> 18) + 2L * slots + 1 + (frames >>> 27) + 2L * slots + 1;
+    }
+
+    /** The most guest pages allocated at once so far in this run (boot included). */
+    public int peakPages() {
+        return phys.peakPages();
+    }
 }

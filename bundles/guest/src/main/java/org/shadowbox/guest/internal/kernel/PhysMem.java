@@ -44,18 +44,14 @@ final class PhysMem {
     private final int[] free;
     private int freeTop;
     private final int total;
+    /** The most pages allocated at once so far (under the zone lock). */
+    private int peak;
     private final Counters counters;
 
     /** Pages of every memslot below {@code limitBytes} (and below 4 GiB of frames), minus the reserved first 1 MiB. */
     PhysMem(List<Memslot> slots, long limitBytes, Counters counters) {
         this.counters = counters;
-        long end = 0;
-        for (Memslot s : slots) {
-            if (!s.readonly()) {
-                end = Math.max(end, s.endGfn());
-            }
-        }
-        end = Math.min(end, Math.min(limitBytes >>> 12, 1L << 20));
+        long end = frames(slots, limitBytes);
         frames = (int) end;
         use = new byte[frames];
         lastUse = new byte[frames];
@@ -80,6 +76,41 @@ final class PhysMem {
         }
     }
 
+    /** The frames (gfn 0 up to the end of the last RAM slot) the allocator keeps state for: at most 4 GiB of them. */
+    static long frames(List<Memslot> slots, long limitBytes) {
+        long end = 0;
+        for (Memslot s : slots) {
+            if (!s.readonly()) {
+                end = Math.max(end, s.endGfn());
+            }
+        }
+        return Math.min(end, Math.min(limitBytes >>> 12, 1L << 20));
+    }
+
+    /**
+     * Visits the usable frames of a guest with these memslots in the order the allocator hands
+     * them out first (the lowest first: the constructor pushes them from the top down), until
+     * {@code visit} returns false; returns how many it visited. With the allocator's
+     * last-freed-first order, a run whose peak is P pages never touches a frame but the first P
+     * of this order: the stack's slots below its lowest top are never popped.
+     */
+    static long forEachUsable(List<Memslot> slots, long limitBytes, java.util.function.LongPredicate visit) {
+        long end = frames(slots, limitBytes);
+        long n = 0;
+        for (Memslot s : slots) {
+            if (s.readonly()) {
+                continue;
+            }
+            for (long gfn = Math.max(s.baseGfn(), RESERVED_BELOW_GFN); gfn < Math.min(s.endGfn(), end); gfn++) {
+                n++;
+                if (!visit.test(gfn)) {
+                    return n;
+                }
+            }
+        }
+        return n;
+    }
+
     /** {@code alloc_page}: the most recently freed page, marked for {@code what}. Takes the zone lock. */
     long alloc(byte what) {
         zoneLock.lock();
@@ -95,6 +126,9 @@ final class PhysMem {
             throw new VmException("guest out of memory: all " + total + " pages in use; accepted a bigger VM or a smaller --scale");
         }
         int gfn = free[--freeTop];
+        if (total - freeTop > peak) {
+            peak = total - freeTop;
+        }
         if ((what == ANON || what == FILE) && lastUse[gfn] == PAGE_TABLE) {
             counters.ptPagesReusedAsData++;
         }
@@ -180,6 +214,16 @@ final class PhysMem {
         zoneLock.lock();
         try {
             return freeTop;
+        } finally {
+            zoneLock.unlock();
+        }
+    }
+
+    /** The most pages allocated at once so far. */
+    int peakPages() {
+        zoneLock.lock();
+        try {
+            return peak;
         } finally {
             zoneLock.unlock();
         }

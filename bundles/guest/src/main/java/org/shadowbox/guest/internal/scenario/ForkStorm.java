@@ -3,6 +3,7 @@ package org.shadowbox.guest.internal.scenario;
 import java.util.SplittableRandom;
 
 import org.osgi.service.component.annotations.Component;
+import org.shadowbox.guest.GuestPages;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.internal.kernel.Image;
 import org.shadowbox.guest.internal.kernel.Kernel;
@@ -37,6 +38,18 @@ public final class ForkStorm extends GuestScenario {
     @Override
     protected int size(long scale) {
         return units(32, scale, "children");
+    }
+
+    /**
+     * At least the parent's heap, written whole before the first fork, with its pgd; at most the
+     * files' pages and the parent with {@code 2 x vcpus} children, each with a copy of its
+     * address space.
+     */
+    @Override
+    public GuestPages guestPages(long scale, int vcpus) {
+        size(scale);
+        long sh = PageBound.process(32, 8, HEAP, 8, HEAP, 0, 0, false);
+        return new GuestPages(HEAP + 1, 32 + 8 + (1 + 2L * vcpus) * sh);
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.shadowbox.guest.internal.scenario;
 import java.util.SplittableRandom;
 
 import org.osgi.service.component.annotations.Component;
+import org.shadowbox.guest.GuestPages;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.internal.kernel.Image;
 import org.shadowbox.guest.internal.kernel.Kernel;
@@ -38,6 +39,20 @@ public final class KernelBuild extends GuestScenario {
     @Override
     protected int size(long scale) {
         return units(8, scale, "compilation units");
+    }
+
+    /**
+     * At least every unit's object file (a page-cache page each, kept); at most the files'
+     * pages, make, and {@code 2 x vcpus} children each holding a copy of make's address space
+     * (between fork and exec) and cc1's.
+     */
+    @Override
+    public GuestPages guestPages(long scale, int vcpus) {
+        int units = size(scale);
+        long files = 48 + 8 + 160 + 24 + HEADERS * 8L + units * (12L + 1);
+        long make = PageBound.process(48, 8, 32, 8, MAKE.maxHeap(), 0, 0, false);
+        long cc1 = PageBound.process(160, 24, 32, 16, COMPILER.maxHeap(), COMPILER.arenaPages(), 12, true);
+        return new GuestPages(units, files + make + 2L * vcpus * (make + cc1));
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.shadowbox.guest.internal.scenario;
 import java.util.SplittableRandom;
 
 import org.osgi.service.component.annotations.Component;
+import org.shadowbox.guest.GuestPages;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.internal.kernel.Image;
 import org.shadowbox.guest.internal.kernel.Kernel;
@@ -33,6 +34,19 @@ public final class PtReuse extends GuestScenario {
     @Override
     protected int size(long scale) {
         return units(2, scale, "rounds");
+    }
+
+    /**
+     * At least every round's output page of every process; at most the files' pages and one
+     * process per vCPU, whose sparse area (64 page tables' worth of pages, one page touched under
+     * each table) and dense area (96 pages) are mapped one at a time.
+     */
+    @Override
+    public GuestPages guestPages(long scale, int vcpus) {
+        int rounds = size(scale);
+        long sparsePages = 64L * 1024; // 64 tables of up to 1024 entries (32-bit paging)
+        long churn = 2 + 8 + 4 + Math.max(64, 96) + PageBound.tables(PageBound.AREAS, 8 + 2 + 8 + 4 + sparsePages + 96);
+        return new GuestPages((long) vcpus * rounds, vcpus * (8L + 2 + rounds + churn));
     }
 
     @Override

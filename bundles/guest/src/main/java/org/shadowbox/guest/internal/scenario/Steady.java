@@ -3,6 +3,7 @@ package org.shadowbox.guest.internal.scenario;
 import java.util.SplittableRandom;
 
 import org.osgi.service.component.annotations.Component;
+import org.shadowbox.guest.GuestPages;
 import org.shadowbox.guest.Scenario;
 import org.shadowbox.guest.internal.kernel.Image;
 import org.shadowbox.guest.internal.kernel.Kernel;
@@ -33,6 +34,13 @@ public final class Steady extends GuestScenario {
     @Override
     protected int size(long scale) {
         return units(1, scale, "scale");
+    }
+
+    /** At least its output page; at most the files' pages and the one server process. */
+    @Override
+    public GuestPages guestPages(long scale, int vcpus) {
+        size(scale);
+        return new GuestPages(1, 96 + 16 + 32 + 1 + PageBound.process(96, 16, 64, 16, SERVER.maxHeap(), 0, 32, true));
     }
 
     @Override

@@ -12,6 +12,7 @@ import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
+import org.shadowbox.vm.spi.PlatformVm;
 
 /**
  * The TDP MMU of one VM: one 4-level EPT-like table that maps gpa to host frame
@@ -63,6 +64,10 @@ public final class TdpMmu {
     private int zappedCount;
     private int nextId = 1;
     private int used;
+    /** Bytes of one table page, charged to the VM's memory budget while it exists. */
+    static final long TABLE_BYTES = Spte.ENTRIES * 8L;
+    /** Where table pages are charged ({@code GFP_KERNEL_ACCOUNT}); null for a VM outside the platform. */
+    private final PlatformVm account;
     private final int root;
     /** The level of the leaf the last {@link #leaf} found; guarded by the MMU lock. */
     private int leafLevel;
@@ -82,6 +87,7 @@ public final class TdpMmu {
         this.vm = vm;
         this.pageTrack = pageTrack;
         this.legacy = VmSpec.POLICY_LEGACY.equals(vm.spec().option(VmSpec.POLICY));
+        this.account = vm instanceof PlatformVm p ? p : null;
         this.root = alloc(ROOT_LEVEL, 0);
         this.vcpus = new TdpVcpu[vm.vcpuCount()];
         for (int i = 0; i < vcpus.length; i++) {
@@ -244,7 +250,18 @@ public final class TdpMmu {
         return legacy;
     }
 
+    /**
+     * {@code tdp_mmu_alloc_sp}: a zeroed table page for {@code level}, charged first to the VM's
+     * memory budget as KVM charges it to the VM's memory cgroup ({@code GFP_KERNEL_ACCOUNT}): past
+     * the budget the fault is refused in the budget's one line before anything changes here (the
+     * tables linked so far on the way down stay, empty, as after a zap of their leaves). Caller
+     * holds the MMU lock (the constructor excepted).
+     */
     private int alloc(int level, long gfn) {
+        if (account != null) {
+            account.charge(TABLE_BYTES, "allocating a 4 KiB TDP table page for gfn 0x" + Long.toHexString(gfn)
+                    + " (tdp_mmu_alloc_sp)");
+        }
         int id = freeCount > 0 ? freeIds[--freeCount] : nextId++;
         if (id >= tables.length) {
             int n = tables.length * 2;
@@ -274,6 +291,9 @@ public final class TdpMmu {
         }
         freeIds[freeCount++] = id;
         used--;
+        if (account != null) {
+            account.uncharge(TABLE_BYTES);
+        }
     }
 
     /**
