@@ -27,8 +27,10 @@ import org.shadowbox.vm.Memslot;
  * <li>reverse maps, parent pointers, unsync bitmaps, root counts, the PAE roots (against CR3
  *     and the loaded PDPTEs; with paging off, the 4 direct pages of the identity map) and the
  *     indirect-page count agree with the tables;
- * <li>no TLB entry of a vCPU with no flush (or root reload) pending is more permissive than its
- *     current sptes; with paging off every entry maps its gva page to the same gfn.
+ * <li>no TLB entry of a vCPU that owes no flush (none posted, no root reload pending, its thread
+ *     not between taking a flush or changing its root and flushing: {@code checkTlb}) is more
+ *     permissive than its current sptes; with paging off every entry maps its gva page to the
+ *     same gfn.
  * </ol>
  */
 public final class MmuChecker {
@@ -37,14 +39,23 @@ public final class MmuChecker {
 
     /** Every violation found, one line each; empty when the MMU is consistent. */
     public static List<String> check(ShadowMmu mmu) {
-        List<String> out = new ArrayList<>();
         Platform.mmuLock(mmu.vm).lock();
+        try {
+            return checkLocked(mmu);
+        } finally {
+            Platform.mmuLock(mmu.vm).unlock();
+        }
+    }
+
+    /** {@link #check} for a caller that holds the MMU lock already (a test that holds a vCPU at a point). */
+    static List<String> checkLocked(ShadowMmu mmu) {
+        mmu.assertMmuLockHeld();
+        List<String> out = new ArrayList<>();
         long steps = mmu.pages.hashChainSteps;
         try {
             new Run(mmu, out).all();
         } finally {
             mmu.pages.hashChainSteps = steps; // the checker's own walks are not the MMU's work
-            Platform.mmuLock(mmu.vm).unlock();
         }
         return out;
     }
@@ -402,25 +413,34 @@ public final class MmuChecker {
         }
 
         /**
-         * (f): every TLB entry of a vCPU with no flush pending against a walk of its sptes now. A
-         * zapped root is a pending reload ({@code KVM_REQ_MMU_RELOAD}), which flushes the TLB
-         * before the next access, as a pending flush does: such a vCPU is skipped too.
+         * (f): every TLB entry of a vCPU that owes its TLB no flush, against a walk of its sptes
+         * now. A vCPU owes a flush, and is skipped (inconclusive: the next check looks again),
+         * <ul>
+         * <li>while a flush request is posted to it ({@code KVM_REQ_TLB_FLUSH});
+         * <li>while a root of it is zapped: a pending reload ({@code KVM_REQ_MMU_RELOAD}), which
+         *     flushes before the next access;
+         * <li>while its own thread acts on a flush without the MMU lock, which the checker holds:
+         *     from before it takes the request (the bit is clear, the TLB not yet empty) or
+         *     changes its root or paging context (the new root is in place under the lock, the
+         *     flush comes after unlocking) until the flush is done. Its TLB's sequence count is odd
+         *     then ({@link Tlb#beginFlushWindow}); KVM's vCPU does the same steps, and uses no
+         *     translation between them.
+         * </ul>
+         * The TLB is read as a seqlock's reader: the count first, then the request word, the roots
+         * and the entries, then the count again; if it moved (a fill, or a flush window that began
+         * meanwhile) what was read is dropped. A request taken after the first read is seen
+         * either as still posted or, the take being inside a window whose odd store comes first,
+         * through a count that moved.
          */
         private void checkTlb(VcpuMmu v) {
-            if (v.tlbFlushPending() || v.rootInvalid()) {
-                return;
-            }
-            // The vCPU's lockless walks may fill its TLB while this runs: read it as a seqlock's
-            // reader, and drop what was read if a fill came in between (inconclusive, like a
-            // pending flush; the next check looks again).
-            long seq = v.tlb.fillSequence();
-            if ((seq & 1) != 0) {
+            long seq = v.tlb.sequence();
+            if ((seq & 1) != 0 || v.tlbFlushPending() || v.rootInvalid()) {
                 return;
             }
             int before = out.size();
             checkTlbEntries(v);
             java.lang.invoke.VarHandle.acquireFence();
-            if (v.tlb.fillSequence() != seq) {
+            if (v.tlb.sequence() != seq) {
                 out.subList(before, out.size()).clear();
             }
         }

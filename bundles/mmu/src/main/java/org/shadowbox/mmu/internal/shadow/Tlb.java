@@ -30,16 +30,17 @@ public final class Tlb {
     private final int[] access;
     private final byte[][] page;
     /**
-     * Fills so far, times two, odd while a fill is under way: a sequence count for the checker,
-     * which reads another thread's TLB while the vCPU's lockless walks may fill it ({@link
-     * #fillSequence}). Written only by the vCPU's thread.
+     * A sequence count for the checker, which reads another thread's TLB ({@link #sequence}):
+     * odd while the vCPU's thread changes this TLB or owes it a flush it has begun to act on,
+     * even otherwise. Two steps per fill ({@link #fill}) and per flush window ({@link
+     * #beginFlushWindow}, {@link #endFlushWindow}). Written only by the vCPU's thread.
      */
-    private long fills;
-    private static final java.lang.invoke.VarHandle FILLS;
+    private long sequence;
+    private static final java.lang.invoke.VarHandle SEQUENCE;
 
     static {
         try {
-            FILLS = java.lang.invoke.MethodHandles.lookup().findVarHandle(Tlb.class, "fills", long.class);
+            SEQUENCE = java.lang.invoke.MethodHandles.lookup().findVarHandle(Tlb.class, "sequence", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -85,25 +86,47 @@ public final class Tlb {
                 allowed |= 1L << k;
             }
         }
-        long seq = fills;
-        FILLS.setOpaque(this, seq + 1); // odd: a fill is under way
+        long seq = sequence;
+        assert (seq & 1) == 0 : "a TLB fill inside a flush window";
+        SEQUENCE.setOpaque(this, seq + 1); // odd: a fill is under way
         java.lang.invoke.VarHandle.storeStoreFence(); // ... before any of its stores
         hot[2 * i] = gvaPage;
         hot[2 * i + 1] = (gfnValue << 16) | allowed;
         pfn[i] = pfnValue;
         access[i] = acc;
         page[i] = hostPage;
-        FILLS.setRelease(this, seq + 2); // even again, after the stores
+        SEQUENCE.setRelease(this, seq + 2); // even again, after the stores
     }
 
     /**
-     * The fill sequence count, for a reader on another thread (the checker), as a seqlock: read it
-     * before reading entries (an odd value: a fill is under way), then {@code
-     * VarHandle.acquireFence()} and read it again; entries read between two equal even values
-     * were not torn by a fill.
+     * The vCPU's thread begins to act on a flush it owes: before it takes a flush request from
+     * its request word ({@code kvm_check_request(KVM_REQ_TLB_FLUSH)} clears the bit before {@code
+     * kvm_vcpu_flush_tlb} runs), or before it changes its root or paging context under the MMU
+     * lock and flushes after unlocking. Until {@link #endFlushWindow} the TLB may be ahead of the
+     * sptes with no request left to show it; the odd count tells the checker so. The odd store
+     * comes before the window's first store (the request word's clear among them).
      */
-    long fillSequence() {
-        return (long) FILLS.getAcquire(this);
+    void beginFlushWindow() {
+        long seq = sequence;
+        assert (seq & 1) == 0 : "TLB flush window opened twice";
+        SEQUENCE.setOpaque(this, seq + 1);
+        java.lang.invoke.VarHandle.storeStoreFence();
+    }
+
+    /** The owed flush is done ({@link #beginFlushWindow}): even again, after the flush's stores (release). */
+    void endFlushWindow() {
+        assert (sequence & 1) != 0 : "TLB flush window closed but not open";
+        SEQUENCE.setRelease(this, sequence + 1);
+    }
+
+    /**
+     * The sequence count, for a reader on another thread (the checker), as a seqlock: read it
+     * before reading anything the vCPU's thread writes (an odd value: a fill or an owed flush is
+     * under way), then {@code VarHandle.acquireFence()} and read it again; what was read between
+     * two equal even values was not torn by a fill and owed no flush.
+     */
+    long sequence() {
+        return (long) SEQUENCE.getAcquire(this);
     }
 
     /**

@@ -276,23 +276,31 @@ public final class VcpuMmu implements GuestVcpu {
             meter.begin();
             newRoot(c3, false); // kvm_mmu_reload: the same CR3 and the PDPTEs already loaded
         }
-        int req;
-        while ((req = requests.take()) != 0) {
-            meter.begin();
-            if ((req & VcpuRequests.MMU_SYNC) != 0) {
-                Platform.mmuLock(mmu.vm).lock();
-                stats.inc(MmuCounter.MMU_LOCK);
-                try {
-                    syncRoots();
-                } finally {
-                    Platform.mmuLock(mmu.vm).unlock();
+        while (!requests.none()) { // only this thread clears requests: take() below finds some
+            // From before the take (it clears KVM_REQ_TLB_FLUSH) until the flush is done, the TLB
+            // may hold what the sptes no longer map with no request left to show it; the MMU sync
+            // between them may wait for the MMU lock. The window says so to the checker.
+            tlb.beginFlushWindow();
+            try {
+                int req = requests.take();
+                meter.begin();
+                if ((req & VcpuRequests.MMU_SYNC) != 0) {
+                    Platform.mmuLock(mmu.vm).lock();
+                    stats.inc(MmuCounter.MMU_LOCK);
+                    try {
+                        syncRoots();
+                    } finally {
+                        Platform.mmuLock(mmu.vm).unlock();
+                    }
                 }
-            }
-            if ((req & VcpuRequests.KICKED) != 0) {
-                stats.inc(MmuCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
-            }
-            if ((req & VcpuRequests.TLB_FLUSH) != 0) {
-                flushLocal();
+                if ((req & VcpuRequests.KICKED) != 0) {
+                    stats.inc(MmuCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
+                }
+                if ((req & VcpuRequests.TLB_FLUSH) != 0) {
+                    flushLocal();
+                }
+            } finally {
+                tlb.endFlushWindow();
             }
         }
     }
@@ -310,19 +318,24 @@ public final class VcpuMmu implements GuestVcpu {
         }
         meter.begin();
         PagingMode m = PagingMode.of(c0, c4, ef);
-        freeRoots();
-        mode = m;
-        nonpaging = m == null; // nonpaging_init_context
-        cr0 = c0;
-        cr4 = c4;
-        efer = ef;
-        hwCr4 = nonpaging ? c4 & ~(Register.CR4_SMEP | Register.CR4_SMAP) : c4;
-        // role.cr4_pae is clear for a 32-bit guest: its 4-byte gptes need quadrants. With paging
-        // off it is CR4.PAE as KVM reads it (is_pae); direct pages clear it anyway.
-        baseRole = Role.base(nonpaging ? (c4 & Register.CR4_PAE) != 0 : m.pae(), (ef & Register.EFER_NXE) != 0,
-                (c0 & Register.CR0_WP) != 0, (c4 & Register.CR4_SMEP) != 0, (c4 & Register.CR4_SMAP) != 0);
-        contextValid = true;
-        flushLocal();
+        tlb.beginFlushWindow(); // the roots go and the mode changes before the flush (the checker reads both)
+        try {
+            freeRoots();
+            mode = m;
+            nonpaging = m == null; // nonpaging_init_context
+            cr0 = c0;
+            cr4 = c4;
+            efer = ef;
+            hwCr4 = nonpaging ? c4 & ~(Register.CR4_SMEP | Register.CR4_SMAP) : c4;
+            // role.cr4_pae is clear for a 32-bit guest: its 4-byte gptes need quadrants. With paging
+            // off it is CR4.PAE as KVM reads it (is_pae); direct pages clear it anyway.
+            baseRole = Role.base(nonpaging ? (c4 & Register.CR4_PAE) != 0 : m.pae(), (ef & Register.EFER_NXE) != 0,
+                    (c0 & Register.CR0_WP) != 0, (c4 & Register.CR4_SMEP) != 0, (c4 & Register.CR4_SMAP) != 0);
+            contextValid = true;
+            flushLocal();
+        } finally {
+            tlb.endFlushWindow();
+        }
     }
 
     /** {@code kvm_mmu_free_roots(KVM_MMU_ROOTS_ALL)}. */
@@ -354,14 +367,24 @@ public final class VcpuMmu implements GuestVcpu {
      * CR3 write without PCID flushes the TLB).
      */
     private void newRoot(long c3, boolean loadPdptrs) {
-        if (nonpaging) {
-            newDirectRoots(c3);
-            return;
+        // The new root is set under the MMU lock, the TLB flushed after it is let go: the
+        // window tells the checker that the TLB may still hold the old root's translations.
+        tlb.beginFlushWindow();
+        try {
+            if (nonpaging) {
+                newDirectRoots(c3);
+            } else if (mode != PagingMode.LONG) {
+                newPaeRoots(c3, loadPdptrs);
+            } else {
+                newLongRoot(c3);
+            }
+        } finally {
+            tlb.endFlushWindow();
         }
-        if (mode != PagingMode.LONG) {
-            newPaeRoots(c3, loadPdptrs);
-            return;
-        }
+    }
+
+    /** {@link #newRoot} for a 64-bit guest: the root cache of {@code kvm_mmu_new_cr3}. */
+    private void newLongRoot(long c3) {
         int rootRole = Role.withAccess(Role.withLevel(baseRole, 4), Spte.ACC_ALL);
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
         Platform.mmuLock(mmu.vm).lock();
