@@ -152,7 +152,9 @@ final class TdpAccess implements TlbHitPath.Hit {
         v.stats.inc(TdpCounter.TLB_MISS);
         v.meter.tlbMiss();
         if (i >= 0) {
+            tlb.beginUpdate();
             tlb.invalidate(i); // the walk refills it, or the fault removes it
+            tlb.endUpdate();
         }
         GuestWalk w = v.walk;
         boolean walked = GuestWalker.walk(w, v.vcpu, gva, acc, true);
@@ -215,15 +217,21 @@ final class TdpAccess implements TlbHitPath.Hit {
         }
         long pfn = Spte.pfn(e) + (gfn - TdpMmu.frameBase(gfn, level));
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
-        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, Platform.slot(slot).hostPage(gfn), v.guestFlushes,
-                v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4));
-        if (mode != null) {
-            int k = 0;
-            for (int l = mode.rootLevel(); l >= w.level; l--) {
-                v.tlb.recordPath(i, k++, w.pteGpa[l], w.pte[l], mode.pteSize());
+        byte[] hostPage = Platform.slot(slot).hostPage(gfn);
+        v.tlb.beginUpdate(); // the entry and its path, as one change for the checker
+        try {
+            int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, hostPage, v.guestFlushes,
+                    v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4));
+            if (mode != null) {
+                int k = 0;
+                for (int l = mode.rootLevel(); l >= w.level; l--) {
+                    v.tlb.recordPath(i, k++, w.pteGpa[l], w.pte[l], mode.pteSize());
+                }
             }
+            return i;
+        } finally {
+            v.tlb.endUpdate();
         }
-        return i;
     }
 
 }

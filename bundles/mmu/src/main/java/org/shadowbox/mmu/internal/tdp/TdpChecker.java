@@ -29,7 +29,8 @@ import org.shadowbox.vm.Register;
  *     read-only slot;
  * <li>tables link children of the level below and of the right gpa range, each reachable
  *     once; the large-leaf count agrees;
- * <li>no TLB entry of a vCPU with no flush (or paging-control change) pending survives a guest flush (CR3 load, INVLPG,
+ * <li>no TLB entry of a vCPU with no flush (or paging-control change) pending, nor one under way
+ *     on its thread ({@code tlb}), survives a guest flush (CR3 load, INVLPG,
  *     paging-mode change) or is more permissive than the TDP table now; and while the guest
  *     entries it was filled from are unchanged, it is no more permissive than the guest's
  *     walk now (a changed guest entry is the guest's to flush).
@@ -164,10 +165,28 @@ public final class TdpChecker {
             }
         }
 
+        /**
+         * (f) for one vCPU, read as a seqlock's reader ({@link TdpTlb#sequence}): the vCPU's thread
+         * fills, invalidates and flushes this TLB without the MMU lock, and between taking a flush
+         * (its request, a CR3 load, INVLPG, a context change) and finishing it the TLB is
+         * legitimately ahead of TDP and of the guest's flush count; it is in an update window
+         * then. A vCPU seen in one, or whose count moved while the entries were read (the reports
+         * are dropped), or with a flush or context change pending, is not judged this time.
+         */
         void tlb(TdpVcpu v) {
-            if (v.tlbFlushPending() || v.contextChangePending()) {
+            long seq = v.tlb.sequence();
+            if ((seq & 1) != 0 || v.tlbFlushPending() || v.contextChangePending()) {
                 return;
             }
+            int before = out.size();
+            tlbEntries(v);
+            java.lang.invoke.VarHandle.acquireFence();
+            if (v.tlb.sequence() != seq) {
+                out.subList(before, out.size()).clear();
+            }
+        }
+
+        private void tlbEntries(TdpVcpu v) {
             TdpTlb tlb = v.tlb;
             for (int i = 0; i < tlb.size(); i++) {
                 long vpn = tlb.vpn(i);

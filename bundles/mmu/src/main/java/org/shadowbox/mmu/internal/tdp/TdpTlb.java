@@ -48,6 +48,22 @@ public final class TdpTlb {
     private final long[] pathPte;
     private final int[] pathLen;
     private final int[] pteSize;
+    /**
+     * A sequence count for the checker, which reads this TLB from another thread while the
+     * vCPU's thread changes it without the MMU lock (lockless fills, invalidations, flushes):
+     * odd from {@link #beginUpdate} to {@link #endUpdate}, even otherwise. Written only by the
+     * vCPU's thread.
+     */
+    private long sequence;
+    private static final java.lang.invoke.VarHandle SEQUENCE;
+
+    static {
+        try {
+            SEQUENCE = java.lang.invoke.MethodHandles.lookup().findVarHandle(TdpTlb.class, "sequence", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** @param entries a power of two, 1 to 65536 */
     public TdpTlb(int entries) {
@@ -71,6 +87,34 @@ public final class TdpTlb {
 
     public int size() {
         return vpn.length;
+    }
+
+    /**
+     * The vCPU's thread begins to change this TLB, or what the checker judges it by, without the
+     * MMU lock: a fill with its path, an invalidation, or a flush it owes from the moment it
+     * takes the request or counts the guest's flush until the entries are gone. The odd store
+     * comes before the window's first store.
+     */
+    void beginUpdate() {
+        long seq = sequence;
+        assert (seq & 1) == 0 : "TDP TLB update window opened twice";
+        SEQUENCE.setOpaque(this, seq + 1);
+        java.lang.invoke.VarHandle.storeStoreFence();
+    }
+
+    /** The change is done ({@link #beginUpdate}): even again, after its stores (release). */
+    void endUpdate() {
+        assert (sequence & 1) != 0 : "TDP TLB update window closed but not open";
+        SEQUENCE.setRelease(this, sequence + 1);
+    }
+
+    /**
+     * The sequence count, for the checker as a seqlock's reader: read it before anything the
+     * vCPU's thread writes (odd: a change is under way), then {@code VarHandle.acquireFence()}
+     * and read it again; what was read between two equal even values was not torn by a change.
+     */
+    long sequence() {
+        return (long) SEQUENCE.getAcquire(this);
     }
 
     /** The slot of {@code gvaPage} if it is cached, else -1. */

@@ -143,26 +143,42 @@ public final class TdpVcpu implements GuestVcpu {
         long c4 = vcpu.get(Register.CR4);
         long ef = vcpu.get(Register.EFER);
         if (c0 != cr0 || c3 != cr3 || c4 != cr4 || ef != efer || !contextValid) {
-            contextValid = true;
-            cr0 = c0;
-            cr3 = c3;
-            cr4 = c4;
-            efer = ef;
-            meter.begin();
-            guestFlush();
+            tlb.beginUpdate(); // the new context counts as seen only with the flush done (the checker)
+            try {
+                contextValid = true;
+                cr0 = c0;
+                cr3 = c3;
+                cr4 = c4;
+                efer = ef;
+                meter.begin();
+                guestFlush();
+            } finally {
+                tlb.endUpdate();
+            }
         }
         enteredContext = context;
         entered = true;
-        int req = requests.take();
-        if ((req & VcpuRequests.TLB_FLUSH) != 0) {
-            meter.begin();
-            if ((req & VcpuRequests.KICKED) != 0) {
-                stats.inc(TdpCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
+        if (requests.none()) {
+            return;
+        }
+        // From before the take (it clears KVM_REQ_TLB_FLUSH) until the flush is done, nothing is
+        // pending but the TLB may hold what TDP no longer maps: the window says so to the checker.
+        tlb.beginUpdate();
+        try {
+            int req = requests.take();
+            if ((req & VcpuRequests.TLB_FLUSH) != 0) {
+                meter.begin();
+                if ((req & VcpuRequests.KICKED) != 0) {
+                    stats.inc(TdpCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
+                }
+                flushLocal();
             }
-            flushLocal();
+        } finally {
+            tlb.endUpdate();
         }
     }
 
+    /** The guest flushes its TLB: counted, then done. The caller holds the TLB's update window. */
     private void guestFlush() {
         guestFlushes++;
         flushLocal();
@@ -172,9 +188,14 @@ public final class TdpVcpu implements GuestVcpu {
     public void writeCr3(long value) {
         meter.beginSupervisor();
         try {
-            vcpu.set(Register.CR3, value);
-            cr3 = value;
-            guestFlush();
+            tlb.beginUpdate();
+            try {
+                vcpu.set(Register.CR3, value);
+                cr3 = value;
+                guestFlush();
+            } finally {
+                tlb.endUpdate();
+            }
         } finally {
             meter.end();
         }
@@ -188,7 +209,12 @@ public final class TdpVcpu implements GuestVcpu {
         if (r == Register.CR3) {
             writeCr3(value);
         } else {
-            vcpu.set(r, value);
+            tlb.beginUpdate(); // the checker judges the TLB by these registers
+            try {
+                vcpu.set(r, value);
+            } finally {
+                tlb.endUpdate();
+            }
         }
     }
 
@@ -210,7 +236,12 @@ public final class TdpVcpu implements GuestVcpu {
         try {
             enterGuest();
             stats.inc(TdpCounter.INVLPG);
-            guestFlush();
+            tlb.beginUpdate();
+            try {
+                guestFlush();
+            } finally {
+                tlb.endUpdate();
+            }
         } finally {
             meter.end();
         }
