@@ -37,6 +37,12 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         /** Adds {@code k} times {@code o}'s counters to these ({@code a.addScaled(a, -1)} clears {@code a}). */
         void addScaled(S o, long k);
 
+        /** Sets these counters to {@code a + b}, counter by counter: one pass, no clear before it. */
+        void setSum(S a, S b);
+
+        /** Sets these counters to {@code a + b - base}, counter by counter: one pass. */
+        void setSumMinus(S a, S b, S base);
+
         /** A new instance with the same counts. */
         S copy();
 
@@ -44,11 +50,17 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         void setRefills(long tlbMisses, long tlbWalkSteps);
     }
 
-    /** The counters a window measures. */
-    @FunctionalInterface
+    /**
+     * The counters a window measures: the vCPU's and the VM-wide ones. Both methods overwrite
+     * {@code into}, each in one pass over the counters (a window opens and closes on every
+     * exit, so the meter's own cost is on the fault path: see the benchmarks doc).
+     */
     public interface Source<S> {
-        /** Adds the vCPU's and the VM-wide counters, as they are now, to {@code into}. */
-        void addNow(S into);
+        /** Sets {@code into} to the counters as they are now. */
+        void setNow(S into);
+
+        /** Sets {@code into} to the counters as they are now minus {@code before}. */
+        void setSince(S before, S into);
     }
 
     private final Source<S> source;
@@ -109,8 +121,7 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
             return;
         }
         open = true;
-        before.addScaled(before, -1);
-        source.addNow(before);
+        source.setNow(before);
     }
 
     /** A supervisor instruction that exits or flushes (CR3 write, INVLPG): the window opens at once. */
@@ -137,9 +148,7 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         }
         open = false;
         S d = delta;
-        d.addScaled(d, -1);
-        source.addNow(d);
-        d.addScaled(before, -1);
+        source.setSince(before, d);
         d.setRefills(0, 0); // counted by mode as they happen
         work[user ? USER : SUPERVISOR].add(d);
     }
