@@ -4,6 +4,8 @@ import static org.shadowbox.vm.internal.SlotMemory.LONG;
 import static org.shadowbox.vm.internal.SlotMemory.PAGE_SHIFT;
 import static org.shadowbox.vm.internal.SlotMemory.PAGE_SIZE;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,6 +30,25 @@ final class VcpuImpl implements Vcpu {
     private final long[] regs = new long[REGS.length];
     /** The {@link #claim} held now, or null: {@code vcpu->mutex}. */
     private final AtomicReference<Claim> claim = new AtomicReference<>();
+    /**
+     * The thread inside this vCPU's emulated-write section, or null ({@link EmulationGate}: the
+     * emulator's part of {@code vcpu->mutex}). Changed by compare-and-set and release store only.
+     */
+    volatile Thread emulating;
+    /**
+     * Emulated writes of this vCPU ({@code kvm_vcpu_stat} style: per vCPU, summed on read), counted
+     * by the holder of its section, so by one thread at a time; opaque accesses only.
+     */
+    private long emulatedWrites;
+    private static final VarHandle EMULATED_WRITES;
+
+    static {
+        try {
+            EMULATED_WRITES = MethodHandles.lookup().findVarHandle(VcpuImpl.class, "emulatedWrites", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** CR0 after reset or INIT: CD, NW, ET. */
     static final long RESET_CR0 = 0x6000_0010L;
@@ -158,17 +179,27 @@ final class VcpuImpl implements Vcpu {
 
     /** {@code emulator_write_phys} for one page: store, then {@code kvm_page_track_write}. */
     private void writeOnePage(long gpa, long value, int bytes) {
-        vm.emulation.readLock().lock(); // the checker looks only between a store and its notifiers
+        boolean took = vm.gate.enter(this); // the checker looks only between a store and its notifiers
         try {
             if (!vm.memoryImpl().store(gpa, value, bytes, true)) {
                 vm.memoryImpl().mmioWritesDropped.increment(); // an MMIO exit with no device behind it
                 return;
             }
-            vm.emulatedWrites.increment();
+            countEmulatedWrite();
             notifyWrite(gpa, value, bytes);
         } finally {
-            vm.emulation.readLock().unlock();
+            EmulationGate.exit(this, took);
         }
+    }
+
+    /** One more emulated write; only the holder of this vCPU's section calls it. */
+    private void countEmulatedWrite() {
+        EMULATED_WRITES.setOpaque(this, (long) EMULATED_WRITES.getOpaque(this) + 1);
+    }
+
+    /** This vCPU's emulated writes so far (any thread). */
+    long emulatedWrites() {
+        return (long) EMULATED_WRITES.getOpaque(this);
     }
 
     private void notifyWrite(long gpa, long value, int bytes) {
@@ -196,11 +227,11 @@ final class VcpuImpl implements Vcpu {
         }
         long index = (gpa >>> PAGE_SHIFT) - s.baseGfn();
         byte[] page = s.memory.page(index);
-        vm.emulation.readLock().lock(); // as writeOnePage: the checker looks only between exchanges and notifiers
+        boolean took = vm.gate.enter(this); // as writeOnePage: the checker looks only between exchanges and notifiers
         try {
             return cmpxchg(s, index, page, gpa, off, old, value, bytes);
         } finally {
-            vm.emulation.readLock().unlock();
+            EmulationGate.exit(this, took);
         }
     }
 
@@ -224,7 +255,7 @@ final class VcpuImpl implements Vcpu {
             return false;
         }
         s.markDirty(index); // kvm_vcpu_mark_page_dirty: only when the exchange happened
-        vm.emulatedWrites.increment();
+        countEmulatedWrite();
         notifyWrite(gpa, value & mask, bytes);
         return true;
     }
