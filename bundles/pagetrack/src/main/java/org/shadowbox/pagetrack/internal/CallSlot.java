@@ -72,9 +72,82 @@ final class CallSlot {
     long seenFor = -1;
     long seenAt;
 
+    /**
+     * Calls made from this slot into the notifiers of one array (by position), not yet added to
+     * the entries' {@link GuardedTarget#calls}. Only the slot's caller changes them (a vCPU's
+     * emulated writes run on one thread at a time: the platform's {@code EmulationGate}), so a
+     * call is counted with a plain (opaque) increment of a counter no other vCPU touches, where
+     * an atomic increment of the notifier's one counter cost every call a fence and a cache
+     * line shared by all vCPUs (KVM's stats are per vCPU and summed on read the same way).
+     * When the dispatch finds a new notifier array, these are added to their entries and
+     * counting starts over for the new one. Two threads driving one vCPU at once (which the API
+     * forbids) can lose or double some of these counts; nothing else depends on them.
+     */
+    private volatile CallCounts counts = CallCounts.NONE;
+
+    /** An array of notifiers and this slot's calls into each (by position). */
+    private record CallCounts(NotifierEntry[] entries, long[] calls) {
+        static final CallCounts NONE = new CallCounts(new NotifierEntry[0], new long[0]);
+    }
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
     CallSlot(String where, Srcu srcu) {
         this.where = where;
         this.srcu = srcu;
+    }
+
+    /**
+     * Counts a call into {@code a[i]} from this slot (its caller's thread only). Returns this
+     * slot's calls into that notifier so far, counting this one (since the array changed).
+     */
+    long countCall(NotifierEntry[] a, int i) {
+        CallCounts c = counts;
+        if (c.entries != a) {
+            c = recount(a);
+        }
+        long n = (long) LONGS.getOpaque(c.calls, i) + 1;
+        LONGS.setOpaque(c.calls, i, n);
+        return n;
+    }
+
+    /** A new array: the counts so far go to their entries, counting starts over (allocates: only when the array changed). */
+    private CallCounts recount(NotifierEntry[] a) {
+        CallCounts c = new CallCounts(a, new long[a.length]);
+        flushCalls(c);
+        return c;
+    }
+
+    /** Adds this slot's counts to their entries and starts over with {@code next}. */
+    private void flushCalls(CallCounts next) {
+        CallCounts old = counts;
+        counts = next;
+        for (int i = 0; i < old.calls.length; i++) {
+            long n = (long) LONGS.getOpaque(old.calls, i);
+            if (n != 0) {
+                old.entries[i].calls.addAndGet(n);
+            }
+        }
+    }
+
+    /** Adds this slot's counts to their entries (the VM is gone). */
+    void flushCalls() {
+        flushCalls(CallCounts.NONE);
+    }
+
+    /**
+     * This slot's calls into {@code e} not yet in {@code e.calls} (any thread: a snapshot; exact
+     * when no notifier array changes meanwhile).
+     */
+    long pendingCalls(NotifierEntry e) {
+        CallCounts c = counts;
+        long n = 0;
+        for (int i = 0; i < c.entries.length; i++) {
+            if (c.entries[i] == e) {
+                n += (long) LONGS.getOpaque(c.calls, i);
+            }
+        }
+        return n;
     }
 
     /** This slot's courier, made and started if it has none (or its last one was abandoned or retired). */

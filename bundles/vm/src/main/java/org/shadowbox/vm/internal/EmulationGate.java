@@ -32,14 +32,18 @@ import org.shadowbox.vm.VmException;
  * thread holding it (a notifier that writes through the same vCPU), and a thread that holds
  * another vCPU's section of this VM goes in even while the gate is closed (a notifier that
  * writes through another vCPU; the checker is waiting for it anyway), as the reentrant read
- * lock before let them.
+ * lock before let them. A thread that finds the section held by another enters as a guest
+ * (see {@link #enter}): counted on the vCPU by an atomic increment, which is the fence of the
+ * same handshake, and waited for by the checker like the holder.
  */
 final class EmulationGate {
     private static final VarHandle OWNER;
+    private static final VarHandle GUESTS;
 
     static {
         try {
             OWNER = MethodHandles.lookup().findVarHandle(VcpuImpl.class, "emulating", Thread.class);
+            GUESTS = MethodHandles.lookup().findVarHandle(VcpuImpl.class, "guests", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -62,41 +66,51 @@ final class EmulationGate {
         this.vcpus = vcpus;
     }
 
+    /** {@link #enter}: this call took {@code v}'s section; {@link #exit} releases it. */
+    static final int TOOK = 1;
+    /** {@link #enter}: the calling thread already holds the section (a nested write); nothing to release. */
+    static final int NESTED = 0;
+    /** {@link #enter}: entered as a guest of the section held by another thread; {@link #exit} counts it out. */
+    static final int GUEST = 2;
+
     /**
-     * Enters {@code v}'s section. Returns true if this call took it (the caller must
-     * {@link #exit} it), false if the calling thread already holds it (a nested write).
+     * Enters {@code v}'s section: takes it ({@link #TOOK}), or finds it held by the calling
+     * thread ({@link #NESTED}), or enters as a {@link #GUEST} when another thread holds it. A
+     * guest is a thread acting for the holder (an isolated notifier's courier writing through
+     * the vCPU the holder waits on), or a second driver of the vCPU, which the API forbids; it
+     * is counted in {@link VcpuImpl#guests} by atomic increments, so the checker waits for it
+     * too, and its writes are counted atomically ({@link VcpuImpl#countEmulatedWrite}).
      */
-    boolean enter(VcpuImpl v) {
+    int enter(VcpuImpl v) {
         Thread me = Thread.currentThread();
         if (v.emulating == me) {
-            return false;
+            return NESTED;
         }
-        int spins = 0;
-        long park = 1_000;
         while (true) {
             if (OWNER.compareAndSet(v, null, me)) { // a full fence: the read of closed below comes after it
                 if (!closed || holdsAnother(me, v)) {
-                    return true;
+                    return TOOK;
                 }
                 OWNER.setRelease(v, null); // the checker is looking: out again, nothing stored
                 awaitOpen();
                 continue;
             }
-            // Another thread drives this vCPU's emulator (the API forbids two at once): wait for it, as vcpu->mutex would.
-            if (spins < SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, park);
-                park = Math.min(park * 2, MAX_PARK_NANOS);
+            GUESTS.getAndAdd(v, 1); // a full fence too
+            // While a holder is inside, the checker waits for it anyway: a guest acting for it must not wait.
+            if (!closed || v.emulating != null || holdsAnother(me, v)) {
+                return GUEST;
             }
+            GUESTS.getAndAdd(v, -1);
+            awaitOpen();
         }
     }
 
-    /** Leaves {@code v}'s section if {@code took} (the value {@link #enter} returned). */
-    static void exit(VcpuImpl v, boolean took) {
-        if (took) {
+    /** Leaves {@code v}'s section as {@link #enter} entered it ({@code how}). */
+    static void exit(VcpuImpl v, int how) {
+        if (how == TOOK) {
             OWNER.setRelease(v, null); // everything the write did (store, notifiers) before it
+        } else if (how == GUEST) {
+            GUESTS.getAndAdd(v, -1);
         }
     }
 
@@ -153,7 +167,8 @@ final class EmulationGate {
     private void awaitLeft(VcpuImpl v, long deadline) {
         int spins = 0;
         long park = 1_000;
-        while (v.emulating != null) {
+        // volatile reads of both words after the store of closed: see the class comment
+        while (v.emulating != null || v.guests != 0) {
             if (System.nanoTime() - deadline > 0) {
                 throw stuck();
             }

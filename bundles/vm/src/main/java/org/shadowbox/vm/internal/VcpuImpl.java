@@ -35,6 +35,10 @@ final class VcpuImpl implements Vcpu {
      * emulator's part of {@code vcpu->mutex}). Changed by compare-and-set and release store only.
      */
     volatile Thread emulating;
+    /** Threads inside this vCPU's section as guests of its holder ({@link EmulationGate#enter}); atomic updates only. */
+    volatile int guests;
+    /** Emulated writes made by guests of the section, which may run beside the holder: atomic. */
+    private final java.util.concurrent.atomic.AtomicLong guestWrites = new java.util.concurrent.atomic.AtomicLong();
     /**
      * Emulated writes of this vCPU ({@code kvm_vcpu_stat} style: per vCPU, summed on read), counted
      * by the holder of its section, so by one thread at a time; opaque accesses only.
@@ -179,27 +183,34 @@ final class VcpuImpl implements Vcpu {
 
     /** {@code emulator_write_phys} for one page: store, then {@code kvm_page_track_write}. */
     private void writeOnePage(long gpa, long value, int bytes) {
-        boolean took = vm.gate.enter(this); // the checker looks only between a store and its notifiers
+        int how = vm.gate.enter(this); // the checker looks only between a store and its notifiers
         try {
             if (!vm.memoryImpl().store(gpa, value, bytes, true)) {
                 vm.memoryImpl().mmioWritesDropped.increment(); // an MMIO exit with no device behind it
                 return;
             }
-            countEmulatedWrite();
+            countEmulatedWrite(how);
             notifyWrite(gpa, value, bytes);
         } finally {
-            EmulationGate.exit(this, took);
+            EmulationGate.exit(this, how);
         }
     }
 
-    /** One more emulated write; only the holder of this vCPU's section calls it. */
-    private void countEmulatedWrite() {
-        EMULATED_WRITES.setOpaque(this, (long) EMULATED_WRITES.getOpaque(this) + 1);
+    /**
+     * One more emulated write, made in the section as {@code how} entered it: by its holder
+     * (one thread at a time: a plain increment), or by a guest (atomic).
+     */
+    private void countEmulatedWrite(int how) {
+        if (how == EmulationGate.GUEST) {
+            guestWrites.incrementAndGet();
+        } else {
+            EMULATED_WRITES.setOpaque(this, (long) EMULATED_WRITES.getOpaque(this) + 1);
+        }
     }
 
     /** This vCPU's emulated writes so far (any thread). */
     long emulatedWrites() {
-        return (long) EMULATED_WRITES.getOpaque(this);
+        return (long) EMULATED_WRITES.getOpaque(this) + guestWrites.get();
     }
 
     private void notifyWrite(long gpa, long value, int bytes) {
@@ -227,15 +238,16 @@ final class VcpuImpl implements Vcpu {
         }
         long index = (gpa >>> PAGE_SHIFT) - s.baseGfn();
         byte[] page = s.memory.page(index);
-        boolean took = vm.gate.enter(this); // as writeOnePage: the checker looks only between exchanges and notifiers
+        int how = vm.gate.enter(this); // as writeOnePage: the checker looks only between exchanges and notifiers
         try {
-            return cmpxchg(s, index, page, gpa, off, old, value, bytes);
+            return cmpxchg(s, index, page, gpa, off, old, value, bytes, how);
         } finally {
-            EmulationGate.exit(this, took);
+            EmulationGate.exit(this, how);
         }
     }
 
-    private boolean cmpxchg(MemslotImpl s, long index, byte[] page, long gpa, int off, long old, long value, int bytes) {
+    private boolean cmpxchg(MemslotImpl s, long index, byte[] page, long gpa, int off, long old, long value, int bytes,
+            int how) {
         long mask = GuestMemoryImpl.ones(bytes);
         boolean exchanged;
         int word = off & ~7;
@@ -255,7 +267,7 @@ final class VcpuImpl implements Vcpu {
             return false;
         }
         s.markDirty(index); // kvm_vcpu_mark_page_dirty: only when the exchange happened
-        countEmulatedWrite();
+        countEmulatedWrite(how);
         notifyWrite(gpa, value & mask, bytes);
         return true;
     }

@@ -136,19 +136,19 @@ class EmulationGateTest {
         assertEquals(3, vm.stats().emulatedWrites());
     }
 
-    /** Two threads driving one vCPU (the API forbids it) are serialized: no write is lost from the count. */
+    /**
+     * Two threads driving one vCPU (the API forbids it): the second enters as a guest of the
+     * section beside the holder, neither waits for the other, no write is lost from the count,
+     * and a checker still sees every stored write notified.
+     */
     @Test
-    void twoThreadsOnOneVcpuAreSerializedAndCountedExactly() throws Exception {
+    void twoThreadsOnOneVcpuAreCountedExactly() throws Exception {
         HypervisorImpl hv = new HypervisorImpl();
-        AtomicLong inside = new AtomicLong();
-        AtomicLong overlaps = new AtomicLong();
+        AtomicLongArray notified = new AtomicLongArray(2);
         hv.addWriteListener(new EmulatedWriteListener() {
             @Override
             public void emulatedWrite(Vcpu vcpu, long gpa, long value, int bytes) {
-                if (inside.incrementAndGet() != 1) {
-                    overlaps.incrementAndGet();
-                }
-                inside.decrementAndGet();
+                notified.set((int) ((gpa - GPA0) / 64), value);
             }
         });
         Vm vm = hv.createVm(VmSpec.pc("two", 16L << 20, 1));
@@ -157,16 +157,22 @@ class EmulationGateTest {
         for (int i = 0; i < 2; i++) {
             long gpa = GPA0 + 64L * i;
             ts[i] = new Thread(() -> {
-                for (int k = 0; k < perThread; k++) {
+                for (int k = 1; k <= perThread; k++) {
                     vm.vcpu(0).emulatorWritePhys(gpa, k, 8);
                 }
             });
             ts[i].start();
         }
+        int mismatches = 0;
+        while (ts[0].isAlive() || ts[1].isAlive()) {
+            mismatches += ((VmImpl) vm).betweenEmulatedWrites(() ->
+                    (vm.memory().read(GPA0, 8) != notified.get(0) ? 1 : 0)
+                            + (vm.memory().read(GPA0 + 64, 8) != notified.get(1) ? 1 : 0));
+        }
         for (Thread t : ts) {
             t.join();
         }
-        assertEquals(0, overlaps.get(), "one vCPU's emulator ran on two threads at once");
+        assertEquals(0, mismatches, "the checker looked between a store and its notifier");
         assertEquals(2L * perThread, vm.stats().emulatedWrites());
     }
 }
