@@ -90,15 +90,15 @@ public abstract class CounterBlock<C extends Enum<C> & CounterBlock.Counter, S e
         }
     }
 
-    /** Sets these counters to {@code a + b - base}: one pass (the exit meter's window). Allocates nothing. */
+    /** Adds {@code a + b - base} to these counters: one pass (the exit meter's window). Allocates nothing. */
     @Override
-    public final void setSumMinus(S a, S b, S base) {
+    public final void addSumMinus(S a, S b, S base) {
         long[] d = v;
         long[] x = a.v;
         long[] y = b.v;
         long[] z = base.v;
         for (int i = PAD, end = PAD + counters.length; i < end; i++) {
-            d[i] = x[i] + y[i] - z[i];
+            d[i] += x[i] + y[i] - z[i];
         }
     }
 

@@ -40,8 +40,8 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         /** Sets these counters to {@code a + b}, counter by counter: one pass, no clear before it. */
         void setSum(S a, S b);
 
-        /** Sets these counters to {@code a + b - base}, counter by counter: one pass. */
-        void setSumMinus(S a, S b, S base);
+        /** Adds {@code a + b - base} to these counters, counter by counter: one pass. */
+        void addSumMinus(S a, S b, S base);
 
         /** A new instance with the same counts. */
         S copy();
@@ -59,8 +59,8 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         /** Sets {@code into} to the counters as they are now. */
         void setNow(S into);
 
-        /** Sets {@code into} to the counters as they are now minus {@code before}. */
-        void setSince(S before, S into);
+        /** Adds the counters as they are now minus {@code before} to {@code into}. */
+        void addSince(S before, S into);
     }
 
     private final Source<S> source;
@@ -79,11 +79,10 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     /** The guest mode of the access or instruction under way ({@link #USER} when true). */
     private boolean user;
     private boolean open;
-    /** The counters when the window opened; scratch for {@link #end}. */
+    /** The counters when the window opened. */
     private final S before;
-    private final S delta;
 
-    /** @param fresh makes a zeroed counter instance (called four times, here) */
+    /** @param fresh makes a zeroed counter instance (called three times, here) */
     @SuppressWarnings("unchecked")
     public ExitMeter(Source<S> source, Supplier<S> fresh) {
         this.source = source;
@@ -91,7 +90,6 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         S b = fresh.get();
         this.work = (S[]) new Counters<?>[] {a, b};
         this.before = fresh.get();
-        this.delta = fresh.get();
     }
 
     /** An access in guest mode {@code userMode} begins (counted). */
@@ -141,16 +139,18 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         return open;
     }
 
-    /** Closes the window, charging its work to the guest mode of the access. */
+    /**
+     * Closes the window, charging its work to the guest mode of the access: one pass adds the
+     * counters' change since {@link #begin} to that mode's work. The refill counters are in that
+     * change too but never read from {@link #work} (the meter keeps them by mode, see
+     * {@link #work(boolean)}).
+     */
     public void end() {
         if (!open) {
             return;
         }
         open = false;
-        S d = delta;
-        source.setSince(before, d);
-        d.setRefills(0, 0); // counted by mode as they happen
-        work[user ? USER : SUPERVISOR].add(d);
+        source.addSince(before, work[user ? USER : SUPERVISOR]);
     }
 
     /** A copy of the work charged to guest mode {@code userMode}. Read it from the vCPU's thread or after the run. */

@@ -135,8 +135,8 @@ public final class VcpuMmu implements GuestVcpu {
         }
 
         @Override
-        public void setSince(MmuStats before, MmuStats into) {
-            into.setSumMinus(stats, mmu.stats, before);
+        public void addSince(MmuStats before, MmuStats into) {
+            into.addSumMinus(stats, mmu.stats, before);
             into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
             into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
         }

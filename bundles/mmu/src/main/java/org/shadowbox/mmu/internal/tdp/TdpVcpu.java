@@ -72,8 +72,8 @@ public final class TdpVcpu implements GuestVcpu {
         }
 
         @Override
-        public void setSince(TdpStats before, TdpStats into) {
-            into.setSumMinus(stats, mmu.stats, before);
+        public void addSince(TdpStats before, TdpStats into) {
+            into.addSumMinus(stats, mmu.stats, before);
         }
     }
 
