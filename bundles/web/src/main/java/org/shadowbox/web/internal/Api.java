@@ -189,9 +189,9 @@ final class Api {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("vm", v.name());
         m.put("gfn", gfn);
-        m.put("slot", first(JsonReader.rows(shell.json("slot:list", "--json", v.name())), "id", (long) slot.id()));
-        m.put("tracks", filter(JsonReader.rows(shell.json("track:list", "--json", v.name())), "gfn", gfn));
-        m.put("shadowPages", filter(JsonReader.rows(shell.json("mmu:pages", "--json", v.name())), "gfn", gfn));
+        m.put("slot", first(ShellJson.rows(shell.json("slot:list", "--json", v.name())), "id", (long) slot.id()));
+        m.put("tracks", filter(ShellJson.rows(shell.json("track:list", "--json", v.name())), "gfn", gfn));
+        m.put("shadowPages", filter(ShellJson.rows(shell.json("mmu:pages", "--json", v.name())), "gfn", gfn));
         return Json.encode(m, false);
     }
 
@@ -213,12 +213,12 @@ final class Api {
     /** A background run: its run:jobs row and, once it has ended, its run:report. */
     private String run(String text) {
         long id = number("run id", text);
-        for (Map<String, Object> row : JsonReader.rows(shell.json("run:jobs", "--json"))) {
+        for (Map<String, Object> row : ShellJson.rows(shell.json("run:jobs", "--json"))) {
             if (row.get("id") instanceof Long l && l == id) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("job", row);
                 if ("done".equals(row.get("state"))) {
-                    m.put("report", JsonReader.parse(shell.json("run:report", "--json", Long.toString(id))));
+                    m.put("report", ShellJson.parse(shell.json("run:report", "--json", Long.toString(id))));
                 }
                 return Json.encode(m, false);
             }
@@ -319,7 +319,7 @@ final class Api {
     private static Map<String, Object> body(String body) {
         Object v;
         try {
-            v = JsonReader.parse(body == null || body.isBlank() ? "{}" : body);
+            v = ShellJson.parse(body == null || body.isBlank() ? "{}" : body);
         } catch (IllegalArgumentException e) {
             throw HttpError.badRequest("the body is not JSON (" + e.getMessage() + "): accepted one JSON object");
         }

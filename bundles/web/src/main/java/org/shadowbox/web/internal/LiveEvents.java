@@ -98,13 +98,13 @@ final class LiveEvents {
         m.put("t", System.currentTimeMillis());
         m.put("vm", vm);
         Map<String, Object> stats = new LinkedHashMap<>();
-        for (Map<String, Object> row : JsonReader.rows(shell.json("mmu:stats", "--json", vm))) {
+        for (Map<String, Object> row : ShellJson.rows(shell.json("mmu:stats", "--json", vm))) {
             stats.put(String.valueOf(row.get("name")), row.get("value"));
         }
         m.put("mmu", stats);
-        m.put("flood", optional(() -> JsonReader.parse(shell.json("flood:stats", "--json", vm))));
-        m.put("jobs", JsonReader.parse(shell.json("run:jobs", "--json")));
-        m.put("plugins", optional(() -> JsonReader.parse(shell.json("plugin:list", "--json"))));
+        m.put("flood", optional(() -> ShellJson.parse(shell.json("flood:stats", "--json", vm))));
+        m.put("jobs", ShellJson.parse(shell.json("run:jobs", "--json")));
+        m.put("plugins", optional(() -> ShellJson.parse(shell.json("plugin:list", "--json"))));
         return Json.encode(m, false);
     }
 

@@ -100,7 +100,7 @@ final class Chromium implements AutoCloseable {
             String list = http.send(HttpRequest.newBuilder(base.resolve("/json/list")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             String pageWs = null;
-            for (Object o : (List<?>) JsonReader.parse(list)) {
+            for (Object o : (List<?>) ShellJson.parse(list)) {
                 Map<?, ?> target = (Map<?, ?>) o;
                 if ("page".equals(target.get("type"))) {
                     pageWs = (String) target.get("webSocketDebuggerUrl");
@@ -129,7 +129,7 @@ final class Chromium implements AutoCloseable {
                 String text = buffer.toString();
                 buffer.setLength(0);
                 @SuppressWarnings("unchecked")
-                Map<String, Object> msg = (Map<String, Object>) JsonReader.parse(text);
+                Map<String, Object> msg = (Map<String, Object>) ShellJson.parse(text);
                 if (msg.get("id") instanceof Long id) {
                     CompletableFuture<Map<String, Object>> f = pending.remove(id.intValue());
                     if (f != null) {

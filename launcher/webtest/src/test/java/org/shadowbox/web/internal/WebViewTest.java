@@ -110,7 +110,7 @@ class WebViewTest {
         String body = r.body().strip();
         assertFalse(body.contains("\n"), "one line: " + body);
         assertFalse(body.matches("(?s).*\\bat [a-z]+\\.[a-z].*\\(.*"), "no stack trace: " + body);
-        Object v = JsonReader.parse(body);
+        Object v = ShellJson.parse(body);
         assertTrue(v instanceof Map<?, ?> m && m.get("error") instanceof String, body);
         return (String) ((Map<?, ?>) v).get("error");
     }
@@ -134,25 +134,25 @@ class WebViewTest {
     @Test
     @Order(2)
     void theApiAnswersWithTheShellsRecords() throws Exception {
-        List<Map<String, Object>> vms = JsonReader.rows(get("/api/vms").body());
+        List<Map<String, Object>> vms = ShellJson.rows(get("/api/vms").body());
         assertTrue(vms.stream().anyMatch(v -> "demo".equals(v.get("name"))), vms.toString());
-        Map<?, ?> info = (Map<?, ?>) JsonReader.parse(get("/api/vms/demo").body());
+        Map<?, ?> info = (Map<?, ?>) ShellJson.parse(get("/api/vms/demo").body());
         assertEquals("demo", info.get("name"));
         assertTrue(info.get("slots") instanceof List<?> l && !l.isEmpty(), info.toString());
         for (String p : List.of("slots", "cpus", "tracks", "notifiers", "shadow-pages", "mmu-stats", "flood-stats",
                 "shadow-tree")) {
             HttpResponse<String> r = get("/api/vms/demo/" + p);
             assertEquals(200, r.statusCode(), p + ": " + r.body());
-            JsonReader.parse(r.body());
+            ShellJson.parse(r.body());
         }
         for (String p : List.of("/api", "/api/plugins", "/api/scenarios", "/api/runs", "/api/compare")) {
             HttpResponse<String> r = get(p);
             assertEquals(200, r.statusCode(), p + ": " + r.body());
-            JsonReader.parse(r.body());
+            ShellJson.parse(r.body());
         }
-        List<Map<String, Object>> stats = JsonReader.rows(get("/api/vms/demo/mmu-stats").body());
+        List<Map<String, Object>> stats = ShellJson.rows(get("/api/vms/demo/mmu-stats").body());
         assertTrue(stats.stream().anyMatch(s -> "pf_fixed".equals(s.get("name"))), stats.toString());
-        Map<?, ?> gfn = (Map<?, ?>) JsonReader.parse(get("/api/vms/demo/gfns/0x100").body());
+        Map<?, ?> gfn = (Map<?, ?>) ShellJson.parse(get("/api/vms/demo/gfns/0x100").body());
         assertEquals(256L, gfn.get("gfn"));
         assertNotNull(gfn.get("slot"));
     }
@@ -223,7 +223,7 @@ class WebViewTest {
             String line;
             while (samples < 2 && (line = in.readLine()) != null) {
                 if (line.startsWith("data: ")) {
-                    Map<?, ?> s = (Map<?, ?>) JsonReader.parse(line.substring(6));
+                    Map<?, ?> s = (Map<?, ?>) ShellJson.parse(line.substring(6));
                     assertEquals("demo", s.get("vm"));
                     assertTrue(s.get("mmu") instanceof Map<?, ?> m && m.containsKey("exits"), line);
                     samples++;
@@ -304,7 +304,7 @@ class WebViewTest {
         sandbox.type("mmu:pages --json demo");
         Matcher m = sandbox.await(Pattern.compile("(\\[\\{\"id\".*\\]|\\[\\])\\s*$"), mark, SLOW);
         Set<Long> shell = new HashSet<>();
-        for (Map<String, Object> row : JsonReader.rows(m.group(1))) {
+        for (Map<String, Object> row : ShellJson.rows(m.group(1))) {
             shell.add((Long) row.get("id"));
         }
         assertFalse(shell.isEmpty(), "a kernel build leaves shadow pages");
@@ -343,11 +343,11 @@ class WebViewTest {
     @Test
     @Order(14)
     void theFrameMapCountsTheTrackedPagesOfTheSlot() throws Exception {
-        Map<?, ?> slot = (Map<?, ?>) JsonReader.rows(get("/api/vms/demo/slots").body()).get(1);
+        Map<?, ?> slot = (Map<?, ?>) ShellJson.rows(get("/api/vms/demo/slots").body()).get(1);
         long base = (Long) slot.get("baseGfn");
         long end = base + (Long) slot.get("npages");
         Set<Long> tracked = new HashSet<>();
-        for (Map<String, Object> t : JsonReader.rows(get("/api/vms/demo/tracks").body())) {
+        for (Map<String, Object> t : ShellJson.rows(get("/api/vms/demo/tracks").body())) {
             long gfn = (Long) t.get("gfn");
             if (gfn >= base && gfn < end && (Long) t.get("count") > 0) {
                 tracked.add(gfn);
@@ -373,12 +373,12 @@ class WebViewTest {
         sandbox.type("run:compare kernel-build --scale 1");
         long end = System.nanoTime() + Duration.ofSeconds(600).toNanos();
         List<Map<String, Object>> results;
-        while ((results = JsonReader.rows(get("/api/compare").body())).isEmpty()) {
+        while ((results = ShellJson.rows(get("/api/compare").body())).isEmpty()) {
             assertTrue(System.nanoTime() < end, "run:compare wrote no result:\n" + sandbox.output());
             Thread.sleep(500);
         }
         String name = (String) results.get(0).get("name");
-        Map<?, ?> c = (Map<?, ?>) JsonReader.parse(get("/api/compare/" + name).body());
+        Map<?, ?> c = (Map<?, ?>) ShellJson.parse(get("/api/compare/" + name).body());
         assertEquals("kernel-build", c.get("scenario"));
         Chromium b = browser();
         b.navigate(url + "#compare");
@@ -444,7 +444,7 @@ class WebViewTest {
         assertTrue(error(post("/api/runs", "not json", Access.TOKEN_HEADER, token), 400).contains("not JSON"));
         HttpResponse<String> started = post("/api/runs", body, "Content-Type", json, Access.TOKEN_HEADER, token);
         assertEquals(201, started.statusCode(), started.body());
-        Map<?, ?> job = (Map<?, ?>) JsonReader.parse(started.body());
+        Map<?, ?> job = (Map<?, ?>) ShellJson.parse(started.body());
         assertEquals("demo", job.get("vm"));
         HttpResponse<String> stopped = post("/api/runs/" + job.get("id") + "/stop", "", Access.TOKEN_HEADER, token);
         assertEquals(200, stopped.statusCode(), stopped.body());

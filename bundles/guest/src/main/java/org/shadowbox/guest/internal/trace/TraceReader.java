@@ -12,8 +12,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+
+import org.shadowbox.command.JsonReader;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
+
+import org.shadowbox.command.JsonReader;
 
 /**
  * Reads a trace (docs/trace-format.md): gzipped JSON lines, a header line, event lines in time
@@ -68,8 +72,8 @@ final class TraceReader {
                 }
                 Map<String, Object> m;
                 try {
-                    m = JsonLine.object(line);
-                } catch (TraceException e) {
+                    m = JsonReader.parseObject(line);
+                } catch (JsonReader.JsonSyntaxException e) {
                     throw at(e.getMessage());
                 }
                 if (header == null) {

@@ -1,4 +1,4 @@
-package org.shadowbox.guest.internal.trace;
+package org.shadowbox.command;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,48 +6,84 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A JSON value of one trace line (RFC 8259: objects, arrays, strings, integers, decimals, true,
- * false, null). Objects become {@link LinkedHashMap}s, integers {@link Long}s, decimals
- * {@link Double}s. A mistake is a {@link TraceException} naming the column and what was expected.
- * One instance per line; not thread-safe.
+ * Reads one JSON text (RFC 8259) into the values {@link Json} writes: objects become
+ * {@link LinkedHashMap}s in document order, arrays {@link ArrayList}s, integers {@link Long}s,
+ * decimals {@link Double}s, and {@code true}, {@code false}, {@code null} themselves. Strict: a
+ * mistake is a {@link JsonSyntaxException} naming the column and what was expected there.
+ *
+ * <p>{@link #parse} refuses an integer outside a signed 64-bit long. {@link #parseShellJson}
+ * reads the shell's own {@code --json} output, where a {@code @Hex} value (a gpa, an spte) is
+ * printed as an unsigned 64-bit integer: one from 2^63 to 2^64 - 1 comes back as the
+ * {@code long} of the same bits.
  */
-final class JsonLine {
-    private final String s;
-    private int i;
+public final class JsonReader {
+    /** A JSON text that is not what the reader accepts; the message names the column (from 1). */
+    public static final class JsonSyntaxException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+        private final int column;
 
-    private JsonLine(String s) {
-        this.s = s;
+        JsonSyntaxException(int column, String message) {
+            super(message);
+            this.column = column;
+        }
+
+        /** The column of the mistake, counted from 1. */
+        public int column() {
+            return column;
+        }
     }
 
-    /** The object on {@code line}, nothing after it but blanks. */
-    static Map<String, Object> object(String line) {
-        JsonLine p = new JsonLine(line);
-        p.blanks();
-        if (p.i >= line.length() || line.charAt(p.i) != '{') {
-            throw p.expected("a JSON object '{'");
+    private final String s;
+    private final boolean unsigned;
+    private int i;
+
+    private JsonReader(String s, boolean unsigned) {
+        this.s = s;
+        this.unsigned = unsigned;
+    }
+
+    /** The one value of {@code text}, with nothing but blanks around it. */
+    public static Object parse(String text) {
+        return new JsonReader(text, false).whole(false);
+    }
+
+    /** The one object of {@code text} (a line of a JSON-lines file, say), nothing after it. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseObject(String text) {
+        return (Map<String, Object>) new JsonReader(text, false).whole(true);
+    }
+
+    /** As {@link #parse}, for the shell's {@code --json}: unsigned 64-bit integers as their bits. */
+    public static Object parseShellJson(String text) {
+        return new JsonReader(text, true).whole(false);
+    }
+
+    private Object whole(boolean object) {
+        blanks();
+        if (object && peek() != '{') {
+            throw expected("a JSON object '{'");
         }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> m = (Map<String, Object>) p.value();
-        p.blanks();
-        if (p.i != line.length()) {
-            throw p.expected("end of line after the object");
+        Object v = value();
+        blanks();
+        if (i != s.length()) {
+            throw expected("nothing after the " + (object ? "object" : "value"));
         }
-        return m;
+        return v;
     }
 
     private Object value() {
         blanks();
+        char c = peek();
         if (i >= s.length()) {
             throw expected("a value");
         }
-        char c = s.charAt(i);
         switch (c) {
             case '{':
-                return obj();
+                return object();
             case '[':
-                return arr();
+                return array();
             case '"':
-                return str();
+                return string();
             case 't':
                 return word("true", Boolean.TRUE);
             case 'f':
@@ -62,7 +98,7 @@ final class JsonLine {
         }
     }
 
-    private Map<String, Object> obj() {
+    private Map<String, Object> object() {
         Map<String, Object> m = new LinkedHashMap<>();
         i++;
         blanks();
@@ -75,7 +111,7 @@ final class JsonLine {
             if (peek() != '"') {
                 throw expected("a key in double quotes");
             }
-            String k = str();
+            String k = string();
             blanks();
             if (peek() != ':') {
                 throw expected("':' after key \"" + k + "\"");
@@ -84,18 +120,18 @@ final class JsonLine {
             m.put(k, value());
             blanks();
             char c = peek();
-            i++;
             if (c == '}') {
+                i++;
                 return m;
             }
             if (c != ',') {
-                i--;
                 throw expected("',' or '}'");
             }
+            i++;
         }
     }
 
-    private List<Object> arr() {
+    private List<Object> array() {
         List<Object> l = new ArrayList<>();
         i++;
         blanks();
@@ -107,18 +143,18 @@ final class JsonLine {
             l.add(value());
             blanks();
             char c = peek();
-            i++;
             if (c == ']') {
+                i++;
                 return l;
             }
             if (c != ',') {
-                i--;
                 throw expected("',' or ']'");
             }
+            i++;
         }
     }
 
-    private String str() {
+    private String string() {
         StringBuilder b = new StringBuilder();
         i++;
         while (i < s.length()) {
@@ -176,10 +212,22 @@ final class JsonLine {
         }
         String t = s.substring(start, i);
         try {
-            return decimal ? (Object) Double.parseDouble(t) : (Object) Long.parseLong(t);
+            if (decimal) {
+                return Double.parseDouble(t);
+            }
+            try {
+                return Long.parseLong(t);
+            } catch (NumberFormatException big) {
+                if (unsigned && t.charAt(0) != '-') {
+                    return Long.parseUnsignedLong(t);
+                }
+                throw big;
+            }
         } catch (NumberFormatException e) {
             i = start;
-            throw expected("a number (found '" + t + "')");
+            throw new JsonSyntaxException(i + 1, "column " + (i + 1) + ": expected "
+                    + (decimal ? "a number" : unsigned ? "an integer of 64 bits, signed or unsigned" : "an integer of 64 bits")
+                    + ", found '" + t + "'");
         }
     }
 
@@ -196,13 +244,17 @@ final class JsonLine {
     }
 
     private void blanks() {
-        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t' || s.charAt(i) == '\r')) {
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                return;
+            }
             i++;
         }
     }
 
-    private TraceException expected(String what) {
-        String found = i >= s.length() ? "end of line" : "'" + s.charAt(i) + "'";
-        return new TraceException("column " + (i + 1) + ": expected " + what + ", found " + found);
+    private JsonSyntaxException expected(String what) {
+        String found = i >= s.length() ? "the end" : "'" + s.charAt(i) + "'";
+        return new JsonSyntaxException(i + 1, "column " + (i + 1) + ": expected " + what + ", found " + found);
     }
 }
