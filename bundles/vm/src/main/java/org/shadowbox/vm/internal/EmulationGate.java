@@ -79,7 +79,10 @@ final class EmulationGate {
      * guest is a thread acting for the holder (an isolated notifier's courier writing through
      * the vCPU the holder waits on), or a second driver of the vCPU, which the API forbids; it
      * is counted in {@link VcpuImpl#guests} by atomic increments, so the checker waits for it
-     * too, and its writes are counted atomically ({@link VcpuImpl#countEmulatedWrite}).
+     * too, and its writes are counted atomically ({@link VcpuImpl#countEmulatedWrite}). While
+     * the gate is closed a guest waits like a new holder: a courier writing for a holder that a
+     * checker waits on then holds that checker until its 5 s give up, as the read-write lock
+     * this replaced did (its new readers waited behind a queued writer).
      */
     int enter(VcpuImpl v) {
         Thread me = Thread.currentThread();
@@ -96,8 +99,7 @@ final class EmulationGate {
                 continue;
             }
             GUESTS.getAndAdd(v, 1); // a full fence too
-            // While a holder is inside, the checker waits for it anyway: a guest acting for it must not wait.
-            if (!closed || v.emulating != null || holdsAnother(me, v)) {
+            if (!closed || holdsAnother(me, v)) {
                 return GUEST;
             }
             GUESTS.getAndAdd(v, -1);
