@@ -12,9 +12,9 @@ import org.shadowbox.vm.VmException;
 /**
  * Where a VM's emulated writes may be seen: each vCPU's emulated write, from its store to the
  * end of its notifiers, runs in that vCPU's <em>section</em>, held by one thread at a time (the
- * emulator's part of KVM's {@code vcpu->mutex}, which every vCPU ioctl takes, so a vCPU's
- * emulator never runs on two threads at once); the MMU checker ({@link #between}) closes the
- * gate and waits until no vCPU is inside one.
+ * emulator's part of KVM's {@code vcpu->mutex}, which every vCPU ioctl takes); a thread that
+ * finds it held enters as a counted guest ({@link #enter}). The MMU checker ({@link #between})
+ * closes the gate and waits until no vCPU has a holder or a guest inside.
  *
  * <p>Cost on the write path: one compare-and-set to enter (which is also the full fence the
  * gate needs) and a release store to leave; nothing is shared between vCPUs (the section word
