@@ -21,7 +21,8 @@ import org.shadowbox.vm.VmSpec;
  * A guest read that hits the vCPU's TLB: an 8-byte user read at a random gva of 64 pages
  * (the TLB model's 64 entries, all filled) through the MMU service's {@link GuestCpu}, beside
  * the floor, a random read of a plain {@code long[]} of the same 256 KiB, in the same run.
- * Under both MMUs: a TDP access also takes its vCPU's mutex (the checker's safe point).
+ * Under both MMUs; a read that hits goes without the vCPU's mutex under TDP too (it changes
+ * nothing the checker reads), a store takes it ({@link #guestWriteTlbHit}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -76,6 +77,16 @@ public class TlbHitBench {
     public long guestReadTlbHit() {
         cpu.read(MmuSandbox.GVA + ((long) next() << 3), 8, true);
         return cpu.value();
+    }
+
+    /**
+     * The same, a store: under both MMUs it enters guest mode ({@code VcpuMode}, one full fence)
+     * around the store, and under TDP it also takes the vCPU's mutex (the checker's safe point).
+     */
+    @Benchmark
+    public boolean guestWriteTlbHit() {
+        int w = next();
+        return cpu.write(MmuSandbox.GVA + ((long) w << 3), w, 8, true);
     }
 
     @Benchmark

@@ -28,6 +28,11 @@ public interface Platform {
         return (PlatformVm) vm;
     }
 
+    /** The platform side of {@code vcpu}: its {@link PlatformVcpu#mmuContextGeneration}. */
+    static PlatformVcpu vcpu(org.shadowbox.vm.Vcpu vcpu) {
+        return (PlatformVcpu) vcpu;
+    }
+
     /** The platform side of {@code slot}: its host pages and counters. */
     static PlatformMemslot slot(Memslot slot) {
         return (PlatformMemslot) slot;

@@ -11,6 +11,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.shadowbox.vm.spi.EmulatedWriteListener;
+import org.shadowbox.vm.spi.PlatformVcpu;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.VcpuClaim;
@@ -22,12 +23,21 @@ import org.shadowbox.vm.VmSpec;
  * A vCPU ({@code struct kvm_vcpu}): registers, and the emulator's guest-physical write
  * path of {@code arch/x86/kvm/x86.c}.
  */
-final class VcpuImpl implements Vcpu {
+final class VcpuImpl implements PlatformVcpu {
     private static final Register[] REGS = Register.values();
+    private static final int CR0 = Register.CR0.ordinal();
+    private static final int CR3 = Register.CR3.ordinal();
+    private static final int CR4 = Register.CR4.ordinal();
+    private static final int EFER = Register.EFER.ordinal();
 
     private final VmImpl vm;
     private final int id;
     private final long[] regs = new long[REGS.length];
+    /**
+     * {@link #mmuContextGeneration}: changed only inside {@code synchronized (regs)}, by whoever
+     * drives the vCPU; read plainly, as the registers are, by the vCPU's thread.
+     */
+    private long mmuContext;
     /** The {@link #claim} held now, or null: {@code vcpu->mutex}. */
     private final AtomicReference<Claim> claim = new AtomicReference<>();
     /**
@@ -144,11 +154,20 @@ final class VcpuImpl implements Vcpu {
         return regs[r.ordinal()];
     }
 
-    /** x86's rules as KVM applies them ({@link RegisterRules}): a refused write is one line and changes nothing. */
+    /**
+     * x86's rules as KVM applies them ({@link RegisterRules}): a refused write is one line and
+     * changes nothing. A write that changed CR0, CR3, CR4 or EFER counts one {@link
+     * #mmuContextGeneration} (where {@code kvm_set_cr0} and the others reset the MMU context).
+     */
     @Override
     public void set(Register r, long value) {
         synchronized (regs) {
+            long cr0 = regs[CR0];
+            long cr3 = regs[CR3];
+            long cr4 = regs[CR4];
+            long efer = regs[EFER];
             RegisterRules.write(regs, r, value, vm.maxPhyAddr());
+            countContextChange(cr0, cr3, cr4, efer);
         }
     }
 
@@ -156,9 +175,27 @@ final class VcpuImpl implements Vcpu {
     @Override
     public void reset() {
         synchronized (regs) {
+            long cr0 = regs[CR0];
+            long cr3 = regs[CR3];
+            long cr4 = regs[CR4];
+            long efer = regs[EFER];
             java.util.Arrays.fill(regs, 0);
             regs[Register.RFLAGS.ordinal()] = 0x2L;
-            regs[Register.CR0.ordinal()] = RESET_CR0;
+            regs[CR0] = RESET_CR0;
+            countContextChange(cr0, cr3, cr4, efer);
+        }
+    }
+
+    @Override
+    public long mmuContextGeneration() {
+        return mmuContext;
+    }
+
+    /** Counts one {@link #mmuContextGeneration} if CR0, CR3, CR4 or EFER is not what it was. Holds {@code regs}. */
+    private void countContextChange(long cr0, long cr3, long cr4, long efer) {
+        assert Thread.holdsLock(regs);
+        if (regs[CR0] != cr0 || regs[CR3] != cr3 || regs[CR4] != cr4 || regs[EFER] != efer) {
+            mmuContext++;
         }
     }
 

@@ -17,7 +17,7 @@ import org.shadowbox.vm.VmException;
  * through the emulator ({@code emulator_write_phys}, which notifies page track). Nothing is
  * allocated per access: the pieces live in reused arrays.
  */
-final class GuestAccess {
+final class GuestAccess implements TlbHitPath.Hit {
     /** Fixes in a row after which an access that still faults is a bug, not a guest problem. */
     private static final int MAX_RETRIES = 16;
     /** {@link #translate}: the piece has a host page (or an emulation) and may proceed. */
@@ -48,39 +48,25 @@ final class GuestAccess {
     }
 
     /**
-     * The processor's fast case, decided before anything is changed: an access of 1, 2, 4 or 8
-     * bytes within one page, with nothing for {@link VcpuMmu#enterGuest} to do, whose page the
-     * TLB holds with the rights it needs. It does what {@link #access0} would do for it (count
-     * the access and the hit, load or store through the host page) and returns true; otherwise
-     * it changes nothing and returns false, and the general path runs.
-     *
-     * <p>The TLB is looked up with the gva as given, neither truncated nor checked for being
-     * canonical: entries are only filled with truncated, canonical gvas of the current paging
-     * mode (a mode change flushes the TLB, and {@link VcpuMmu#entryUnchanged} sees the change),
-     * so a hit means the gva is both (a 64-bit page shares bits 12-63 with a canonical one; a
-     * 32-bit or paging-off one is below 4 GiB), and the whole access is, being within the page.
+     * The processor's fast case ({@link TlbHitPath}, which this MMU shares with TDP's): the TLB
+     * is looked up with the gva as given, neither truncated nor checked for being canonical:
+     * entries are only filled with truncated, canonical gvas of the current paging mode (a mode
+     * change flushes the TLB, and {@link VcpuMmu#entryUnchanged} sees the change), so a hit
+     * means the gva is both (a 64-bit page shares bits 12-63 with a canonical one; a 32-bit or
+     * paging-off one is below 4 GiB), and the whole access is, being within the page.
      */
     private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
-        int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
-            return false; // 0x116: bits 1, 2, 4 and 8
-        }
-        if ((acc & Pfec.WRITE) == 0) {
-            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
-        }
-        // A store: in guest mode from before the request check (entryUnchanged) until it has
-        // landed, so that a remote flush cannot return while it is in flight (VcpuMode).
-        if (!VcpuMode.enterGuestMode(v.requests)) {
-            return false;
-        }
-        try {
-            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
-        } finally {
-            VcpuMode.exitGuestMode(v.requests);
-        }
+        return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
     }
 
-    private boolean tlbHit0(long gva, long value, int size, int acc, AccessResult out, int off) {
+    @Override
+    public boolean entryUnchanged() {
+        return v.entryUnchanged();
+    }
+
+    /** {@link TlbHitPath.Hit#hit}: the shadow TLB, its permission bits decided at fill time. */
+    @Override
+    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
         Tlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
         if (i < 0 || !tlb.allows(i, acc, (v.hwCr4 & Register.CR4_SMAP) != 0
@@ -89,17 +75,7 @@ final class GuestAccess {
         }
         v.meter.access((acc & Pfec.USER) != 0 && !v.nonpaging);
         v.stats.inc(MmuCounter.TLB_HIT);
-        byte[] page = tlb.page(i);
-        out.exception = GuestWalk.OK;
-        out.errorCode = 0;
-        out.emulated = false;
-        out.gpa = (tlb.gfn(i) << 12) | off;
-        if ((acc & Pfec.WRITE) != 0) {
-            GuestBytes.store(page, off, value, size);
-            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
-        } else {
-            out.value = GuestBytes.load(page, off, size);
-        }
+        TlbHitPath.perform(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, acc, off, out);
         return true;
     }
 

@@ -1,6 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
 import org.shadowbox.vm.spi.Platform;
+import org.shadowbox.vm.spi.PlatformVcpu;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
@@ -32,6 +33,8 @@ import org.shadowbox.vm.VmException;
 public final class VcpuMmu implements GuestVcpu {
     final ShadowMmu mmu;
     final Vcpu vcpu;
+    /** {@link #vcpu}'s platform side: its {@link PlatformVcpu#mmuContextGeneration}. */
+    private final PlatformVcpu contextSource;
     final Tlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final MmuStats stats = new MmuStats();
@@ -93,6 +96,12 @@ public final class VcpuMmu implements GuestVcpu {
     private boolean rootLoaded;
     /** {@link ShadowMmu#zapGeneration} as of the start of the last full {@link #enterGuest}. */
     private int enteredZapGeneration = -1;
+    /**
+     * The vCPU's {@link PlatformVcpu#mmuContextGeneration} as of the start of the last {@link
+     * #enterGuest} that finished, or -1 (never one): the context and roots were set up for the
+     * registers of that generation.
+     */
+    private long enteredContext = -1;
     private final ShadowPage[] prevRoot;
     private final GuestAccess access = new GuestAccess(this);
     private final long[] prevCr3;
@@ -105,6 +114,7 @@ public final class VcpuMmu implements GuestVcpu {
         }
         this.mmu = mmu;
         this.vcpu = vcpu;
+        this.contextSource = Platform.vcpu(vcpu);
         this.tlb = new Tlb(tlbEntries);
         this.prevRoot = new ShadowPage[prevRoots];
         this.prevCr3 = new long[prevRoots];
@@ -240,29 +250,30 @@ public final class VcpuMmu implements GuestVcpu {
      * context and the roots were set up for, no request is pending and no shadow page was
      * zapped since the last entry (so no root was). The hot path of a TLB hit asks this instead.
      *
-     * <p>The registers are read here, not cached behind a flag, because {@link Vcpu#set} (the
-     * vm bundle's, used by tests, the guest model and the shell) changes them without the MMU
-     * seeing it; the four differences are OR-ed so that the check is one exact compare and one
-     * branch (a hash of the values would be as cheap but could let a change through). A root
-     * zap is seen through {@link ShadowMmu#zapGeneration} instead of looking at the root and
-     * the four PAE roots. {@link #rootLoaded} implies a valid context: roots are only loaded
-     * after {@link #checkContext} succeeded, and a context change frees them.
+     * <p>The registers are not read: {@link org.shadowbox.vm.Vcpu#set} (the vm bundle's, used by
+     * the guest model, tests and the shell) counts every change of the four in the vCPU's
+     * {@link PlatformVcpu#mmuContextGeneration}, so the same generation as at the last entry
+     * means the same registers, where KVM's {@code kvm_set_cr0} and the others would have reset
+     * the context. A root zap is seen through {@link ShadowMmu#zapGeneration} instead of looking
+     * at the root and the four PAE roots; an entry that finished loaded the roots ({@link
+     * #enterGuest}), so {@link #enteredContext} implies them.
      */
     boolean entryUnchanged() {
-        Vcpu c = vcpu;
-        long diff = (c.get(Register.CR0) ^ cr0) | (c.get(Register.CR4) ^ cr4) | (c.get(Register.EFER) ^ efer)
-                | (c.get(Register.CR3) ^ rootCr3);
-        return diff == 0 && rootLoaded && mmu.zapGeneration == enteredZapGeneration
+        return contextSource.mmuContextGeneration() == enteredContext && mmu.zapGeneration == enteredZapGeneration
                 && requests.none();
     }
 
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
         entered = true;
-        // Read first: a zap during the work below (a sync can zap) makes the next entry full again.
+        // Read first: a zap or a register write during the work below (a sync can zap) makes
+        // the next entry full again.
         int zaps = mmu.zapGeneration;
+        long context = contextSource.mmuContextGeneration();
+        enteredContext = -1; // until this entry finished (it may throw)
         enterGuest0();
         enteredZapGeneration = zaps;
+        enteredContext = context;
     }
 
     private void enterGuest0() {

@@ -9,8 +9,8 @@ import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.shadow.AccessPieces;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
-import org.shadowbox.mmu.internal.shadow.GuestBytes;
 import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.mmu.internal.shadow.TlbHitPath;
 import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Register;
@@ -29,7 +29,7 @@ import org.shadowbox.vm.VmException;
  * page-table page exits. Shadowbox's walk never exits; A/D updates are host-side writes that
  * notify no tracker, as under shadow paging ({@code update_accessed_dirty_bits}).
  */
-final class TdpAccess {
+final class TdpAccess implements TlbHitPath.Hit {
     private static final int MAX_RETRIES = 16;
     private static final int TRANSLATED = 3;
 
@@ -61,52 +61,35 @@ final class TdpAccess {
     }
 
     /**
-     * The processor's fast case, decided before anything is changed (as the shadow MMU's {@code
-     * GuestAccess.tlbHit}): an access of 1, 2, 4 or 8 bytes within one page, with nothing for
-     * {@link TdpVcpu#enterGuest} to do, whose page the TLB holds with the rights it needs. It
-     * does what {@link #access0} would do for it (count the access and the hit, load or store
-     * through the host page) and returns true; otherwise it changes nothing and returns false.
-     * The gva is looked up as given: entries are filled only with truncated, canonical gvas of
-     * the current paging mode, and a mode change flushes the TLB, so a hit implies both.
+     * The processor's fast case ({@link TlbHitPath}, shared with the shadow MMU): the gva is
+     * looked up as given: entries are filled only with truncated, canonical gvas of the current
+     * paging mode, and a mode change flushes the TLB, so a hit implies both.
      */
     private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
-        int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
-            return false; // 0x116: bits 1, 2, 4 and 8
-        }
-        if ((acc & Pfec.WRITE) == 0) {
-            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
-        }
-        // A store: in guest mode from before the request check until it has landed (VcpuMode).
-        if (!VcpuMode.enterGuestMode(v.requests)) {
-            return false;
-        }
-        try {
-            return v.entryUnchanged() && tlbHit0(gva, value, size, acc, out, off);
-        } finally {
-            VcpuMode.exitGuestMode(v.requests);
-        }
+        return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
     }
 
-    private boolean tlbHit0(long gva, long value, int size, int acc, AccessResult out, int off) {
+    @Override
+    public boolean entryUnchanged() {
+        return v.entryUnchanged();
+    }
+
+    /**
+     * {@link TlbHitPath.Hit#hit}: the TDP TLB, its permission bits decided at fill time under
+     * the CR0 and CR4 of the context ({@link TdpVcpu#entryUnchanged}: unchanged since), with
+     * EFLAGS.AC read only when CR4.SMAP makes it matter.
+     */
+    @Override
+    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
         TdpTlb tlb = v.tlb;
         int i = tlb.lookup(gva >>> 12);
-        if (i < 0 || !tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.RFLAGS))) {
+        if (i < 0 || !tlb.hitAllows(i, acc, (v.cr4() & Register.CR4_SMAP) != 0
+                && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
             return false;
         }
         v.meter.access((acc & Pfec.USER) != 0);
         v.stats.inc(TdpCounter.TLB_HIT);
-        byte[] page = tlb.page(i);
-        out.exception = GuestWalk.OK;
-        out.errorCode = 0;
-        out.emulated = false;
-        out.gpa = (tlb.gfn(i) << 12) | off;
-        if ((acc & Pfec.WRITE) != 0) {
-            GuestBytes.store(page, off, value, size);
-            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
-        } else {
-            out.value = GuestBytes.load(page, off, size);
-        }
+        TlbHitPath.perform(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, acc, off, out);
         return true;
     }
 
@@ -183,20 +166,24 @@ final class TdpAccess {
         boolean write = (acc & Pfec.WRITE) != 0;
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         TdpMmu mmu = v.mmu;
-        Platform.mmuLock(mmu.vm).lock();
+        // The processor walks the TDP table without the MMU lock (TdpMmu.leafLockless): the
+        // grace period of VcpuMode keeps every table it reaches from being freed meanwhile. A
+        // leaf changed after it was read is flushed from this TLB by the change's remote flush,
+        // which a store sees (its request check) before it lands.
+        VcpuMode.beginLockless(v.requests);
         try {
-            long e = mmu.leaf(gfn);
-            walkSteps(mmu.leafWalkSteps()); // then the TDP entries of the gpa
+            long e = mmu.leafLockless(gfn, v);
+            walkSteps(v.walkSteps); // then the TDP entries of the gpa
             if (Spte.isPresent(e)) {
                 if (!write || Spte.isWritable(e)) {
-                    int j = fill(gva, gfn, e, mmu.leafLevel(), w);
+                    int j = fill(gva, gfn, e, v.walkLevel, w);
                     pieces.set(p, tlb.page(j), (gfn << 12) | off, false);
                     return TRANSLATED;
                 }
                 errorCode |= Pfec.PRESENT;
             }
         } finally {
-            Platform.mmuLock(mmu.vm).unlock();
+            VcpuMode.endLockless(v.requests);
         }
         v.meter.begin();
         v.stats.inc(TdpCounter.EXITS); // the TDP violation exits
@@ -228,7 +215,8 @@ final class TdpAccess {
         }
         long pfn = Spte.pfn(e) + (gfn - TdpMmu.frameBase(gfn, level));
         Memslot slot = v.mmu.vm.slotForGfn(gfn);
-        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, Platform.slot(slot).hostPage(gfn), v.guestFlushes);
+        int i = v.tlb.fill(gva >>> 12, gfn, pfn, bits, Platform.slot(slot).hostPage(gfn), v.guestFlushes,
+                v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4));
         if (mode != null) {
             int k = 0;
             for (int l = mode.rootLevel(); l >= w.level; l--) {

@@ -26,8 +26,15 @@ import org.shadowbox.vm.VmSpec;
  * TDP with {@code ACC_ALL}); the guest's own rights come from its own walk.
  *
  * <p>Since the map is direct, a gfn is mapped by at most one leaf, found by walking the
- * table for it: that is this MMU's reverse map. Locking: everything that reads or changes
- * the table holds {@code kvm->mmu_lock}.
+ * table for it: that is this MMU's reverse map. Locking: everything that changes the table
+ * holds {@code kvm->mmu_lock}, and so do the checker's and the fault path's reads. The
+ * processor's walk on a TLB miss ({@link #leafLockless}) reads it without the lock, as the TDP
+ * MMU's {@code kvm_tdp_mmu_walk_lockless_begin}/{@code _end} and the shadow MMU's lockless walk
+ * do: every entry is stored with release semantics ({@link #setEntry}), so a walker that loads a
+ * link (acquire) sees the child table fully built; a table unlinked by a zap is freed, and its
+ * id reused, only after the remote flush that follows the zap has waited for every walker
+ * ({@link #flushRemoteTlbs}: {@code VcpuMode}'s grace period, KVM's RCU), so a child id a walker
+ * read still names the table it named, whose entries are their old values or 0.
  */
 public final class TdpMmu {
     /** Levels of the table (a 4-level EPT). */
@@ -41,11 +48,19 @@ public final class TdpMmu {
     /** Each vCPU's request word and mode, for the remote flush's wait ({@link VcpuMode}). */
     private final VcpuRequests[] vcpuRequests;
     // Table pages by id (id 0 is never used: a zero address field names no table).
-    private long[][] tables = new long[64][];
+    private static final java.lang.invoke.VarHandle ENTRY = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+    /**
+     * Table pages by id; volatile because it is replaced when it grows and the lockless walk
+     * reads it (a table is linked, with a release store, after its slot here was written).
+     */
+    private volatile long[][] tables = new long[64][];
     private int[] tableLevel = new int[64];
     private long[] tableGfn = new long[64];
     private int[] freeIds = new int[64];
     private int freeCount;
+    /** Tables unlinked by a zap, freed after the next remote flush's grace period. MMU lock. */
+    private int[] zappedIds = new int[16];
+    private int zappedCount;
     private int nextId = 1;
     private int used;
     private final int root;
@@ -182,6 +197,38 @@ public final class TdpMmu {
         return 0;
     }
 
+    /**
+     * The processor's TDP walk on a TLB miss, without the MMU lock: the leaf entry that maps
+     * {@code gfn}, or 0. Call it between {@code VcpuMode.beginLockless} and {@code endLockless}
+     * of the vCPU's own thread (the grace period that keeps every table it reaches from being
+     * freed). The level of the leaf and the entries read go to {@code v}'s {@link
+     * TdpVcpu#walkLevel} and {@link TdpVcpu#walkSteps}, not to this shared object.
+     */
+    long leafLockless(long gfn, TdpVcpu v) {
+        int id = root;
+        for (int level = ROOT_LEVEL; level >= 1; level--) {
+            long e = (long) ENTRY.getAcquire(tables[id], index(gfn, level));
+            v.walkSteps = ROOT_LEVEL - level + 1;
+            if (!Spte.isPresent(e)) {
+                return 0;
+            }
+            if (Spte.isLast(e, level)) {
+                v.walkLevel = level;
+                return e;
+            }
+            id = Spte.childId(e);
+            if (v.duringWalk != null) {
+                v.duringWalk.run(); // a test holds the walk here, a child id in hand
+            }
+        }
+        return 0;
+    }
+
+    /** Entry {@code idx} of {@code table} becomes {@code e}: a release store (see the class comment). MMU lock held. */
+    private static void setEntry(long[] table, int idx, long e) {
+        ENTRY.setRelease(table, idx, e);
+    }
+
     /** The level of the leaf the last {@link #leaf} call returned. */
     int leafLevel() {
         return leafLevel;
@@ -210,6 +257,14 @@ public final class TdpMmu {
         tableGfn[id] = frameBase(gfn, level + 1);
         used++;
         return id;
+    }
+
+    /** A zapped, unlinked table: freed by the next {@link #flushRemoteTlbs}, after its wait. */
+    private void zapped(int id) {
+        if (zappedCount == zappedIds.length) {
+            zappedIds = Arrays.copyOf(zappedIds, zappedCount * 2);
+        }
+        zappedIds[zappedCount++] = id;
     }
 
     private void free(int id) {
@@ -243,15 +298,15 @@ public final class TdpMmu {
                 int child = alloc(l - 1, gfn);
                 stats.inc(TdpCounter.MMU_CACHE_MISS);
                 e = Spte.makeNonLeaf(child);
-                tables[id][idx] = e;
+                setEntry(tables[id], idx, e);
             }
             id = Spte.childId(e);
         }
         int idx = index(gfn, level);
         long old = tables[id][idx];
         if (Spte.isPresent(old) && !Spte.isLast(old, level)) {
+            setEntry(tables[id], idx, 0); // unlinked before it is zapped
             zapTable(Spte.childId(old)); // a large leaf replaces a table
-            tables[id][idx] = 0;
             old = 0;
             flush = true;
         }
@@ -275,7 +330,7 @@ public final class TdpMmu {
         if (Spte.isPresent(old) && (Spte.pfn(old) != Spte.pfn(e) || (Spte.isWritable(old) && !writable))) {
             flush = true;
         }
-        tables[id][idx] = e;
+        setEntry(tables[id], idx, e);
         if (flush) {
             flushRemoteTlbs();
         }
@@ -285,10 +340,13 @@ public final class TdpMmu {
         if (tableLevel[id] > 1) {
             stats.add(TdpCounter.LPAGES, -1);
         }
-        tables[id][idx] = 0;
+        setEntry(tables[id], idx, 0);
     }
 
-    /** Frees table {@code id} and everything below it. The caller unlinks it and flushes. */
+    /**
+     * Zaps table {@code id} and everything below it; they are freed by the remote flush the
+     * caller makes after unlinking it (walkers may still be reading them until then).
+     */
     private void zapTable(int id) {
         long[] t = tables[id];
         for (int i = 0; i < Spte.ENTRIES; i++) {
@@ -302,7 +360,7 @@ public final class TdpMmu {
                 zapTable(Spte.childId(e));
             }
         }
-        free(id);
+        zapped(id);
         stats.inc(TdpCounter.MMU_SHADOW_ZAPPED);
     }
 
@@ -323,7 +381,7 @@ public final class TdpMmu {
         for (int level = ROOT_LEVEL; level > leafLevel; level--) {
             id = Spte.childId(tables[id][index(gfn, level)]);
         }
-        tables[id][index(gfn, leafLevel)] = e & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
+        setEntry(tables[id], index(gfn, leafLevel), e & ~(Spte.WRITABLE | Spte.MMU_WRITEABLE));
         stats.inc(TdpCounter.GFN_WRITE_PROTECT);
         return true;
     }
@@ -339,7 +397,12 @@ public final class TdpMmu {
         if (ipi) {
             stats.inc(TdpCounter.REMOTE_FLUSH_IPIS);
         }
-        VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still stores through what was flushed
+        VcpuMode.waitForVcpus(vcpuRequests); // no vCPU still stores through what was flushed, nor walks it
+        if (Platform.mmuLock(vm).isHeldByCurrentThread()) { // zaps happen, and are flushed, under the lock
+            while (zappedCount > 0) {
+                free(zappedIds[--zappedCount]); // the grace period is over: kvm_tdp_mmu_free_sp after RCU
+            }
+        }
     }
 
     /** {@code kvm_mmu_zap_all}: every mapping goes (a memslot is deleted or moved). Takes the MMU lock. */
@@ -349,8 +412,9 @@ public final class TdpMmu {
             long[] t = tables[root];
             for (int i = 0; i < Spte.ENTRIES; i++) {
                 if (Spte.isPresent(t[i])) {
-                    zapTable(Spte.childId(t[i]));
-                    t[i] = 0;
+                    int child = Spte.childId(t[i]);
+                    setEntry(t, i, 0);
+                    zapTable(child);
                 }
             }
             flushRemoteTlbs();

@@ -34,6 +34,13 @@ public final class TdpTlb {
     private final long[] gfn;
     private final long[] pfn;
     private final int[] bits;
+    /**
+     * Per entry, {@link #allows}'s answer for the 8 combinations of write, user and fetch, each
+     * with EFLAGS.AC clear and set, decided at fill time ({@link #hitAllows}): CR0.WP and CR4
+     * cannot change without a flush of this TLB, EFLAGS.AC can. The processor caches the same
+     * decision with the translation (as the shadow MMU's {@code Tlb} does).
+     */
+    private final int[] allowed;
     private final byte[][] page;
     private final long[] epoch;
     /** Per entry, up to 4 guest entries walked (top level first): their gpas and values. */
@@ -52,6 +59,7 @@ public final class TdpTlb {
         gfn = new long[entries];
         pfn = new long[entries];
         bits = new int[entries];
+        allowed = new int[entries];
         page = new byte[entries][];
         epoch = new long[entries];
         pathGpa = new long[entries * 4];
@@ -71,13 +79,26 @@ public final class TdpTlb {
         return vpn[i] == gvaPage ? i : -1;
     }
 
-    /** Fills the slot of {@code gvaPage}; {@link #recordPath} adds the walk for the checker. */
-    int fill(long gvaPage, long gfnValue, long pfnValue, int entryBits, byte[] hostPage, long fillEpoch) {
+    /**
+     * Fills the slot of {@code gvaPage}, the guest's CR0 and CR4 being {@code cr0} and {@code cr4}
+     * (they cannot change before this TLB is flushed); {@link #recordPath} adds the walk for the
+     * checker.
+     */
+    int fill(long gvaPage, long gfnValue, long pfnValue, int entryBits, byte[] hostPage, long fillEpoch, long cr0,
+            long cr4) {
         int i = (int) gvaPage & mask;
+        int ok = 0;
+        for (int k = 0; k < 16; k++) {
+            int acc = ((k & 1) != 0 ? Pfec.WRITE : 0) | ((k & 2) != 0 ? Pfec.USER : 0) | ((k & 4) != 0 ? Pfec.FETCH : 0);
+            if (entryAllows(entryBits, acc, cr0, cr4, (k & 8) != 0 ? Register.RFLAGS_AC : 0)) {
+                ok |= 1 << k;
+            }
+        }
         vpn[i] = gvaPage;
         gfn[i] = gfnValue;
         pfn[i] = pfnValue;
         bits[i] = entryBits;
+        allowed[i] = ok;
         page[i] = hostPage;
         epoch[i] = fillEpoch;
         pathLen[i] = 0;
@@ -108,7 +129,19 @@ public final class TdpTlb {
      * a write also needs the guest leaf dirty.
      */
     boolean allows(int i, int acc, long cr0, long cr4, long rflags) {
-        int b = bits[i];
+        return entryAllows(bits[i], acc, cr0, cr4, rflags);
+    }
+
+    /**
+     * {@link #allows} as decided when slot {@code i} was filled, with EFLAGS.AC {@code ac}: for
+     * the hit path, while CR0 and CR4 are those of the fill (no flush since).
+     */
+    boolean hitAllows(int i, int acc, boolean ac) {
+        int k = ((acc >>> 1) & 3) | ((acc >>> 2) & 4) | (ac ? 8 : 0);
+        return ((allowed[i] >>> k) & 1) != 0;
+    }
+
+    private static boolean entryAllows(int b, int acc, long cr0, long cr4, long rflags) {
         boolean write = (acc & Pfec.WRITE) != 0;
         if (write && (b & (TDP_WRITE | DIRTY)) != (TDP_WRITE | DIRTY)) {
             return false;

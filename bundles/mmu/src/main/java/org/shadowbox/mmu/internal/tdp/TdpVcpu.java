@@ -8,6 +8,8 @@ import org.shadowbox.mmu.internal.shadow.GuestVcpu;
 import org.shadowbox.mmu.internal.shadow.VcpuRequests;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
+import org.shadowbox.vm.spi.Platform;
+import org.shadowbox.vm.spi.PlatformVcpu;
 
 /**
  * One vCPU under TDP: its TLB, the pending remote-flush request, and what the processor
@@ -21,6 +23,8 @@ import org.shadowbox.vm.Vcpu;
 public final class TdpVcpu implements GuestVcpu {
     final TdpMmu mmu;
     final Vcpu vcpu;
+    /** {@link #vcpu}'s platform side: its {@link PlatformVcpu#mmuContextGeneration}. */
+    private final PlatformVcpu contextSource;
     final TdpTlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final TdpStats stats = new TdpStats();
@@ -39,6 +43,22 @@ public final class TdpVcpu implements GuestVcpu {
     private long cr4;
     private long efer;
     private boolean contextValid;
+    /**
+     * The vCPU's {@link PlatformVcpu#mmuContextGeneration} as of the start of the last {@link
+     * #enterGuest}, or -1 (never entered): CR0, CR3, CR4 and EFER were those of {@link #cr0} and
+     * the others then.
+     */
+    private long enteredContext = -1;
+    /**
+     * Run by {@link TdpMmu#leafLockless} each time it has read a link and before it reads the
+     * child table: null (nothing) except in the test that zaps the table under the walk. Set
+     * before the vCPU's thread runs.
+     */
+    Runnable duringWalk;
+    /** The level of the leaf the last {@link TdpMmu#leafLockless} of this vCPU found. Its own thread only. */
+    int walkLevel;
+    /** The TDP entries the last {@link TdpMmu#leafLockless} of this vCPU read (1 to 4). Its own thread only. */
+    int walkSteps;
     private final TdpAccess access = new TdpAccess(this);
     /** Pending requests and the vCPU's mode ({@link org.shadowbox.mmu.internal.shadow.VcpuMode}). */
     final VcpuRequests requests = new VcpuRequests();
@@ -46,6 +66,7 @@ public final class TdpVcpu implements GuestVcpu {
     TdpVcpu(TdpMmu mmu, Vcpu vcpu, int tlbEntries) {
         this.mmu = mmu;
         this.vcpu = vcpu;
+        this.contextSource = Platform.vcpu(vcpu);
         this.tlb = new TdpTlb(tlbEntries);
     }
 
@@ -75,6 +96,11 @@ public final class TdpVcpu implements GuestVcpu {
         public void addSince(TdpStats before, TdpStats into) {
             into.addSumMinus(stats, mmu.stats, before);
         }
+    }
+
+    /** CR4 as of the last entry (the guest's CR4 while {@link #entryUnchanged}). */
+    long cr4() {
+        return cr4;
     }
 
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
@@ -109,19 +135,17 @@ public final class TdpVcpu implements GuestVcpu {
 
     /**
      * True when {@link #enterGuest} has nothing to do: CR0, CR3, CR4 and EFER are those the
-     * context was set up for and no request is pending. The TLB-hit fast path asks this instead;
-     * the four differences are OR-ed so that the check is one compare and one branch (as the
-     * shadow MMU's {@code VcpuMmu.entryUnchanged}).
+     * context was set up for and no request is pending. The TLB-hit fast path asks this instead.
+     * The registers are not read: the vCPU counts every change of the four in its {@link
+     * PlatformVcpu#mmuContextGeneration} (as the shadow MMU's {@code VcpuMmu.entryUnchanged}).
      */
     boolean entryUnchanged() {
-        Vcpu c = vcpu;
-        long diff = (c.get(Register.CR0) ^ cr0) | (c.get(Register.CR3) ^ cr3) | (c.get(Register.CR4) ^ cr4)
-                | (c.get(Register.EFER) ^ efer);
-        return diff == 0 && contextValid && requests.none();
+        return contextSource.mmuContextGeneration() == enteredContext && requests.none();
     }
 
     /** Before each access: a paging-control or CR3 change flushes, then pending requests are served. */
     void enterGuest() {
+        long context = contextSource.mmuContextGeneration(); // before the registers it stands for
         long c0 = vcpu.get(Register.CR0);
         long c3 = vcpu.get(Register.CR3);
         long c4 = vcpu.get(Register.CR4);
@@ -135,6 +159,7 @@ public final class TdpVcpu implements GuestVcpu {
             meter.begin();
             guestFlush();
         }
+        enteredContext = context;
         entered = true;
         int req = requests.take();
         if ((req & VcpuRequests.TLB_FLUSH) != 0) {

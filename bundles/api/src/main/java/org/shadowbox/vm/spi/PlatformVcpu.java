@@ -1,0 +1,25 @@
+package org.shadowbox.vm.spi;
+
+import org.osgi.annotation.versioning.ProviderType;
+import org.shadowbox.vm.Vcpu;
+
+/**
+ * A vCPU as the platform sees it: the tracker API plus what the MMU's hot path needs to know
+ * about its registers without reading them. Reach it through {@link Platform#vcpu}.
+ */
+@ProviderType
+public interface PlatformVcpu extends Vcpu {
+
+    /**
+     * A count of the changes to the registers an MMU context is built from: CR0, CR3, CR4 and
+     * EFER. Every {@link #set} or {@link #reset} that changes one of them (EFER.LMA through a
+     * CR0 write too) counts one, before it returns; a write that leaves all four as they were
+     * counts nothing. Where KVM's {@code kvm_set_cr0}, {@code kvm_set_cr4} and {@code set_efer}
+     * call {@code kvm_mmu_reset_context} and {@code kvm_set_cr3} calls {@code kvm_mmu_new_pgd},
+     * an MMU that remembers the count it built its context at knows, by one compare, that
+     * nothing of that context changed since: its TLB-hit path asks this instead of the four
+     * registers. Never negative; read by the vCPU's own thread (like the registers, it is
+     * written by whoever drives the vCPU).
+     */
+    long mmuContextGeneration();
+}

@@ -1,0 +1,92 @@
+package org.shadowbox.mmu.internal.shadow;
+
+import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.Pfec;
+
+/**
+ * The processor's fast case of a guest access, the frame both MMUs share ({@link GuestAccess}
+ * for shadow paging, {@code TdpAccess} for TDP): an access of 1, 2, 4 or 8 bytes within one
+ * page, with nothing for the vCPU's entry to do ({@link Hit#entryUnchanged}), whose page the
+ * TLB holds with the rights it needs ({@link Hit#hit}). A store does all of it in guest mode
+ * ({@link VcpuMode#enterGuestMode}), so that a remote flush cannot return while it is in flight.
+ *
+ * <p>One static method, so that each MMU's hot path stays monomorphic: each caller passes
+ * itself, a final class, and once the JIT inlines {@link #tlbHit} into it (it is small and the
+ * hottest call of the caller) the two calls on {@code h} are bound to that class statically;
+ * nothing here allocates.
+ *
+ * <p>Why a store pays one full fence, here, per store, and not once per run of accesses as a
+ * real vCPU pays {@code IN_GUEST_MODE}'s {@code smp_store_mb} once per VM entry: the flusher
+ * posts its request and then loads the vCPU's mode; the vCPU publishes its mode and then loads
+ * the requests (store then load on both sides, Dekker's pattern): without a store-load fence
+ * on the vCPU's side both can miss each other, and a store through a translation the flush
+ * removed lands after the flush returned. A real vCPU can stay in guest mode across many
+ * instructions because the flusher's IPI interrupts it wherever it is: it never has to look.
+ * The model's vCPU has no IPI; a flusher waits for it to leave guest mode, so it may only stay
+ * there while it is sure to look at its requests again soon. Between two accesses the guest
+ * model runs code of its own that may block (a guest spinlock or mutex held by the flusher's
+ * thread, which holds the MMU lock while it waits): kept in guest mode there, the two would
+ * wait for each other. So guest mode ends after every store (a release store, no fence), and
+ * reads, most accesses, are never in it: a load that completes just after a flush is one that
+ * happened before it. A cheaper correct form needs the guest model to leave guest mode before
+ * anything that can block (as every KVM exit does); see docs/mmu.md, "What a TLB hit costs".
+ */
+public final class TlbHitPath {
+    /** What differs between the MMUs; implemented by their final access classes. */
+    public interface Hit {
+        /** True when the vCPU's entry has nothing to do (its registers, roots and requests as at the last entry). */
+        boolean entryUnchanged();
+
+        /**
+         * The TLB lookup and the permission check; on a hit, what the slow path would do for
+         * the access (count it, load or store through the host page, fill {@code out}) and true;
+         * otherwise nothing changed and false.
+         */
+        boolean hit(long gva, long value, int size, int acc, AccessResult out, int off);
+    }
+
+    private TlbHitPath() {
+    }
+
+    /**
+     * What a hit does once its translation is found and allowed, the same under both MMUs: the
+     * load or store of {@code size} bytes at {@code off} of the host page, and the result
+     * (gpa, value, no exception). The caller has counted the access and the hit.
+     */
+    public static void perform(byte[] page, long gpa, long value, int size, int acc, int off, AccessResult out) {
+        out.exception = GuestWalk.OK;
+        out.errorCode = 0;
+        out.emulated = false;
+        out.gpa = gpa;
+        if ((acc & Pfec.WRITE) != 0) {
+            GuestBytes.store(page, off, value, size);
+            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
+        } else {
+            out.value = GuestBytes.load(page, off, size);
+        }
+    }
+
+    /**
+     * The fast case of an access ({@code acc} in {@link Pfec} bits), decided before anything
+     * is changed: true if it was done; false if nothing changed and the general path must run.
+     */
+    public static boolean tlbHit(Hit h, VcpuRequests r, long gva, long value, int size, int acc, AccessResult out) {
+        int off = (int) gva & 4095;
+        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
+            return false; // 0x116: bits 1, 2, 4 and 8
+        }
+        if ((acc & Pfec.WRITE) == 0) {
+            return h.entryUnchanged() && h.hit(gva, value, size, acc, out, off);
+        }
+        // A store: in guest mode from before the request check (entryUnchanged) until it has
+        // landed, so that a remote flush cannot return while it is in flight (VcpuMode).
+        if (!VcpuMode.enterGuestMode(r)) {
+            return false;
+        }
+        try {
+            return h.entryUnchanged() && h.hit(gva, value, size, acc, out, off);
+        } finally {
+            VcpuMode.exitGuestMode(r);
+        }
+    }
+}
