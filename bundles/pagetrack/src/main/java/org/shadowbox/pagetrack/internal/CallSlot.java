@@ -27,10 +27,12 @@ import java.lang.invoke.VarHandle;
  */
 final class CallSlot {
     private static final VarHandle CURRENT;
+    private static final VarHandle COUNTS;
 
     static {
         try {
             CURRENT = MethodHandles.lookup().findVarHandle(CallSlot.class, "current", GuardedTarget.class);
+            COUNTS = MethodHandles.lookup().findVarHandle(CallSlot.class, "counts", CallCounts.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -113,15 +115,17 @@ final class CallSlot {
 
     /** A new array: the counts so far go to their entries, counting starts over (allocates: only when the array changed). */
     private CallCounts recount(NotifierEntry[] a) {
-        CallCounts c = new CallCounts(a, new long[a.length]);
-        flushCalls(c);
-        return c;
+        CallCounts next = new CallCounts(a, new long[a.length]);
+        while (true) {
+            CallCounts old = counts;
+            if (COUNTS.compareAndSet(this, old, next)) { // against dropCallsOf: each old array is added once
+                addToEntries(old);
+                return next;
+            }
+        }
     }
 
-    /** Adds this slot's counts to their entries and starts over with {@code next}. */
-    private void flushCalls(CallCounts next) {
-        CallCounts old = counts;
-        counts = next;
+    private static void addToEntries(CallCounts old) {
         for (int i = 0; i < old.calls.length; i++) {
             long n = (long) LONGS.getOpaque(old.calls, i);
             if (n != 0) {
@@ -132,7 +136,25 @@ final class CallSlot {
 
     /** Adds this slot's counts to their entries (the VM is gone). */
     void flushCalls() {
-        flushCalls(CallCounts.NONE);
+        addToEntries((CallCounts) COUNTS.getAndSet(this, CallCounts.NONE));
+    }
+
+    /**
+     * After {@code e}'s unregister waited for every call into it: if this slot still counts for an
+     * array holding {@code e}, adds the counts to their entries and lets the array go, so that the
+     * slot keeps no uninstalled bundle's notifier (and class loader) reachable. No call counts
+     * into such an array any more: every reader that read one was waited for.
+     */
+    void dropCallsOf(NotifierEntry e) {
+        CallCounts old = counts;
+        for (NotifierEntry x : old.entries) {
+            if (x == e) {
+                if (COUNTS.compareAndSet(this, old, CallCounts.NONE)) {
+                    addToEntries(old);
+                }
+                return;
+            }
+        }
     }
 
     /**

@@ -305,6 +305,9 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         // Outside the registry lock: a running callback may create VMs' state or attach.
         for (VmState st : touched) {
             st.srcu.synchronize();
+            for (CallSlot slot : st.slots) {
+                slot.dropCallsOf(gone); // its call counts go to the entries; the slot keeps no reference to it
+            }
         }
         reportAbandoned(gone, touched);
     }
