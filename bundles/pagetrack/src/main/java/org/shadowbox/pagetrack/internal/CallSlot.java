@@ -27,10 +27,12 @@ import java.lang.invoke.VarHandle;
  */
 final class CallSlot {
     private static final VarHandle CURRENT;
+    private static final VarHandle COUNTS;
 
     static {
         try {
             CURRENT = MethodHandles.lookup().findVarHandle(CallSlot.class, "current", GuardedTarget.class);
+            COUNTS = MethodHandles.lookup().findVarHandle(CallSlot.class, "counts", CallCounts.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -72,9 +74,102 @@ final class CallSlot {
     long seenFor = -1;
     long seenAt;
 
+    /**
+     * Calls made from this slot into the notifiers of one array (by position), not yet added to
+     * the entries' {@link GuardedTarget#calls}. Only the slot's caller changes them (a vCPU's
+     * emulated writes run on one thread at a time: the platform's {@code EmulationGate}), so a
+     * call is counted with a plain (opaque) increment of a counter no other vCPU touches, where
+     * an atomic increment of the notifier's one counter cost every call a fence and a cache
+     * line shared by all vCPUs (KVM's stats are per vCPU and summed on read the same way).
+     * When the dispatch finds a new notifier array, these are added to their entries and
+     * counting starts over for the new one. Two threads driving one vCPU at once (which the API
+     * forbids) can lose or double some of these counts; nothing else depends on them.
+     */
+    private volatile CallCounts counts = CallCounts.NONE;
+
+    /** An array of notifiers and this slot's calls into each (by position). */
+    private record CallCounts(NotifierEntry[] entries, long[] calls) {
+        static final CallCounts NONE = new CallCounts(new NotifierEntry[0], new long[0]);
+    }
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
     CallSlot(String where, Srcu srcu) {
         this.where = where;
         this.srcu = srcu;
+    }
+
+    /**
+     * Counts a call into {@code a[i]} from this slot (its caller's thread only). Returns this
+     * slot's calls into that notifier so far, counting this one (since the array changed).
+     */
+    long countCall(NotifierEntry[] a, int i) {
+        CallCounts c = counts;
+        if (c.entries != a) {
+            c = recount(a);
+        }
+        long n = (long) LONGS.getOpaque(c.calls, i) + 1;
+        LONGS.setOpaque(c.calls, i, n);
+        return n;
+    }
+
+    /** A new array: the counts so far go to their entries, counting starts over (allocates: only when the array changed). */
+    private CallCounts recount(NotifierEntry[] a) {
+        CallCounts next = new CallCounts(a, new long[a.length]);
+        while (true) {
+            CallCounts old = counts;
+            if (COUNTS.compareAndSet(this, old, next)) { // against dropCallsOf: each old array is added once
+                addToEntries(old);
+                return next;
+            }
+        }
+    }
+
+    private static void addToEntries(CallCounts old) {
+        for (int i = 0; i < old.calls.length; i++) {
+            long n = (long) LONGS.getOpaque(old.calls, i);
+            if (n != 0) {
+                old.entries[i].calls.addAndGet(n);
+            }
+        }
+    }
+
+    /** Adds this slot's counts to their entries (the VM is gone). */
+    void flushCalls() {
+        addToEntries((CallCounts) COUNTS.getAndSet(this, CallCounts.NONE));
+    }
+
+    /**
+     * After {@code e}'s unregister waited for every call into it: if this slot still counts for an
+     * array holding {@code e}, adds the counts to their entries and lets the array go, so that the
+     * slot keeps no uninstalled bundle's notifier (and class loader) reachable. No call counts
+     * into such an array any more: every reader that read one was waited for.
+     */
+    void dropCallsOf(NotifierEntry e) {
+        CallCounts old = counts;
+        for (NotifierEntry x : old.entries) {
+            if (x == e) {
+                if (COUNTS.compareAndSet(this, old, CallCounts.NONE)) {
+                    addToEntries(old);
+                }
+                return;
+            }
+        }
+    }
+
+    /**
+     * This slot's calls into {@code e} not yet in {@code e.calls} (any thread: a snapshot; exact
+     * when no notifier array changes meanwhile).
+     */
+    long pendingCalls(NotifierEntry e) {
+        CallCounts c = counts;
+        long n = 0;
+        for (int i = 0; i < c.entries.length; i++) {
+            if (c.entries[i] == e) {
+                n += (long) LONGS.getOpaque(c.calls, i);
+            }
+        }
+        return n;
     }
 
     /** This slot's courier, made and started if it has none (or its last one was abandoned or retired). */

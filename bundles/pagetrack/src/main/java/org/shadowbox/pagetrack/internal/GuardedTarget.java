@@ -47,9 +47,9 @@ abstract class GuardedTarget {
         return true;
     }
 
-    /** Time spent in the target, extrapolated from the timed sample to every call. */
-    long estimatedNanos() {
+    /** Time spent in the target, extrapolated from the timed sample to every call ({@code calls} in all). */
+    long estimatedNanos(long calls) {
         long n = sampledCalls.sum();
-        return n == 0 ? 0 : (long) ((double) sampledNanos.sum() * calls.get() / n);
+        return n == 0 ? 0 : (long) ((double) sampledNanos.sum() * calls / n);
     }
 }

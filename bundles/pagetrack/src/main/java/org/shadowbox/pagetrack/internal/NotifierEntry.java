@@ -39,7 +39,8 @@ final class NotifierEntry extends GuardedTarget {
         return vmNames == null || vmNames.contains(vm.name());
     }
 
-    NotifierInfo info() {
-        return new NotifierInfo(name, bundle, serviceId, calls.get(), failures.get(), disabled, lastError, bundleId);
+    /** @param calls the calls into it so far ({@code PageTrackCore} sums the vCPUs' counts) */
+    NotifierInfo info(long calls) {
+        return new NotifierInfo(name, bundle, serviceId, calls, failures.get(), disabled, lastError, bundleId);
     }
 }

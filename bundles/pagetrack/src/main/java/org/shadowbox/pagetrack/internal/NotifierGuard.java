@@ -21,7 +21,7 @@ import org.shadowbox.vm.Vm;
  * the vCPU's, which waits for it and, on a timeout, leaves it behind and goes on.
  *
  * <p>The success path allocates nothing and takes no lock: two volatile reads (disabled, isolated), an
- * atomic increment (calls), a volatile read of the clock, two plain stores and a release
+ * plain increment of the calling vCPU's own count (calls, see {@link CallSlot}), a volatile read of the clock, two plain stores and a release
  * store to enter the slot, the call, a volatile store and two volatile reads to leave it.
  * One call in {@link GuardRecord#SAMPLE_EVERY} is also timed with {@code System.nanoTime()}.
  */
@@ -73,17 +73,19 @@ final class NotifierGuard {
     }
 
     /**
-     * {@code track_write} through the guard, entered in the calling vCPU's {@code slot}, inside
+     * {@code track_write} of {@code a[i]} through the guard, entered in the calling vCPU's {@code slot}, inside
      * SRCU read section {@code idx}. Returns true if the call was abandoned after a timeout: the
      * caller must not call anything more from the notifier array it read (see {@link Srcu}).
      */
-    boolean trackWrite(NotifierEntry e, CallSlot slot, int idx, Vm vm, int vcpuId, long gpa, long value, int bytes) {
+    boolean trackWrite(NotifierEntry[] a, int i, CallSlot slot, int idx, Vm vm, int vcpuId, long gpa, long value,
+            int bytes) {
+        NotifierEntry e = a[i];
         if (e.disabled) {
             return false;
         }
-        long n = e.calls.incrementAndGet();
+        long n = slot.countCall(a, i); // per vCPU, no atomic: see CallSlot
         long start = tick;
-        boolean sample = (n & SAMPLE_MASK) == 1; // the 1st, 65th, ...: a notifier called once is timed once
+        boolean sample = (n & SAMPLE_MASK) == 1; // the 1st, 65th, ... of this vCPU's: a notifier called once is timed once
         long t0 = sample ? System.nanoTime() : 0;
         if (e.isolated) {
             Courier c = handOffWrite(e, slot, vm, vcpuId, gpa, value, bytes);

@@ -189,9 +189,10 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                     }
                 }
             }
-            out.add(new GuardRecord(e.bundle, e.serviceId, e.name, vms, e.calls.get(), e.failures.get(),
+            long calls = callsOf(e, all);
+            out.add(new GuardRecord(e.bundle, e.serviceId, e.name, vms, calls, e.failures.get(),
                     e.timeouts.get(), e.slowCalls.sum(), e.slowTicks.sum() * Watchdog.TICK_MILLIS, e.sampledCalls.sum(),
-                    e.sampledNanos.sum(), e.estimatedNanos(), running, longest, e.disabled, e.disabledReason,
+                    e.sampledNanos.sum(), e.estimatedNanos(calls), running, longest, e.disabled, e.disabledReason,
                     e.lastError, e.isolated, abandoned, e.bundleId));
         }
         return out;
@@ -304,6 +305,9 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         // Outside the registry lock: a running callback may create VMs' state or attach.
         for (VmState st : touched) {
             st.srcu.synchronize();
+            for (CallSlot slot : st.slots) {
+                slot.dropCallsOf(gone); // its call counts go to the entries; the slot keeps no reference to it
+            }
         }
         reportAbandoned(gone, touched);
     }
@@ -354,7 +358,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         }
         List<NotifierInfo> out = new ArrayList<>();
         for (NotifierEntry e : st.notifiers) {
-            out.add(e.info());
+            out.add(e.info(callsOf(e, states)));
         }
         return out;
     }
@@ -379,7 +383,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
             int id = vcpu.id();
             CallSlot slot = st.slot(id);
             for (int i = 0; i < a.length; i++) {
-                if (guard.trackWrite(a[i], slot, idx, vm, id, gpa, value, bytes)) {
+                if (guard.trackWrite(a, i, slot, idx, vm, id, gpa, value, bytes)) {
                     // Abandoned: a writer may have stopped waiting for us. A new section, a fresh array.
                     long order = a[i].order;
                     srcu.readUnlock(idx);
@@ -455,6 +459,22 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
         }
     }
 
+    /**
+     * The calls into {@code e} so far: its own count plus what every vCPU's {@link CallSlot} has
+     * counted and not yet added to it (a snapshot; exact when no notifier array changes meanwhile).
+     */
+    private static long callsOf(NotifierEntry e, VmState[] all) {
+        long n = e.calls.get();
+        for (VmState st : all) {
+            if (st != null) {
+                for (CallSlot slot : st.slots) {
+                    n += slot.pendingCalls(e);
+                }
+            }
+        }
+        return n;
+    }
+
     /** The VM states array itself (null holes), for the watchdog's scan. */
     VmState[] statesArray() {
         return states;
@@ -490,6 +510,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                 states = b;
                 for (CallSlot slot : st.slots) {
                     slot.retireCourier(); // a late caller would make itself a new one
+                    slot.flushCalls(); // its counts go to the entries, which outlive the VM
                 }
             }
         }

@@ -32,7 +32,7 @@ class CheckBesideRunTest {
             List<String> violations = new ArrayList<>();
             int checks = 0;
             int runs = 0;
-            while (checks < CHECKS) {
+            while (checks < CHECKS || runs < 2) { // both scenarios, however fast the checks are
                 String started = cmd.scenario("1", Integer.toString(runs + 1), "2", "0", ON, OFF, OFF, vm.name(),
                         runs % 2 == 0 ? "pt-reuse" : "fork-storm");
                 int id = Integer.parseInt(started.substring(4, started.indexOf(':')));
@@ -50,7 +50,6 @@ class CheckBesideRunTest {
             }
             System.out.println(mode + ": " + checks + " checks beside " + runs + " runs, " + violations.size()
                     + " reports");
-            assertTrue(runs >= 2, mode + ": the checks outlasted " + runs + " run(s)");
             assertEquals(List.of(), violations, mode + ": false reports in " + checks + " checks beside " + runs + " runs");
         }
     }

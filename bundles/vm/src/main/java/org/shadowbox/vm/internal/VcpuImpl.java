@@ -4,6 +4,8 @@ import static org.shadowbox.vm.internal.SlotMemory.LONG;
 import static org.shadowbox.vm.internal.SlotMemory.PAGE_SHIFT;
 import static org.shadowbox.vm.internal.SlotMemory.PAGE_SIZE;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,6 +40,29 @@ final class VcpuImpl implements PlatformVcpu {
     private long mmuContext;
     /** The {@link #claim} held now, or null: {@code vcpu->mutex}. */
     private final AtomicReference<Claim> claim = new AtomicReference<>();
+    /**
+     * The thread inside this vCPU's emulated-write section, or null ({@link EmulationGate}: the
+     * emulator's part of {@code vcpu->mutex}). Changed by compare-and-set and release store only.
+     */
+    volatile Thread emulating;
+    /** Threads inside this vCPU's section as guests of its holder ({@link EmulationGate#enter}); atomic updates only. */
+    volatile int guests;
+    /** Emulated writes made by guests of the section, which may run beside the holder: atomic. */
+    private final java.util.concurrent.atomic.AtomicLong guestWrites = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * Emulated writes of this vCPU ({@code kvm_vcpu_stat} style: per vCPU, summed on read), counted
+     * by the holder of its section, so by one thread at a time; opaque accesses only.
+     */
+    private long emulatedWrites;
+    private static final VarHandle EMULATED_WRITES;
+
+    static {
+        try {
+            EMULATED_WRITES = MethodHandles.lookup().findVarHandle(VcpuImpl.class, "emulatedWrites", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** CR0 after reset or INIT: CD, NW, ET. */
     static final long RESET_CR0 = 0x6000_0010L;
@@ -195,17 +220,34 @@ final class VcpuImpl implements PlatformVcpu {
 
     /** {@code emulator_write_phys} for one page: store, then {@code kvm_page_track_write}. */
     private void writeOnePage(long gpa, long value, int bytes) {
-        vm.emulation.readLock().lock(); // the checker looks only between a store and its notifiers
+        int how = vm.gate.enter(this); // the checker looks only between a store and its notifiers
         try {
             if (!vm.memoryImpl().store(gpa, value, bytes, true)) {
                 vm.memoryImpl().mmioWritesDropped.increment(); // an MMIO exit with no device behind it
                 return;
             }
-            vm.emulatedWrites.increment();
+            countEmulatedWrite(how);
             notifyWrite(gpa, value, bytes);
         } finally {
-            vm.emulation.readLock().unlock();
+            EmulationGate.exit(this, how);
         }
+    }
+
+    /**
+     * One more emulated write, made in the section as {@code how} entered it: by its holder
+     * (one thread at a time: a plain increment), or by a guest (atomic).
+     */
+    private void countEmulatedWrite(int how) {
+        if (how == EmulationGate.GUEST) {
+            guestWrites.incrementAndGet();
+        } else {
+            EMULATED_WRITES.setOpaque(this, (long) EMULATED_WRITES.getOpaque(this) + 1);
+        }
+    }
+
+    /** This vCPU's emulated writes so far (any thread). */
+    long emulatedWrites() {
+        return (long) EMULATED_WRITES.getOpaque(this) + guestWrites.get();
     }
 
     private void notifyWrite(long gpa, long value, int bytes) {
@@ -233,15 +275,16 @@ final class VcpuImpl implements PlatformVcpu {
         }
         long index = (gpa >>> PAGE_SHIFT) - s.baseGfn();
         byte[] page = s.memory.page(index);
-        vm.emulation.readLock().lock(); // as writeOnePage: the checker looks only between exchanges and notifiers
+        int how = vm.gate.enter(this); // as writeOnePage: the checker looks only between exchanges and notifiers
         try {
-            return cmpxchg(s, index, page, gpa, off, old, value, bytes);
+            return cmpxchg(s, index, page, gpa, off, old, value, bytes, how);
         } finally {
-            vm.emulation.readLock().unlock();
+            EmulationGate.exit(this, how);
         }
     }
 
-    private boolean cmpxchg(MemslotImpl s, long index, byte[] page, long gpa, int off, long old, long value, int bytes) {
+    private boolean cmpxchg(MemslotImpl s, long index, byte[] page, long gpa, int off, long old, long value, int bytes,
+            int how) {
         long mask = GuestMemoryImpl.ones(bytes);
         boolean exchanged;
         int word = off & ~7;
@@ -261,7 +304,7 @@ final class VcpuImpl implements PlatformVcpu {
             return false;
         }
         s.markDirty(index); // kvm_vcpu_mark_page_dirty: only when the exchange happened
-        vm.emulatedWrites.increment();
+        countEmulatedWrite(how);
         notifyWrite(gpa, value & mask, bytes);
         return true;
     }

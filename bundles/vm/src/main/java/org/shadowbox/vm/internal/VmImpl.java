@@ -3,9 +3,7 @@ package org.shadowbox.vm.internal;
 import org.shadowbox.vm.spi.PlatformVm;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
@@ -44,16 +42,10 @@ final class VmImpl implements PlatformVm {
     private volatile boolean destroyed;
     /** Bytes {@link #charge} took and {@link #uncharge} has not given back; guarded by itself. */
     private final long[] charged = new long[1];
-    final LongAdder emulatedWrites = new LongAdder();
     final LongAdder cmpxchgFailed = new LongAdder();
     private long slotChanges;
-    /**
-     * Emulated writes hold it shared from their store to the end of their notifiers; the
-     * checker takes it exclusively ({@link #betweenEmulatedWrites}). Reentrant, so a notifier
-     * that itself emulates a write does not wait for a checker queued behind it.
-     */
-    final ReentrantReadWriteLock emulation = new ReentrantReadWriteLock();
-    private static final long DRAIN_SECONDS = 5;
+    /** Emulated writes run in their vCPU's section; the checker waits at the gate ({@link #betweenEmulatedWrites}). */
+    final EmulationGate gate;
     /** What this VM's guest pages and page-track chunks take, against its limit and the sandbox's. */
     final Budget budget;
 
@@ -69,6 +61,7 @@ final class VmImpl implements PlatformVm {
         for (int i = 0; i < vcpus.length; i++) {
             vcpus[i] = new VcpuImpl(this, i, spec.option(VmSpec.PAGING));
         }
+        this.gate = new EmulationGate(this, vcpus);
     }
 
     HypervisorImpl hypervisor() {
@@ -293,7 +286,7 @@ final class VmImpl implements PlatformVm {
 
     @Override
     public VmStats stats() {
-        return new VmStats(emulatedWrites.sum(), cmpxchgFailed.sum(), memory.hostWrites.sum(), memory.mmioReads(),
+        return new VmStats(emulatedWrites(), cmpxchgFailed.sum(), memory.hostWrites.sum(), memory.mmioReads(),
                 memory.mmioWritesDropped(), memory.residentPages(), slotChangeCount());
     }
 
@@ -302,22 +295,16 @@ final class VmImpl implements PlatformVm {
         if (mmuLock.isHeldByCurrentThread()) {
             throw new IllegalStateException("betweenEmulatedWrites called with the mmu_lock held");
         }
-        boolean locked;
-        try {
-            locked = emulation.writeLock().tryLock(DRAIN_SECONDS, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new VmException("interrupted while waiting for the emulated writes of VM " + name + " to finish");
+        return gate.between(body);
+    }
+
+    /** The emulated writes of every vCPU, summed ({@code kvm_get_stat_per_vcpu}). */
+    private long emulatedWrites() {
+        long n = 0;
+        for (VcpuImpl v : vcpus) {
+            n += v.emulatedWrites();
         }
-        if (!locked) {
-            throw new VmException("VM " + name + ": an emulated write has not reached its notifiers for "
-                    + DRAIN_SECONDS + " s (a page-track notifier that hangs? plugin:list shows them); try again");
-        }
-        try {
-            return body.get();
-        } finally {
-            emulation.writeLock().unlock();
-        }
+        return n;
     }
 
     @Override

@@ -79,6 +79,29 @@ public abstract class CounterBlock<C extends Enum<C> & CounterBlock.Counter, S e
         }
     }
 
+    /** Sets these counters to {@code a + b}: one pass (the exit meter's snapshot). Allocates nothing. */
+    @Override
+    public final void setSum(S a, S b) {
+        long[] d = v;
+        long[] x = a.v;
+        long[] y = b.v;
+        for (int i = PAD, end = PAD + counters.length; i < end; i++) {
+            d[i] = x[i] + y[i];
+        }
+    }
+
+    /** Adds {@code a + b - base} to these counters: one pass (the exit meter's window). Allocates nothing. */
+    @Override
+    public final void addSumMinus(S a, S b, S base) {
+        long[] d = v;
+        long[] x = a.v;
+        long[] y = b.v;
+        long[] z = base.v;
+        for (int i = PAD, end = PAD + counters.length; i < end; i++) {
+            d[i] += x[i] + y[i] - z[i];
+        }
+    }
+
     /** A new instance with the same counts. */
     @Override
     public final S copy() {

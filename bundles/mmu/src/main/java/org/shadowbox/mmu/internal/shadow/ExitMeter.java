@@ -37,6 +37,12 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         /** Adds {@code k} times {@code o}'s counters to these ({@code a.addScaled(a, -1)} clears {@code a}). */
         void addScaled(S o, long k);
 
+        /** Sets these counters to {@code a + b}, counter by counter: one pass, no clear before it. */
+        void setSum(S a, S b);
+
+        /** Adds {@code a + b - base} to these counters, counter by counter: one pass. */
+        void addSumMinus(S a, S b, S base);
+
         /** A new instance with the same counts. */
         S copy();
 
@@ -44,11 +50,17 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         void setRefills(long tlbMisses, long tlbWalkSteps);
     }
 
-    /** The counters a window measures. */
-    @FunctionalInterface
+    /**
+     * The counters a window measures: the vCPU's and the VM-wide ones. Both methods overwrite
+     * {@code into}, each in one pass over the counters (a window opens and closes on every
+     * exit, so the meter's own cost is on the fault path: see the benchmarks doc).
+     */
     public interface Source<S> {
-        /** Adds the vCPU's and the VM-wide counters, as they are now, to {@code into}. */
-        void addNow(S into);
+        /** Sets {@code into} to the counters as they are now. */
+        void setNow(S into);
+
+        /** Adds the counters as they are now minus {@code before} to {@code into}. */
+        void addSince(S before, S into);
     }
 
     private final Source<S> source;
@@ -67,11 +79,10 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     /** The guest mode of the access or instruction under way ({@link #USER} when true). */
     private boolean user;
     private boolean open;
-    /** The counters when the window opened; scratch for {@link #end}. */
+    /** The counters when the window opened. */
     private final S before;
-    private final S delta;
 
-    /** @param fresh makes a zeroed counter instance (called four times, here) */
+    /** @param fresh makes a zeroed counter instance (called three times, here) */
     @SuppressWarnings("unchecked")
     public ExitMeter(Source<S> source, Supplier<S> fresh) {
         this.source = source;
@@ -79,7 +90,6 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         S b = fresh.get();
         this.work = (S[]) new Counters<?>[] {a, b};
         this.before = fresh.get();
-        this.delta = fresh.get();
     }
 
     /** An access in guest mode {@code userMode} begins (counted). */
@@ -109,8 +119,7 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
             return;
         }
         open = true;
-        before.addScaled(before, -1);
-        source.addNow(before);
+        source.setNow(before);
     }
 
     /** A supervisor instruction that exits or flushes (CR3 write, INVLPG): the window opens at once. */
@@ -130,18 +139,18 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
         return open;
     }
 
-    /** Closes the window, charging its work to the guest mode of the access. */
+    /**
+     * Closes the window, charging its work to the guest mode of the access: one pass adds the
+     * counters' change since {@link #begin} to that mode's work. The refill counters are in that
+     * change too but never read from {@link #work} (the meter keeps them by mode, see
+     * {@link #work(boolean)}).
+     */
     public void end() {
         if (!open) {
             return;
         }
         open = false;
-        S d = delta;
-        d.addScaled(d, -1);
-        source.addNow(d);
-        d.addScaled(before, -1);
-        d.setRefills(0, 0); // counted by mode as they happen
-        work[user ? USER : SUPERVISOR].add(d);
+        source.addSince(before, work[user ? USER : SUPERVISOR]);
     }
 
     /** A copy of the work charged to guest mode {@code userMode}. Read it from the vCPU's thread or after the run. */

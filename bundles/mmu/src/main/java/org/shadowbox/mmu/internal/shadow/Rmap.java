@@ -7,15 +7,23 @@ import java.util.Arrays;
  * the leaf sptes that map it, as encoded sptep {@code long}s. A large spte is recorded under
  * the first gfn of its frame. Open addressing with linear probing and backward-shift
  * deletion over primitive arrays: no boxing, and nothing allocated once a key's array has
- * room. Guarded by the VM's MMU lock.
+ * room. The array of a key whose last spte goes is kept for the next new key (up to
+ * {@link #MAX_FREE} of them), as KVM's {@code pte_list_desc} go back to their slab cache: a
+ * zap and a refault of the same mappings (ShadowFaultBench, a guest's exit and re-exec)
+ * allocate nothing. Guarded by the VM's MMU lock.
  */
 final class Rmap {
     private static final long EMPTY = -1L;
+    /** At most this many freed arrays are kept for reuse. */
+    static final int MAX_FREE = 4096;
 
     private long[] keys = new long[256];
     private long[][] values = new long[256][];
     private int[] counts = new int[256];
     private int size;
+    /** Arrays of keys that emptied, for new keys: {@code free[0..freeCount)}. */
+    private long[][] free = new long[64][];
+    private int freeCount;
 
     Rmap() {
         Arrays.fill(keys, EMPTY);
@@ -45,7 +53,7 @@ final class Rmap {
         int i = slotOf(key);
         if (keys[i] == EMPTY) {
             keys[i] = key;
-            values[i] = new long[4];
+            values[i] = freeCount > 0 ? takeFree() : new long[4];
             counts[i] = 0;
             size++;
         }
@@ -128,8 +136,25 @@ final class Rmap {
         void visit(long gfn, int level, long sptep);
     }
 
+    private long[] takeFree() {
+        long[] a = free[--freeCount];
+        free[freeCount] = null;
+        return a;
+    }
+
+    private void recycle(long[] a) {
+        if (freeCount == free.length) {
+            if (freeCount == MAX_FREE) {
+                return;
+            }
+            free = Arrays.copyOf(free, Math.min(MAX_FREE, freeCount * 2));
+        }
+        free[freeCount++] = a;
+    }
+
     /** Backward-shift deletion: keeps every probe sequence unbroken without tombstones. */
     private void delete(int i) {
+        recycle(values[i]);
         int mask = keys.length - 1;
         int hole = i;
         int j = i;

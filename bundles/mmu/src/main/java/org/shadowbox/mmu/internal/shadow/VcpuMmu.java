@@ -39,7 +39,7 @@ public final class VcpuMmu implements GuestVcpu {
     /** This vCPU's counters; only its own thread changes them. */
     final MmuStats stats = new MmuStats();
     /** The work of this vCPU's exits by the guest mode that took them (the cost model's input). */
-    final ExitMeter<MmuStats> meter = new ExitMeter<>(this::countersNow, MmuStats::new);
+    final ExitMeter<MmuStats> meter = new ExitMeter<>(new CountersNow(), MmuStats::new);
     /** Set at the first entry: before it the vCPU never was in guest mode (KVM's {@code OUTSIDE_GUEST_MODE}). */
     private volatile boolean entered;
     final GuestWalk walk = new GuestWalk();
@@ -135,11 +135,21 @@ public final class VcpuMmu implements GuestVcpu {
     }
 
     /** What a meter window measures: this vCPU's counters, the VM's, and the hash chain steps walked. */
-    private void countersNow(MmuStats into) {
-        into.add(stats);
-        into.add(mmu.stats);
-        into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
-        into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
+    /** The meter's window: this vCPU's counters, the VM-wide ones and the hash table's, each in one pass. */
+    private final class CountersNow implements ExitMeter.Source<MmuStats> {
+        @Override
+        public void setNow(MmuStats into) {
+            into.setSum(stats, mmu.stats);
+            into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
+            into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
+        }
+
+        @Override
+        public void addSince(MmuStats before, MmuStats into) {
+            into.addSumMinus(stats, mmu.stats, before);
+            into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
+            into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
+        }
     }
 
     /**

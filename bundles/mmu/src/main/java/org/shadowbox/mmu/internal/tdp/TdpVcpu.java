@@ -29,7 +29,7 @@ public final class TdpVcpu implements GuestVcpu {
     /** This vCPU's counters; only its own thread changes them. */
     final TdpStats stats = new TdpStats();
     /** This vCPU's work by the guest mode that caused it, for cost models: its counters and the VM's. */
-    final ExitMeter<TdpStats> meter = new ExitMeter<>(this::countersNow, TdpStats::new);
+    final ExitMeter<TdpStats> meter = new ExitMeter<>(new CountersNow(), TdpStats::new);
     /** Set at the first entry: before it the vCPU never was in guest mode. */
     private volatile boolean entered;
     final GuestWalk walk = new GuestWalk();
@@ -85,9 +85,17 @@ public final class TdpVcpu implements GuestVcpu {
     }
 
     /** What a meter window measures: this vCPU's counters and the VM-wide ones, as they are now. */
-    private void countersNow(TdpStats into) {
-        into.add(stats);
-        into.add(mmu.stats);
+    /** The meter's window: this vCPU's counters and the VM-wide ones, each in one pass. */
+    private final class CountersNow implements ExitMeter.Source<TdpStats> {
+        @Override
+        public void setNow(TdpStats into) {
+            into.setSum(stats, mmu.stats);
+        }
+
+        @Override
+        public void addSince(TdpStats before, TdpStats into) {
+            into.addSumMinus(stats, mmu.stats, before);
+        }
     }
 
     /** CR4 as of the last entry (the guest's CR4 while {@link #entryUnchanged}). */
