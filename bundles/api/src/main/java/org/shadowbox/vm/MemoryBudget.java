@@ -20,4 +20,26 @@ public record MemoryBudget(long vmLimitBytes, long vmUsedBytes, long sandboxLimi
     public long headroomBytes() {
         return Math.max(0, Math.min(vmLimitBytes - vmUsedBytes, sandboxLimitBytes - sandboxUsedBytes));
     }
+
+    /**
+     * A size as the budgets' one-line errors print it: "4 KiB", "1.5 MiB", "128 MiB", "100 bytes",
+     * and "unlimited" for {@link #UNLIMITED}.
+     */
+    public static String human(long bytes) {
+        if (bytes == UNLIMITED) {
+            return "unlimited";
+        }
+        String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        if (u == 0) {
+            return bytes + " bytes";
+        }
+        return (v == Math.rint(v) ? Long.toString((long) v) : String.format(java.util.Locale.ROOT, "%.1f", v))
+                + " " + units[u];
+    }
 }

@@ -1,7 +1,6 @@
 package org.shadowbox.guest.internal;
 
 import java.util.List;
-import java.util.Locale;
 
 import org.shadowbox.guest.GuestPages;
 import org.shadowbox.guest.internal.kernel.Kernel;
@@ -117,16 +116,6 @@ final class Fit {
 
     /** 4 KiB, 1.5 MiB, 128 MiB: the budgets' sizes. */
     static String human(long bytes) {
-        String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-        double v = bytes;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        if (u == 0) {
-            return bytes + " bytes";
-        }
-        return (v == Math.rint(v) ? Long.toString((long) v) : String.format(Locale.ROOT, "%.1f", v)) + " " + units[u];
+        return org.shadowbox.vm.MemoryBudget.human(bytes);
     }
 }

@@ -285,15 +285,7 @@ public final class Simulator {
     }
 
     private static String human(long bytes) {
-        String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-        double v = bytes;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? bytes + " bytes"
-                : (v == Math.rint(v) ? Long.toString((long) v) : String.format(java.util.Locale.ROOT, "%.1f", v)) + " " + units[u];
+        return org.shadowbox.vm.MemoryBudget.human(bytes);
     }
 
     /** The calibration run's scale for a comparison at {@code scale}: a quarter, at least 1. */

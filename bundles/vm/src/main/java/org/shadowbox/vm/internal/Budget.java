@@ -132,21 +132,7 @@ final class Budget {
         }
 
         static String human(long bytes) {
-            if (bytes == MemoryBudget.UNLIMITED) {
-                return "unlimited";
-            }
-            String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-            double v = bytes;
-            int u = 0;
-            while (v >= 1024 && u < units.length - 1) {
-                v /= 1024;
-                u++;
-            }
-            if (u == 0) {
-                return bytes + " bytes";
-            }
-            return (v == Math.rint(v) ? Long.toString((long) v) : String.format(java.util.Locale.ROOT, "%.1f", v))
-                    + " " + units[u];
+            return MemoryBudget.human(bytes);
         }
     }
 }
