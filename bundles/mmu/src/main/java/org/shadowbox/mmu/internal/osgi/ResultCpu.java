@@ -20,10 +20,14 @@ import org.shadowbox.vm.VmException;
  * tables and fills its TLB with no exit) gives each vCPU a {@link #mutex}, KVM's
  * {@code vcpu->mutex}: held by the vCPU's thread for each access and each instruction that
  * may change its TLB or the guest's memory, taken by the checker for every vCPU at once ({@code
- * kvm_lock_all_vcpus}). A read that hits the TLB ({@link GuestVcpu#readHit}) changes neither and
- * goes without it: most accesses are such reads.
- * Uncontended it costs one CAS in and one release out; fair, so a checker queued behind a
- * running vCPU gets it at the vCPU's next safe point.
+ * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read ({@link
+ * GuestVcpu#readHit}) changes neither, and a store ({@link GuestVcpu#writeHit}) is done in guest
+ * mode, which the checker waits out after taking the mutex ({@link GuestVcpu#holdStoreHits}), as
+ * a remote flush does. Uncontended the mutex costs one CAS in and one release out; fair, so a
+ * checker queued behind a running vCPU gets it at the vCPU's next safe point.
+ *
+ * <p>Every access tries the TLB-hit case first, alone: a small method the JIT inlines into the
+ * caller, where the full access (fault path included) is compiled apart and called.
  *
  * @param <V> the MMU's vCPU
  */
@@ -73,11 +77,16 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
             throw new VmException("interrupted while waiting for vCPU " + v.vcpu().id() + " of VM "
                     + owner.vm.name() + " to reach a point between two accesses; the check did not run");
         }
+        v.holdStoreHits(); // store hits take no mutex: wait out one in flight, keep others out
     }
 
     /** Lets the vCPU run again after {@link #lockSafePoint}. */
     final void unlockSafePoint() {
-        mutex.unlock();
+        try {
+            v.releaseStoreHits();
+        } finally {
+            mutex.unlock();
+        }
     }
 
     @Override
@@ -88,7 +97,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     @Override
     public final boolean read(long gva, int size, boolean user) {
         owner.checkLive();
-        if (mutex != null && v.readHit(gva, size, user, last)) {
+        if (v.readHit(gva, size, user, last)) {
             return true; // a read that hits the TLB changes nothing the checker reads: no mutex
         }
         enter();
@@ -102,6 +111,9 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     @Override
     public final boolean write(long gva, long value, int size, boolean user) {
         owner.checkLive();
+        if (v.writeHit(gva, value, size, user, last)) {
+            return true; // in guest mode, which a checker holding the vCPU waits out: no mutex
+        }
         enter();
         try {
             return v.write(gva, value, size, user, last).ok();

@@ -55,7 +55,7 @@ final class GuestAccess implements TlbHitPath.Hit {
      * means the gva is both (a 64-bit page shares bits 12-63 with a canonical one; a 32-bit or
      * paging-off one is below 4 GiB), and the whole access is, being within the page.
      */
-    private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
+    boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
     }
 

@@ -4,6 +4,7 @@ import org.shadowbox.vm.spi.Platform;
 import org.shadowbox.vm.spi.PlatformVcpu;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.vm.Register;
@@ -286,7 +287,7 @@ public final class VcpuMmu implements GuestVcpu {
             meter.begin();
             newRoot(c3, false); // kvm_mmu_reload: the same CR3 and the PDPTEs already loaded
         }
-        while (!requests.none()) { // only this thread clears requests: take() below finds some
+        while (requests.anyPosted()) { // only this thread clears requests: take() below finds some
             // From before the take (it clears KVM_REQ_TLB_FLUSH) until the flush is done, the TLB
             // may hold what the sptes no longer map with no request left to show it; the MMU sync
             // between them may wait for the MMU lock. The window says so to the checker.
@@ -659,6 +660,18 @@ public final class VcpuMmu implements GuestVcpu {
     }
 
     // ---- guest accesses ----
+
+    /** The TLB-hit case of a read alone ({@link TlbHitPath}), small enough to inline into the caller. */
+    @Override
+    public boolean readHit(long gva, int size, boolean user, AccessResult out) {
+        return access.tlbHit(gva, 0, size, user ? Pfec.USER : 0, out);
+    }
+
+    /** The TLB-hit case of a store alone ({@link TlbHitPath}: in guest mode). */
+    @Override
+    public boolean writeHit(long gva, long value, int size, boolean user, AccessResult out) {
+        return access.tlbHit(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
+    }
 
     /** {@link GuestAccess}: TLB, the hardware walk of the sptes, then the fault handler. */
     @Override

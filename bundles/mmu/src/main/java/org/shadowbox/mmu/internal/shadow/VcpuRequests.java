@@ -23,6 +23,13 @@ public final class VcpuRequests extends VcpuRequestBits {
      * when it takes it, and a second remote flush before then sends no second IPI.
      */
     public static final int KICKED = 4;
+    /**
+     * Not a request either: set while a checker holds the vCPU between two accesses ({@code
+     * kvm_lock_all_vcpus}, TDP): the vCPU's fast path sees a word that is not clear and falls
+     * back to the path that waits for the vCPU's mutex. The checker sets and clears it
+     * ({@link #hold}, {@link #release}); {@link #take} leaves it.
+     */
+    public static final int HELD = 8;
 
     /** Padding after the word. */
     long q0, q1, q2, q3, q4, q5, q6, q7;
@@ -59,8 +66,23 @@ public final class VcpuRequests extends VcpuRequestBits {
         return bits == 0;
     }
 
-    /** Takes every posted request at once (the vCPU's thread): their bits, 0 if none. */
+    /** Takes every posted request at once (the vCPU's thread): their bits, 0 if none ({@link #HELD} stays). */
     public int take() {
-        return bits == 0 ? 0 : (int) VcpuRequestBits.BITS.getAndSet(this, 0);
+        return bits == 0 ? 0 : (int) VcpuRequestBits.BITS.getAndBitwiseAnd(this, HELD) & ~HELD;
+    }
+
+    /** True when a request is posted ({@link #HELD} aside). */
+    public boolean anyPosted() {
+        return (bits & ~HELD) != 0;
+    }
+
+    /** Sets {@link #HELD} (a read-modify-write: a full fence before the caller's next load). The checker's thread. */
+    public void hold() {
+        VcpuRequestBits.BITS.getAndBitwiseOr(this, HELD);
+    }
+
+    /** Clears {@link #HELD}. The checker's thread. */
+    public void release() {
+        VcpuRequestBits.BITS.getAndBitwiseAnd(this, ~HELD);
     }
 }

@@ -40,11 +40,6 @@ final class TdpAccess implements TlbHitPath.Hit {
         this.v = v;
     }
 
-    /** {@link TdpVcpu#readHit}: the TLB-hit case of a read ({@code acc} without WRITE) alone. */
-    boolean readHit(long gva, int size, int acc, AccessResult out) {
-        return tlbHit(gva, 0, size, acc & ~Pfec.WRITE, out);
-    }
-
     AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
         if (tlbHit(gva, value, size, acc, out)) {
             return out;
@@ -65,7 +60,7 @@ final class TdpAccess implements TlbHitPath.Hit {
      * looked up as given: entries are filled only with truncated, canonical gvas of the current
      * paging mode, and a mode change flushes the TLB, so a hit implies both.
      */
-    private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
+    boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
     }
 

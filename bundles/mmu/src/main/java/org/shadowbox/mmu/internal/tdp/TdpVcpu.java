@@ -5,6 +5,7 @@ import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.ExitMeter;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
+import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.mmu.internal.shadow.VcpuRequests;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
@@ -166,7 +167,7 @@ public final class TdpVcpu implements GuestVcpu {
         }
         enteredContext = context;
         entered = true;
-        if (requests.none()) {
+        if (!requests.anyPosted()) {
             return;
         }
         // From before the take (it clears KVM_REQ_TLB_FLUSH) until the flush is done, nothing is
@@ -264,7 +265,34 @@ public final class TdpVcpu implements GuestVcpu {
     /** The TLB-hit case of a read alone ({@code TdpAccess}'s fast path), for the mutex-free read. */
     @Override
     public boolean readHit(long gva, int size, boolean user, AccessResult out) {
-        return access.readHit(gva, size, user ? Pfec.USER : 0, out);
+        return access.tlbHit(gva, 0, size, user ? Pfec.USER : 0, out);
+    }
+
+    /** The TLB-hit case of a store alone ({@code TdpAccess}'s fast path, in guest mode): no mutex ({@link #holdStoreHits}). */
+    @Override
+    public boolean writeHit(long gva, long value, int size, boolean user, AccessResult out) {
+        return access.tlbHit(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
+    }
+
+    /**
+     * The checker holds this vCPU ({@code kvm_lock_all_vcpus}; its mutex already taken): a store
+     * that hits the TLB takes no mutex, so it is kept out the way a remote flush keeps out a
+     * store through a translation it removed ({@link VcpuMode}): the word is set with a full
+     * fence, then the checker waits until the vCPU is not in guest mode. A store hit enters
+     * guest mode, fences, then reads the word: either it sees {@link VcpuRequests#HELD} and
+     * falls back to the path that waits for the mutex, or the wait here sees it in guest mode
+     * and lasts until its store has landed. Either way the checker sees no store half done,
+     * and none begins before {@link #releaseStoreHits}.
+     */
+    @Override
+    public void holdStoreHits() {
+        requests.hold();
+        VcpuMode.waitForVcpu(requests);
+    }
+
+    @Override
+    public void releaseStoreHits() {
+        requests.release();
     }
 
     /** {@code TdpAccess}: TLB, the guest's walk and the TDP walk, then the TDP fault handler. */
