@@ -22,4 +22,17 @@ public interface PlatformVcpu extends Vcpu {
      * written by whoever drives the vCPU).
      */
     long mmuContextGeneration();
+
+    /**
+     * What to run each time {@link #mmuContextGeneration} moves, or null for nothing: the MMU
+     * that serves this vCPU posts itself a request there, where KVM's {@code kvm_set_cr0} and
+     * the others call {@code kvm_mmu_reset_context} (or, for CR3 since Linux 5.x, post {@code
+     * KVM_REQ_LOAD_MMU_PGD}), so that its TLB-hit path tests one request word instead of also
+     * comparing the generation. Run by the thread that changed the register, after the count
+     * and before {@link #set} or {@link #reset} returns, with the registers' lock held: it must
+     * be short and must not block. One hook per vCPU; a new one replaces the old.
+     *
+     * @since 1.3
+     */
+    void mmuContextHook(Runnable onChange);
 }

@@ -38,6 +38,8 @@ final class VcpuImpl implements PlatformVcpu {
      * drives the vCPU; read plainly, as the registers are, by the vCPU's thread.
      */
     private long mmuContext;
+    /** {@link #mmuContextHook}: run after each count of {@link #mmuContext}, inside {@code synchronized (regs)}. */
+    private volatile Runnable mmuContextHook;
     /** The {@link #claim} held now, or null: {@code vcpu->mutex}. */
     private final AtomicReference<Claim> claim = new AtomicReference<>();
     /**
@@ -191,11 +193,20 @@ final class VcpuImpl implements PlatformVcpu {
         return mmuContext;
     }
 
+    @Override
+    public void mmuContextHook(Runnable onChange) {
+        mmuContextHook = onChange;
+    }
+
     /** Counts one {@link #mmuContextGeneration} if CR0, CR3, CR4 or EFER is not what it was. Holds {@code regs}. */
     private void countContextChange(long cr0, long cr3, long cr4, long efer) {
         assert Thread.holdsLock(regs);
         if (regs[CR0] != cr0 || regs[CR3] != cr3 || regs[CR4] != cr4 || regs[EFER] != efer) {
             mmuContext++;
+            Runnable hook = mmuContextHook;
+            if (hook != null) {
+                hook.run(); // kvm_mmu_reset_context's place: the MMU posts itself a request
+            }
         }
     }
 

@@ -38,11 +38,40 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     /** {@code vcpu->mutex}, or null when the MMU's checker needs no safe point of the vCPU (shadow). */
     private final ReentrantLock mutex;
 
+    /**
+     * Why this VM's MMU is gone, or null: {@link VmMmu#kill} sets it here too, so an access checks
+     * a field of the object it is called on (one volatile read) instead of following {@link #owner}.
+     */
+    private volatile String gone;
+
     /** @param safePoints true to give the vCPU a {@link #mutex} that {@link #lockSafePoint} takes */
     ResultCpu(VmMmu<?> owner, V v, boolean safePoints) {
         this.owner = owner;
         this.v = v;
         this.mutex = safePoints ? new ReentrantLock(true) : null;
+    }
+
+    /**
+     * {@link GuestVcpu#readHit} into {@link #last}, called by the subclass on its vCPU as the
+     * concrete final class it is (through {@link #v}, typed by an interface, the JIT checks the
+     * class on every access).
+     */
+    abstract boolean readHit(long gva, int size, boolean user);
+
+    /** {@link GuestVcpu#writeHit} into {@link #last}, as {@link #readHit}. */
+    abstract boolean writeHit(long gva, long value, int size, boolean user);
+
+    /** {@link VmMmu#checkLive} for an access: fails, in one line, once the MMU of this VM is gone. */
+    private void checkLive() {
+        String g = gone;
+        if (g != null) {
+            throw new VmException(g);
+        }
+    }
+
+    /** {@link VmMmu#kill}'s part in this adapter. */
+    final void kill(String why) {
+        gone = why;
     }
 
     /** Enters an access or instruction: takes {@link #mutex} if there is one. */
@@ -96,8 +125,8 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
 
     @Override
     public final boolean read(long gva, int size, boolean user) {
-        owner.checkLive();
-        if (v.readHit(gva, size, user, last)) {
+        checkLive();
+        if (readHit(gva, size, user)) {
             return true; // a read that hits the TLB changes nothing the checker reads: no mutex
         }
         enter();
@@ -110,8 +139,8 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
 
     @Override
     public final boolean write(long gva, long value, int size, boolean user) {
-        owner.checkLive();
-        if (v.writeHit(gva, value, size, user, last)) {
+        checkLive();
+        if (writeHit(gva, value, size, user)) {
             return true; // in guest mode, which a checker holding the vCPU waits out: no mutex
         }
         enter();
@@ -124,7 +153,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
 
     @Override
     public final boolean fetch(long gva, int size, boolean user) {
-        owner.checkLive();
+        checkLive();
         enter();
         try {
             return v.fetch(gva, size, user, last).ok();

@@ -81,7 +81,7 @@ public final class VcpuMode {
     public static boolean enterGuestMode(VcpuRequests r) {
         VcpuRequestBits.MODE.setOpaque(r, IN_GUEST);
         VarHandle.fullFence(); // the store above before the request load below
-        if (r.none()) {
+        if (r.noneForStore()) {
             return true;
         }
         VcpuRequestBits.MODE.setRelease(r, OUTSIDE);

@@ -29,7 +29,7 @@ import org.shadowbox.vm.VmException;
  * page-table page exits. Shadowbox's walk never exits; A/D updates are host-side writes that
  * notify no tracker, as under shadow paging ({@code update_accessed_dirty_bits}).
  */
-final class TdpAccess implements TlbHitPath.Hit {
+final class TdpAccess {
     private static final int MAX_RETRIES = 16;
     private static final int TRANSLATED = 3;
 
@@ -61,31 +61,7 @@ final class TdpAccess implements TlbHitPath.Hit {
      * paging mode, and a mode change flushes the TLB, so a hit implies both.
      */
     boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
-        return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
-    }
-
-    @Override
-    public boolean entryUnchanged() {
-        return v.entryUnchanged();
-    }
-
-    /**
-     * {@link TlbHitPath.Hit#hit}: the TDP TLB, its permission bits decided at fill time under
-     * the CR0 and CR4 of the context ({@link TdpVcpu#entryUnchanged}: unchanged since), with
-     * EFLAGS.AC read only when CR4.SMAP makes it matter.
-     */
-    @Override
-    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
-        TdpTlb tlb = v.tlb;
-        int i = tlb.lookup(gva >>> 12);
-        if (i < 0 || !tlb.hitAllows(i, acc, (v.cr4() & Register.CR4_SMAP) != 0
-                && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
-            return false;
-        }
-        v.meter.access((acc & Pfec.USER) != 0);
-        v.stats.inc(TdpCounter.TLB_HIT);
-        TlbHitPath.perform(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, acc, off, out);
-        return true;
+        return TlbHitPath.tlbHit(v, v.requests, gva, value, size, acc, out);
     }
 
     private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
