@@ -4,16 +4,19 @@ import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.Pfec;
 
 /**
- * The processor's fast case of a guest access, the frame both MMUs share ({@link GuestAccess}
- * for shadow paging, {@code TdpAccess} for TDP): an access of 1, 2, 4 or 8 bytes within one
- * page, with nothing for the vCPU's entry to do ({@link Hit#entryUnchanged}), whose page the
- * TLB holds with the rights it needs ({@link Hit#hit}). A store does all of it in guest mode
- * ({@link VcpuMode#enterGuestMode}), so that a remote flush cannot return while it is in flight.
+ * The processor's fast case of a guest access, the frame both MMUs share ({@link VcpuMmu} for
+ * shadow paging, {@code TdpVcpu} for TDP, each implementing {@link Hit}): an access of 1, 2, 4
+ * or 8 bytes within one page, with nothing for the vCPU's entry to do ({@link
+ * Hit#entryUnchanged}: one load of the request word), whose page the TLB holds with the rights
+ * it needs ({@link Hit#hit}). A store does all of it in guest mode ({@link
+ * VcpuMode#enterGuestMode}), so that neither a remote flush nor a checker holding the vCPU
+ * ({@link VcpuRequests#HELD}) can return while it is in flight.
  *
- * <p>One static method, so that each MMU's hot path stays monomorphic: each caller passes
- * itself, a final class, and once the JIT inlines {@link #tlbHit} into it (it is small and the
- * hottest call of the caller) the two calls on {@code h} are bound to that class statically;
- * nothing here allocates.
+ * <p>Static methods, so that each MMU's hot path stays monomorphic: each caller passes itself,
+ * a final class, and once the JIT inlines {@link #readHit} or {@link #storeHit} into it the two
+ * calls on {@code h} are bound to that class statically; nothing here allocates. The read and
+ * the store are separate methods so that each stays small enough to be inlined even after the
+ * JIT has compiled it on its own ({@link #readHit}).
  *
  * <p>Why a store pays one full fence, here, per store, and not once per run of accesses as a
  * real vCPU pays {@code IN_GUEST_MODE}'s {@code smp_store_mb} once per VM entry: the flusher
