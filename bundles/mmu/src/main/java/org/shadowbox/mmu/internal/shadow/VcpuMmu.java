@@ -7,6 +7,7 @@ import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.vm.Register;
+import org.shadowbox.vm.GuestMemory;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.VmException;
 
@@ -35,6 +36,14 @@ public final class VcpuMmu implements GuestVcpu {
     final Vcpu vcpu;
     /** {@link #vcpu}'s platform side: its {@link PlatformVcpu#mmuContextGeneration}. */
     private final PlatformVcpu contextSource;
+    /**
+     * The vCPU's own view of the slots and of guest memory ({@link PlatformVcpu#gfnToMemslot},
+     * {@link PlatformVcpu#memory}: {@code kvm_vcpu_gfn_to_memslot}, {@code kvm_vcpu_read_guest}),
+     * for the fault path on this vCPU's thread.
+     */
+    final PlatformVcpu platform;
+    /** {@link PlatformVcpu#memory} of {@link #platform}: what the fault path's guest walk and gpte re-checks read. */
+    final GuestMemory guestMemory;
     final Tlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final MmuStats stats = new MmuStats();
@@ -115,6 +124,8 @@ public final class VcpuMmu implements GuestVcpu {
         this.mmu = mmu;
         this.vcpu = vcpu;
         this.contextSource = Platform.vcpu(vcpu);
+        this.platform = contextSource;
+        this.guestMemory = platform.memory();
         this.tlb = new Tlb(tlbEntries);
         this.prevRoot = new ShadowPage[prevRoots];
         this.prevCr3 = new long[prevRoots];
@@ -266,6 +277,13 @@ public final class VcpuMmu implements GuestVcpu {
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
         entered = true;
+        if (entryUnchanged()) {
+            // Nothing of the context, CR3 or the roots changed and no request is pending since an
+            // entry that finished: enterGuest0 would find nothing to do (KVM's vcpu_enter_guest
+            // tests the request bits, kvm_mmu_reload tests root_hpa). The same test the TLB-hit
+            // path makes; a fault enters twice (before the access and for its retry).
+            return;
+        }
         // Read first: a zap or a register write during the work below (a sync can zap) makes
         // the next entry full again.
         int zaps = mmu.zapGeneration;
