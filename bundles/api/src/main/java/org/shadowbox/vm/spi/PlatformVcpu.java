@@ -1,6 +1,8 @@
 package org.shadowbox.vm.spi;
 
 import org.osgi.annotation.versioning.ProviderType;
+import org.shadowbox.vm.GuestMemory;
+import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vcpu;
 
 /**
@@ -35,4 +37,25 @@ public interface PlatformVcpu extends Vcpu {
      * @since 1.3
      */
     void mmuContextHook(Runnable onChange);
+
+    /**
+     * {@code kvm_vcpu_gfn_to_memslot}: the memslot holding {@code gfn}, or null, found through
+     * this vCPU's last-used slot ({@code vcpu->last_used_slot}) before the VM's search. The
+     * cached slot is used only within the memslots generation it was found in: any slot create,
+     * move or delete, by whichever thread, makes the next lookup search again. Call it from the
+     * thread driving this vCPU only (the cache is the vCPU's own, as KVM's is).
+     *
+     * @since 1.3
+     */
+    Memslot gfnToMemslot(long gfn);
+
+    /**
+     * Guest memory as this vCPU reads it ({@code kvm_vcpu_read_guest}): the same values as
+     * {@link org.shadowbox.vm.Vm#memory()}, reached through {@link #gfnToMemslot} and a small
+     * per-vCPU cache of the host pages read last, both dropped with the memslots generation.
+     * Writes are the VM's. For the MMU's walks on the vCPU's own thread only.
+     *
+     * @since 1.3
+     */
+    GuestMemory memory();
 }

@@ -10,6 +10,8 @@ import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.shadowbox.vm.GuestMemory;
+import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.spi.PlatformVcpu;
 import org.shadowbox.vm.Register;
@@ -33,6 +35,8 @@ final class VcpuImpl implements PlatformVcpu {
     private final VmImpl vm;
     private final int id;
     private final long[] regs = new long[REGS.length];
+    /** {@link #gfnToMemslot} and {@link #memory}: this vCPU's last-used slot and host pages. */
+    private final VcpuMemory memory;
     /**
      * {@link #mmuContextGeneration}: changed only inside {@code synchronized (regs)}, by whoever
      * drives the vCPU; read plainly, as the registers are, by the vCPU's thread.
@@ -79,6 +83,7 @@ final class VcpuImpl implements PlatformVcpu {
     VcpuImpl(VmImpl vm, int id, String paging) {
         this.vm = vm;
         this.id = id;
+        this.memory = new VcpuMemory(vm);
         regs[Register.RFLAGS.ordinal()] = 0x2L;
         switch (paging) {
             case VmSpec.PAGING_64 -> {
@@ -196,6 +201,16 @@ final class VcpuImpl implements PlatformVcpu {
     @Override
     public void mmuContextHook(Runnable onChange) {
         mmuContextHook = onChange;
+    }
+
+    @Override
+    public Memslot gfnToMemslot(long gfn) {
+        return memory.gfnToMemslot(gfn);
+    }
+
+    @Override
+    public GuestMemory memory() {
+        return memory;
     }
 
     /** Counts one {@link #mmuContextGeneration} if CR0, CR3, CR4 or EFER is not what it was. Holds {@code regs}. */

@@ -202,7 +202,7 @@ final class GuestAccess {
             hwErrorCode = Pfec.PRESENT | (acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH));
             return WALK_FAULT;
         }
-        Memslot slot = v.mmu.vm.slotForGfn(gfn);
+        Memslot slot = v.platform.gfnToMemslot(gfn);
         v.tlb.fill(gva >>> 12, gfn, pfn, rights, Platform.slot(slot).hostPage(gfn), v.hwCr4);
         return WALK_OK;
     }

@@ -8,6 +8,7 @@ import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.vm.Register;
+import org.shadowbox.vm.GuestMemory;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.VmException;
 
@@ -34,6 +35,14 @@ import org.shadowbox.vm.VmException;
 public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     final ShadowMmu mmu;
     final Vcpu vcpu;
+    /**
+     * The vCPU's own view of the slots and of guest memory ({@link PlatformVcpu#gfnToMemslot},
+     * {@link PlatformVcpu#memory}: {@code kvm_vcpu_gfn_to_memslot}, {@code kvm_vcpu_read_guest}),
+     * for the fault path on this vCPU's thread.
+     */
+    final PlatformVcpu platform;
+    /** {@link PlatformVcpu#memory} of {@link #platform}: what the fault path's guest walk and gpte re-checks read. */
+    final GuestMemory guestMemory;
     final Tlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final MmuStats stats = new MmuStats();
@@ -105,11 +114,13 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
         }
         this.mmu = mmu;
         this.vcpu = vcpu;
+        this.platform = Platform.vcpu(vcpu);
+        this.guestMemory = platform.memory();
         // kvm_mmu_reset_context's place: a register write posts CONTEXT_CHANGED (it captures the
         // request word only; a later MMU of the same VM replaces it)
         VcpuRequests r = requests;
         r.make(VcpuRequests.CONTEXT_CHANGED); // never entered yet
-        Platform.vcpu(vcpu).mmuContextHook(() -> r.make(VcpuRequests.CONTEXT_CHANGED));
+        platform.mmuContextHook(() -> r.make(VcpuRequests.CONTEXT_CHANGED));
         this.tlb = new Tlb(tlbEntries);
         this.prevRoot = new ShadowPage[prevRoots];
         this.prevCr3 = new long[prevRoots];
@@ -279,6 +290,13 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
         entered = true;
+        if (requests.none()) {
+            // Nothing of the context, CR3 or the roots changed and no request is pending since an
+            // entry that finished (entryUnchanged): enterGuest0 would find nothing to do (KVM's
+            // vcpu_enter_guest tests the request bits, kvm_mmu_reload tests root_hpa). A fault
+            // enters twice (before the access and for its retry).
+            return;
+        }
         // First: a root zap or a register write during the work below (a sync can zap) makes
         // the next entry full again (each posts its bit anew; take() leaves both).
         requests.takeEntryChecks();
