@@ -16,6 +16,7 @@
 #   NotifierDispatchBench, direct, 0/1/2/4/8 notifiers (3 forks)
 # JMH estimates about 15 minutes of iterations and forks on an idle 2-core machine, plus the build.
 # SHADOWBOX_JMH_ARGS adds JMH options (e.g. '-f 1' for a quick look; then no ratio has an interval).
+# SHADOWBOX_JMH_JSON=file renders the tables of an earlier run's JMH JSON, measuring nothing.
 # Writes the table to stdout and, with the JMH JSON and log, to benchmarks/target/issue15-<time>.{md,json,log}.
 # The first table gives each benchmark's per-fork means and their spread; the second each ratio with
 # a 95% interval over the forks and a verdict (met, not met, or undecided when the interval holds the
@@ -27,12 +28,17 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 jar="$root/benchmarks/target/benchmarks.jar"
 command -v python3 >/dev/null 2>&1 || { echo "issue15.sh: needs python3 to read JMH's JSON (apt-get install python3)" >&2; exit 2; }
 
-if [[ ${SHADOWBOX_NO_BUILD:-} != 1 ]]; then
+if [[ -n ${SHADOWBOX_JMH_JSON:-} ]]; then
+    # render only: the tables of an earlier run's JMH JSON (no build, no measurement; the load
+    # and the start time are unknown then)
+    [[ -f $SHADOWBOX_JMH_JSON ]] || { echo "issue15.sh: SHADOWBOX_JMH_JSON=$SHADOWBOX_JMH_JSON is not a file" >&2; exit 2; }
+    render_only=1
+elif [[ ${SHADOWBOX_NO_BUILD:-} != 1 ]]; then
     echo "building the benchmarks jar ..." >&2
     (cd "$root" && { mvn -B -q -o -pl benchmarks -am package -DskipTests 2>/dev/null \
         || mvn -B -q -pl benchmarks -am package -DskipTests; })
 fi
-[[ -f $jar ]] || { echo "issue15.sh: $jar is missing; build it with mvn -B -pl benchmarks -am package -DskipTests" >&2; exit 2; }
+[[ -n ${render_only:-} || -f $jar ]] || { echo "issue15.sh: $jar is missing; build it with mvn -B -pl benchmarks -am package -DskipTests" >&2; exit 2; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$root/benchmarks/target/issue15-$stamp"
@@ -43,15 +49,25 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 jdk=$("$java_bin" -version 2>&1 | head -1)
 
+if [[ -n ${render_only:-} ]]; then
+    out="${SHADOWBOX_JMH_JSON%.json}"
+    cp_json=$SHADOWBOX_JMH_JSON
+    load_before="unknown" load_after="unknown" started="unknown (an earlier run's JSON)" jdk="" ncpu="not recorded" cpu="CPU not recorded"
+else
+ncpu=$(nproc)
 regex='^org\.shadowbox\.bench\.(KernelBuildBench\.oneRun|KernelBuildTwoRunsBench\..*|CompareBench\..*|TlbHitBench\..*|ShadowFaultBench\..*|NotifierDispatchBench\.emulatedWrite)$'
 "$java_bin" -jar "$jar" "$regex" -p mode=direct -p notifiers=0,1,2,4,8 -p threads=1,2 \
     ${SHADOWBOX_JMH_ARGS:-} -rf json -rff "$out.json" | tee "$out.log" >&2
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+cp_json=$out.json
+fi
 
-python3 - "$out.json" "$(nproc)" "$cpu" "$load_before" "$load_after" "$started" "$jdk" <<'PY' | tee "$out.md"
+python3 - "$cp_json" "$ncpu" "$cpu" "$load_before" "$load_after" "$started" "$jdk" <<'PY' | if [[ -n ${render_only:-} ]]; then cat; else tee "$out.md"; fi
 import json, math, sys
 path, nproc, cpu, before, after, started, jdk = sys.argv[1:8]
 runs = json.load(open(path))
+if not jdk and runs:
+    jdk = f"JDK {runs[0].get('jdkVersion', '?')} ({runs[0].get('vmName', '?')}, from the JSON)"
 
 # Student's t, two-sided 95%, by degrees of freedom (the forks less one)
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
@@ -187,4 +203,4 @@ print("|---|---|---|---|")
 for l, v, t, w in rows:
     print(f"| {l} | {v} | {t} | {w} |")
 PY
-echo "(table: $out.md; JMH JSON: $out.json; log: $out.log)" >&2
+[[ -n ${render_only:-} ]] || echo "(table: $out.md; JMH JSON: $out.json; log: $out.log)" >&2
