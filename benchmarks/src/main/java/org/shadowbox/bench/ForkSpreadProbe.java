@@ -8,12 +8,14 @@ import java.lang.management.ThreadMXBean;
 /**
  * One JVM's figure for {@link KernelBuildBench}'s run, by wall time and by CPU time, so that
  * the spread between JVMs (forks) can be measured on a machine other processes share: a few
- * warm-up runs, then the measured ones. Prints one line: simulated accesses per wall second,
+ * warm-up runs, then the measured ones. Prints one line, on stderr (so that the JIT's diagnostic
+ * output on stdout does not cut into it): simulated accesses per wall second,
  * and CPU nanoseconds per access, of the benchmark thread alone (meaningful with 1 thread: it
  * is the one vCPU thread, and other processes taking the cores do not inflate it much) and of
  * the whole process (with 2 threads the only CPU figure; it includes the JIT's compiler threads
  * and the GC, whose shares are printed beside it: the compilation time of the measured runs and
- * their GC time). {@code bench/forkspread.sh} runs it in several JVMs and summarizes.
+ * their GC time). {@code bench/jitshape.sh} runs it in several JVMs, each beside the shape the JIT gave
+ * the guest's hot path.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.ForkSpreadProbe [THREADS] [WARMUP] [RUNS]</pre>
  */
