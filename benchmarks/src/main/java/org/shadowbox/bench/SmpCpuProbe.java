@@ -19,6 +19,10 @@ import org.shadowbox.vm.VmSpec;
  * CPU time over the wall time (1.0: one at a time; 2.0: both on a core throughout). The line for
  * overlap 1.8 to 2.0 is what a quiet machine gives; the one-thread line is the baseline, measured
  * in the same JVM, alternating with the two-thread runs, so that both use the same compiled code.
+ * The ceiling is measured the same way, also alternating: two independent one-thread runs at
+ * once, one per thread (each thread's CPU time per its own run's accesses), nothing shared but
+ * the JVM and the machine. If one run on two threads costs more per access than two runs do at
+ * the same overlap, the difference is what the two vCPU threads of one VM share.
  *
  * <pre>java -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.SmpCpuProbe [WARMUP] [ROUNDS]</pre>
  */
@@ -45,30 +49,100 @@ public final class SmpCpuProbe {
         MmuSandbox sandbox = new MmuSandbox(0);
         Sums one = new Sums();
         Sums two = new Sums();
+        Sums pair = new Sums();
         for (int i = 0; i < warmup; i++) {
             run(sandbox, 1, new Sums());
             run(sandbox, 2, new Sums());
+            pair(sandbox, new Sums());
         }
         for (int i = 0; i < rounds; i++) {
             run(sandbox, 1, one);
             run(sandbox, 2, two);
+            pair(sandbox, pair);
         }
         System.out.printf("kernel-build, 4 vCPUs, %d rounds (1 thread, 2 threads) after %d warm-up rounds%n", rounds, warmup);
         System.out.printf("1 thread: %.1f ns CPU per access (the workload's ticks)%n", one.runCpu / one.runAccesses);
         System.out.printf("2 threads: %.1f ns CPU per access (the workload's ticks, both threads), %.2f x one thread%n",
                 two.runCpu / two.runAccesses, (two.runCpu / two.runAccesses) / (one.runCpu / one.runAccesses));
-        System.out.printf("%-28s %12s %14s %10s%n", "2 threads, overlap", "share", "ns CPU/access", "x 1 thread");
+        System.out.printf("two independent 1-thread runs at once: %.1f ns CPU per access, %.2f x one thread%n",
+                pair.runCpu / pair.runAccesses, (pair.runCpu / pair.runAccesses) / (one.runCpu / one.runAccesses));
+        table("one run, 2 threads", two, one);
+        table("two runs at once", pair, one);
+    }
+
+    private static void table(String title, Sums s, Sums one) {
+        System.out.printf("%-28s %12s %14s %10s%n", title + ", overlap", "share", "ns CPU/access", "x 1 thread");
         double all = 0;
-        for (double a : two.accesses) {
+        for (double a : s.accesses) {
             all += a;
         }
         for (int b = 0; b < BUCKETS; b++) {
-            if (two.accesses[b] == 0) {
+            if (s.accesses[b] == 0) {
                 continue;
             }
-            double ns = two.cpu[b] / two.accesses[b];
+            double ns = s.cpu[b] / s.accesses[b];
             System.out.printf("%.1f to %.1f%-18s %11.1f%% %14.1f %10.2f%n", 0.4 * b, 0.4 * (b + 1), "",
-                    100 * two.accesses[b] / all, ns, ns / (one.runCpu / one.runAccesses));
+                    100 * s.accesses[b] / all, ns, ns / (one.runCpu / one.runAccesses));
+        }
+    }
+
+    /**
+     * Two independent one-thread runs at once, one per thread, nothing shared but the JVM: the
+     * ceiling, measured the same way (each thread's own CPU time per its own run's accesses; the
+     * overlap from both threads' CPU time).
+     */
+    private static void pair(MmuSandbox sandbox, Sums sums) {
+        Thread[] threads = new Thread[2];
+        Interval[] ivs = new Interval[2];
+        java.util.concurrent.CyclicBarrier ids = new java.util.concurrent.CyclicBarrier(2);
+        Throwable[] failed = new Throwable[2];
+        for (int k = 0; k < 2; k++) {
+            int me = k;
+            threads[k] = new Thread(() -> {
+                try {
+                    ids.await();
+                    String name;
+                    synchronized (SmpCpuProbe.class) {
+                        name = "smpcpu" + n++;
+                    }
+                    Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, 4));
+                    try {
+                        sandbox.simulator.run(vm, "kernel-build", 0, 1, 1, CostModel.defaults(), ivs[me]);
+                    } finally {
+                        sandbox.hypervisor.destroyVm(name);
+                    }
+                } catch (Throwable e) {
+                    failed[me] = e;
+                }
+            }, "smpcpu-pair-" + k);
+        }
+        Sums[] own = {new Sums(), new Sums()};
+        for (int k = 0; k < 2; k++) {
+            ivs[k] = new Interval(threads[k].getId(), 1, own[k]);
+            ivs[k].otherId = threads[1 - k].getId();
+            ivs[k].pairOnly = true;
+        }
+        for (Thread t : threads) {
+            t.start();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            if (failed[k] != null) {
+                throw new IllegalStateException(failed[k]);
+            }
+            sums.runCpu += ivs[k].cpu0;
+            sums.runAccesses += ivs[k].accesses;
+            for (int b = 0; b < BUCKETS; b++) {
+                sums.cpu[b] += own[k].cpu[b];
+                sums.accesses[b] += own[k].accesses[b];
+            }
         }
     }
 
@@ -94,6 +168,8 @@ public final class SmpCpuProbe {
         private final int threads;
         private final Sums sums;
         private long otherId = -1;
+        /** Two independent runs: the other thread's CPU time counts for the overlap only. */
+        private boolean pairOnly;
         private long lastWall = -1, lastCpu0, lastCpu1, lastAccesses;
         long cpu0, cpu1, accesses;
 
@@ -108,7 +184,9 @@ public final class SmpCpuProbe {
             long wall = System.nanoTime();
             long c0 = MX.getThreadCpuTime(me);
             long c1 = 0;
-            if (threads > 1) {
+            if (pairOnly) {
+                c1 = Math.max(lastCpu1, MX.getThreadCpuTime(otherId)); // -1 once it has ended
+            } else if (threads > 1) {
                 if (otherId < 0) {
                     for (Thread t : Thread.getAllStackTraces().keySet()) {
                         if (t.getName().equals(OTHER) && t.isAlive()) {
@@ -126,14 +204,15 @@ public final class SmpCpuProbe {
             }
             if (lastWall >= 0 && acc > lastAccesses) {
                 long dc = (c0 - lastCpu0) + (c1 - lastCpu1);
+                long mine = pairOnly ? c0 - lastCpu0 : dc;
                 long da = acc - lastAccesses;
                 long dw = wall - lastWall;
                 cpu0 += c0 - lastCpu0;
-                cpu1 += c1 - lastCpu1;
+                cpu1 += pairOnly ? 0 : c1 - lastCpu1;
                 accesses += da;
                 {
                     int b = (int) Math.min(BUCKETS - 1, Math.max(0, (double) dc / dw / 0.4));
-                    sums.cpu[b] += dc;
+                    sums.cpu[b] += mine;
                     sums.accesses[b] += da;
                     sums.wall[b] += dw;
                 }
