@@ -6,28 +6,39 @@
 #   bench/issue15.sh            build the benchmarks jar (mvn, offline if it can), then run
 #   SHADOWBOX_NO_BUILD=1 bench/issue15.sh    use benchmarks/target/benchmarks.jar as it is
 #
-# Benchmarks (their own warm-up and iteration annotations, one fork each):
-#   KernelBuildBench.oneRun, threads 1 and 2     one kernel-build run end to end, SMP or not
-#   KernelBuildTwoRunsBench                      two independent runs at once (the ceiling)
-#   CompareBench                                 run:compare kernel-build, defaults, end to end
-#   TlbHitBench (every method, mmu shadow and tdp)  a TLB hit beside a plain long[] read
-#   ShadowFaultBench                             a fault on an existing shadow page
-#   NotifierDispatchBench, direct, 0/1/2/4/8 notifiers
-# JMH estimates 6 minutes of iterations (an idle 2-core machine; 21 min at load 18), plus the build. Writes the table to stdout
-# and, with the JMH JSON, to benchmarks/target/issue15-<time>.{md,json}. Run it on a quiet
-# machine: the table says the load, and a loaded machine's figures are not evidence of targets.
+# Benchmarks (their own warm-up, iteration and fork annotations: several forks each, because one
+# JVM's score differs from the next one's by more than the error within a JVM; docs/benchmarks.md):
+#   KernelBuildBench.oneRun, threads 1 and 2     one kernel-build run end to end, SMP or not (5 forks)
+#   KernelBuildTwoRunsBench                      two independent runs at once, the ceiling (5 forks)
+#   CompareBench                                 run:compare kernel-build, defaults, end to end (4 forks)
+#   TlbHitBench (every method, mmu shadow and tdp)  a TLB hit beside a plain long[] read (3 forks)
+#   ShadowFaultBench                             a fault on an existing shadow page (3 forks)
+#   NotifierDispatchBench, direct, 0/1/2/4/8 notifiers (3 forks)
+# JMH estimates about 15 minutes of iterations and forks on an idle 2-core machine, plus the build.
+# SHADOWBOX_JMH_ARGS adds JMH options (e.g. '-f 1' for a quick look; then no ratio has an interval).
+# SHADOWBOX_JMH_JSON=file renders the tables of an earlier run's JMH JSON, measuring nothing.
+# Writes the table to stdout and, with the JMH JSON and log, to benchmarks/target/issue15-<time>.{md,json,log}.
+# The first table gives each benchmark's per-fork means and their spread; the second each ratio with
+# a 95% interval over the forks and a verdict (met, not met, or undecided when the interval holds the
+# target). Run it on a quiet machine: the table says the load, and a loaded machine's figures are not
+# evidence of targets.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 jar="$root/benchmarks/target/benchmarks.jar"
 command -v python3 >/dev/null 2>&1 || { echo "issue15.sh: needs python3 to read JMH's JSON (apt-get install python3)" >&2; exit 2; }
 
-if [[ ${SHADOWBOX_NO_BUILD:-} != 1 ]]; then
+if [[ -n ${SHADOWBOX_JMH_JSON:-} ]]; then
+    # render only: the tables of an earlier run's JMH JSON (no build, no measurement; the load
+    # and the start time are unknown then)
+    [[ -f $SHADOWBOX_JMH_JSON ]] || { echo "issue15.sh: SHADOWBOX_JMH_JSON=$SHADOWBOX_JMH_JSON is not a file" >&2; exit 2; }
+    render_only=1
+elif [[ ${SHADOWBOX_NO_BUILD:-} != 1 ]]; then
     echo "building the benchmarks jar ..." >&2
     (cd "$root" && { mvn -B -q -o -pl benchmarks -am package -DskipTests 2>/dev/null \
         || mvn -B -q -pl benchmarks -am package -DskipTests; })
 fi
-[[ -f $jar ]] || { echo "issue15.sh: $jar is missing; build it with mvn -B -pl benchmarks -am package -DskipTests" >&2; exit 2; }
+[[ -n ${render_only:-} || -f $jar ]] || { echo "issue15.sh: $jar is missing; build it with mvn -B -pl benchmarks -am package -DskipTests" >&2; exit 2; }
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="$root/benchmarks/target/issue15-$stamp"
@@ -38,15 +49,31 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 jdk=$("$java_bin" -version 2>&1 | head -1)
 
+if [[ -n ${render_only:-} ]]; then
+    out="${SHADOWBOX_JMH_JSON%.json}"
+    cp_json=$SHADOWBOX_JMH_JSON
+    load_before="unknown" load_after="unknown" started="unknown (an earlier run's JSON)" jdk="" ncpu="not recorded" cpu="CPU not recorded"
+else
+ncpu=$(nproc)
 regex='^org\.shadowbox\.bench\.(KernelBuildBench\.oneRun|KernelBuildTwoRunsBench\..*|CompareBench\..*|TlbHitBench\..*|ShadowFaultBench\..*|NotifierDispatchBench\.emulatedWrite)$'
 "$java_bin" -jar "$jar" "$regex" -p mode=direct -p notifiers=0,1,2,4,8 -p threads=1,2 \
-    -rf json -rff "$out.json" | tee "$out.log" >&2
+    ${SHADOWBOX_JMH_ARGS:-} -rf json -rff "$out.json" | tee "$out.log" >&2
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+cp_json=$out.json
+fi
 
-python3 - "$out.json" "$(nproc)" "$cpu" "$load_before" "$load_after" "$started" "$jdk" <<'PY' | tee "$out.md"
-import json, sys
+python3 - "$cp_json" "$ncpu" "$cpu" "$load_before" "$load_after" "$started" "$jdk" <<'PY' | if [[ -n ${render_only:-} ]]; then cat; else tee "$out.md"; fi
+import json, math, sys
 path, nproc, cpu, before, after, started, jdk = sys.argv[1:8]
 runs = json.load(open(path))
+if not jdk and runs:
+    jdk = f"JDK {runs[0].get('jdkVersion', '?')} ({runs[0].get('vmName', '?')}, from the JSON)"
+
+# Student's t, two-sided 95%, by degrees of freedom (the forks less one)
+T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+       12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
+def t95(df):
+    return T95.get(df) or T95[max(k for k in T95 if k <= df)] if df >= 1 else float("nan")
 
 def short(r):
     return r["benchmark"].replace("org.shadowbox.bench.", "")
@@ -62,42 +89,95 @@ def find(name, **want):
             return r
     return None
 
-def score(r, secondary=None):
-    m = r["primaryMetric"] if secondary is None else r["secondaryMetrics"].get(secondary)
-    return None if m is None else (m["score"], m["scoreError"], m["scoreUnit"])
+def metric(r, secondary=None):
+    return r["primaryMetric"] if secondary is None else (r.get("secondaryMetrics") or {}).get(secondary)
+
+class Est:
+    """A score from the per-fork means: their mean, and a 95% interval's half-width over the forks."""
+    def __init__(self, forks):
+        self.forks = forks
+        n = len(forks)
+        self.mean = sum(forks) / n
+        if n > 1:
+            sd = math.sqrt(sum((x - self.mean) ** 2 for x in forks) / (n - 1))
+            self.half = t95(n - 1) * sd / math.sqrt(n)
+        else:
+            self.half = float("nan")
+    def rel(self):
+        return self.half / self.mean if self.mean else float("nan")
+
+def est(r, secondary=None, scale=1.0):
+    m = None if r is None else metric(r, secondary)
+    if m is None:
+        return None
+    raw = m.get("rawData") or [[m["score"]]]
+    return Est([scale * sum(f) / len(f) for f in raw if f])
 
 def fmt(x):
-    return "n/a" if x is None else f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
+    if x is None or x != x:
+        return "n/a"
+    return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
 
+def spread(e):
+    lo, hi = min(e.forks), max(e.forks)
+    return f"{fmt(lo)} to {fmt(hi)} ({100 * (hi - lo) / lo:.0f}%)" if len(e.forks) > 1 and lo > 0 else "(1 fork)"
+
+forks = sorted({len((r["primaryMetric"].get("rawData") or [[0]])) for r in runs})
 print(f"Issue 15 targets, run started {started}: `nproc` {nproc}, {cpu}; {jdk};")
-print(f"load average (1, 5, 15 min) before {before}, after {after}. One JMH run, one fork per benchmark.")
+print(f"load average (1, 5, 15 min) before {before}, after {after}. One JMH run; forks per benchmark: "
+      f"{', '.join(map(str, forks))}. Score ± error is JMH's (99.9%, over every measured iteration of every fork);"
+      " the per-fork means' range is the fork-to-fork spread; ratios carry a 95% interval from the per-fork means.")
 print()
-print("| benchmark | parameters | score ± error | unit | error / score |")
-print("|---|---|---|---|---|")
+print("| benchmark | parameters | score ± error | unit | error / score | forks | per-fork means (spread) |")
+print("|---|---|---|---|---|---|---|")
 for r in runs:
-    s, e, u = score(r)
+    m = r["primaryMetric"]
+    s, e, u = m["score"], m["scoreError"], m["scoreUnit"]
     rel = f"{100 * e / s:.1f}%" if s and e == e else "n/a"
-    print(f"| `{short(r)}` | {params(r)} | {fmt(s)} ± {fmt(e)} | {u} | {rel} |")
-    if "accesses" in (r.get("secondaryMetrics") or {}):
-        s2, e2, u2 = score(r, "accesses")
-        print(f"| `{short(r)}` accesses | {params(r)} | {fmt(s2 / 1e6)} ± {fmt(e2 / 1e6)} | million accesses/s | {100 * e2 / s2:.1f}% |")
+    pe = est(r)
+    print(f"| `{short(r)}` | {params(r)} | {fmt(s)} ± {fmt(e)} | {u} | {rel} | {len(pe.forks)} | {spread(pe)} |")
+    m2 = metric(r, "accesses")
+    if m2 is not None:
+        s2, e2 = m2["score"], m2["scoreError"]
+        ae = est(r, "accesses", 1e-6)
+        print(f"| `{short(r)}` accesses | {params(r)} | {fmt(s2 / 1e6)} ± {fmt(e2 / 1e6)} | million accesses/s | "
+              f"{100 * e2 / s2:.1f}% | {len(ae.forks)} | {spread(ae)} |")
 print()
 
 rows = []
-def ratio(label, num, den, target):
-    if num is None or den is None or den == 0:
-        rows.append((label, "n/a (a benchmark is missing)", target))
-    else:
-        rows.append((label, f"{num / den:.2f}", target))
+def verdict(lo, hi, target):
+    if not target or lo != lo:
+        return ""
+    bound = float(target.split()[-1])
+    if target.startswith("at least"):
+        return "met" if lo >= bound else "not met" if hi < bound else "undecided (the interval holds the target)"
+    return "met" if hi <= bound else "not met" if lo > bound else "undecided (the interval holds the target)"
 
-def acc(r):
-    return None if r is None or "accesses" not in r["secondaryMetrics"] else r["secondaryMetrics"]["accesses"]["score"]
+def add(label, value, half, target, lo=None, hi=None):
+    if value is None:
+        rows.append((label, "n/a (a benchmark is missing)", target, ""))
+        return
+    if lo is None:
+        lo, hi = value - half, value + half
+    iv = f" [{lo:.2f}, {hi:.2f}]" if lo == lo else " (1 fork: no interval)"
+    rows.append((label, f"{value:.2f}{iv}", target, verdict(lo, hi, target)))
+
+def ratio(label, num, den, target):
+    """num / den of two independent estimates (different forks); the interval from their relative
+    errors in quadrature, taken on the logarithm so that it stays positive: [q / e^h, q * e^h]."""
+    if num is None or den is None or den.mean == 0:
+        add(label, None, 0, target)
+        return
+    q = num.mean / den.mean
+    h = math.sqrt(num.rel() ** 2 + den.rel() ** 2)
+    add(label, q, None, target, q * math.exp(-h), q * math.exp(h))
 
 kb1, kb2 = find("KernelBuildBench.oneRun", threads=1), find("KernelBuildBench.oneRun", threads=2)
 two = next((r for r in runs if short(r).startswith("KernelBuildTwoRunsBench.")), None)
-ratio("kernel-build, 2 threads / 1 thread (accesses/s)", acc(kb2), acc(kb1), "at least 1.7")
-ratio("kernel-build, 2 threads / two runs (accesses/s)", acc(kb2), acc(two), "at least 0.9")
-ratio("two runs / 1 thread (accesses/s), the ceiling", acc(two), acc(kb1), "")
+a1, a2, at = est(kb1, "accesses"), est(kb2, "accesses"), est(two, "accesses")
+ratio("kernel-build, 2 threads / 1 thread (accesses/s)", a2, a1, "at least 1.7")
+ratio("kernel-build, 2 threads / two runs (accesses/s)", a2, at, "at least 0.9")
+ratio("two runs / 1 thread (accesses/s), the ceiling", at, a1, "")
 for r in runs:
     n = short(r)
     if n.startswith("TlbHitBench.") and n != "TlbHitBench.plainLongArrayRead":
@@ -105,18 +185,22 @@ for r in runs:
         plain = find("TlbHitBench.plainLongArrayRead", **(r.get("params") or {})) or find("TlbHitBench.plainLongArrayRead")
         label = f"`{n}` ({params(r)}) / `plainLongArrayRead`, time per access" if r.get("params") else f"`{n}` / `plainLongArrayRead`, time per access"
         # throughput in ops/s: time per access ratio = plain's rate / this one's rate
-        ratio(label, None if plain is None else plain["primaryMetric"]["score"], r["primaryMetric"]["score"], "at most 3")
+        ratio(label, est(plain), est(r), "at most 3")
 sf = next((r for r in runs if short(r).startswith("ShadowFaultBench.")), None)
-rows.append(("`ShadowFaultBench`, million faults/s", fmt(sf["primaryMetric"]["score"] / 1e6) if sf else "n/a", "at least 5"))
+e = est(sf, scale=1e-6)
+add("`ShadowFaultBench`, million faults/s", None if e is None else e.mean, None if e is None else e.half, "at least 5")
 n1, n8 = find("NotifierDispatchBench.emulatedWrite", notifiers=1, mode="direct"), find("NotifierDispatchBench.emulatedWrite", notifiers=8, mode="direct")
-rows.append(("one notifier, ns per emulated write", fmt(n1["primaryMetric"]["score"]) if n1 else "n/a", "at most 40"))
-if n1 and n8:
-    rows.append(("each further notifier, ns ((8 notifiers - 1) / 7)", fmt((n8["primaryMetric"]["score"] - n1["primaryMetric"]["score"]) / 7), "at most 15"))
+e1, e8 = est(n1), est(n8)
+add("one notifier, ns per emulated write", None if e1 is None else e1.mean, None if e1 is None else e1.half, "at most 40")
+if e1 and e8:
+    add("each further notifier, ns ((8 notifiers - 1) / 7)", (e8.mean - e1.mean) / 7,
+        math.sqrt(e8.half ** 2 + e1.half ** 2) / 7, "at most 15")
 cb = next((r for r in runs if short(r).startswith("CompareBench.")), None)
-rows.append(("`run:compare kernel-build`, defaults, end to end, s", fmt(cb["primaryMetric"]["score"]) if cb else "n/a", ""))
-print("| ratio or figure | value | target |")
-print("|---|---|---|")
-for l, v, t in rows:
-    print(f"| {l} | {v} | {t} |")
+e = est(cb)
+add("`run:compare kernel-build`, defaults, end to end, s", None if e is None else e.mean, None if e is None else e.half, "")
+print("| ratio or figure | value [95% interval over forks] | target | verdict |")
+print("|---|---|---|---|")
+for l, v, t, w in rows:
+    print(f"| {l} | {v} | {t} | {w} |")
 PY
-echo "(table: $out.md; JMH JSON: $out.json; log: $out.log)" >&2
+[[ -n ${render_only:-} ]] || echo "(table: $out.md; JMH JSON: $out.json; log: $out.log)" >&2

@@ -31,14 +31,18 @@ import org.shadowbox.run.internal.RunCommands;
  * running the scenario at the compare's scale after its warm-up and verifying the guest's
  * memory, the check that the guest saw the same under both, the report and its JSON, CSV and SVG
  * files (into a temporary workspace). One operation is one whole comparison. The JVM's and the
- * framework's start are not in it (see {@code bench/startup.sh}).
+ * framework's start are not in it (see {@code bench/startup.sh}). One operation is 6 to 9 s,
+ * so with iterations of 1 s each iteration is exactly one operation (an iteration of 8 s held one
+ * or two, so its length was not known in advance); its score depends more on the fork than on
+ * the iteration (6.4 to 9.0 s by fork on one build), so 4 forks of 2 warm-up and 3 measured
+ * comparisons rather than one fork of more.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 4, time = 8)
-@Measurement(iterations = 6, time = 8)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx3g"})
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 4, jvmArgsAppend = {"-Xmx3g"})
 public class CompareBench {
     private RunCommands commands;
     private Path workspace;

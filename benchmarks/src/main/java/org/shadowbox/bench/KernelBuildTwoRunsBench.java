@@ -19,14 +19,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * Two independent {@code kernel-build} runs at once, each as {@link KernelBuildBench} with one
  * host thread, one per benchmark thread (so one per core of a 2-core host), each with its own
  * hypervisor: how far two cores go when nothing is shared, the ceiling for one SMP run on two
- * threads ({@code KernelBuildBench} with {@code threads} 2).
+ * threads ({@code KernelBuildBench} with {@code threads} 2). Forks, warm-up and measurement as
+ * {@link KernelBuildBench}'s, for the same reason (the spread from one JVM to the next).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 6, time = 5)
-@Measurement(iterations = 8, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx2g"})
+@Warmup(iterations = 4, time = 5)
+@Measurement(iterations = 3, time = 5)
+@Fork(value = 5, jvmArgsAppend = {"-Xmx2g"})
 public class KernelBuildTwoRunsBench {
     private MmuSandbox sandbox;
     private int n;

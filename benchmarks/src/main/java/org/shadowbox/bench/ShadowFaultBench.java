@@ -36,7 +36,7 @@ import org.shadowbox.vm.internal.HypervisorImpl;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Fork(3)
 public class ShadowFaultBench {
     private static final int TABLES = 64;
     private static final int FAULTS = TABLES * 511;

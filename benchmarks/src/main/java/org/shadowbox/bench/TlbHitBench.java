@@ -27,9 +27,9 @@ import org.shadowbox.vm.VmSpec;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(1)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(3)
 public class TlbHitBench {
     private static final int PAGES = 64;
     private static final int WORDS = PAGES * 512;

@@ -29,6 +29,18 @@ final class Memslots {
         if (hint != null && gfn >= hint.baseGfn() && gfn < hint.endGfn()) {
             return hint;
         }
+        MemslotImpl s = search(gfn);
+        if (s != null) {
+            lastHit = s;
+        }
+        return s;
+    }
+
+    /**
+     * {@code search_memslots} alone: the binary search, without the shared hint (a vCPU keeps
+     * its own, {@link VcpuMemory}).
+     */
+    MemslotImpl search(long gfn) {
         int lo = 0;
         int hi = bases.length - 1;
         while (lo <= hi) {
@@ -43,11 +55,7 @@ final class Memslots {
             return null;
         }
         MemslotImpl s = slots[hi];
-        if (gfn < s.endGfn()) {
-            lastHit = s;
-            return s;
-        }
-        return null;
+        return gfn < s.endGfn() ? s : null;
     }
 
     MemslotImpl byId(int id) {

@@ -10,6 +10,8 @@ import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.shadowbox.vm.GuestMemory;
+import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.spi.EmulatedWriteListener;
 import org.shadowbox.vm.spi.PlatformVcpu;
 import org.shadowbox.vm.Register;
@@ -33,11 +35,15 @@ final class VcpuImpl implements PlatformVcpu {
     private final VmImpl vm;
     private final int id;
     private final long[] regs = new long[REGS.length];
+    /** {@link #gfnToMemslot} and {@link #memory}: this vCPU's last-used slot and host pages. */
+    private final VcpuMemory memory;
     /**
      * {@link #mmuContextGeneration}: changed only inside {@code synchronized (regs)}, by whoever
      * drives the vCPU; read plainly, as the registers are, by the vCPU's thread.
      */
     private long mmuContext;
+    /** {@link #mmuContextHook}: run after each count of {@link #mmuContext}, inside {@code synchronized (regs)}. */
+    private volatile Runnable mmuContextHook;
     /** The {@link #claim} held now, or null: {@code vcpu->mutex}. */
     private final AtomicReference<Claim> claim = new AtomicReference<>();
     /**
@@ -77,6 +83,7 @@ final class VcpuImpl implements PlatformVcpu {
     VcpuImpl(VmImpl vm, int id, String paging) {
         this.vm = vm;
         this.id = id;
+        this.memory = new VcpuMemory(vm);
         regs[Register.RFLAGS.ordinal()] = 0x2L;
         switch (paging) {
             case VmSpec.PAGING_64 -> {
@@ -191,11 +198,30 @@ final class VcpuImpl implements PlatformVcpu {
         return mmuContext;
     }
 
+    @Override
+    public void mmuContextHook(Runnable onChange) {
+        mmuContextHook = onChange;
+    }
+
+    @Override
+    public Memslot gfnToMemslot(long gfn) {
+        return memory.gfnToMemslot(gfn);
+    }
+
+    @Override
+    public GuestMemory memory() {
+        return memory;
+    }
+
     /** Counts one {@link #mmuContextGeneration} if CR0, CR3, CR4 or EFER is not what it was. Holds {@code regs}. */
     private void countContextChange(long cr0, long cr3, long cr4, long efer) {
         assert Thread.holdsLock(regs);
         if (regs[CR0] != cr0 || regs[CR3] != cr3 || regs[CR4] != cr4 || regs[EFER] != efer) {
             mmuContext++;
+            Runnable hook = mmuContextHook;
+            if (hook != null) {
+                hook.run(); // kvm_mmu_reset_context's place: the MMU posts itself a request
+            }
         }
     }
 

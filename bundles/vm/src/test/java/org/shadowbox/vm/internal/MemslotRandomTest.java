@@ -122,7 +122,7 @@ class MemslotRandomTest {
         }
     }
 
-    private static Integer overlap(TreeMap<Integer, ModelSlot> model, long base, long npages, int except) {
+    static Integer overlap(TreeMap<Integer, ModelSlot> model, long base, long npages, int except) {
         for (Map.Entry<Integer, ModelSlot> e : model.entrySet()) {
             ModelSlot s = e.getValue();
             if (e.getKey() != except && base < s.base + s.npages && s.base < base + npages) {
@@ -132,7 +132,7 @@ class MemslotRandomTest {
         return null;
     }
 
-    private static ModelSlot slotOf(TreeMap<Integer, ModelSlot> model, long gfn) {
+    static ModelSlot slotOf(TreeMap<Integer, ModelSlot> model, long gfn) {
         for (ModelSlot s : model.values()) {
             if (gfn >= s.base && gfn < s.base + s.npages) {
                 return s;
@@ -141,7 +141,7 @@ class MemslotRandomTest {
         return null;
     }
 
-    private static void modelWrite(TreeMap<Integer, ModelSlot> model, long gpa, long value, int size, boolean vcpu) {
+    static void modelWrite(TreeMap<Integer, ModelSlot> model, long gpa, long value, int size, boolean vcpu) {
         for (int i = 0; i < size; i++) {
             long a = gpa + i;
             ModelSlot s = slotOf(model, a >>> 12);
@@ -151,7 +151,7 @@ class MemslotRandomTest {
         }
     }
 
-    private static long modelRead(TreeMap<Integer, ModelSlot> model, long gpa, int size) {
+    static long modelRead(TreeMap<Integer, ModelSlot> model, long gpa, int size) {
         long v = 0;
         for (int i = 0; i < size; i++) {
             long a = gpa + i;
@@ -162,7 +162,7 @@ class MemslotRandomTest {
         return v;
     }
 
-    private static boolean attempt(Runnable r) {
+    static boolean attempt(Runnable r) {
         try {
             r.run();
             return true;

@@ -152,7 +152,8 @@ public class MmuComponent implements Mmu, MmuMeter, VmListener {
 
     // ---- Mmu ----
 
-    private VmMmu<?> entry(Vm vm) {
+    /** The MMU of {@code vm} (package-private for the tests of the safe point). */
+    VmMmu<?> entry(Vm vm) {
         VmMmu<?> e = vms.get(vm);
         if (e == null) {
             throw new VmException(vm.destroyed() ? "VM " + vm.name() + " was destroyed"

@@ -20,10 +20,14 @@ import org.shadowbox.vm.VmException;
  * tables and fills its TLB with no exit) gives each vCPU a {@link #mutex}, KVM's
  * {@code vcpu->mutex}: held by the vCPU's thread for each access and each instruction that
  * may change its TLB or the guest's memory, taken by the checker for every vCPU at once ({@code
- * kvm_lock_all_vcpus}). A read that hits the TLB ({@link GuestVcpu#readHit}) changes neither and
- * goes without it: most accesses are such reads.
- * Uncontended it costs one CAS in and one release out; fair, so a checker queued behind a
- * running vCPU gets it at the vCPU's next safe point.
+ * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read ({@link
+ * GuestVcpu#readHit}) changes neither, and a store ({@link GuestVcpu#writeHit}) is done in guest
+ * mode, which the checker waits out after taking the mutex ({@link GuestVcpu#holdStoreHits}), as
+ * a remote flush does. Uncontended the mutex costs one CAS in and one release out; fair, so a
+ * checker queued behind a running vCPU gets it at the vCPU's next safe point.
+ *
+ * <p>Every access tries the TLB-hit case first, alone: a small method the JIT inlines into the
+ * caller, where the full access (fault path included) is compiled apart and called.
  *
  * @param <V> the MMU's vCPU
  */
@@ -34,11 +38,40 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     /** {@code vcpu->mutex}, or null when the MMU's checker needs no safe point of the vCPU (shadow). */
     private final ReentrantLock mutex;
 
+    /**
+     * Why this VM's MMU is gone, or null: {@link VmMmu#kill} sets it here too, so an access checks
+     * a field of the object it is called on (one volatile read) instead of following {@link #owner}.
+     */
+    private volatile String gone;
+
     /** @param safePoints true to give the vCPU a {@link #mutex} that {@link #lockSafePoint} takes */
     ResultCpu(VmMmu<?> owner, V v, boolean safePoints) {
         this.owner = owner;
         this.v = v;
         this.mutex = safePoints ? new ReentrantLock(true) : null;
+    }
+
+    /**
+     * {@link GuestVcpu#readHit} into {@link #last}, called by the subclass on its vCPU as the
+     * concrete final class it is (through {@link #v}, typed by an interface, the JIT checks the
+     * class on every access).
+     */
+    abstract boolean readHit(long gva, int size, boolean user);
+
+    /** {@link GuestVcpu#writeHit} into {@link #last}, as {@link #readHit}. */
+    abstract boolean writeHit(long gva, long value, int size, boolean user);
+
+    /** {@link VmMmu#checkLive} for an access: fails, in one line, once the MMU of this VM is gone. */
+    private void checkLive() {
+        String g = gone;
+        if (g != null) {
+            throw new VmException(g);
+        }
+    }
+
+    /** {@link VmMmu#kill}'s part in this adapter. */
+    final void kill(String why) {
+        gone = why;
     }
 
     /** Enters an access or instruction: takes {@link #mutex} if there is one. */
@@ -73,11 +106,16 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
             throw new VmException("interrupted while waiting for vCPU " + v.vcpu().id() + " of VM "
                     + owner.vm.name() + " to reach a point between two accesses; the check did not run");
         }
+        v.holdStoreHits(); // store hits take no mutex: wait out one in flight, keep others out
     }
 
     /** Lets the vCPU run again after {@link #lockSafePoint}. */
     final void unlockSafePoint() {
-        mutex.unlock();
+        try {
+            v.releaseStoreHits();
+        } finally {
+            mutex.unlock();
+        }
     }
 
     @Override
@@ -87,8 +125,8 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
 
     @Override
     public final boolean read(long gva, int size, boolean user) {
-        owner.checkLive();
-        if (mutex != null && v.readHit(gva, size, user, last)) {
+        checkLive();
+        if (readHit(gva, size, user)) {
             return true; // a read that hits the TLB changes nothing the checker reads: no mutex
         }
         enter();
@@ -101,7 +139,10 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
 
     @Override
     public final boolean write(long gva, long value, int size, boolean user) {
-        owner.checkLive();
+        checkLive();
+        if (writeHit(gva, value, size, user)) {
+            return true; // in guest mode, which a checker holding the vCPU waits out: no mutex
+        }
         enter();
         try {
             return v.write(gva, value, size, user, last).ok();
@@ -112,7 +153,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
 
     @Override
     public final boolean fetch(long gva, int size, boolean user) {
-        owner.checkLive();
+        checkLive();
         enter();
         try {
             return v.fetch(gva, size, user, last).ok();

@@ -11,8 +11,22 @@ import org.shadowbox.vm.Vcpu;
  * the accesses).
  */
 final class ShadowGuestCpu extends ResultCpu<VcpuMmu> {
+    /** {@link #v} as its final class, for the TLB-hit fast path ({@link ResultCpu#readHit}). */
+    private final VcpuMmu fast;
+
     ShadowGuestCpu(VmMmu<?> owner, VcpuMmu v) {
         super(owner, v, false);
+        this.fast = v;
+    }
+
+    @Override
+    boolean readHit(long gva, int size, boolean user) {
+        return fast.readHit(gva, size, user, last);
+    }
+
+    @Override
+    boolean writeHit(long gva, long value, int size, boolean user) {
+        return fast.writeHit(gva, value, size, user, last);
     }
 
     /**

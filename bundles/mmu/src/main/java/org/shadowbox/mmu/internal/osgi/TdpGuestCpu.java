@@ -10,8 +10,22 @@ import org.shadowbox.vm.Register;
  * violation ({@link ResultCpu} does the accesses).
  */
 final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
+    /** {@link #v} as its final class, for the TLB-hit fast path ({@link ResultCpu#readHit}). */
+    private final TdpVcpu fast;
+
     TdpGuestCpu(VmMmu<?> owner, TdpVcpu v) {
         super(owner, v, true); // the TDP checker's (f) needs each vCPU between accesses
+        this.fast = v;
+    }
+
+    @Override
+    boolean readHit(long gva, int size, boolean user) {
+        return fast.readHit(gva, size, user, last);
+    }
+
+    @Override
+    boolean writeHit(long gva, long value, int size, boolean user) {
+        return fast.writeHit(gva, value, size, user, last);
     }
 
     /**

@@ -125,5 +125,11 @@ abstract class VmMmu<C extends ResultCpu<?>> {
     /** From now on every call fails with {@code why}. */
     final void kill(String why) {
         gone = why;
+        C[] all = cpus;
+        if (all != null) {
+            for (C c : all) {
+                c.kill(why);
+            }
+        }
     }
 }

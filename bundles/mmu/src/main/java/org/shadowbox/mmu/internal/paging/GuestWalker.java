@@ -36,6 +36,17 @@ public final class GuestWalker {
                 setAccessedDirty, pdptrs);
     }
 
+    /**
+     * The same, reading the guest's tables through {@code mem}: the vCPU's own view of guest
+     * memory on its fault path ({@code kvm_vcpu_read_guest} through its last-used memslot).
+     */
+    public static boolean walk(GuestWalk w, Vcpu vcpu, GuestMemory mem, long gva, int access,
+            boolean setAccessedDirty, long[] pdptrs) {
+        return walk(w, mem, vcpu.vm().maxPhyAddr(), vcpu.get(Register.CR0), vcpu.get(Register.CR3),
+                vcpu.get(Register.CR4), vcpu.get(Register.EFER), vcpu.get(Register.RFLAGS), gva, access,
+                setAccessedDirty, pdptrs);
+    }
+
     /** The same, with the registers given one by one. */
     public static boolean walk(GuestWalk w, GuestMemory mem, int maxPhyAddr, long cr0, long cr3, long cr4,
             long efer, long rflags, long gva, int access, boolean setAccessedDirty) {

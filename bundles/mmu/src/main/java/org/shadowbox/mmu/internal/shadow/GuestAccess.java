@@ -17,7 +17,7 @@ import org.shadowbox.vm.VmException;
  * through the emulator ({@code emulator_write_phys}, which notifies page track). Nothing is
  * allocated per access: the pieces live in reused arrays.
  */
-final class GuestAccess implements TlbHitPath.Hit {
+final class GuestAccess {
     /** Fixes in a row after which an access that still faults is a bug, not a guest problem. */
     private static final int MAX_RETRIES = 16;
     /** {@link #translate}: the piece has a host page (or an emulation) and may proceed. */
@@ -55,28 +55,8 @@ final class GuestAccess implements TlbHitPath.Hit {
      * means the gva is both (a 64-bit page shares bits 12-63 with a canonical one; a 32-bit or
      * paging-off one is below 4 GiB), and the whole access is, being within the page.
      */
-    private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
-        return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
-    }
-
-    @Override
-    public boolean entryUnchanged() {
-        return v.entryUnchanged();
-    }
-
-    /** {@link TlbHitPath.Hit#hit}: the shadow TLB, its permission bits decided at fill time. */
-    @Override
-    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
-        Tlb tlb = v.tlb;
-        int i = tlb.lookup(gva >>> 12);
-        if (i < 0 || !tlb.allows(i, acc, (v.hwCr4 & Register.CR4_SMAP) != 0
-                && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
-            return false;
-        }
-        v.meter.access((acc & Pfec.USER) != 0 && !v.nonpaging);
-        v.stats.inc(MmuCounter.TLB_HIT);
-        TlbHitPath.perform(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, acc, off, out);
-        return true;
+    boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
+        return TlbHitPath.tlbHit(v, v.requests, gva, value, size, acc, out);
     }
 
     private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
@@ -222,7 +202,7 @@ final class GuestAccess implements TlbHitPath.Hit {
             hwErrorCode = Pfec.PRESENT | (acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH));
             return WALK_FAULT;
         }
-        Memslot slot = v.mmu.vm.slotForGfn(gfn);
+        Memslot slot = v.platform.gfnToMemslot(gfn);
         v.tlb.fill(gva >>> 12, gfn, pfn, rights, Platform.slot(slot).hostPage(gfn), v.hwCr4);
         return WALK_OK;
     }

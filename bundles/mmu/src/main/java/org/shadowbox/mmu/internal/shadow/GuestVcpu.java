@@ -33,11 +33,34 @@ public interface GuestVcpu {
      * A guest read that hits the TLB, done without anything a checker must wait for; false (and
      * nothing done) when it would not hit, so the caller makes it a full {@link #read}. A TLB hit
      * reads the TLB and guest memory and counts itself, nothing else: it changes neither a TLB
-     * nor a table, which is why it needs no {@code vcpu->mutex} (only an MMU whose checker takes
-     * that mutex overrides this).
+     * nor a table, which is why it needs no {@code vcpu->mutex}. Both MMUs override it with
+     * their fast path alone, a method small enough for the JIT to inline into the caller (the
+     * full {@link #access} is not).
      */
     default boolean readHit(long gva, int size, boolean user, AccessResult out) {
         return false;
+    }
+
+    /**
+     * A guest store that hits the TLB ({@link TlbHitPath}: in guest mode, so that neither a
+     * remote flush nor a checker holding the vCPU can see it half done); false (and nothing
+     * done) when it would not hit, so the caller makes it a full {@link #write}.
+     */
+    default boolean writeHit(long gva, long value, int size, boolean user, AccessResult out) {
+        return false;
+    }
+
+    /**
+     * The checker's half of {@code kvm_lock_all_vcpus} for a vCPU whose store hits go without
+     * its mutex (TDP), called with the mutex held: from return until {@link #releaseStoreHits}
+     * no store hit is under way and none starts (they fall back to the path that takes the
+     * mutex). Nothing to do for an MMU whose checker takes no mutex.
+     */
+    default void holdStoreHits() {
+    }
+
+    /** Ends {@link #holdStoreHits}; called before the mutex is released. */
+    default void releaseStoreHits() {
     }
 
     /** A guest read of {@code size} (1, 2, 4, 8) bytes at {@code gva}. */

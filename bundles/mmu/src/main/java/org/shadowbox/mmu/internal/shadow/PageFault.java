@@ -86,7 +86,7 @@ final class PageFault {
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
         v.stats.inc(MmuCounter.PF_TAKEN);
         GuestWalk w = v.walk;
-        boolean walked = GuestWalker.walk(w, v.vcpu, gva, access, true, v.pdptrs);
+        boolean walked = GuestWalker.walk(w, v.vcpu, v.guestMemory, gva, access, true, v.pdptrs);
         v.stats.add(MmuCounter.GUEST_WALK_STEPS, v.mode.rootLevel() - w.level + 1);
         if (!walked) {
             v.stats.inc(MmuCounter.PF_GUEST);
@@ -106,9 +106,9 @@ final class PageFault {
             v.stats.inc(MmuCounter.HOST_MAPPING_LEVEL); // mapping_level -> host_mapping_level, for a guest large page
         }
         v.stats.inc(MmuCounter.GFN_TO_PFN); // try_async_pf: memslot lookup, hva, get_user_pages_fast
-        Memslot slot = mmu.vm.slotForGfn(gfn);
+        Memslot slot = v.platform.gfnToMemslot(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
-        if (slot == null || top == null || !tablesInSlots(mmu, v.mode, w)) {
+        if (slot == null || top == null || !tablesInSlots(v, w)) {
             v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
@@ -192,7 +192,7 @@ final class PageFault {
         }
         v.stats.inc(MmuCounter.HOST_MAPPING_LEVEL); // nonpaging_map -> mapping_level -> host_mapping_level
         v.stats.inc(MmuCounter.GFN_TO_PFN); // try_async_pf
-        Memslot slot = mmu.vm.slotForGfn(gfn);
+        Memslot slot = v.platform.gfnToMemslot(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (slot == null || top == null) {
             v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
@@ -253,9 +253,9 @@ final class PageFault {
     }
 
     /** KVM's walker fails on a table outside every memslot; such a walk is emulated, never shadowed. */
-    private static boolean tablesInSlots(ShadowMmu mmu, PagingMode mode, GuestWalk w) {
-        for (int level = mode.rootLevel(); level > w.level; level--) {
-            if (mmu.vm.slotForGfn(tableGfn(w, level - 1)) == null) {
+    private static boolean tablesInSlots(VcpuMmu v, GuestWalk w) {
+        for (int level = v.mode.rootLevel(); level > w.level; level--) {
+            if (v.platform.gfnToMemslot(tableGfn(w, level - 1)) == null) {
                 return false;
             }
         }
@@ -287,7 +287,7 @@ final class PageFault {
         if (v.mode == PagingMode.PAE && level == 3) {
             return false;
         }
-        return mmu.vm.memory().read(w.pteGpa[level], v.mode.pteSize()) != w.pte[level];
+        return v.guestMemory.read(w.pteGpa[level], v.mode.pteSize()) != w.pte[level];
     }
 
     /**

@@ -35,9 +35,23 @@ final class Rmap {
         return ((gfn >>> shift) << shift) << 2 | (level - 1);
     }
 
+    /**
+     * The slot a key's probe starts at: eight frames in a row of one level share a cache line of
+     * {@link #keys} (KVM's {@code slot->arch.rmap[level]} is an array indexed by gfn, so the rmap
+     * heads of neighbouring gfns are neighbours: a guest touching its pages in order, or a fault
+     * after a zap refilling them, reaches each line once for eight gfns), and the groups of eight
+     * are scattered by a multiplicative hash, so that strided frames do not pile up.
+     */
+    private static int home(long key, int mask) {
+        int level = (int) (key & 3);
+        long frame = (key >>> 2) >>> (9 * level);
+        long group = ((frame >>> 3) + level) * 0x9E37_79B9_7F4A_7C15L;
+        return (int) (((group >>> 40) << 3) | (frame & 7)) & mask;
+    }
+
     private int slotOf(long key) {
         int mask = keys.length - 1;
-        int i = (int) ((key * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
+        int i = home(key, mask);
         while (keys[i] != EMPTY && keys[i] != key) {
             i = (i + 1) & mask;
         }
@@ -163,7 +177,7 @@ final class Rmap {
             if (keys[j] == EMPTY) {
                 break;
             }
-            int home = (int) ((keys[j] * 0x9E37_79B9_7F4A_7C15L) >>> 40) & mask;
+            int home = home(keys[j], mask);
             // Move j into the hole unless its home lies cyclically in (hole, j].
             boolean stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
             if (!stays) {

@@ -49,12 +49,6 @@ public final class ShadowMmu {
     /** Where emulated writes to shadowed page tables come in ({@code kvm_mmu_pte_write}'s callers). */
     final PteWrites pteWrites;
     private int[] invalidList = new int[16];
-    /**
-     * Shadow pages marked invalid so far (a root among them is KVM's {@code KVM_REQ_MMU_RELOAD}):
-     * a vCPU whose count is unchanged since its last entry knows none of its roots was zapped
-     * without looking at them ({@link VcpuMmu#entryUnchanged}). Changed under the MMU lock.
-     */
-    int zapGeneration;
     private int invalidCount;
 
     /**
@@ -376,7 +370,6 @@ public final class ShadowMmu {
             unlinkUnsync(sp);
         }
         sp.role |= Role.INVALID;
-        zapGeneration++;
         if (sp.rootCount == 0) {
             if (!onInvalidList(sp.id)) {
                 if (invalidCount == invalidList.length) {
@@ -387,8 +380,20 @@ public final class ShadowMmu {
             }
         } else {
             pages.moveToHead(sp);
+            reloadRemoteMmus(); // after the page is marked invalid: the vCPU that takes the request sees it
         }
         return ret;
+    }
+
+    /**
+     * {@code kvm_reload_remote_mmus}: a page some vCPU holds as a root was zapped, so every vCPU
+     * looks at its roots at its next entry ({@link VcpuRequests#MMU_RELOAD}; no IPI is modelled
+     * for it: the remote flush that follows the zap sends those). Caller holds the MMU lock.
+     */
+    private void reloadRemoteMmus() {
+        for (VcpuMmu v : vcpus) {
+            v.requests.make(VcpuRequests.MMU_RELOAD);
+        }
     }
 
     private boolean onInvalidList(int id) {

@@ -4,16 +4,19 @@ import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.Pfec;
 
 /**
- * The processor's fast case of a guest access, the frame both MMUs share ({@link GuestAccess}
- * for shadow paging, {@code TdpAccess} for TDP): an access of 1, 2, 4 or 8 bytes within one
- * page, with nothing for the vCPU's entry to do ({@link Hit#entryUnchanged}), whose page the
- * TLB holds with the rights it needs ({@link Hit#hit}). A store does all of it in guest mode
- * ({@link VcpuMode#enterGuestMode}), so that a remote flush cannot return while it is in flight.
+ * The processor's fast case of a guest access, the frame both MMUs share ({@link VcpuMmu} for
+ * shadow paging, {@code TdpVcpu} for TDP, each implementing {@link Hit}): an access of 1, 2, 4
+ * or 8 bytes within one page, with nothing for the vCPU's entry to do ({@link
+ * Hit#entryUnchanged}: one load of the request word), whose page the TLB holds with the rights
+ * it needs ({@link Hit#hit}). A store does all of it in guest mode ({@link
+ * VcpuMode#enterGuestMode}), so that neither a remote flush nor a checker holding the vCPU
+ * ({@link VcpuRequests#HELD}) can return while it is in flight.
  *
- * <p>One static method, so that each MMU's hot path stays monomorphic: each caller passes
- * itself, a final class, and once the JIT inlines {@link #tlbHit} into it (it is small and the
- * hottest call of the caller) the two calls on {@code h} are bound to that class statically;
- * nothing here allocates.
+ * <p>Static methods, so that each MMU's hot path stays monomorphic: each caller passes itself,
+ * a final class, and once the JIT inlines {@link #readHit} or {@link #storeHit} into it the two
+ * calls on {@code h} are bound to that class statically; nothing here allocates. The read and
+ * the store are separate methods so that each stays small enough to be inlined even after the
+ * JIT has compiled it on its own ({@link #readHit}).
  *
  * <p>Why a store pays one full fence, here, per store, and not once per run of accesses as a
  * real vCPU pays {@code IN_GUEST_MODE}'s {@code smp_store_mb} once per VM entry: the flusher
@@ -71,15 +74,33 @@ public final class TlbHitPath {
      * is changed: true if it was done; false if nothing changed and the general path must run.
      */
     public static boolean tlbHit(Hit h, VcpuRequests r, long gva, long value, int size, int acc, AccessResult out) {
+        return (acc & Pfec.WRITE) == 0 ? readHit(h, gva, size, acc, out) : storeHit(h, r, gva, value, size, acc, out);
+    }
+
+    /**
+     * {@link #tlbHit} for a read or fetch ({@code acc} without {@link Pfec#WRITE}): apart from the
+     * store, so that the method the JIT compiles for it stays small. A method called from several
+     * places (this one is: the fast path of every access, and the general path's first try) gets
+     * compiled on its own, and the JIT does not inline a method whose own compiled code is big
+     * ("already compiled into a big method"): with the store's guest mode in the same method, a
+     * read hit was a call.
+     */
+    public static boolean readHit(Hit h, long gva, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
         if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
             return false; // 0x116: bits 1, 2, 4 and 8
         }
-        if ((acc & Pfec.WRITE) == 0) {
-            return h.entryUnchanged() && h.hit(gva, value, size, acc, out, off);
+        return h.entryUnchanged() && h.hit(gva, 0, size, acc, out, off);
+    }
+
+    /** {@link #tlbHit} for a store ({@code acc} with {@link Pfec#WRITE}). */
+    public static boolean storeHit(Hit h, VcpuRequests r, long gva, long value, int size, int acc, AccessResult out) {
+        int off = (int) gva & 4095;
+        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
+            return false;
         }
-        // A store: in guest mode from before the request check (entryUnchanged) until it has
-        // landed, so that a remote flush cannot return while it is in flight (VcpuMode).
+        // In guest mode from before the request check (entryUnchanged) until it has landed, so
+        // that neither a remote flush nor a checker holding the vCPU sees it half done (VcpuMode).
         if (!VcpuMode.enterGuestMode(r)) {
             return false;
         }

@@ -4,9 +4,11 @@ import org.shadowbox.vm.spi.Platform;
 import org.shadowbox.vm.spi.PlatformVcpu;
 
 import org.shadowbox.mmu.internal.paging.GuestWalk;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.vm.Register;
+import org.shadowbox.vm.GuestMemory;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.VmException;
 
@@ -30,11 +32,17 @@ import org.shadowbox.vm.VmException;
  *
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
-public final class VcpuMmu implements GuestVcpu {
+public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     final ShadowMmu mmu;
     final Vcpu vcpu;
-    /** {@link #vcpu}'s platform side: its {@link PlatformVcpu#mmuContextGeneration}. */
-    private final PlatformVcpu contextSource;
+    /**
+     * The vCPU's own view of the slots and of guest memory ({@link PlatformVcpu#gfnToMemslot},
+     * {@link PlatformVcpu#memory}: {@code kvm_vcpu_gfn_to_memslot}, {@code kvm_vcpu_read_guest}),
+     * for the fault path on this vCPU's thread.
+     */
+    final PlatformVcpu platform;
+    /** {@link PlatformVcpu#memory} of {@link #platform}: what the fault path's guest walk and gpte re-checks read. */
+    final GuestMemory guestMemory;
     final Tlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final MmuStats stats = new MmuStats();
@@ -94,14 +102,6 @@ public final class VcpuMmu implements GuestVcpu {
     final long[] pdptrs = new long[4];
     private long rootCr3;
     private boolean rootLoaded;
-    /** {@link ShadowMmu#zapGeneration} as of the start of the last full {@link #enterGuest}. */
-    private int enteredZapGeneration = -1;
-    /**
-     * The vCPU's {@link PlatformVcpu#mmuContextGeneration} as of the start of the last {@link
-     * #enterGuest} that finished, or -1 (never one): the context and roots were set up for the
-     * registers of that generation.
-     */
-    private long enteredContext = -1;
     private final ShadowPage[] prevRoot;
     private final GuestAccess access = new GuestAccess(this);
     private final long[] prevCr3;
@@ -114,7 +114,13 @@ public final class VcpuMmu implements GuestVcpu {
         }
         this.mmu = mmu;
         this.vcpu = vcpu;
-        this.contextSource = Platform.vcpu(vcpu);
+        this.platform = Platform.vcpu(vcpu);
+        this.guestMemory = platform.memory();
+        // kvm_mmu_reset_context's place: a register write posts CONTEXT_CHANGED (it captures the
+        // request word only; a later MMU of the same VM replaces it)
+        VcpuRequests r = requests;
+        r.make(VcpuRequests.CONTEXT_CHANGED); // never entered yet
+        platform.mmuContextHook(() -> r.make(VcpuRequests.CONTEXT_CHANGED));
         this.tlb = new Tlb(tlbEntries);
         this.prevRoot = new ShadowPage[prevRoots];
         this.prevCr3 = new long[prevRoots];
@@ -247,33 +253,62 @@ public final class VcpuMmu implements GuestVcpu {
 
     /**
      * True when {@link #enterGuest} has nothing to do: CR0, CR4, EFER and CR3 are those the
-     * context and the roots were set up for, no request is pending and no shadow page was
-     * zapped since the last entry (so no root was). The hot path of a TLB hit asks this instead.
+     * context and the roots were set up for, no request is pending and no root was zapped since
+     * the last entry. The hot path of a TLB hit asks this instead: one load of the request word.
      *
-     * <p>The registers are not read: {@link org.shadowbox.vm.Vcpu#set} (the vm bundle's, used by
-     * the guest model, tests and the shell) counts every change of the four in the vCPU's
-     * {@link PlatformVcpu#mmuContextGeneration}, so the same generation as at the last entry
-     * means the same registers, where KVM's {@code kvm_set_cr0} and the others would have reset
-     * the context. A root zap is seen through {@link ShadowMmu#zapGeneration} instead of looking
-     * at the root and the four PAE roots; an entry that finished loaded the roots ({@link
-     * #enterGuest}), so {@link #enteredContext} implies them.
+     * <p>Nothing else is read: {@link org.shadowbox.vm.Vcpu#set} (the vm bundle's, used by the
+     * guest model, tests and the shell) posts {@link VcpuRequests#CONTEXT_CHANGED} on every change
+     * of the four ({@link PlatformVcpu#mmuContextHook}), where KVM's {@code kvm_set_cr0} and the
+     * others reset the MMU context, and a root zap posts {@link VcpuRequests#MMU_RELOAD} to every
+     * vCPU ({@code kvm_reload_remote_mmus}). A full entry clears both before it reads the
+     * registers and looks at the roots, and posts {@code CONTEXT_CHANGED} again if it fails.
      */
-    boolean entryUnchanged() {
-        return contextSource.mmuContextGeneration() == enteredContext && mmu.zapGeneration == enteredZapGeneration
-                && requests.none();
+    @Override
+    public boolean entryUnchanged() {
+        return requests.none();
+    }
+
+    /**
+     * {@link TlbHitPath.Hit#hit}: the shadow TLB, its permission bits decided at fill time. Here,
+     * on the vCPU, not on its {@link GuestAccess}: the fast path reads only this object's fields
+     * and what they point to, one hop fewer per field.
+     */
+    @Override
+    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
+        Tlb t = tlb;
+        int i = t.lookup(gva >>> 12);
+        if (i < 0 || !t.allows(i, acc, (hwCr4 & Register.CR4_SMAP) != 0
+                && (vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
+            return false;
+        }
+        meter.access((acc & Pfec.USER) != 0 && !nonpaging);
+        stats.inc(MmuCounter.TLB_HIT);
+        TlbHitPath.perform(t.page(i), (t.gfn(i) << 12) | off, value, size, acc, off, out);
+        return true;
     }
 
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
         entered = true;
-        // Read first: a zap or a register write during the work below (a sync can zap) makes
-        // the next entry full again.
-        int zaps = mmu.zapGeneration;
-        long context = contextSource.mmuContextGeneration();
-        enteredContext = -1; // until this entry finished (it may throw)
-        enterGuest0();
-        enteredZapGeneration = zaps;
-        enteredContext = context;
+        if (requests.none()) {
+            // Nothing of the context, CR3 or the roots changed and no request is pending since an
+            // entry that finished (entryUnchanged): enterGuest0 would find nothing to do (KVM's
+            // vcpu_enter_guest tests the request bits, kvm_mmu_reload tests root_hpa). A fault
+            // enters twice (before the access and for its retry).
+            return;
+        }
+        // First: a root zap or a register write during the work below (a sync can zap) makes
+        // the next entry full again (each posts its bit anew; take() leaves both).
+        requests.takeEntryChecks();
+        boolean finished = false;
+        try {
+            enterGuest0();
+            finished = true;
+        } finally {
+            if (!finished) {
+                requests.make(VcpuRequests.CONTEXT_CHANGED); // the next entry is a full one again
+            }
+        }
     }
 
     private void enterGuest0() {
@@ -286,7 +321,7 @@ public final class VcpuMmu implements GuestVcpu {
             meter.begin();
             newRoot(c3, false); // kvm_mmu_reload: the same CR3 and the PDPTEs already loaded
         }
-        while (!requests.none()) { // only this thread clears requests: take() below finds some
+        while (requests.anyPosted()) { // only this thread clears requests: take() below finds some
             // From before the take (it clears KVM_REQ_TLB_FLUSH) until the flush is done, the TLB
             // may hold what the sptes no longer map with no request left to show it; the MMU sync
             // between them may wait for the MMU lock. The window says so to the checker.
@@ -659,6 +694,18 @@ public final class VcpuMmu implements GuestVcpu {
     }
 
     // ---- guest accesses ----
+
+    /** The TLB-hit case of a read alone ({@link TlbHitPath}), small enough to inline into the caller. */
+    @Override
+    public boolean readHit(long gva, int size, boolean user, AccessResult out) {
+        return TlbHitPath.readHit(this, gva, size, user ? Pfec.USER : 0, out);
+    }
+
+    /** The TLB-hit case of a store alone ({@link TlbHitPath}: in guest mode). */
+    @Override
+    public boolean writeHit(long gva, long value, int size, boolean user, AccessResult out) {
+        return TlbHitPath.storeHit(this, requests, gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
+    }
 
     /** {@link GuestAccess}: TLB, the hardware walk of the sptes, then the fault handler. */
     @Override

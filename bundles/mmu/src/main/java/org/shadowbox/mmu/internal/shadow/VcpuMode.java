@@ -81,7 +81,7 @@ public final class VcpuMode {
     public static boolean enterGuestMode(VcpuRequests r) {
         VcpuRequestBits.MODE.setOpaque(r, IN_GUEST);
         VarHandle.fullFence(); // the store above before the request load below
-        if (r.none()) {
+        if (r.noneForStore()) {
             return true;
         }
         VcpuRequestBits.MODE.setRelease(r, OUTSIDE);
@@ -102,12 +102,27 @@ public final class VcpuMode {
     public static void waitForVcpus(VcpuRequests[] vcpus) {
         VarHandle.fullFence(); // the requests (and the clears before them) before the mode loads
         for (VcpuRequests r : vcpus) {
-            for (int spins = 0; (int) VcpuRequestBits.MODE.getAcquire(r) != OUTSIDE; spins++) {
-                if (spins < SPINS) {
-                    Thread.onSpinWait();
-                } else {
-                    Thread.yield();
-                }
+            waitOutside(r);
+        }
+    }
+
+    /**
+     * {@link #waitForVcpus} for one vCPU: the caller posted something to its word (a request,
+     * or {@link VcpuRequests#HELD}) with a read-modify-write; returns once the vCPU is outside
+     * both states, so every guest store it began before seeing the word has landed (and is
+     * visible to the caller: the acquire load of {@link #OUTSIDE} pairs with {@link #exitGuestMode}).
+     */
+    public static void waitForVcpu(VcpuRequests r) {
+        VarHandle.fullFence();
+        waitOutside(r);
+    }
+
+    private static void waitOutside(VcpuRequests r) {
+        for (int spins = 0; (int) VcpuRequestBits.MODE.getAcquire(r) != OUTSIDE; spins++) {
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
             }
         }
     }

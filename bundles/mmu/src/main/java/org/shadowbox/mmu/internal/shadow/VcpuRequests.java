@@ -23,6 +23,34 @@ public final class VcpuRequests extends VcpuRequestBits {
      * when it takes it, and a second remote flush before then sends no second IPI.
      */
     public static final int KICKED = 4;
+    /**
+     * Not a request either: set while a checker holds the vCPU between two accesses ({@code
+     * kvm_lock_all_vcpus}, TDP): the vCPU's fast path sees a word that is not clear and falls
+     * back to the path that waits for the vCPU's mutex. The checker sets and clears it
+     * ({@link #hold}, {@link #release}); {@link #take} leaves it.
+     */
+    public static final int HELD = 8;
+    /**
+     * {@code KVM_REQ_MMU_RELOAD}, posted by {@code kvm_reload_remote_mmus} when a shadow page
+     * some vCPU holds as a root is zapped ({@link ShadowMmu#prepareZap}): the next entry must
+     * look at the roots ({@code kvm_mmu_reload}). {@link #take} leaves it: the vCPU clears it at
+     * the start of a full entry, before it looks ({@link #takeReload}), so a root zapped during
+     * that entry (a sync can zap) makes the next one full again.
+     */
+    public static final int MMU_RELOAD = 16;
+    /**
+     * CR0, CR3, CR4 or EFER changed since the vCPU's last full entry: posted by the vm bundle's
+     * register write through {@link org.shadowbox.vm.spi.PlatformVcpu#mmuContextHook}, where KVM's
+     * {@code kvm_set_cr0} and the others call {@code kvm_mmu_reset_context} (and Linux 5.x posts
+     * {@code KVM_REQ_LOAD_MMU_PGD} for CR3). Set too before the first entry. Like {@link
+     * #MMU_RELOAD}, left by {@link #take} and cleared at the start of a full entry ({@link
+     * #takeEntryChecks}), before the registers are read.
+     */
+    public static final int CONTEXT_CHANGED = 32;
+    /** The bits {@link #take} leaves in the word. */
+    private static final int KEPT = HELD | MMU_RELOAD | CONTEXT_CHANGED;
+    /** What a full entry looks at itself, whatever is posted ({@link #takeEntryChecks}). */
+    private static final int ENTRY_CHECKS = MMU_RELOAD | CONTEXT_CHANGED;
 
     /** Padding after the word. */
     long q0, q1, q2, q3, q4, q5, q6, q7;
@@ -59,8 +87,44 @@ public final class VcpuRequests extends VcpuRequestBits {
         return bits == 0;
     }
 
-    /** Takes every posted request at once (the vCPU's thread): their bits, 0 if none. */
+    /** Takes every posted request at once (the vCPU's thread): their bits, 0 if none ({@link #HELD} and {@link #MMU_RELOAD} stay). */
     public int take() {
-        return bits == 0 ? 0 : (int) VcpuRequestBits.BITS.getAndSet(this, 0);
+        return bits == 0 ? 0 : (int) VcpuRequestBits.BITS.getAndBitwiseAnd(this, KEPT) & ~KEPT;
+    }
+
+    /**
+     * True when nothing but the entry checks ({@link #MMU_RELOAD}, {@link #CONTEXT_CHANGED}) is
+     * posted: what {@link VcpuMode#enterGuestMode} asks before a store through translations the
+     * vCPU already holds (a change of context or a zapped root does not take them away; a flush
+     * does, and the flush request is in the word).
+     */
+    public boolean noneForStore() {
+        return (bits & ~ENTRY_CHECKS) == 0;
+    }
+
+    /** True when a request that {@link #take} takes is posted. */
+    public boolean anyPosted() {
+        return (bits & ~KEPT) != 0;
+    }
+
+    /**
+     * Clears {@link #MMU_RELOAD} and {@link #CONTEXT_CHANGED} if posted: the vCPU's thread, at the
+     * start of a full entry, before it reads its registers and looks at its roots (one posted
+     * after this makes the next entry full again). A read-modify-write only when one is set.
+     */
+    public void takeEntryChecks() {
+        if ((bits & ENTRY_CHECKS) != 0) {
+            VcpuRequestBits.BITS.getAndBitwiseAnd(this, ~ENTRY_CHECKS);
+        }
+    }
+
+    /** Sets {@link #HELD} (a read-modify-write: a full fence before the caller's next load). The checker's thread. */
+    public void hold() {
+        VcpuRequestBits.BITS.getAndBitwiseOr(this, HELD);
+    }
+
+    /** Clears {@link #HELD}. The checker's thread. */
+    public void release() {
+        VcpuRequestBits.BITS.getAndBitwiseAnd(this, ~HELD);
     }
 }

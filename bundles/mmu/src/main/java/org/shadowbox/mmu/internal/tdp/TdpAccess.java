@@ -29,7 +29,7 @@ import org.shadowbox.vm.VmException;
  * page-table page exits. Shadowbox's walk never exits; A/D updates are host-side writes that
  * notify no tracker, as under shadow paging ({@code update_accessed_dirty_bits}).
  */
-final class TdpAccess implements TlbHitPath.Hit {
+final class TdpAccess {
     private static final int MAX_RETRIES = 16;
     private static final int TRANSLATED = 3;
 
@@ -38,11 +38,6 @@ final class TdpAccess implements TlbHitPath.Hit {
 
     TdpAccess(TdpVcpu v) {
         this.v = v;
-    }
-
-    /** {@link TdpVcpu#readHit}: the TLB-hit case of a read ({@code acc} without WRITE) alone. */
-    boolean readHit(long gva, int size, int acc, AccessResult out) {
-        return tlbHit(gva, 0, size, acc & ~Pfec.WRITE, out);
     }
 
     AccessResult access(long gva, long value, int size, int acc, AccessResult out) {
@@ -65,32 +60,8 @@ final class TdpAccess implements TlbHitPath.Hit {
      * looked up as given: entries are filled only with truncated, canonical gvas of the current
      * paging mode, and a mode change flushes the TLB, so a hit implies both.
      */
-    private boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
-        return TlbHitPath.tlbHit(this, v.requests, gva, value, size, acc, out);
-    }
-
-    @Override
-    public boolean entryUnchanged() {
-        return v.entryUnchanged();
-    }
-
-    /**
-     * {@link TlbHitPath.Hit#hit}: the TDP TLB, its permission bits decided at fill time under
-     * the CR0 and CR4 of the context ({@link TdpVcpu#entryUnchanged}: unchanged since), with
-     * EFLAGS.AC read only when CR4.SMAP makes it matter.
-     */
-    @Override
-    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
-        TdpTlb tlb = v.tlb;
-        int i = tlb.lookup(gva >>> 12);
-        if (i < 0 || !tlb.hitAllows(i, acc, (v.cr4() & Register.CR4_SMAP) != 0
-                && (v.vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
-            return false;
-        }
-        v.meter.access((acc & Pfec.USER) != 0);
-        v.stats.inc(TdpCounter.TLB_HIT);
-        TlbHitPath.perform(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, acc, off, out);
-        return true;
+    boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
+        return TlbHitPath.tlbHit(v, v.requests, gva, value, size, acc, out);
     }
 
     private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {

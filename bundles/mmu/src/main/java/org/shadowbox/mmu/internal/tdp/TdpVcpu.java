@@ -5,6 +5,8 @@ import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.ExitMeter;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
+import org.shadowbox.mmu.internal.shadow.TlbHitPath;
+import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.mmu.internal.shadow.VcpuRequests;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
@@ -20,11 +22,9 @@ import org.shadowbox.vm.spi.PlatformVcpu;
  *
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
-public final class TdpVcpu implements GuestVcpu {
+public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
     final TdpMmu mmu;
     final Vcpu vcpu;
-    /** {@link #vcpu}'s platform side: its {@link PlatformVcpu#mmuContextGeneration}. */
-    private final PlatformVcpu contextSource;
     final TdpTlb tlb;
     /** This vCPU's counters; only its own thread changes them. */
     final TdpStats stats = new TdpStats();
@@ -44,12 +44,6 @@ public final class TdpVcpu implements GuestVcpu {
     private long efer;
     private boolean contextValid;
     /**
-     * The vCPU's {@link PlatformVcpu#mmuContextGeneration} as of the start of the last {@link
-     * #enterGuest}, or -1 (never entered): CR0, CR3, CR4 and EFER were those of {@link #cr0} and
-     * the others then.
-     */
-    private long enteredContext = -1;
-    /**
      * Run by {@link TdpMmu#leafLockless} each time it has read a link and before it reads the
      * child table: null (nothing) except in the test that zaps the table under the walk. Set
      * before the vCPU's thread runs.
@@ -66,7 +60,9 @@ public final class TdpVcpu implements GuestVcpu {
     TdpVcpu(TdpMmu mmu, Vcpu vcpu, int tlbEntries) {
         this.mmu = mmu;
         this.vcpu = vcpu;
-        this.contextSource = Platform.vcpu(vcpu);
+        VcpuRequests r = requests; // kvm_mmu_reset_context's place ({@link #entryUnchanged})
+        r.make(VcpuRequests.CONTEXT_CHANGED); // never entered yet
+        Platform.vcpu(vcpu).mmuContextHook(() -> r.make(VcpuRequests.CONTEXT_CHANGED));
         this.tlb = new TdpTlb(tlbEntries);
     }
 
@@ -135,38 +131,67 @@ public final class TdpVcpu implements GuestVcpu {
 
     /**
      * True when {@link #enterGuest} has nothing to do: CR0, CR3, CR4 and EFER are those the
-     * context was set up for and no request is pending. The TLB-hit fast path asks this instead.
-     * The registers are not read: the vCPU counts every change of the four in its {@link
-     * PlatformVcpu#mmuContextGeneration} (as the shadow MMU's {@code VcpuMmu.entryUnchanged}).
+     * context was set up for and no request is pending. The TLB-hit fast path asks this instead:
+     * one load of the request word, where a register write posts {@link
+     * VcpuRequests#CONTEXT_CHANGED} ({@link PlatformVcpu#mmuContextHook}; as the shadow MMU's
+     * {@code VcpuMmu.entryUnchanged}).
      */
-    boolean entryUnchanged() {
-        return contextSource.mmuContextGeneration() == enteredContext && requests.none();
+    @Override
+    public boolean entryUnchanged() {
+        return requests.none();
+    }
+
+    /**
+     * {@link TlbHitPath.Hit#hit}: the TDP TLB, its permission bits decided at fill time under
+     * the CR0 and CR4 of the context ({@link #entryUnchanged}: unchanged since), with EFLAGS.AC
+     * read only when CR4.SMAP makes it matter. On the vCPU, not on its {@code TdpAccess}: the
+     * fast path reads only this object's fields and what they point to.
+     */
+    @Override
+    public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
+        TdpTlb t = tlb;
+        int i = t.lookup(gva >>> 12);
+        if (i < 0 || !t.hitAllows(i, acc, (cr4 & Register.CR4_SMAP) != 0
+                && (vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
+            return false;
+        }
+        meter.access((acc & Pfec.USER) != 0);
+        stats.inc(TdpCounter.TLB_HIT);
+        TlbHitPath.perform(t.page(i), (t.gfn(i) << 12) | off, value, size, acc, off, out);
+        return true;
     }
 
     /** Before each access: a paging-control or CR3 change flushes, then pending requests are served. */
     void enterGuest() {
-        long context = contextSource.mmuContextGeneration(); // before the registers it stands for
-        long c0 = vcpu.get(Register.CR0);
-        long c3 = vcpu.get(Register.CR3);
-        long c4 = vcpu.get(Register.CR4);
-        long ef = vcpu.get(Register.EFER);
-        if (c0 != cr0 || c3 != cr3 || c4 != cr4 || ef != efer || !contextValid) {
-            tlb.beginUpdate(); // the new context counts as seen only with the flush done (the checker)
-            try {
-                contextValid = true;
-                cr0 = c0;
-                cr3 = c3;
-                cr4 = c4;
-                efer = ef;
-                meter.begin();
-                guestFlush();
-            } finally {
-                tlb.endUpdate();
+        requests.takeEntryChecks(); // before the registers: a write after this posts it again
+        boolean seen = false;
+        try {
+            long c0 = vcpu.get(Register.CR0);
+            long c3 = vcpu.get(Register.CR3);
+            long c4 = vcpu.get(Register.CR4);
+            long ef = vcpu.get(Register.EFER);
+            if (c0 != cr0 || c3 != cr3 || c4 != cr4 || ef != efer || !contextValid) {
+                tlb.beginUpdate(); // the new context counts as seen only with the flush done (the checker)
+                try {
+                    contextValid = true;
+                    cr0 = c0;
+                    cr3 = c3;
+                    cr4 = c4;
+                    efer = ef;
+                    meter.begin();
+                    guestFlush();
+                } finally {
+                    tlb.endUpdate();
+                }
+            }
+            seen = true;
+        } finally {
+            if (!seen) {
+                requests.make(VcpuRequests.CONTEXT_CHANGED); // the next entry looks again
             }
         }
-        enteredContext = context;
         entered = true;
-        if (requests.none()) {
+        if (!requests.anyPosted()) {
             return;
         }
         // From before the take (it clears KVM_REQ_TLB_FLUSH) until the flush is done, nothing is
@@ -264,7 +289,34 @@ public final class TdpVcpu implements GuestVcpu {
     /** The TLB-hit case of a read alone ({@code TdpAccess}'s fast path), for the mutex-free read. */
     @Override
     public boolean readHit(long gva, int size, boolean user, AccessResult out) {
-        return access.readHit(gva, size, user ? Pfec.USER : 0, out);
+        return TlbHitPath.readHit(this, gva, size, user ? Pfec.USER : 0, out);
+    }
+
+    /** The TLB-hit case of a store alone ({@code TdpAccess}'s fast path, in guest mode): no mutex ({@link #holdStoreHits}). */
+    @Override
+    public boolean writeHit(long gva, long value, int size, boolean user, AccessResult out) {
+        return TlbHitPath.storeHit(this, requests, gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
+    }
+
+    /**
+     * The checker holds this vCPU ({@code kvm_lock_all_vcpus}; its mutex already taken): a store
+     * that hits the TLB takes no mutex, so it is kept out the way a remote flush keeps out a
+     * store through a translation it removed ({@link VcpuMode}): the word is set with a full
+     * fence, then the checker waits until the vCPU is not in guest mode. A store hit enters
+     * guest mode, fences, then reads the word: either it sees {@link VcpuRequests#HELD} and
+     * falls back to the path that waits for the mutex, or the wait here sees it in guest mode
+     * and lasts until its store has landed. Either way the checker sees no store half done,
+     * and none begins before {@link #releaseStoreHits}.
+     */
+    @Override
+    public void holdStoreHits() {
+        requests.hold();
+        VcpuMode.waitForVcpu(requests);
+    }
+
+    @Override
+    public void releaseStoreHits() {
+        requests.release();
     }
 
     /** {@code TdpAccess}: TLB, the guest's walk and the TDP walk, then the TDP fault handler. */

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# bench/issue15.sh's tables from a JMH JSON of known per-fork scores (SHADOWBOX_JMH_JSON: render
+# only, nothing measured): each ratio's value, its 95% interval over the forks and its verdict,
+# computed by hand below, and the per-fork spread column.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd -P)
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+python3 - "$dir/jmh.json" <<'PY'
+import json, sys
+def bench(name, params, unit, forks, accesses=None):
+    def metric(f, u):
+        flat = [x for k in f for x in k]
+        return {"score": sum(flat) / len(flat), "scoreError": 0.0, "scoreUnit": u, "rawData": f}
+    r = {"benchmark": "org.shadowbox.bench." + name, "params": params, "jdkVersion": "17.0.0", "vmName": "Test VM",
+         "primaryMetric": metric(forks, unit), "secondaryMetrics": {}}
+    if accesses:
+        r["secondaryMetrics"]["accesses"] = metric(accesses, "ops/s")
+    return r
+M = 1e6
+runs = [
+    # fork means 20, 22, 24 and 40, 44, 48 million accesses/s: each mean's 95% half-width is
+    # t(2) 4.303 x sd 2 (4) / sqrt 3, 22.586% of the mean; in quadrature on the log, h = 0.31941
+    bench("KernelBuildBench.oneRun", {"vcpus": "4", "threads": "1"}, "ops/s", [[1, 1]] * 3,
+          [[20 * M, 20 * M], [22 * M, 22 * M], [24 * M, 24 * M]]),
+    bench("KernelBuildBench.oneRun", {"vcpus": "4", "threads": "2"}, "ops/s", [[2, 2]] * 3,
+          [[40 * M, 40 * M], [44 * M, 44 * M], [48 * M, 48 * M]]),
+    # the same in every fork: no spread of its own
+    bench("KernelBuildTwoRunsBench.twoRunsOnTwoThreads", None, "ops/s", [[2]] * 3, [[88 * M]] * 3),
+    bench("TlbHitBench.guestReadTlbHit", {"mmu": "shadow"}, "ops/s", [[100 * M]] * 3),
+    bench("TlbHitBench.plainLongArrayRead", {"mmu": "shadow"}, "ops/s", [[600 * M]] * 3),
+    bench("TlbHitBench.guestReadTlbHit", {"mmu": "tdp"}, "ops/s", [[300 * M]] * 3),
+    bench("TlbHitBench.plainLongArrayRead", {"mmu": "tdp"}, "ops/s", [[600 * M]] * 3),
+    bench("ShadowFaultBench.faultOnExistingShadowPage", None, "ops/s", [[6 * M, 6 * M]]),  # one fork
+    bench("NotifierDispatchBench.emulatedWrite", {"mode": "direct", "notifiers": "1"}, "ns/op", [[30.0]] * 3),
+    bench("NotifierDispatchBench.emulatedWrite", {"mode": "direct", "notifiers": "8"}, "ns/op", [[100.0]] * 3),
+]
+json.dump(runs, open(sys.argv[1], "w"))
+PY
+out=$(SHADOWBOX_JMH_JSON="$dir/jmh.json" bash "$root/bench/issue15.sh")
+fail=0
+expect() {
+    if ! grep -qF -- "$1" <<<"$out"; then
+        echo "issue15-table-test: expected a line with: $1" >&2
+        fail=1
+    fi
+}
+# 44 / 22 = 2.00, [2 / e^0.31941, 2 x e^0.31941] = [1.45, 2.75]: holds 1.7
+expect "| kernel-build, 2 threads / 1 thread (accesses/s) | 2.00 [1.45, 2.75] | at least 1.7 | undecided (the interval holds the target) |"
+# 44 / 88 = 0.50, h = 0.22586 alone: [0.40, 0.63], all below 0.9
+expect "| kernel-build, 2 threads / two runs (accesses/s) | 0.50 [0.40, 0.63] | at least 0.9 | not met |"
+expect "| two runs / 1 thread (accesses/s), the ceiling | 4.00 [3.19, 5.01] |  |  |"
+expect "(mmu shadow) / \`plainLongArrayRead\`, time per access | 6.00 [6.00, 6.00] | at most 3 | not met |"
+expect "(mmu tdp) / \`plainLongArrayRead\`, time per access | 2.00 [2.00, 2.00] | at most 3 | met |"
+expect "| \`ShadowFaultBench\`, million faults/s | 6.00 (1 fork: no interval) | at least 5 |  |"
+expect "| one notifier, ns per emulated write | 30.00 [30.00, 30.00] | at most 40 | met |"
+expect "| each further notifier, ns ((8 notifiers - 1) / 7) | 10.00 [10.00, 10.00] | at most 15 | met |"
+expect "| \`KernelBuildBench.oneRun\` accesses | threads 1, vcpus 4 | 22 ± 0 | million accesses/s | 0.0% | 3 | 20 to 24 (20%) |"
+expect "forks per benchmark: 1, 3."
+if [[ $fail != 0 ]]; then
+    printf '%s\n' "$out" >&2
+    exit 1
+fi
+echo "issue15-table-test: ok (ratios, intervals over forks, verdicts, spread)"
