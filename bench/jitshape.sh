@@ -31,7 +31,9 @@ attr = re.compile(r"(\w+)='([^']*)'")
 def attrs(l):
     return {k: html.unescape(v) for k, v in attr.findall(l)}
 lines = open(sys.argv[1], errors="replace").read().split("\n")
-CHAIN = ("ResultCpu::", "GuestVcpu::", "VcpuMmu::access", "GuestAccess::access", "GuestAccess::tlbHit", "TlbHitPath::tlbHit")
+# the links of the access chain, before and after the TLB-hit path's rework (ResultCpu.readHit,
+# VcpuMmu.readHit, TlbHitPath.readHit/storeHit): any method of these classes refused as big
+CHAIN = ("ResultCpu::", "GuestCpu::", "GuestVcpu::", "VcpuMmu::", "GuestAccess::", "TlbHitPath::")
 def last_tree(meth):
     """The refusals on the access chain in the last C2 compile of meth (a substring of 'holder name')."""
     found = None
