@@ -8,6 +8,8 @@
 # the chain a user access goes through on a TLB hit:
 #   Faults.access -> ResultCpu.read/write/fetch -> GuestVcpu.read/write/fetch -> VcpuMmu.access
 #   -> GuestAccess.access -> GuestAccess.tlbHit -> TlbHitPath.tlbHit -> GuestAccess.hit ...
+# (main at 97caca1; since the TLB-hit rework a read hit goes ResultCpu.read -> ShadowGuestCpu.readHit
+# -> VcpuMmu.readHit -> TlbHitPath.readHit -> VcpuMmu.hit)
 # Every link is called once per access, so the tiered compiler queues several of them for C2 at
 # the same moment; whichever it compiles first inlines the rest of the chain, becomes a big
 # method, and is then a call from its callers ("already compiled into a big method"): the shape
