@@ -8,6 +8,8 @@
 # the chain a user access goes through on a TLB hit:
 #   Faults.access -> ResultCpu.read/write/fetch -> GuestVcpu.read/write/fetch -> VcpuMmu.access
 #   -> GuestAccess.access -> GuestAccess.tlbHit -> TlbHitPath.tlbHit -> GuestAccess.hit ...
+# (main at 97caca1; since the TLB-hit rework a read hit goes ResultCpu.read -> ShadowGuestCpu.readHit
+# -> VcpuMmu.readHit -> TlbHitPath.readHit -> VcpuMmu.hit)
 # Every link is called once per access, so the tiered compiler queues several of them for C2 at
 # the same moment; whichever it compiles first inlines the rest of the chain, becomes a big
 # method, and is then a call from its callers ("already compiled into a big method"): the shape
@@ -31,7 +33,9 @@ attr = re.compile(r"(\w+)='([^']*)'")
 def attrs(l):
     return {k: html.unescape(v) for k, v in attr.findall(l)}
 lines = open(sys.argv[1], errors="replace").read().split("\n")
-CHAIN = ("ResultCpu::", "GuestVcpu::", "VcpuMmu::access", "GuestAccess::access", "GuestAccess::tlbHit", "TlbHitPath::tlbHit")
+# the links of the access chain, before and after the TLB-hit path's rework (ResultCpu.readHit,
+# VcpuMmu.readHit, TlbHitPath.readHit/storeHit): any method of these classes refused as big
+CHAIN = ("ResultCpu::", "GuestCpu::", "GuestVcpu::", "VcpuMmu::", "GuestAccess::", "TlbHitPath::")
 def last_tree(meth):
     """The refusals on the access chain in the last C2 compile of meth (a substring of 'holder name')."""
     found = None
