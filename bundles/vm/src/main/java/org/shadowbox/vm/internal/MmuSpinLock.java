@@ -45,8 +45,8 @@ final class MmuSpinLock extends ReentrantLock {
     static final int SPINS = 512;
     /** The first sleep of a waiter past its spins. */
     static final long MIN_SLEEP_NANOS = 1_000;
-    /** The longest sleep between two tries: the most a waiter can overstay a release. */
-    static final long MAX_SLEEP_NANOS = 1_000_000;
+    /** The longest sleep between two tries: about the most a waiter overstays a release (Linux adds its timer slack, 50 µs). */
+    static final long MAX_SLEEP_NANOS = 100_000;
 
     private static final VarHandle OWNER;
 
