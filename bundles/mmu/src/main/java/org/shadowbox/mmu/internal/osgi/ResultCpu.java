@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
 import org.shadowbox.vm.Vcpu;
@@ -20,14 +21,15 @@ import org.shadowbox.vm.VmException;
  * tables and fills its TLB with no exit) gives each vCPU a {@link #mutex}, KVM's
  * {@code vcpu->mutex}: held by the vCPU's thread for each access and each instruction that
  * may change its TLB or the guest's memory, taken by the checker for every vCPU at once ({@code
- * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read ({@link
- * GuestVcpu#readHit}) changes neither, and a store ({@link GuestVcpu#writeHit}) is done in guest
- * mode, which the checker waits out after taking the mutex ({@link GuestVcpu#holdStoreHits}), as
- * a remote flush does. Uncontended the mutex costs one CAS in and one release out; fair, so a
+ * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read or a fetch
+ * changes neither, and a store is done in guest mode, which the checker waits out after taking
+ * the mutex ({@link GuestVcpu#holdStoreHits}), as a remote flush does. Uncontended the mutex costs one CAS in and one release out; fair, so a
  * checker queued behind a running vCPU gets it at the vCPU's next safe point.
  *
- * <p>Every access tries the TLB-hit case first, alone: a small method the JIT inlines into the
- * caller, where the full access (fault path included) is compiled apart and called.
+ * <p>Every access tries the TLB-hit case first, alone, in the final subclass: a method of
+ * about 35 bytes of bytecode, every call in it bound statically ({@code live()}, the vCPU's
+ * {@code loadHit} or {@code storeHit}), that the JIT inlines into its caller; everything else is
+ * in {@link #readMiss}, {@link #writeMiss} and {@link #fetchMiss}, compiled apart and called.
  *
  * @param <V> the MMU's vCPU
  */
@@ -52,14 +54,12 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     }
 
     /**
-     * {@link GuestVcpu#readHit} into {@link #last}, called by the subclass on its vCPU as the
-     * concrete final class it is (through {@link #v}, typed by an interface, the JIT checks the
-     * class on every access).
+     * True while the MMU of this VM is there: the TLB-hit case of an access asks this (one
+     * volatile read), and on false leaves it to the miss method, whose {@link #checkLive} fails.
      */
-    abstract boolean readHit(long gva, int size, boolean user);
-
-    /** {@link GuestVcpu#writeHit} into {@link #last}, as {@link #readHit}. */
-    abstract boolean writeHit(long gva, long value, int size, boolean user);
+    final boolean live() {
+        return gone == null;
+    }
 
     /** {@link VmMmu#checkLive} for an access: fails, in one line, once the MMU of this VM is gone. */
     private void checkLive() {
@@ -123,40 +123,47 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         return v.vcpu();
     }
 
-    @Override
-    public final boolean read(long gva, int size, boolean user) {
+    /*
+     * GuestCpu's read, write and fetch are the final subclasses' (ShadowGuestCpu, TdpGuestCpu):
+     * each is the TLB-hit case on the vCPU's final class, else one of the methods below. Those
+     * hold everything rare (the liveness failure, the mutex, the general path and its faults and
+     * exits), are too big for the JIT to inline at a call site that runs for a minority of the
+     * accesses (over MaxInlineSize, 35 bytes of bytecode), and are compiled on their own: the
+     * code compiled for a subclass's read stays small enough for its own caller to inline it,
+     * whichever of them the JIT compiles first (docs/mmu.md, "What a TLB hit costs").
+     */
+
+    /**
+     * A read whose TLB-hit case failed (or the MMU is gone): the general path ({@link
+     * GuestVcpu#miss}) under the vCPU's mutex if it has one. Fails in one line if the MMU is gone.
+     */
+    final boolean readMiss(long gva, int size, boolean user) {
         checkLive();
-        if (readHit(gva, size, user)) {
-            return true; // a read that hits the TLB changes nothing the checker reads: no mutex
-        }
         enter();
         try {
-            return v.read(gva, size, user, last).ok();
+            return v.miss(gva, 0, size, user ? Pfec.USER : 0, last).ok();
         } finally {
             exit();
         }
     }
 
-    @Override
-    public final boolean write(long gva, long value, int size, boolean user) {
+    /** {@link #readMiss} for a write. */
+    final boolean writeMiss(long gva, long value, int size, boolean user) {
         checkLive();
-        if (writeHit(gva, value, size, user)) {
-            return true; // in guest mode, which a checker holding the vCPU waits out: no mutex
-        }
         enter();
         try {
-            return v.write(gva, value, size, user, last).ok();
+            return v.miss(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), last).ok();
         } finally {
             exit();
         }
     }
 
-    @Override
-    public final boolean fetch(long gva, int size, boolean user) {
+    /** {@link #readMiss} for an instruction fetch. */
+    final boolean fetchMiss(long gva, int size, boolean user) {
         checkLive();
         enter();
         try {
-            return v.fetch(gva, size, user, last).ok();
+            return v.miss(gva, 0, size, Pfec.FETCH | (user ? Pfec.USER : 0), last).ok();
         } finally {
             exit();
         }

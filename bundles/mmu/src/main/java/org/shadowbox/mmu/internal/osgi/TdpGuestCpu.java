@@ -1,6 +1,7 @@
 package org.shadowbox.mmu.internal.osgi;
 
 import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.tdp.TdpVcpu;
 import org.shadowbox.vm.Register;
 
@@ -10,7 +11,7 @@ import org.shadowbox.vm.Register;
  * violation ({@link ResultCpu} does the accesses).
  */
 final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
-    /** {@link #v} as its final class, for the TLB-hit fast path ({@link ResultCpu#readHit}). */
+    /** {@link #v} as its final class, so that the TLB-hit case binds its calls statically. */
     private final TdpVcpu fast;
 
     TdpGuestCpu(VmMmu<?> owner, TdpVcpu v) {
@@ -18,14 +19,27 @@ final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
         this.fast = v;
     }
 
+    /**
+     * The TLB-hit case ({@link TdpVcpu#loadHit}), else {@link #readMiss}. Kept to a few bytecodes
+     * with every call statically bound (this class and {@link TdpVcpu} are final), so that the JIT
+     * inlines it into whichever caller it compiles, and never holds the general path.
+     */
     @Override
-    boolean readHit(long gva, int size, boolean user) {
-        return fast.readHit(gva, size, user, last);
+    public boolean read(long gva, int size, boolean user) {
+        return live() && fast.loadHit(gva, size, user ? Pfec.USER : 0, last) || readMiss(gva, size, user);
     }
 
+    /** {@link #read} for a store ({@link TdpVcpu#storeHit}: in guest mode, no mutex), else {@link #writeMiss}. */
     @Override
-    boolean writeHit(long gva, long value, int size, boolean user) {
-        return fast.writeHit(gva, value, size, user, last);
+    public boolean write(long gva, long value, int size, boolean user) {
+        return live() && fast.storeHit(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), last)
+                || writeMiss(gva, value, size, user);
+    }
+
+    /** {@link #read} for an instruction fetch, else {@link #fetchMiss}. */
+    @Override
+    public boolean fetch(long gva, int size, boolean user) {
+        return live() && fast.loadHit(gva, size, Pfec.FETCH | (user ? Pfec.USER : 0), last) || fetchMiss(gva, size, user);
     }
 
     /**
