@@ -27,9 +27,9 @@ import org.shadowbox.vm.VmException;
  * checker queued behind a running vCPU gets it at the vCPU's next safe point.
  *
  * <p>Every access tries the TLB-hit case first, alone, in the final subclass: a method of
- * about 35 bytes of bytecode, every call in it bound statically ({@code live()}, the vCPU's
- * {@code loadHit} or {@code storeHit}), that the JIT inlines into its caller; everything else is
- * in {@link #readMiss}, {@link #writeMiss} and {@link #fetchMiss}, compiled apart and called.
+ * about 35 bytes of bytecode, every call in it bound statically (the vCPU's {@code loadHit}
+ * or {@code storeHit}), that the JIT inlines into its caller; everything else is
+ * in {@link #miss}, compiled apart and called.
  *
  * @param <V> the MMU's vCPU
  */
@@ -41,8 +41,9 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     private final ReentrantLock mutex;
 
     /**
-     * Why this VM's MMU is gone, or null: {@link VmMmu#kill} sets it here too, so an access checks
-     * a field of the object it is called on (one volatile read) instead of following {@link #owner}.
+     * Why this VM's MMU is gone, or null: {@link VmMmu#kill} sets it here too, so an access that
+     * misses the TLB checks a field of the object it is called on (one volatile read) instead of
+     * following {@link #owner}; a TLB hit needs no check (the kill posts {@code VM_DEAD}).
      */
     private volatile String gone;
 
@@ -53,14 +54,6 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         this.mutex = safePoints ? new ReentrantLock(true) : null;
     }
 
-    /**
-     * True while the MMU of this VM is there: the TLB-hit case of an access asks this (one
-     * volatile read), and on false leaves it to the miss method, whose {@link #checkLive} fails.
-     */
-    final boolean live() {
-        return gone == null;
-    }
-
     /** {@link VmMmu#checkLive} for an access: fails, in one line, once the MMU of this VM is gone. */
     private void checkLive() {
         String g = gone;
@@ -69,9 +62,14 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         }
     }
 
-    /** {@link VmMmu#kill}'s part in this adapter. */
+    /**
+     * {@link VmMmu#kill}'s part in this adapter: the reason, then {@code kvm_vm_dead}'s request
+     * to the vCPU ({@link GuestVcpu#requestVmDead}), which turns every TLB hit into a miss, where
+     * {@link #checkLive} fails.
+     */
     final void kill(String why) {
         gone = why;
+        v.requestVmDead();
     }
 
     /** Enters an access or instruction: takes {@link #mutex} if there is one. */
@@ -125,47 +123,31 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
 
     /*
      * GuestCpu's read, write and fetch are the final subclasses' (ShadowGuestCpu, TdpGuestCpu):
-     * each is the TLB-hit case on the vCPU's final class, else one of the methods below. Those
-     * hold everything rare (the liveness failure, the mutex, the general path and its faults and
-     * exits), are too big for the JIT to inline at a call site that runs for a minority of the
-     * accesses (over MaxInlineSize, 35 bytes of bytecode), and are compiled on their own: the
-     * code compiled for a subclass's read stays small enough for its own caller to inline it,
-     * whichever of them the JIT compiles first (docs/mmu.md, "What a TLB hit costs").
+     * each is the TLB-hit case on the vCPU's final class, else miss below, which holds everything
+     * rare (the liveness failure, the mutex) and calls the general path, one method the JIT never
+     * inlines (over FreqInlineSize): the code compiled for a subclass's read stays small enough
+     * for its own caller to inline it, whichever of them the JIT compiles first (docs/mmu.md,
+     * "What a TLB hit costs").
      */
 
     /**
-     * A read whose TLB-hit case failed (or the MMU is gone): the general path ({@link
-     * GuestVcpu#miss}) under the vCPU's mutex if it has one. Fails in one line if the MMU is gone.
+     * An access whose TLB-hit case failed (or the MMU is gone): the general path ({@link
+     * GuestVcpu#miss}: walk, faults, exits), under the vCPU's mutex if it has one; true if it
+     * completed. Fails in one line if the MMU is gone. One method for reads, writes and fetches,
+     * and its two cases apart (the JIT compiles only the one its profile saw: no lock and no
+     * handler for the shadow adapter), so that where a caller inlines it, it adds a test and
+     * one call.
      */
-    final boolean readMiss(long gva, int size, boolean user) {
+    final boolean miss(long gva, long value, int size, int acc) {
         checkLive();
-        enter();
-        try {
-            return v.miss(gva, 0, size, user ? Pfec.USER : 0, last).ok();
-        } finally {
-            exit();
+        if (mutex == null) {
+            return v.miss(gva, value, size, acc, last).ok();
         }
-    }
-
-    /** {@link #readMiss} for a write. */
-    final boolean writeMiss(long gva, long value, int size, boolean user) {
-        checkLive();
-        enter();
+        mutex.lock();
         try {
-            return v.miss(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), last).ok();
+            return v.miss(gva, value, size, acc, last).ok();
         } finally {
-            exit();
-        }
-    }
-
-    /** {@link #readMiss} for an instruction fetch. */
-    final boolean fetchMiss(long gva, int size, boolean user) {
-        checkLive();
-        enter();
-        try {
-            return v.miss(gva, 0, size, Pfec.FETCH | (user ? Pfec.USER : 0), last).ok();
-        } finally {
-            exit();
+            mutex.unlock();
         }
     }
 

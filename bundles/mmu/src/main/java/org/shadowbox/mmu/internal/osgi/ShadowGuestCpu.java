@@ -21,26 +21,28 @@ final class ShadowGuestCpu extends ResultCpu<VcpuMmu> {
     }
 
     /**
-     * The TLB-hit case ({@link VcpuMmu#loadHit}), else {@link #readMiss}. Kept to a few bytecodes
-     * with every call statically bound (this class and {@link VcpuMmu} are final), so that the JIT
-     * inlines it into whichever caller it compiles, and never holds the general path.
+     * The TLB-hit case ({@link VcpuMmu#loadHit}), else {@link #miss}. A few bytecodes, every call
+     * bound statically (this class and {@link VcpuMmu} are final), nothing of the general path: the
+     * JIT inlines it into whichever caller it compiles.
      */
     @Override
     public boolean read(long gva, int size, boolean user) {
-        return live() && fast.loadHit(gva, size, user ? Pfec.USER : 0, last) || readMiss(gva, size, user);
+        int acc = user ? Pfec.USER : 0;
+        return fast.loadHit(gva, size, acc, last) || miss(gva, 0, size, acc);
     }
 
-    /** {@link #read} for a store ({@link VcpuMmu#storeHit}: in guest mode), else {@link #writeMiss}. */
+    /** {@link #read} for a store ({@link VcpuMmu#storeHit}: in guest mode), else {@link #miss}. */
     @Override
     public boolean write(long gva, long value, int size, boolean user) {
-        return live() && fast.storeHit(gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), last)
-                || writeMiss(gva, value, size, user);
+        int acc = Pfec.WRITE | (user ? Pfec.USER : 0);
+        return fast.storeHit(gva, value, size, acc, last) || miss(gva, value, size, acc);
     }
 
-    /** {@link #read} for an instruction fetch, else {@link #fetchMiss}. */
+    /** {@link #read} for an instruction fetch, else {@link #miss}. */
     @Override
     public boolean fetch(long gva, int size, boolean user) {
-        return live() && fast.loadHit(gva, size, Pfec.FETCH | (user ? Pfec.USER : 0), last) || fetchMiss(gva, size, user);
+        int acc = Pfec.FETCH | (user ? Pfec.USER : 0);
+        return fast.loadHit(gva, size, acc, last) || miss(gva, 0, size, acc);
     }
 
     /**

@@ -29,6 +29,9 @@ public interface GuestVcpu {
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
     void requestTlbFlush();
 
+    /** {@code kvm_vm_dead}'s request to this vCPU ({@link VcpuRequests#VM_DEAD}): no TLB hit from now on. Any thread. */
+    void requestVmDead();
+
     /**
      * {@link #access} when its TLB-hit case was just tried and failed, with nothing changed (the
      * {@code GuestCpu} adapter tries it first, alone, through the final class): the general

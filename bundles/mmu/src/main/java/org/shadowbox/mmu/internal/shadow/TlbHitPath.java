@@ -115,7 +115,9 @@ public final class TlbHitPath {
      * cross) takes the general path, which splits or refuses it.
      */
     public static boolean fits(int size, int off) {
-        return (size & ~15) == 0 && ((0x116 >>> size) & 1) != 0 && off + size <= 4096; // 0x116: bits 1, 2, 4 and 8
+        // One test, no branch: size within 0..15, one of the bits of 0x116 (1, 2, 4, 8), and
+        // 4096 - off - size not negative (off is 0..4095, so nothing overflows once size is small).
+        return ((size & ~15) | (~0x116 >>> size & 1) | (4096 - off - size) >>> 31) == 0;
     }
 
     /** {@link #tlbHit} for a store ({@code acc} with {@link Pfec#WRITE}). */

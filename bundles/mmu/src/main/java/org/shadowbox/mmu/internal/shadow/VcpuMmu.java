@@ -223,6 +223,12 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
         requests.make(VcpuRequests.TLB_FLUSH);
     }
 
+    /** {@code kvm_make_request(KVM_REQ_VM_DEAD)} ({@code kvm_vm_dead}): every access takes the general path from now on. */
+    @Override
+    public void requestVmDead() {
+        requests.make(VcpuRequests.VM_DEAD);
+    }
+
     void requestLocalTlbFlush() {
         requestTlbFlush();
     }
@@ -737,9 +743,10 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
      */
     public boolean storeHit(long gva, long value, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
-        if (!TlbHitPath.fits(size, off) || !VcpuMode.enterGuestMode(requests)) {
+        if (!TlbHitPath.fits(size, off)) {
             return false;
         }
+        VcpuMode.publishGuestMode(requests); // then the request word, once: entryUnchanged
         try {
             int i;
             if (!entryUnchanged() || (i = hitEntry(gva, acc)) < 0) {

@@ -105,6 +105,12 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
         requests.make(VcpuRequests.TLB_FLUSH);
     }
 
+    /** {@code kvm_make_request(KVM_REQ_VM_DEAD)} ({@code kvm_vm_dead}): every access takes the general path from now on. */
+    @Override
+    public void requestVmDead() {
+        requests.make(VcpuRequests.VM_DEAD);
+    }
+
     /**
      * This vCPU's part of a remote flush ({@link TdpMmu#flushRemoteTlbs}): the request, and an
      * IPI if the vCPU is in guest mode (entered once, not in an exit of its own, not kicked already).
@@ -327,9 +333,10 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
      */
     public boolean storeHit(long gva, long value, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
-        if (!TlbHitPath.fits(size, off) || !VcpuMode.enterGuestMode(requests)) {
+        if (!TlbHitPath.fits(size, off)) {
             return false;
         }
+        VcpuMode.publishGuestMode(requests); // then the request word, once: entryUnchanged
         try {
             int i;
             if (!entryUnchanged() || (i = hitEntry(gva, acc)) < 0) {
