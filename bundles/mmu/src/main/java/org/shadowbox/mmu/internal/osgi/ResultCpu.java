@@ -4,7 +4,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.shadowbox.mmu.GuestCpu;
-import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
 import org.shadowbox.vm.Vcpu;
@@ -23,13 +22,14 @@ import org.shadowbox.vm.VmException;
  * may change its TLB or the guest's memory, taken by the checker for every vCPU at once ({@code
  * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read or a fetch
  * changes neither, and a store is done in guest mode, which the checker waits out after taking
- * the mutex ({@link GuestVcpu#holdStoreHits}), as a remote flush does. Uncontended the mutex costs one CAS in and one release out; fair, so a
- * checker queued behind a running vCPU gets it at the vCPU's next safe point.
+ * the mutex ({@link GuestVcpu#holdStoreHits}), as a remote flush does. Uncontended the mutex
+ * costs one CAS in and one release out; fair, so a checker queued behind a running vCPU gets it
+ * at the vCPU's next safe point.
  *
- * <p>Every access tries the TLB-hit case first, alone, in the final subclass: a method of
- * about 35 bytes of bytecode, every call in it bound statically (the vCPU's {@code loadHit}
- * or {@code storeHit}), that the JIT inlines into its caller; everything else is
- * in {@link #miss}, compiled apart and called.
+ * <p>Every access tries the TLB-hit case first, alone, in the final subclass: about 50 bytes
+ * of bytecode, every call in it bound statically (the vCPU's {@code loadHit} or {@code
+ * storeHit}), that the JIT inlines into its caller; everything else is in {@link #miss} and the
+ * general path it calls, which the JIT never inlines.
  *
  * @param <V> the MMU's vCPU
  */

@@ -719,11 +719,11 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     /**
      * The TLB-hit case of a read or an instruction fetch alone ({@link TlbHitPath}; {@code acc}
      * has {@link Pfec#USER} and {@link Pfec#FETCH} as asked, never {@link Pfec#WRITE}): the size
-     * and page-cross test, the entry check (one load of the request word), then {@link #hit};
-     * false, with nothing changed, when the general path ({@link #miss}) must do it. Every call
-     * in it is bound statically (this class is final) and nothing of the general path is in it,
-     * so the code the JIT compiles for it stays small wherever it is compiled first, and its
-     * callers inline it (docs/mmu.md, "What a TLB hit costs").
+     * and page-cross test, the entry check (one load of the request word), the TLB part ({@code
+     * hitEntry}) and the load; false, with nothing changed, when the general path ({@link #miss})
+     * must do it. Every call in it is bound statically (this class is final) and nothing of the
+     * general path is in it, so the code the JIT compiles for it stays small wherever it is
+     * compiled first, and its callers inline it (docs/mmu.md, "What a TLB hit costs").
      */
     public boolean loadHit(long gva, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
