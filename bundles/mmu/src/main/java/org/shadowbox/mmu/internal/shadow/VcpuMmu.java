@@ -310,7 +310,11 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
 
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
-        entered = true;
+        if (!entered) {
+            // Set once: it never goes back to false, and a volatile store on every entry was a full fence
+            // per entry (two per fault) that publishes nothing new.
+            entered = true;
+        }
         if (requests.none()) {
             // Nothing of the context, CR3 or the roots changed and no request is pending since an
             // entry that finished (entryUnchanged): enterGuest0 would find nothing to do (KVM's

@@ -210,7 +210,11 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
                 requests.make(VcpuRequests.CONTEXT_CHANGED); // the next entry looks again
             }
         }
-        entered = true;
+        if (!entered) {
+            // Set once: it never goes back to false, and a volatile store on every entry was a full fence
+            // per entry (two per fault) that publishes nothing new.
+            entered = true;
+        }
         if (!requests.anyPosted()) {
             return;
         }
