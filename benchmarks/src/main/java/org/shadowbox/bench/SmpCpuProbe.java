@@ -30,6 +30,8 @@ public final class SmpCpuProbe {
     private static final String OTHER = "shadowbox-guest-vcpu-thread-1";
     private static final int BUCKETS = 5;
     private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
+    /** Prints a line before each measured run, to place a JIT log ({@code -XX:+PrintCompilation}) against the rounds. */
+    private static final boolean MARKS = Boolean.getBoolean("shadowbox.probe.marks");
 
     private SmpCpuProbe() {
     }
@@ -56,9 +58,21 @@ public final class SmpCpuProbe {
             pair(sandbox, new Sums());
         }
         for (int i = 0; i < rounds; i++) {
+            if (MARKS) {
+                System.out.println("[probe] round " + i + " 1 thread");
+            }
             run(sandbox, 1, one);
+            if (MARKS) {
+                System.out.println("[probe] round " + i + " 2 threads");
+            }
             run(sandbox, 2, two);
+            if (MARKS) {
+                System.out.println("[probe] round " + i + " pair");
+            }
             pair(sandbox, pair);
+        }
+        if (MARKS) {
+            System.out.println("[probe] end");
         }
         System.out.printf("kernel-build, 4 vCPUs, %d rounds (1 thread, 2 threads) after %d warm-up rounds%n", rounds, warmup);
         System.out.printf("1 thread: %.1f ns CPU per access (the workload's ticks)%n", one.runCpu / one.runAccesses);
