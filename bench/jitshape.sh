@@ -9,7 +9,9 @@
 #   Faults.access -> ResultCpu.read/write/fetch -> GuestVcpu.read/write/fetch -> VcpuMmu.access
 #   -> GuestAccess.access -> GuestAccess.tlbHit -> TlbHitPath.tlbHit -> GuestAccess.hit ...
 # (main at 97caca1; since the TLB-hit rework a read hit goes ResultCpu.read -> ShadowGuestCpu.readHit
-# -> VcpuMmu.readHit -> TlbHitPath.readHit -> VcpuMmu.hit)
+# -> VcpuMmu.readHit -> TlbHitPath.readHit -> VcpuMmu.hit; since s15j it is ShadowGuestCpu.read/write/fetch
+# -> VcpuMmu.loadHit/storeHit -> hitEntry, else ResultCpu.miss -> GuestAccess.miss, a method C2 never
+# inlines (over FreqInlineSize), so "(the hit path inlined whole)" is the shape to expect)
 # Every link is called once per access, so the tiered compiler queues several of them for C2 at
 # the same moment; whichever it compiles first inlines the rest of the chain, becomes a big
 # method, and is then a call from its callers ("already compiled into a big method"): the shape

@@ -6,6 +6,7 @@ import org.osgi.annotation.versioning.ProviderType;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
+import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
 
 /**
@@ -31,4 +32,15 @@ public interface MmuPageTrack extends PageTrack {
 
     /** {@link #tracked}; the caller holds the VM's MMU lock (the MMU's checker). */
     List<TrackedPage> trackedLocked(Vm vm);
+
+    /**
+     * {@code kvm_page_track_is_active(vcpu, gfn, mode)} as the series has it: {@link #isActive}
+     * with the memslot found through the vCPU's own lookup ({@code kvm_vcpu_gfn_to_memslot}, its
+     * last-used slot: {@link org.shadowbox.vm.spi.PlatformVcpu#gfnToMemslot}), not the VM's
+     * shared one. The same answer as {@code isActive(vcpu.vm(), gfn, mode)}. For the fault path,
+     * on the thread driving {@code vcpu}; lock-free, allocation-free; false outside every slot.
+     *
+     * @since 1.2
+     */
+    boolean isActive(Vcpu vcpu, long gfn, TrackMode mode);
 }

@@ -13,6 +13,7 @@ import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmException;
 import org.shadowbox.vm.VmSpec;
@@ -141,6 +142,11 @@ public final class OwnerTrack implements MmuPageTrack {
     @Override
     public boolean isActive(Vm vm, long gfn, TrackMode mode) {
         return core.isActive(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean isActive(Vcpu vcpu, long gfn, TrackMode mode) {
+        return core.isActive(vcpu, gfn, mode);
     }
 
     @Override

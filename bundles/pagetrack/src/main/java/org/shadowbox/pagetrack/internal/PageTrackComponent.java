@@ -17,6 +17,7 @@ import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.pagetrack.TrackedPage;
 import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.vm.spi.PlatformBundles;
+import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
 
 /**
@@ -85,6 +86,11 @@ public class PageTrackComponent implements MmuPageTrack {
     @Override
     public boolean isActive(Vm vm, long gfn, TrackMode mode) {
         return track.isActive(vm, gfn, mode);
+    }
+
+    @Override
+    public boolean isActive(Vcpu vcpu, long gfn, TrackMode mode) {
+        return track.isActive(vcpu, gfn, mode);
     }
 
     @Override

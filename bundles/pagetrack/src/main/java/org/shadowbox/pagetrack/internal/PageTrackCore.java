@@ -408,7 +408,19 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
 
     /** {@code kvm_page_track_is_active}. Lock-free, allocation-free; false outside every slot. */
     public boolean isActive(Vm vm, long gfn, TrackMode mode) {
-        Memslot slot = vm.slotForGfn(gfn);
+        return isActive(vm.slotForGfn(gfn), gfn, mode);
+    }
+
+    /**
+     * {@code kvm_page_track_is_active(vcpu, gfn, mode)}: the slot through the vCPU's own lookup
+     * ({@code kvm_vcpu_gfn_to_memslot}); on the thread driving {@code vcpu}.
+     */
+    public boolean isActive(Vcpu vcpu, long gfn, TrackMode mode) {
+        return isActive(Platform.vcpu(vcpu).gfnToMemslot(gfn), gfn, mode);
+    }
+
+    /** The count of {@code gfn} in {@code slot} (null: outside every slot, not tracked). */
+    private static boolean isActive(Memslot slot, long gfn, TrackMode mode) {
         return slot != null && Platform.slot(slot).gfnTrack(mode.ordinal()).count(gfn) != 0;
     }
 

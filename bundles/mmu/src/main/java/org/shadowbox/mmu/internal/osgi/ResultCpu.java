@@ -20,14 +20,16 @@ import org.shadowbox.vm.VmException;
  * tables and fills its TLB with no exit) gives each vCPU a {@link #mutex}, KVM's
  * {@code vcpu->mutex}: held by the vCPU's thread for each access and each instruction that
  * may change its TLB or the guest's memory, taken by the checker for every vCPU at once ({@code
- * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read ({@link
- * GuestVcpu#readHit}) changes neither, and a store ({@link GuestVcpu#writeHit}) is done in guest
- * mode, which the checker waits out after taking the mutex ({@link GuestVcpu#holdStoreHits}), as
- * a remote flush does. Uncontended the mutex costs one CAS in and one release out; fair, so a
- * checker queued behind a running vCPU gets it at the vCPU's next safe point.
+ * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read or a fetch
+ * changes neither, and a store is done in guest mode, which the checker waits out after taking
+ * the mutex ({@link GuestVcpu#holdStoreHits}), as a remote flush does. Uncontended the mutex
+ * costs one CAS in and one release out; fair, so a checker queued behind a running vCPU gets it
+ * at the vCPU's next safe point.
  *
- * <p>Every access tries the TLB-hit case first, alone: a small method the JIT inlines into the
- * caller, where the full access (fault path included) is compiled apart and called.
+ * <p>Every access tries the TLB-hit case first, alone, in the final subclass: about 50 bytes
+ * of bytecode, every call in it bound statically (the vCPU's {@code loadHit} or {@code
+ * storeHit}), that the JIT inlines into its caller; everything else is in {@link #miss} and the
+ * general path it calls, which the JIT never inlines.
  *
  * @param <V> the MMU's vCPU
  */
@@ -39,8 +41,9 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     private final ReentrantLock mutex;
 
     /**
-     * Why this VM's MMU is gone, or null: {@link VmMmu#kill} sets it here too, so an access checks
-     * a field of the object it is called on (one volatile read) instead of following {@link #owner}.
+     * Why this VM's MMU is gone, or null: {@link VmMmu#kill} sets it here too, so an access that
+     * misses the TLB checks a field of the object it is called on (one volatile read) instead of
+     * following {@link #owner}; a TLB hit needs no check (the kill posts {@code VM_DEAD}).
      */
     private volatile String gone;
 
@@ -51,16 +54,6 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         this.mutex = safePoints ? new ReentrantLock(true) : null;
     }
 
-    /**
-     * {@link GuestVcpu#readHit} into {@link #last}, called by the subclass on its vCPU as the
-     * concrete final class it is (through {@link #v}, typed by an interface, the JIT checks the
-     * class on every access).
-     */
-    abstract boolean readHit(long gva, int size, boolean user);
-
-    /** {@link GuestVcpu#writeHit} into {@link #last}, as {@link #readHit}. */
-    abstract boolean writeHit(long gva, long value, int size, boolean user);
-
     /** {@link VmMmu#checkLive} for an access: fails, in one line, once the MMU of this VM is gone. */
     private void checkLive() {
         String g = gone;
@@ -69,9 +62,14 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         }
     }
 
-    /** {@link VmMmu#kill}'s part in this adapter. */
+    /**
+     * {@link VmMmu#kill}'s part in this adapter: the reason, then {@code kvm_vm_dead}'s request
+     * to the vCPU ({@link GuestVcpu#requestVmDead}), which turns every TLB hit into a miss, where
+     * {@link #checkLive} fails.
+     */
     final void kill(String why) {
         gone = why;
+        v.requestVmDead();
     }
 
     /** Enters an access or instruction: takes {@link #mutex} if there is one. */
@@ -123,42 +121,33 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         return v.vcpu();
     }
 
-    @Override
-    public final boolean read(long gva, int size, boolean user) {
-        checkLive();
-        if (readHit(gva, size, user)) {
-            return true; // a read that hits the TLB changes nothing the checker reads: no mutex
-        }
-        enter();
-        try {
-            return v.read(gva, size, user, last).ok();
-        } finally {
-            exit();
-        }
-    }
+    /*
+     * GuestCpu's read, write and fetch are the final subclasses' (ShadowGuestCpu, TdpGuestCpu):
+     * each is the TLB-hit case on the vCPU's final class, else miss below, which holds everything
+     * rare (the liveness failure, the mutex) and calls the general path, one method the JIT never
+     * inlines (over FreqInlineSize): the code compiled for a subclass's read stays small enough
+     * for its own caller to inline it, whichever of them the JIT compiles first (docs/mmu.md,
+     * "What a TLB hit costs").
+     */
 
-    @Override
-    public final boolean write(long gva, long value, int size, boolean user) {
+    /**
+     * An access whose TLB-hit case failed (or the MMU is gone): the general path ({@link
+     * GuestVcpu#miss}: walk, faults, exits), under the vCPU's mutex if it has one; true if it
+     * completed. Fails in one line if the MMU is gone. One method for reads, writes and fetches,
+     * and its two cases apart (the JIT compiles only the one its profile saw: no lock and no
+     * handler for the shadow adapter), so that where a caller inlines it, it adds a test and
+     * one call.
+     */
+    final boolean miss(long gva, long value, int size, int acc) {
         checkLive();
-        if (writeHit(gva, value, size, user)) {
-            return true; // in guest mode, which a checker holding the vCPU waits out: no mutex
+        if (mutex == null) {
+            return v.miss(gva, value, size, acc, last).ok();
         }
-        enter();
+        mutex.lock();
         try {
-            return v.write(gva, value, size, user, last).ok();
+            return v.miss(gva, value, size, acc, last).ok();
         } finally {
-            exit();
-        }
-    }
-
-    @Override
-    public final boolean fetch(long gva, int size, boolean user) {
-        checkLive();
-        enter();
-        try {
-            return v.fetch(gva, size, user, last).ok();
-        } finally {
-            exit();
+            mutex.unlock();
         }
     }
 

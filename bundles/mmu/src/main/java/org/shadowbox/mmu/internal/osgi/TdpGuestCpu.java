@@ -1,6 +1,7 @@
 package org.shadowbox.mmu.internal.osgi;
 
 import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.tdp.TdpVcpu;
 import org.shadowbox.vm.Register;
 
@@ -10,7 +11,7 @@ import org.shadowbox.vm.Register;
  * violation ({@link ResultCpu} does the accesses).
  */
 final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
-    /** {@link #v} as its final class, for the TLB-hit fast path ({@link ResultCpu#readHit}). */
+    /** {@link #v} as its final class, so that the TLB-hit case binds its calls statically. */
     private final TdpVcpu fast;
 
     TdpGuestCpu(VmMmu<?> owner, TdpVcpu v) {
@@ -18,14 +19,29 @@ final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
         this.fast = v;
     }
 
+    /**
+     * The TLB-hit case ({@link TdpVcpu#loadHit}), else {@link #miss}. A few bytecodes, every call
+     * bound statically (this class and {@link TdpVcpu} are final), nothing of the general path: the
+     * JIT inlines it into whichever caller it compiles.
+     */
     @Override
-    boolean readHit(long gva, int size, boolean user) {
-        return fast.readHit(gva, size, user, last);
+    public boolean read(long gva, int size, boolean user) {
+        int acc = user ? Pfec.USER : 0;
+        return fast.loadHit(gva, size, acc, last) || miss(gva, 0, size, acc);
     }
 
+    /** {@link #read} for a store ({@link TdpVcpu#storeHit}: in guest mode, no mutex), else {@link #miss}. */
     @Override
-    boolean writeHit(long gva, long value, int size, boolean user) {
-        return fast.writeHit(gva, value, size, user, last);
+    public boolean write(long gva, long value, int size, boolean user) {
+        int acc = Pfec.WRITE | (user ? Pfec.USER : 0);
+        return fast.storeHit(gva, value, size, acc, last) || miss(gva, value, size, acc);
+    }
+
+    /** {@link #read} for an instruction fetch, else {@link #miss}. */
+    @Override
+    public boolean fetch(long gva, int size, boolean user) {
+        int acc = Pfec.FETCH | (user ? Pfec.USER : 0);
+        return fast.loadHit(gva, size, acc, last) || miss(gva, 0, size, acc);
     }
 
     /**

@@ -35,13 +35,75 @@ final class GuestAccess {
         if (tlbHit(gva, value, size, acc, out)) {
             return out;
         }
+        return miss(gva, value, size, acc, out);
+    }
+
+    /**
+     * {@link #access} once its TLB-hit case ({@link #tlbHit}) has failed, with nothing changed:
+     * the general path, from the size check through the walk and the faults to the exit. The
+     * {@code GuestCpu} adapter, which tries the hit itself, comes here directly.
+     *
+     * <p>One method on purpose: it is where the JIT's call boundary falls on every access that
+     * misses the TLB. At over {@code FreqInlineSize} (325 bytes of bytecode) it is never inlined
+     * ("hot method too big"), whatever the order of compilation and the miss rate, so the code
+     * compiled for the adapter's read, write and fetch holds the hit and a call of this, never the
+     * general path, and stays small enough for its own caller to inline (docs/mmu.md, "What a TLB
+     * hit costs"; {@code TlbHitShapeTest} checks the size).
+     */
+    AccessResult miss(long gva, long value, int size, int acc, AccessResult out) {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
         }
         // A paging-off guest is charged as supervisor (the context is checked only after this).
         v.meter.access((acc & Pfec.USER) != 0 && (v.vcpu.get(Register.CR0) & Register.CR0_PG) != 0);
         try {
-            return access0(gva, value, size, acc, out);
+            out.reset();
+            v.enterGuest();
+            PagingMode mode = v.mode;
+            if (!pieces.split(mode, gva, size)) {
+                out.exception = GuestWalk.GENERAL_PROTECTION;
+                return out;
+            }
+            int fixes = 0;
+            for (int p = 0;;) {
+                for (; p < pieces.count(); p++) {
+                    int r = translate(p, acc);
+                    if (r == PageFault.RET_GUEST_FAULT) {
+                        out.exception = GuestWalk.PAGE_FAULT;
+                        out.errorCode = v.walk.errorCode;
+                        v.vcpu.set(Register.CR2, pieces.gva(p));
+                        return out;
+                    }
+                    if (r == PageFault.RET_FIXED) {
+                        if (++fixes > MAX_RETRIES) {
+                            throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                                    + Long.toHexString(pieces.gva(0)) + " still faults after " + MAX_RETRIES + " fixes");
+                        }
+                        v.enterGuest();
+                        p = -1; // the instruction restarts: every piece is translated again
+                    }
+                }
+                if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
+                    // a load, or a store the emulator does by gpa (emulator_write_phys, outside guest mode)
+                    v.stats.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
+                    return out;
+                }
+                if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations: see tlbHit
+                    try {
+                        if (v.beforeStore != null) {
+                            v.beforeStore.run();
+                        }
+                        pieces.perform(v.vcpu, value, size, acc, out);
+                        return out;
+                    } finally {
+                        VcpuMode.exitGuestMode(v.requests);
+                    }
+                }
+                // A remote flush came in since the pieces were translated: serve it (it may have
+                // taken away a translation) and translate them again, as vcpu_enter_guest does.
+                v.enterGuest();
+                p = 0;
+            }
         } finally {
             v.meter.end();
         }
@@ -57,56 +119,6 @@ final class GuestAccess {
      */
     boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         return TlbHitPath.tlbHit(v, v.requests, gva, value, size, acc, out);
-    }
-
-    private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
-        out.reset();
-        v.enterGuest();
-        PagingMode mode = v.mode;
-        if (!pieces.split(mode, gva, size)) {
-            out.exception = GuestWalk.GENERAL_PROTECTION;
-            return out;
-        }
-        int fixes = 0;
-        for (int p = 0;;) {
-            for (; p < pieces.count(); p++) {
-                int r = translate(p, acc);
-                if (r == PageFault.RET_GUEST_FAULT) {
-                    out.exception = GuestWalk.PAGE_FAULT;
-                    out.errorCode = v.walk.errorCode;
-                    v.vcpu.set(Register.CR2, pieces.gva(p));
-                    return out;
-                }
-                if (r == PageFault.RET_FIXED) {
-                    if (++fixes > MAX_RETRIES) {
-                        throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
-                                + Long.toHexString(pieces.gva(0)) + " still faults after " + MAX_RETRIES + " fixes");
-                    }
-                    v.enterGuest();
-                    p = -1; // the instruction restarts: every piece is translated again
-                }
-            }
-            if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
-                // a load, or a store the emulator does by gpa (emulator_write_phys, outside guest mode)
-                v.stats.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
-                return out;
-            }
-            if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations: see tlbHit
-                try {
-                    if (v.beforeStore != null) {
-                        v.beforeStore.run();
-                    }
-                    pieces.perform(v.vcpu, value, size, acc, out);
-                    return out;
-                } finally {
-                    VcpuMode.exitGuestMode(v.requests);
-                }
-            }
-            // A remote flush came in since the pieces were translated: serve it (it may have
-            // taken away a translation) and translate them again, as vcpu_enter_guest does.
-            v.enterGuest();
-            p = 0;
-        }
     }
 
     /** Translates piece {@code p}: TLB, hardware walk of the sptes, or the fault handler. */

@@ -29,26 +29,15 @@ public interface GuestVcpu {
     /** {@code kvm_make_request(KVM_REQ_TLB_FLUSH)}: flush before the next access. Any thread. */
     void requestTlbFlush();
 
-    /**
-     * A guest read that hits the TLB, done without anything a checker must wait for; false (and
-     * nothing done) when it would not hit, so the caller makes it a full {@link #read}. A TLB hit
-     * reads the TLB and guest memory and counts itself, nothing else: it changes neither a TLB
-     * nor a table, which is why it needs no {@code vcpu->mutex}. Both MMUs override it with
-     * their fast path alone, a method small enough for the JIT to inline into the caller (the
-     * full {@link #access} is not).
-     */
-    default boolean readHit(long gva, int size, boolean user, AccessResult out) {
-        return false;
-    }
+    /** {@code kvm_vm_dead}'s request to this vCPU ({@link VcpuRequests#VM_DEAD}): no TLB hit from now on. Any thread. */
+    void requestVmDead();
 
     /**
-     * A guest store that hits the TLB ({@link TlbHitPath}: in guest mode, so that neither a
-     * remote flush nor a checker holding the vCPU can see it half done); false (and nothing
-     * done) when it would not hit, so the caller makes it a full {@link #write}.
+     * {@link #access} when its TLB-hit case was just tried and failed, with nothing changed (the
+     * {@code GuestCpu} adapter tries it first, alone, through the final class): the general
+     * path, without trying the hit again.
      */
-    default boolean writeHit(long gva, long value, int size, boolean user, AccessResult out) {
-        return false;
-    }
+    AccessResult miss(long gva, long value, int size, int acc, AccessResult out);
 
     /**
      * The checker's half of {@code kvm_lock_all_vcpus} for a vCPU whose store hits go without

@@ -8,6 +8,7 @@ import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.paging.Rights;
+import org.shadowbox.pagetrack.TrackMode;
 import org.shadowbox.vm.Memslot;
 
 /**
@@ -43,9 +44,13 @@ final class PageFault {
     private PageFault() {
     }
 
-    /** {@code page_fault_handle_page_track} ({@link Rights#handlePageTrack}, shared with TDP). */
-    static boolean handlePageTrack(ShadowMmu mmu, int errorCode, long gfn) {
-        return Rights.handlePageTrack(errorCode, mmu.pageTrack, mmu.vm, gfn);
+    /**
+     * {@code page_fault_handle_page_track} ({@link Rights#handlePageTrack}'s rule, shared with
+     * TDP): the count read through the vCPU's own memslot lookup, as 4.6's
+     * {@code kvm_page_track_is_active(vcpu, gfn, mode)}.
+     */
+    static boolean handlePageTrack(ShadowMmu mmu, VcpuMmu v, int errorCode, long gfn) {
+        return Rights.pageTrackCandidate(errorCode) && mmu.pageTrack.isActive(v.vcpu, gfn, TrackMode.WRITE);
     }
 
     /**
@@ -93,7 +98,7 @@ final class PageFault {
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
-        if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
+        if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, v, errorCode, gfn)) {
             v.stats.add(MmuCounter.SHADOW_WALK_STEPS, clearFlood(mmu, v, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva)); // lockless
             v.stats.inc(MmuCounter.PF_EMULATE);
             v.stats.inc(MmuCounter.PF_EMULATE_TRACKED);
@@ -185,7 +190,7 @@ final class PageFault {
         w.gva = gva;
         w.gpa = gva; // nonpaging_gva_to_gpa
         long gfn = gva >>> 12;
-        if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, errorCode, gfn)) {
+        if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, v, errorCode, gfn)) {
             v.stats.inc(MmuCounter.PF_EMULATE);
             v.stats.inc(MmuCounter.PF_EMULATE_TRACKED);
             return RET_EMULATE;

@@ -78,7 +78,11 @@ final class Sync {
 
     /**
      * {@code FNAME(sync_page)}: every present spte is re-derived from its gpte; an invalid gpte
-     * or one that now names another frame drops the spte; rights follow the gpte.
+     * or one that now names another frame drops the spte; rights follow the gpte. On the
+     * vCPU's own thread (a fault's get_page, a root sync before entry, INVLPG): the gptes are
+     * read and their slots found through the vCPU's own view ({@code kvm_vcpu_read_guest_atomic},
+     * {@code kvm_vcpu_gfn_to_memslot}). {@link #updatePte} keeps the VM's: the pte-write handler
+     * that calls it may run on a page-track courier thread.
      *
      * @return true if no spte is left (the page should be zapped)
      */
@@ -94,14 +98,14 @@ final class Sync {
             if (!Spte.isPresent(old)) {
                 continue;
             }
-            long gpte = mmu.vm.memory().read(sp.gpteGpa(i), size);
+            long gpte = v.guestMemory.read(sp.gpteGpa(i), size); // kvm_vcpu_read_guest_atomic
             if (invalidGpte(mmu, mode, sp.role, gpte)) {
                 mmu.dropSpte(sp, i);
                 flush = true;
                 continue;
             }
             long gfn = mode.leafAddress(gpte, 1, 0) >>> 12;
-            Memslot slot = mmu.vm.slotForGfn(gfn);
+            Memslot slot = v.platform.gfnToMemslot(gfn); // kvm_vcpu_gfn_to_memslot: the vCPU's own lookup
             if (gfn != sp.gfns[i] || slot == null) {
                 mmu.dropSpte(sp, i);
                 flush = true;

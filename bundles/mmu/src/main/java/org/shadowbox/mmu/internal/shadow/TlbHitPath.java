@@ -57,16 +57,35 @@ public final class TlbHitPath {
      * (gpa, value, no exception). The caller has counted the access and the hit.
      */
     public static void perform(byte[] page, long gpa, long value, int size, int acc, int off, AccessResult out) {
+        if ((acc & Pfec.WRITE) != 0) {
+            store(page, gpa, value, size, off, out);
+        } else {
+            load(page, gpa, size, off, out);
+        }
+    }
+
+    /**
+     * {@link #perform} for a read or fetch: the load and the result. A method of its own so that
+     * the code the JIT compiles for a load hit ({@code loadHit} of either vCPU) holds no store: a
+     * branch on the access kind inside a method that loads and stores share is compiled both
+     * ways wherever it is inlined (its profile has seen both).
+     */
+    public static void load(byte[] page, long gpa, int size, int off, AccessResult out) {
         out.exception = GuestWalk.OK;
         out.errorCode = 0;
         out.emulated = false;
         out.gpa = gpa;
-        if ((acc & Pfec.WRITE) != 0) {
-            GuestBytes.store(page, off, value, size);
-            out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
-        } else {
-            out.value = GuestBytes.load(page, off, size);
-        }
+        out.value = GuestBytes.load(page, off, size);
+    }
+
+    /** {@link #perform} for a store: the store and the result (the value stored, {@code size} bytes of it). */
+    public static void store(byte[] page, long gpa, long value, int size, int off, AccessResult out) {
+        out.exception = GuestWalk.OK;
+        out.errorCode = 0;
+        out.emulated = false;
+        out.gpa = gpa;
+        GuestBytes.store(page, off, value, size);
+        out.value = size == 8 ? value : value & ((1L << (8 * size)) - 1);
     }
 
     /**
@@ -87,16 +106,24 @@ public final class TlbHitPath {
      */
     public static boolean readHit(Hit h, long gva, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
-            return false; // 0x116: bits 1, 2, 4 and 8
-        }
-        return h.entryUnchanged() && h.hit(gva, 0, size, acc, out, off);
+        return fits(size, off) && h.entryUnchanged() && h.hit(gva, 0, size, acc, out, off);
+    }
+
+    /**
+     * The first test of every hit: an access of 1, 2, 4 or 8 bytes ({@code size}) that ends
+     * within the page it starts in at offset {@code off}; anything else (a bad size, a page
+     * cross) takes the general path, which splits or refuses it.
+     */
+    public static boolean fits(int size, int off) {
+        // One test, no branch: size within 0..15, one of the bits of 0x116 (1, 2, 4, 8), and
+        // 4096 - off - size not negative (off is 0..4095, so nothing overflows once size is small).
+        return ((size & ~15) | (~0x116 >>> size & 1) | (4096 - off - size) >>> 31) == 0;
     }
 
     /** {@link #tlbHit} for a store ({@code acc} with {@link Pfec#WRITE}). */
     public static boolean storeHit(Hit h, VcpuRequests r, long gva, long value, int size, int acc, AccessResult out) {
         int off = (int) gva & 4095;
-        if ((size & ~15) != 0 || ((0x116 >>> size) & 1) == 0 || off + size > 4096) {
+        if (!fits(size, off)) {
             return false;
         }
         // In guest mode from before the request check (entryUnchanged) until it has landed, so

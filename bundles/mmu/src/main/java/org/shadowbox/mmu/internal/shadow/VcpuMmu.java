@@ -223,6 +223,12 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
         requests.make(VcpuRequests.TLB_FLUSH);
     }
 
+    /** {@code kvm_make_request(KVM_REQ_VM_DEAD)} ({@code kvm_vm_dead}): every access takes the general path from now on. */
+    @Override
+    public void requestVmDead() {
+        requests.make(VcpuRequests.VM_DEAD);
+    }
+
     void requestLocalTlbFlush() {
         requestTlbFlush();
     }
@@ -275,21 +281,40 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
      */
     @Override
     public boolean hit(long gva, long value, int size, int acc, AccessResult out, int off) {
+        int i = hitEntry(gva, acc);
+        if (i < 0) {
+            return false;
+        }
+        TlbHitPath.perform(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, acc, off, out);
+        return true;
+    }
+
+    /**
+     * The TLB part of a hit: the lookup (one tag compare) and the permission bit decided at fill
+     * time ({@code permission_fault} under this context's CR0.WP, CR4.SMEP and CR4.SMAP, with
+     * EFLAGS.AC read only when CR4.SMAP makes it matter); on a hit the access is counted (the
+     * meter's access of its mode, {@code tlb_hit}) and the slot returned, else -1 with nothing
+     * changed.
+     */
+    private int hitEntry(long gva, int acc) {
         Tlb t = tlb;
         int i = t.lookup(gva >>> 12);
         if (i < 0 || !t.allows(i, acc, (hwCr4 & Register.CR4_SMAP) != 0
                 && (vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
-            return false;
+            return -1;
         }
         meter.access((acc & Pfec.USER) != 0 && !nonpaging);
         stats.inc(MmuCounter.TLB_HIT);
-        TlbHitPath.perform(t.page(i), (t.gfn(i) << 12) | off, value, size, acc, off, out);
-        return true;
+        return i;
     }
 
     /** What KVM does before entering the guest: mode changes, CR3, requests, a zapped root. */
     void enterGuest() {
-        entered = true;
+        if (!entered) {
+            // Set once: it never goes back to false, and a volatile store on every entry was a full fence
+            // per entry (two per fault) that publishes nothing new.
+            entered = true;
+        }
         if (requests.none()) {
             // Nothing of the context, CR3 or the roots changed and no request is pending since an
             // entry that finished (entryUnchanged): enterGuest0 would find nothing to do (KVM's
@@ -695,16 +720,53 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
 
     // ---- guest accesses ----
 
-    /** The TLB-hit case of a read alone ({@link TlbHitPath}), small enough to inline into the caller. */
-    @Override
-    public boolean readHit(long gva, int size, boolean user, AccessResult out) {
-        return TlbHitPath.readHit(this, gva, size, user ? Pfec.USER : 0, out);
+    /**
+     * The TLB-hit case of a read or an instruction fetch alone ({@link TlbHitPath}; {@code acc}
+     * has {@link Pfec#USER} and {@link Pfec#FETCH} as asked, never {@link Pfec#WRITE}): the size
+     * and page-cross test, the entry check (one load of the request word), the TLB part ({@code
+     * hitEntry}) and the load; false, with nothing changed, when the general path ({@link #miss})
+     * must do it. Every call in it is bound statically (this class is final) and nothing of the
+     * general path is in it, so the code the JIT compiles for it stays small wherever it is
+     * compiled first, and its callers inline it (docs/mmu.md, "What a TLB hit costs").
+     */
+    public boolean loadHit(long gva, int size, int acc, AccessResult out) {
+        int off = (int) gva & 4095;
+        int i;
+        if (!TlbHitPath.fits(size, off) || !entryUnchanged() || (i = hitEntry(gva, acc)) < 0) {
+            return false;
+        }
+        TlbHitPath.load(tlb.page(i), (tlb.gfn(i) << 12) | off, size, off, out);
+        return true;
     }
 
-    /** The TLB-hit case of a store alone ({@link TlbHitPath}: in guest mode). */
+    /**
+     * The TLB-hit case of a store alone ({@code acc} with {@link Pfec#WRITE}), as {@link
+     * #loadHit}, in guest mode from before the entry check until the bytes have landed ({@link
+     * VcpuMode}; {@link TlbHitPath} says why), so that neither a remote flush nor a checker
+     * holding the vCPU sees it half done.
+     */
+    public boolean storeHit(long gva, long value, int size, int acc, AccessResult out) {
+        int off = (int) gva & 4095;
+        if (!TlbHitPath.fits(size, off)) {
+            return false;
+        }
+        VcpuMode.publishGuestMode(requests); // then the request word, once: entryUnchanged
+        try {
+            int i;
+            if (!entryUnchanged() || (i = hitEntry(gva, acc)) < 0) {
+                return false;
+            }
+            TlbHitPath.store(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, off, out);
+            return true;
+        } finally {
+            VcpuMode.exitGuestMode(requests);
+        }
+    }
+
+    /** {@link #access} for a caller that has just tried {@link #loadHit} or {@link #storeHit} in vain. */
     @Override
-    public boolean writeHit(long gva, long value, int size, boolean user, AccessResult out) {
-        return TlbHitPath.storeHit(this, requests, gva, value, size, Pfec.WRITE | (user ? Pfec.USER : 0), out);
+    public AccessResult miss(long gva, long value, int size, int acc, AccessResult out) {
+        return access.miss(gva, value, size, acc, out);
     }
 
     /** {@link GuestAccess}: TLB, the hardware walk of the sptes, then the fault handler. */

@@ -88,6 +88,16 @@ public final class VcpuMode {
         return false;
     }
 
+    /**
+     * {@link #enterGuestMode} without its request test, for a caller that tests the whole word
+     * itself right after (a store that hits the TLB: {@code VcpuRequests.none}, stricter than
+     * {@link VcpuRequests#noneForStore}), and then calls {@link #exitGuestMode} whatever it found.
+     */
+    public static void publishGuestMode(VcpuRequests r) {
+        VcpuRequestBits.MODE.setOpaque(r, IN_GUEST);
+        VarHandle.fullFence(); // the store above before the caller's request load
+    }
+
     /** The guest store is done: {@code OUTSIDE_GUEST_MODE} (release: the store before it). */
     public static void exitGuestMode(VcpuRequests r) {
         VcpuRequestBits.MODE.setRelease(r, OUTSIDE);

@@ -47,8 +47,16 @@ public final class VcpuRequests extends VcpuRequestBits {
      * #takeEntryChecks}), before the registers are read.
      */
     public static final int CONTEXT_CHANGED = 32;
+    /**
+     * {@code KVM_REQ_VM_DEAD} ({@code kvm_vm_dead}): the VM's MMU is gone (the MMU service let the
+     * VM go, or the VM was destroyed). Posted once to every vCPU and never taken: the TLB-hit case,
+     * which reads only this word, falls back to the general path, where the adapter fails the
+     * access in one line, as KVM's {@code vcpu_enter_guest} returns {@code -EIO}. So the hit needs
+     * no liveness check of its own.
+     */
+    public static final int VM_DEAD = 64;
     /** The bits {@link #take} leaves in the word. */
-    private static final int KEPT = HELD | MMU_RELOAD | CONTEXT_CHANGED;
+    private static final int KEPT = HELD | MMU_RELOAD | CONTEXT_CHANGED | VM_DEAD;
     /** What a full entry looks at itself, whatever is posted ({@link #takeEntryChecks}). */
     private static final int ENTRY_CHECKS = MMU_RELOAD | CONTEXT_CHANGED;
 

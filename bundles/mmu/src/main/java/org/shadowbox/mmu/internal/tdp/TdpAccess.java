@@ -44,12 +44,68 @@ final class TdpAccess {
         if (tlbHit(gva, value, size, acc, out)) {
             return out;
         }
+        return miss(gva, value, size, acc, out);
+    }
+
+    /**
+     * {@link #access} once its TLB-hit case ({@link #tlbHit}) has failed, with nothing changed:
+     * the general path, from the size check through the walk and the faults to the exit. The
+     * {@code GuestCpu} adapter, which tries the hit itself, comes here directly.
+     *
+     * <p>One method on purpose: it is where the JIT's call boundary falls on every access that
+     * misses the TLB. At over {@code FreqInlineSize} (325 bytes of bytecode) it is never inlined
+     * ("hot method too big"), whatever the order of compilation and the miss rate, so the code
+     * compiled for the adapter's read, write and fetch holds the hit and a call of this, never the
+     * general path, and stays small enough for its own caller to inline (docs/mmu.md, "What a TLB
+     * hit costs"; {@code TlbHitShapeTest} checks the size).
+     */
+    AccessResult miss(long gva, long value, int size, int acc, AccessResult out) {
         if (size != 1 && size != 2 && size != 4 && size != 8) {
             throw new VmException("bad access size " + size + ": accepted 1, 2, 4 or 8 bytes");
         }
         v.meter.access((acc & Pfec.USER) != 0);
         try {
-            return access0(gva, value, size, acc, out);
+            out.reset();
+            v.enterGuest();
+            PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
+            if (!pieces.split(mode, gva, size)) {
+                out.exception = GuestWalk.GENERAL_PROTECTION;
+                return out;
+            }
+            int fixes = 0;
+            for (int p = 0;;) {
+                for (; p < pieces.count(); p++) {
+                    int r = translate(p, acc);
+                    if (r == TdpFault.RET_GUEST_FAULT) {
+                        out.exception = GuestWalk.PAGE_FAULT;
+                        out.errorCode = v.walk.errorCode;
+                        v.vcpu.set(Register.CR2, pieces.gva(p));
+                        return out;
+                    }
+                    if (r == TdpFault.RET_FIXED) {
+                        if (++fixes > MAX_RETRIES) {
+                            throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
+                                    + Long.toHexString(pieces.gva(0)) + " still violates TDP after " + MAX_RETRIES + " fixes");
+                        }
+                        v.enterGuest();
+                        p = -1; // the instruction restarts
+                    }
+                }
+                if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
+                    v.stats.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
+                    return out;
+                }
+                if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations (VcpuMode)
+                    try {
+                        pieces.perform(v.vcpu, value, size, acc, out);
+                        return out;
+                    } finally {
+                        VcpuMode.exitGuestMode(v.requests);
+                    }
+                }
+                v.enterGuest(); // a remote flush came in: serve it and translate again
+                p = 0;
+            }
         } finally {
             v.meter.end();
         }
@@ -62,50 +118,6 @@ final class TdpAccess {
      */
     boolean tlbHit(long gva, long value, int size, int acc, AccessResult out) {
         return TlbHitPath.tlbHit(v, v.requests, gva, value, size, acc, out);
-    }
-
-    private AccessResult access0(long gva, long value, int size, int acc, AccessResult out) {
-        out.reset();
-        v.enterGuest();
-        PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
-        if (!pieces.split(mode, gva, size)) {
-            out.exception = GuestWalk.GENERAL_PROTECTION;
-            return out;
-        }
-        int fixes = 0;
-        for (int p = 0;;) {
-            for (; p < pieces.count(); p++) {
-                int r = translate(p, acc);
-                if (r == TdpFault.RET_GUEST_FAULT) {
-                    out.exception = GuestWalk.PAGE_FAULT;
-                    out.errorCode = v.walk.errorCode;
-                    v.vcpu.set(Register.CR2, pieces.gva(p));
-                    return out;
-                }
-                if (r == TdpFault.RET_FIXED) {
-                    if (++fixes > MAX_RETRIES) {
-                        throw new IllegalStateException("vCPU " + v.vcpu.id() + ": access to gva 0x"
-                                + Long.toHexString(pieces.gva(0)) + " still violates TDP after " + MAX_RETRIES + " fixes");
-                    }
-                    v.enterGuest();
-                    p = -1; // the instruction restarts
-                }
-            }
-            if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
-                v.stats.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
-                return out;
-            }
-            if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations (VcpuMode)
-                try {
-                    pieces.perform(v.vcpu, value, size, acc, out);
-                    return out;
-                } finally {
-                    VcpuMode.exitGuestMode(v.requests);
-                }
-            }
-            v.enterGuest(); // a remote flush came in: serve it and translate again
-            p = 0;
-        }
     }
 
     /** Translates piece {@code p}: TLB, else guest walk and TDP walk, else the TDP fault handler. */

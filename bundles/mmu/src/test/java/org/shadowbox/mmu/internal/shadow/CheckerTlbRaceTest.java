@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import org.junit.jupiter.api.Test;
@@ -62,11 +63,11 @@ class CheckerTlbRaceTest {
             t = new Thread(() -> result.set(v1.read(GVA, 8, false, new AccessResult())), "vcpu1");
             t.start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!(lock.hasQueuedThread(t) && !v1.tlbFlushPending()) && System.nanoTime() < deadline) {
+            while (!(LockSupport.getBlocker(t) == lock && !v1.tlbFlushPending()) && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
             assertFalse(v1.tlbFlushPending(), "vCPU 1 took its requests");
-            assertTrue(lock.hasQueuedThread(t), "vCPU 1 waits for the MMU lock to sync, before its flush");
+            assertTrue(LockSupport.getBlocker(t) == lock, "vCPU 1 waits for the MMU lock to sync, before its flush");
             assertTrue(v1.tlb.lookup(GVA >>> 12) >= 0, "its TLB still holds the zapped translation");
             during = MmuChecker.checkLocked(rig.mmu);
         } finally {

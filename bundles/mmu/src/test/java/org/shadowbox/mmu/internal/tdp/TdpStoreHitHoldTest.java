@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.GuestBytes;
@@ -39,7 +40,7 @@ class TdpStoreHitHoldTest {
         rig.vm.vcpu(0).set(Register.CR3, PML4 << 12);
         AccessResult r = new AccessResult();
         assertTrue(cpu.write(GVA, 1, 8, true, r).ok(), "the first store fills the TLB");
-        assertTrue(cpu.writeHit(GVA, 2, 8, true, r), "the second one hits it");
+        assertTrue(cpu.storeHit(GVA, 2, 8, Pfec.WRITE | Pfec.USER, r), "the second one hits it");
         assertEquals(2, rig.mem.read(DATA << 12, 8));
     }
 
@@ -65,11 +66,11 @@ class TdpStoreHitHoldTest {
         assertEquals(0x5555, seen[0], "the checker saw the store half done");
 
         AccessResult r = new AccessResult();
-        assertFalse(cpu.writeHit(GVA, 7, 8, true, r), "a store hit began while the vCPU was held");
+        assertFalse(cpu.storeHit(GVA, 7, 8, Pfec.WRITE | Pfec.USER, r), "a store hit began while the vCPU was held");
         assertEquals(0x5555, rig.mem.read(DATA << 12, 8), "a refused store hit changed memory");
-        assertFalse(cpu.readHit(GVA, 8, true, r), "while held every fast path falls back to the mutex");
+        assertFalse(cpu.loadHit(GVA, 8, Pfec.USER, r), "while held every fast path falls back to the mutex");
         cpu.releaseStoreHits();
-        assertTrue(cpu.writeHit(GVA, 7, 8, true, r), "store hits resume after the release");
+        assertTrue(cpu.storeHit(GVA, 7, 8, Pfec.WRITE | Pfec.USER, r), "store hits resume after the release");
         assertEquals(7, rig.mem.read(DATA << 12, 8));
         rig.assertConsistent("after the hold");
     }
@@ -82,7 +83,7 @@ class TdpStoreHitHoldTest {
         Thread vcpu = new Thread(() -> {
             AccessResult r = new AccessResult();
             for (long n = 3; !stop.get(); n++) {
-                if (cpu.writeHit(GVA, n, 8, true, r)) {
+                if (cpu.storeHit(GVA, n, 8, Pfec.WRITE | Pfec.USER, r)) {
                     hits.incrementAndGet();
                 } else {
                     misses.incrementAndGet(); // held: a real vCPU would wait for its mutex here
