@@ -36,8 +36,9 @@ import org.shadowbox.vm.spi.PlatformVm;
  * naming the scenario), then verify the guest's memory through a
  * {@link BareMetalCpu#inspector bare-metal inspector} and through vCPU 0 of the run, which
  * must agree word for word. The run is on one host thread, or on several (an SMP guest:
- * {@code SmpScheduler}); the verification is after every
- * thread is done, on the calling thread, which drove vCPU 0.
+ * {@code SmpScheduler}); the verification is after every thread is done, on the calling thread,
+ * which drove vCPU 0, or with several threads split over as many ({@link Verifier#verifyInParts}:
+ * part i of the guest's pages through an inspector and through vCPU i).
  */
 public final class Runner implements ScenarioRunner {
     private final List<Scenario> scenarios = new CopyOnWriteArrayList<>();
@@ -178,11 +179,20 @@ public final class Runner implements ScenarioRunner {
         }
         long checksum;
         try {
-            checksum = Verifier.verify(k, BareMetalCpu.inspector(vm.vcpu(0)), true);
-            long again = Verifier.verify(k, c[0], false);
-            if (again != checksum) {
-                throw new GuestCorruption("vCPU 0 reads the guest's memory with checksum " + Long.toHexString(again)
-                        + ", the reference walker " + Long.toHexString(checksum));
+            if (threads == 1) {
+                checksum = Verifier.verify(k, BareMetalCpu.inspector(vm.vcpu(0)), true);
+                long again = Verifier.verify(k, c[0], false);
+                if (again != checksum) {
+                    throw new GuestCorruption("vCPU 0 reads the guest's memory with checksum " + Long.toHexString(again)
+                            + ", the reference walker " + Long.toHexString(checksum));
+                }
+            } else {
+                // The same check split over the run's threads: part i through an inspector and through vCPU i.
+                GuestCpu[] inspectors = new GuestCpu[threads];
+                for (int i = 0; i < threads; i++) {
+                    inspectors[i] = BareMetalCpu.inspector(vm.vcpu(i));
+                }
+                checksum = Verifier.verifyInParts(k, inspectors, c, threads);
             }
         } catch (GuestCorruption e) {
             throw new VmException("scenario " + name + " (seed " + seed + ") after the run: " + e.getMessage());
