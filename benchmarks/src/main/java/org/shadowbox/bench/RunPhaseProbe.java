@@ -30,7 +30,6 @@ public final class RunPhaseProbe {
         MmuSandbox sandbox = new MmuSandbox(0);
         double[][] sums = new double[3][PHASES.length];
         for (int i = 0; i < warmup + rounds; i++) {
-            if (i == warmup) { java.util.Arrays.fill(org.shadowbox.guest.internal.Runner.T, 0); java.util.Arrays.fill(org.shadowbox.guest.internal.Runner.K, 0); }
             for (int threads = 1; threads <= 2; threads++) {
                 long[] t = run(sandbox, threads);
                 if (i >= warmup) {
@@ -40,9 +39,6 @@ public final class RunPhaseProbe {
                 }
             }
         }
-        long[] T = org.shadowbox.guest.internal.Runner.T;
-        System.out.printf("SCRATCH per run ms: kernel ctor %.2f boot %.2f verify(inspector) %.2f verify(vcpu0) %.2f%n", T[0]/1e6/T[4], T[1]/1e6/T[4], T[2]/1e6/T[4], T[3]/1e6/T[4]);
-        System.out.printf("SCRATCH physmem %.2f image %.2f%n", org.shadowbox.guest.internal.Runner.K[0]/1e6/T[4], org.shadowbox.guest.internal.Runner.K[1]/1e6/T[4]);
         System.out.printf("kernel-build, 4 vCPUs, %d rounds after %d warm-up rounds; mean ms per run%n", rounds, warmup);
         System.out.printf("%-14s %10s %10s%n", "phase", "1 thread", "2 threads");
         double[] all = new double[3];
