@@ -26,15 +26,6 @@ import org.shadowbox.vm.VmException;
  * would change which page a one-thread run gets, and so every count it gives), so every
  * allocation takes the zone lock: under {@code -Dshadowbox.lockstat=true} its share of a run is
  * measured.
- *
- * <p>Boot. Linux with {@code CONFIG_DEFERRED_STRUCT_PAGE_INIT} does not put every page on the
- * free lists at boot: the pages past a first part are initialised later, and the allocator
- * grows the zone on demand ({@code deferred_grow_zone}) when what is free runs out. So here:
- * the free list holds the pages freed so far, and when it is empty the allocator takes the next
- * page never handed out, in {@link #forEachUsable}'s order (the lowest first). That is the order
- * a list built whole at boot, lowest page on top, would give, so every run's pages, and every
- * count, are as they were; a fresh VM's boot no longer walks every frame of guest RAM on the
- * run's one thread.
  */
 final class PhysMem {
     static final byte FREE = 0, RESERVED = 1, PAGE_TABLE = 2, ANON = 3, FILE = 4, ZERO = 5, KERNEL = 6;
@@ -50,19 +41,8 @@ final class PhysMem {
     private static final VarHandle MAP_COUNT = MethodHandles.arrayElementVarHandle(int[].class);
     /** {@code zone->lock}. */
     private final KLock zoneLock = new KLock("zone->lock");
-    /** Pages freed and not yet handed out again, the last freed on top ({@code free[freeTop - 1]}). */
     private final int[] free;
     private int freeTop;
-    /**
-     * The usable ranges of frames, {@code [rangeStart[i], rangeEnd[i])}, in {@link #forEachUsable}'s
-     * order, and the next frame never handed out: {@link #next} in range {@link #range}. Under the
-     * zone lock.
-     */
-    private final long[] rangeStart, rangeEnd;
-    private int range;
-    private long next;
-    /** Pages allocated now. */
-    private int allocated;
     private final int total;
     /** The most pages allocated at once so far (under the zone lock). */
     private int peak;
@@ -76,27 +56,21 @@ final class PhysMem {
         use = new byte[frames];
         lastUse = new byte[frames];
         mapCount = new int[frames];
+        free = new int[frames];
         java.util.Arrays.fill(use, RESERVED);
-        long[] starts = new long[slots.size()];
-        long[] ends = new long[slots.size()];
-        int n = 0;
-        long usable = 0;
-        for (Memslot s : slots) {
-            long lo = Math.max(s.baseGfn(), RESERVED_BELOW_GFN);
-            long hi = Math.min(s.endGfn(), end);
-            if (s.readonly() || lo >= hi) {
+        // Push from the top down so that the first allocations are the lowest pages (boot tables
+        // below 4 GiB, reachable with paging off).
+        for (int i = slots.size() - 1; i >= 0; i--) {
+            Memslot s = slots.get(i);
+            if (s.readonly()) {
                 continue;
             }
-            java.util.Arrays.fill(use, (int) lo, (int) hi, FREE);
-            starts[n] = lo;
-            ends[n++] = hi;
-            usable += hi - lo;
+            for (long gfn = Math.min(s.endGfn(), end) - 1; gfn >= Math.max(s.baseGfn(), RESERVED_BELOW_GFN); gfn--) {
+                use[(int) gfn] = FREE;
+                free[freeTop++] = (int) gfn;
+            }
         }
-        rangeStart = java.util.Arrays.copyOf(starts, n);
-        rangeEnd = java.util.Arrays.copyOf(ends, n);
-        next = n > 0 ? rangeStart[0] : 0;
-        total = (int) usable;
-        free = new int[total];
+        total = freeTop;
         if (total < 256) {
             throw new VmException("guest RAM too small: " + total + " usable pages above 1 MiB; accepted at least 1 MiB more (e.g. a 64M VM)");
         }
@@ -148,19 +122,12 @@ final class PhysMem {
     }
 
     private long allocLocked(byte what) {
-        int gfn;
-        if (freeTop > 0) {
-            gfn = free[--freeTop];
-        } else if (range < rangeEnd.length) {
-            gfn = (int) next++; // deferred_grow_zone: the next page never handed out
-            if (next == rangeEnd[range] && ++range < rangeEnd.length) {
-                next = rangeStart[range];
-            }
-        } else {
+        if (freeTop == 0) {
             throw new VmException("guest out of memory: all " + total + " pages in use; accepted a bigger VM or a smaller --scale");
         }
-        if (++allocated > peak) {
-            peak = allocated;
+        int gfn = free[--freeTop];
+        if (total - freeTop > peak) {
+            peak = total - freeTop;
         }
         if ((what == ANON || what == FILE) && lastUse[gfn] == PAGE_TABLE) {
             counters.ptPagesReusedAsData++;
@@ -214,7 +181,6 @@ final class PhysMem {
         use[g] = FREE;
         MAP_COUNT.setVolatile(mapCount, g, 0);
         free[freeTop++] = g;
-        allocated--;
     }
 
     /** {@code page_mapcount}. */
@@ -247,7 +213,7 @@ final class PhysMem {
     int freePages() {
         zoneLock.lock();
         try {
-            return total - allocated;
+            return freeTop;
         } finally {
             zoneLock.unlock();
         }
