@@ -82,9 +82,10 @@ final class NotifierGuard {
      *
      * <p>One method on purpose (docs/benchmarks.md, "The dispatch's call boundary"): over
      * {@code FreqInlineSize} (325 bytes of bytecode), so C2 never inlines it into the emulated
-     * write above it, whatever the order of compilation, and the platform's side of the write
-     * stays small enough to be inlined into its callers; below it, the guard's steps are inlined
-     * into it. Split it and the boundary moves from JVM to JVM again ({@code DispatchShapeTest}).
+     * write above it, whatever the order of compilation, and the code compiled for the platform's
+     * side of the write never holds the dispatch (before, it did in some JVMs and not in others);
+     * below it, the guard's steps are inlined into it. Split it and the boundary moves from JVM to
+     * JVM again ({@code DispatchShapeTest}).
      */
     void trackWriteAll(VmState st, Vm vm, int vcpuId, long gpa, long value, int bytes) {
         Srcu srcu = st.srcu;
