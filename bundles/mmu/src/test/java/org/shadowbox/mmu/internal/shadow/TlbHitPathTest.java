@@ -39,10 +39,10 @@ class TlbHitPathTest {
     /** Reads GVA twice, the second time from the TLB, and checks it was a hit. */
     private void readTwiceFromTheTlb(long expected) {
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
-        long hits = cpu0.stats.get(MmuCounter.TLB_HIT);
+        long hits = cpu0.tlbHits();
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(expected, rig.r.value);
-        assertEquals(hits + 1, cpu0.stats.get(MmuCounter.TLB_HIT), "the second read hit the TLB");
+        assertEquals(hits + 1, cpu0.tlbHits(), "the second read hit the TLB");
     }
 
     @Test

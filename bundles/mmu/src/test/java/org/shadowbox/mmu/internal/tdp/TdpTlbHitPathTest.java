@@ -42,10 +42,10 @@ class TdpTlbHitPathTest {
 
     private void readTwiceFromTheTlb(long expected) {
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
-        long hits = cpu0.stats.get(TdpCounter.TLB_HIT);
+        long hits = cpu0.tlbHits();
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(expected, rig.r.value);
-        assertEquals(hits + 1, cpu0.stats.get(TdpCounter.TLB_HIT), "the second read hit the TLB");
+        assertEquals(hits + 1, cpu0.tlbHits(), "the second read hit the TLB");
     }
 
     @Test
@@ -77,9 +77,9 @@ class TdpTlbHitPathTest {
         rig.vm.vcpu(0).set(Register.RFLAGS, rig.vm.vcpu(0).get(Register.RFLAGS) | Register.RFLAGS_AC);
         readTwiceFromTheTlb(0x1111); // EFLAGS.AC lifts SMAP, and the hit reads it (no flush: RFLAGS is not in the context)
         rig.vm.vcpu(0).set(Register.RFLAGS, rig.vm.vcpu(0).get(Register.RFLAGS) & ~Register.RFLAGS_AC);
-        long hits = cpu0.stats.get(TdpCounter.TLB_HIT);
+        long hits = cpu0.tlbHits();
         assertFalse(cpu0.read(GVA, 8, false, rig.r).ok(), "AC cleared again: the cached entry's bit for AC=0 refuses");
-        assertEquals(hits, cpu0.stats.get(TdpCounter.TLB_HIT));
+        assertEquals(hits, cpu0.tlbHits());
     }
 
     @Test
