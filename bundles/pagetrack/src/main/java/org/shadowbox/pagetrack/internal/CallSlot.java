@@ -204,8 +204,24 @@ final class CallSlot {
         }
     }
 
-    /** Begins a call into {@code target} at {@code tick}, inside read section {@code idx}, run by {@code via} or directly (null). */
-    void enter(GuardedTarget target, long tick, int idx, Courier via) {
+    /**
+     * Begins a direct call into {@code target} at {@code tick}, inside read section {@code idx}.
+     * No {@link Courier} in the signature on purpose: C2 does not inline a method whose signature
+     * names a class not loaded yet ("unloaded signature classes"), and a VM without isolated
+     * notifiers may never load {@code Courier}; then this call would stay a call in some JVMs and
+     * be inlined in others, by the order of class loading (docs/benchmarks.md, issue 15's fault path
+     * and dispatch). {@code DispatchShapeTest} checks the signature.
+     */
+    void enter(GuardedTarget target, long tick, int idx) {
+        since = tick;
+        thread = Thread.currentThread();
+        srcuIdx = idx;
+        courier = null;
+        CURRENT.setRelease(this, target);
+    }
+
+    /** Begins a call into {@code target} at {@code tick}, inside read section {@code idx}, run by courier {@code via}. */
+    void enterVia(GuardedTarget target, long tick, int idx, Courier via) {
         since = tick;
         thread = Thread.currentThread();
         srcuIdx = idx;

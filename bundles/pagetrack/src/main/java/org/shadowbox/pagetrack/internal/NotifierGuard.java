@@ -73,62 +73,98 @@ final class NotifierGuard {
     }
 
     /**
-     * {@code track_write} of {@code a[i]} through the guard, entered in the calling vCPU's {@code slot}, inside
-     * SRCU read section {@code idx}. Returns true if the call was abandoned after a timeout: the
-     * caller must not call anything more from the notifier array it read (see {@link Srcu}).
+     * {@code kvm_page_track_write}'s read section: {@code srcu_read_lock}, every notifier of
+     * {@code st} (newest first) called through the guard, {@code srcu_read_unlock}. A call is
+     * made on the vCPU's thread, entered in the vCPU's {@link CallSlot}, or for an isolated
+     * notifier handed to its {@link Courier} and waited for ({@link #awaitCourier}). A call the
+     * watchdog abandoned ends the section: a new one is begun and the fresh notifier array is
+     * resumed after the notifier just called (see {@link Srcu}).
+     *
+     * <p>One method on purpose (docs/benchmarks.md, "The dispatch's call boundary"): over
+     * {@code FreqInlineSize} (325 bytes of bytecode), so C2 never inlines it into the emulated
+     * write above it, whatever the order of compilation, and the code compiled for the platform's
+     * side of the write never holds the dispatch (before, it did in some JVMs and not in others);
+     * below it, the guard's steps are inlined into it. Split it and the boundary moves from JVM to
+     * JVM again ({@code DispatchShapeTest}).
      */
-    boolean trackWrite(NotifierEntry[] a, int i, CallSlot slot, int idx, Vm vm, int vcpuId, long gpa, long value,
-            int bytes) {
-        NotifierEntry e = a[i];
-        if (e.disabled) {
-            return false;
-        }
-        long n = slot.countCall(a, i); // per vCPU, no atomic: see CallSlot
-        long start = tick;
-        boolean sample = (n & SAMPLE_MASK) == 1; // the 1st, 65th, ... of this vCPU's: a notifier called once is timed once
-        long t0 = sample ? System.nanoTime() : 0;
-        if (e.isolated) {
-            Courier c = handOffWrite(e, slot, vm, vcpuId, gpa, value, bytes);
-            if (c != null) {
-                return awaitCourier(e, c, slot, idx, "trackWrite", vm, start, sample, t0);
-            }
-        }
-        slot.enter(e, start, idx, null);
-        boolean abandoned = false;
+    void trackWriteAll(VmState st, Vm vm, int vcpuId, long gpa, long value, int bytes) {
+        Srcu srcu = st.srcu;
+        int idx = srcu.readLock();
         try {
-            e.notifier.trackWrite(vm, vcpuId, gpa, value, bytes);
-        } catch (Exception | LinkageError | AssertionError t) {
-            failed(e, "trackWrite", vm, t);
+            NotifierEntry[] a = st.notifiers; // after readLock: see Srcu
+            CallSlot slot = st.slot(vcpuId);
+            for (int i = 0; i < a.length; i++) {
+                NotifierEntry e = a[i];
+                if (e.disabled) {
+                    continue;
+                }
+                long n = slot.countCall(a, i); // per vCPU, no atomic: see CallSlot
+                long start = tick;
+                boolean sample = (n & SAMPLE_MASK) == 1; // the 1st, 65th, ... of this vCPU's: a notifier called once is timed once
+                long t0 = sample ? System.nanoTime() : 0;
+                boolean abandoned = false;
+                Courier c = null;
+                if (e.isolated) {
+                    // Handed to the notifier's courier, unless this thread is that courier (nested
+                    // dispatch: handing it to itself would never return) or the courier is busy with
+                    // a call from another thread driving the same vCPU (which the API forbids).
+                    c = slot.courier(vm.name());
+                    while (c != null && c.thread != Thread.currentThread()) {
+                        if (c.offerWrite(e, vm, vcpuId, gpa, value, bytes)) {
+                            break;
+                        }
+                        if (c.busy()) {
+                            c = null;
+                            break;
+                        }
+                        slot.dropCourier(c); // it had retired (idle): a new one
+                        c = slot.courier(vm.name());
+                    }
+                    if (c != null && c.thread == Thread.currentThread()) {
+                        c = null;
+                    }
+                }
+                if (c != null) {
+                    abandoned = awaitCourier(e, c, slot, idx, "trackWrite", vm, start, sample, t0);
+                } else {
+                    slot.enter(e, start, idx);
+                    try {
+                        e.notifier.trackWrite(vm, vcpuId, gpa, value, bytes);
+                    } catch (Exception | LinkageError | AssertionError t) {
+                        failed(e, "trackWrite", vm, t);
+                    } finally {
+                        abandoned = slot.leave();
+                        account(e, start, sample, t0);
+                    }
+                }
+                if (abandoned) {
+                    // A writer may have stopped waiting for us. A new section, a fresh array.
+                    long order = e.order;
+                    srcu.readUnlock(idx);
+                    idx = srcu.readLock();
+                    a = st.notifiers;
+                    i = after(a, order) - 1;
+                }
+            }
         } finally {
-            abandoned = slot.leave();
-            account(e, start, sample, t0);
+            srcu.readUnlock(idx);
         }
-        return abandoned;
+    }
+
+    /** The index of the first notifier of {@code a} registered before the one of {@code order} (called after it). */
+    static int after(NotifierEntry[] a, long order) {
+        int i = 0;
+        while (i < a.length && a[i].order >= order) {
+            i++;
+        }
+        return i;
     }
 
     /**
-     * Hands {@code track_write} to the notifier's courier for {@code slot}, or returns null when
-     * the call must be made directly: a callback of this courier writing guest memory through the
-     * same vCPU (nested dispatch; handing it to itself would never return), or the courier busy
-     * with a call from another thread driving the same vCPU (which the API forbids).
+     * Hands {@code track_remove_region} to the notifier's courier for {@code slot}, or returns null
+     * when the call must be made directly: a callback of this courier (nested dispatch; handing it
+     * to itself would never return), or the courier busy with a call from another thread.
      */
-    private static Courier handOffWrite(NotifierEntry e, CallSlot slot, Vm vm, int vcpuId, long gpa, long value,
-            int bytes) {
-        Courier c = slot.courier(vm.name());
-        while (c.thread != Thread.currentThread()) {
-            if (c.offerWrite(e, vm, vcpuId, gpa, value, bytes)) {
-                return c;
-            }
-            if (c.busy()) {
-                return null;
-            }
-            slot.dropCourier(c); // it had retired (idle): a new one
-            c = slot.courier(vm.name());
-        }
-        return null;
-    }
-
-    /** As {@link #handOffWrite}, for {@code track_remove_region}. */
     private static Courier handOffRemoveRegion(NotifierEntry e, CallSlot slot, Vm vm, long gfn, long npages) {
         Courier c = slot.courier(vm.name());
         while (c.thread != Thread.currentThread()) {
@@ -144,7 +180,7 @@ final class NotifierGuard {
         return null;
     }
 
-    /** {@code track_remove_region} through the guard, entered in the VM's slot-change {@code slot}; as {@link #trackWrite}. */
+    /** {@code track_remove_region} through the guard, entered in the VM's slot-change {@code slot}; as in {@link #trackWriteAll}. */
     boolean trackRemoveRegion(NotifierEntry e, CallSlot slot, int idx, Vm vm, long gfn, long npages) {
         if (e.disabled) {
             return false;
@@ -158,7 +194,7 @@ final class NotifierGuard {
                 return awaitCourier(e, c, slot, idx, "trackRemoveRegion", vm, start, true, t0);
             }
         }
-        slot.enter(e, start, idx, null);
+        slot.enter(e, start, idx);
         boolean abandoned = false;
         try {
             e.notifier.trackRemoveRegion(vm, gfn, npages);
@@ -179,7 +215,7 @@ final class NotifierGuard {
      */
     private boolean awaitCourier(NotifierEntry e, Courier c, CallSlot slot, int idx, String call, Vm vm, long start,
             boolean sample, long t0) {
-        slot.enter(e, start, idx, c);
+        slot.enterVia(e, start, idx, c);
         boolean abandoned = false;
         try {
             if (c.await(e) == Courier.THREW) {

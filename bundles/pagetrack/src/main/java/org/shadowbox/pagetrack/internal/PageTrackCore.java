@@ -367,43 +367,17 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
 
     /**
      * {@code kvm_page_track_write}: every attached notifier's {@code track_write}, newest
-     * first, through the guard, inside an SRCU read section. No lock, no allocation.
+     * first, through the guard, inside an SRCU read section ({@link NotifierGuard#trackWriteAll},
+     * never inlined: the write's call boundary). No lock, no allocation; nothing but the VM's
+     * state lookup when no notifier is attached.
      */
     @Override
     public void emulatedWrite(Vcpu vcpu, long gpa, long value, int bytes) {
         Vm vm = vcpu.vm();
         VmState st = state(vm);
-        if (st == null || st.notifiers.length == 0) {
-            return;
+        if (st != null && st.notifiers.length != 0) {
+            guard.trackWriteAll(st, vm, vcpu.id(), gpa, value, bytes);
         }
-        Srcu srcu = st.srcu;
-        int idx = srcu.readLock();
-        try {
-            NotifierEntry[] a = st.notifiers; // after readLock: see Srcu
-            int id = vcpu.id();
-            CallSlot slot = st.slot(id);
-            for (int i = 0; i < a.length; i++) {
-                if (guard.trackWrite(a, i, slot, idx, vm, id, gpa, value, bytes)) {
-                    // Abandoned: a writer may have stopped waiting for us. A new section, a fresh array.
-                    long order = a[i].order;
-                    srcu.readUnlock(idx);
-                    idx = srcu.readLock();
-                    a = st.notifiers;
-                    i = after(a, order) - 1;
-                }
-            }
-        } finally {
-            srcu.readUnlock(idx);
-        }
-    }
-
-    /** The index of the first notifier of {@code a} registered before the one of {@code order} (called after it). */
-    private static int after(NotifierEntry[] a, long order) {
-        int i = 0;
-        while (i < a.length && a[i].order >= order) {
-            i++;
-        }
-        return i;
     }
 
     /** {@code kvm_page_track_is_active}. Lock-free, allocation-free; false outside every slot. */
@@ -605,7 +579,7 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
                     srcu.readUnlock(idx);
                     idx = srcu.readLock();
                     a = st.notifiers;
-                    i = after(a, order) - 1;
+                    i = NotifierGuard.after(a, order) - 1;
                 }
             }
         } finally {

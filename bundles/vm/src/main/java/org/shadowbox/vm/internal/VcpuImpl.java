@@ -231,17 +231,22 @@ final class VcpuImpl implements PlatformVcpu {
      */
     @Override
     public void emulatorWritePhys(long gpa, long value, int bytes) {
+        if (bytes >= 1 && bytes <= 8 && bytes <= PAGE_SIZE - (int) (gpa & (PAGE_SIZE - 1))) {
+            writeOnePage(gpa, value, bytes);
+        } else {
+            writeSplit(gpa, value, bytes); // rare: kept out of the common case, which callers inline
+        }
+    }
+
+    /** {@link #emulatorWritePhys} of a bad size, or of a write that crosses a page: two writes. */
+    private void writeSplit(long gpa, long value, int bytes) {
         if (bytes < 1 || bytes > 8) {
             throw new VmException("bad write size " + bytes + ": accepted 1 to 8 bytes");
         }
         int first = PAGE_SIZE - (int) (gpa & (PAGE_SIZE - 1));
-        if (bytes <= first) {
-            writeOnePage(gpa, value, bytes);
-        } else {
-            vm.memoryImpl().reserve(gpa, bytes, true); // the memory budget refuses before either half is written
-            writeOnePage(gpa, value & ((1L << (8 * first)) - 1), first);
-            writeOnePage(gpa + first, value >>> (8 * first), bytes - first);
-        }
+        vm.memoryImpl().reserve(gpa, bytes, true); // the memory budget refuses before either half is written
+        writeOnePage(gpa, value & ((1L << (8 * first)) - 1), first);
+        writeOnePage(gpa + first, value >>> (8 * first), bytes - first);
     }
 
     /** {@code emulator_write_phys} for one page: store, then {@code kvm_page_track_write}. */

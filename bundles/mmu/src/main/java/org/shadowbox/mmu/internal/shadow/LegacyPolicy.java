@@ -3,6 +3,7 @@ package org.shadowbox.mmu.internal.shadow;
 import org.shadowbox.vm.spi.Platform;
 
 import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.vm.Vcpu;
 
 /**
  * KVM before the 2016 page-track series (Linux 4.5), the seed's "before":
@@ -53,8 +54,9 @@ final class LegacyPolicy extends WriteProtectPolicy {
 
     /** {@code mmu_need_write_protect} (4.5), after the external trackers' count (see the class comment). */
     @Override
-    boolean needWriteProtect(ShadowMmu mmu, long gfn, boolean canUnsync) {
-        if (mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE)) {
+    boolean needWriteProtect(ShadowMmu mmu, Vcpu vcpu, long gfn, boolean canUnsync) {
+        if (vcpu != null ? mmu.pageTrack.isActive(vcpu, gfn, TrackMode.WRITE)
+                : mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE)) {
             return true;
         }
         boolean needUnsync = false;

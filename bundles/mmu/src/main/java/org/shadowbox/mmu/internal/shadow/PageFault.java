@@ -254,7 +254,7 @@ final class PageFault {
             sp = child;
         }
         v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
-        return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), Spte.ACC_ALL, writeFault, level, mapGfn, slot, true);
+        return SetSpte.mmuSetSpte(mmu, v, v.vcpu, sp, index(gva, level), Spte.ACC_ALL, writeFault, level, mapGfn, slot, true);
     }
 
     /** KVM's walker fails on a table outside every memslot; such a walk is emulated, never shadowed. */
@@ -357,7 +357,7 @@ final class PageFault {
         }
         v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
         sp.writeFloodingCount = 0;
-        return SetSpte.mmuSetSpte(mmu, v, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true)
+        return SetSpte.mmuSetSpte(mmu, v, v.vcpu, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true)
                 ? FETCH_EMULATE : FETCH_FIXED;
     }
 

@@ -3,6 +3,7 @@ package org.shadowbox.mmu.internal.shadow;
 import org.shadowbox.vm.spi.Platform;
 
 import org.shadowbox.pagetrack.TrackMode;
+import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Memslot;
 
 /**
@@ -53,8 +54,9 @@ final class PageTrackPolicy extends WriteProtectPolicy {
      * unless unsyncing is not allowed.
      */
     @Override
-    boolean needWriteProtect(ShadowMmu mmu, long gfn, boolean canUnsync) {
-        if (mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE)) {
+    boolean needWriteProtect(ShadowMmu mmu, Vcpu vcpu, long gfn, boolean canUnsync) {
+        if (vcpu != null ? mmu.pageTrack.isActive(vcpu, gfn, TrackMode.WRITE)
+                : mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE)) {
             return true;
         }
         for (ShadowPage sp = mmu.pages.first(gfn); sp != null; sp = mmu.pages.next(sp)) {

@@ -1,6 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Vcpu;
 
 /**
  * Making a leaf spte: KVM's {@code set_spte} and {@code mmu_set_spte}. A large spte is never
@@ -21,10 +22,12 @@ final class SetSpte {
 
     /**
      * {@code set_spte}: builds the spte for {@code gfn} with {@code pteAccess} (ACC_*) at
-     * {@code level} in entry {@code index} of {@code sp}.
+     * {@code level} in entry {@code index} of {@code sp}. {@code vcpu}: whose own memslot lookup
+     * {@code mmu_need_write_protect} uses, on its thread (the fault path, {@code sync_page}), or
+     * null for the VM's ({@code update_pte}, which a pte write may run on a courier thread).
      */
-    static int setSpte(ShadowMmu mmu, ShadowPage sp, int index, int pteAccess, int level, long gfn, Memslot slot,
-            boolean canUnsync) {
+    static int setSpte(ShadowMmu mmu, Vcpu vcpu, ShadowPage sp, int index, int pteAccess, int level, long gfn,
+            Memslot slot, boolean canUnsync) {
         int ret = 0;
         long spte = Spte.PRESENT | Spte.ACCESSED;
         boolean hostWritable = !slot.readonly();
@@ -49,7 +52,7 @@ final class SetSpte {
                 return NOT_INSTALLED;
             }
             spte |= Spte.WRITABLE | Spte.MMU_WRITEABLE;
-            if (mmu.needWriteProtect(gfn, canUnsync)) {
+            if (mmu.needWriteProtect(vcpu, gfn, canUnsync)) {
                 ret |= WRITE_PROTECTED;
                 pteAccess &= ~Spte.ACC_WRITE;
                 spte &= ~(Spte.WRITABLE | Spte.MMU_WRITEABLE);
@@ -83,8 +86,8 @@ final class SetSpte {
      *
      * @return true if the faulting write must be emulated
      */
-    static boolean mmuSetSpte(ShadowMmu mmu, VcpuMmu v, ShadowPage sp, int index, int pteAccess, boolean writeFault,
-            int level, long gfn, Memslot slot, boolean canUnsync) {
+    static boolean mmuSetSpte(ShadowMmu mmu, VcpuMmu v, Vcpu vcpu, ShadowPage sp, int index, int pteAccess,
+            boolean writeFault, int level, long gfn, Memslot slot, boolean canUnsync) {
         long old = sp.spt[index];
         boolean wasRmapped = false;
         if (Spte.isPresent(old)) {
@@ -104,7 +107,7 @@ final class SetSpte {
             // lockless walker must never see a new spte beside an old gfn.
             sp.setGfn(index, gfn);
         }
-        int r = setSpte(mmu, sp, index, pteAccess, level, gfn, slot, canUnsync);
+        int r = setSpte(mmu, vcpu, sp, index, pteAccess, level, gfn, slot, canUnsync);
         if ((r & NEED_FLUSH) != 0) {
             mmu.flushRemoteTlbs();
         }

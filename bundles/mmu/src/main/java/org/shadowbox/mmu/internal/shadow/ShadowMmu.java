@@ -9,6 +9,7 @@ import java.util.List;
 import org.shadowbox.mmu.internal.paging.PagingMode;
 import org.shadowbox.pagetrack.spi.MmuPageTrack;
 import org.shadowbox.vm.Memslot;
+import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.Vm;
 
 /**
@@ -279,8 +280,8 @@ public final class ShadowMmu {
      * read-only; otherwise the gfn's leaf shadow pages are marked unsync, unless unsyncing is
      * not allowed.
      */
-    boolean needWriteProtect(long gfn, boolean canUnsync) {
-        return policy.needWriteProtect(this, gfn, canUnsync);
+    boolean needWriteProtect(Vcpu vcpu, long gfn, boolean canUnsync) {
+        return policy.needWriteProtect(this, vcpu, gfn, canUnsync);
     }
 
     /** {@code kvm_unsync_page}: the guest may write this leaf table directly until the next resync. */

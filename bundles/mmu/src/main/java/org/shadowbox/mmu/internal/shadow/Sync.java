@@ -113,7 +113,7 @@ final class Sync {
             }
             int access = protectCleanGpte(Role.access(sp.role) & gpteAccess(gpte, nxe), gpte);
             present++;
-            int r = SetSpte.setSpte(mmu, sp, i, access, 1, gfn, slot, false);
+            int r = SetSpte.setSpte(mmu, v.vcpu, sp, i, access, 1, gfn, slot, false); // on the vCPU's thread
             flush |= (r & SetSpte.NEED_FLUSH) != 0;
         }
         if (flush) {
@@ -214,6 +214,6 @@ final class Sync {
             return;
         }
         int access = protectCleanGpte(Role.access(sp.role) & gpteAccess(gpte, Role.nxe(sp.role)), gpte);
-        SetSpte.mmuSetSpte(mmu, v, sp, idx, access, false, 1, gfn, slot, true);
+        SetSpte.mmuSetSpte(mmu, v, null, sp, idx, access, false, 1, gfn, slot, true); // maybe a courier's thread: the VM's lookup
     }
 }

@@ -1,5 +1,7 @@
 package org.shadowbox.mmu.internal.shadow;
 
+import org.shadowbox.vm.Vcpu;
+
 import org.shadowbox.vm.Vm;
 import org.shadowbox.vm.VmSpec;
 
@@ -33,8 +35,13 @@ abstract class WriteProtectPolicy {
     /** Whether {@code kvm_mmu_get_page} write-protects the gfn of a new indirect page of {@code level} through the rmap. */
     abstract boolean rmapWriteProtectOnCreate(int level);
 
-    /** {@code mmu_need_write_protect}: must the spte of {@code gfn} stay read-only? May mark pages unsync. */
-    abstract boolean needWriteProtect(ShadowMmu mmu, long gfn, boolean canUnsync);
+    /**
+     * {@code mmu_need_write_protect}: must the spte of {@code gfn} stay read-only? May mark pages
+     * unsync. {@code vcpu}: the vCPU whose own memslot lookup the page-track count is read through
+     * (4.6's {@code kvm_page_track_is_active(vcpu, ...)}), on that vCPU's thread; null where the
+     * caller may be on another thread (a pte write's {@code update_pte} on a courier): the VM's lookup.
+     */
+    abstract boolean needWriteProtect(ShadowMmu mmu, Vcpu vcpu, long gfn, boolean canUnsync);
 
     /** Whether the fault path has {@code page_fault_handle_page_track}'s fast return to emulation. */
     abstract boolean fastPageTrackPath();
