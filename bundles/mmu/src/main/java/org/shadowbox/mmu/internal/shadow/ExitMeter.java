@@ -16,7 +16,8 @@ import java.util.function.Supplier;
  * VM-wide ones (shadow or TDP table pages made and zapped, hash chain steps, remote flushes)
  * meanwhile. The processor's own work, TLB misses and the entries its walker reads, is
  * counted by mode as it happens (inside a window too, so windows leave those two counters
- * out); a TLB hit costs one counter increment (the access count by mode).
+ * out); a TLB hit that the processor's fast case serves costs one counter increment ({@link
+ * #hit}: the access and the hit, counted once by mode, and read as both).
  *
  * <p>Exact when one thread drives the VM's vCPUs (the guest model's scheduler does). With vCPUs
  * on several threads the totals stay right, but VM-wide work done during overlapping windows
@@ -69,13 +70,15 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     /**
      * The per-mode counts kept on every access, in one array padded like a {@link CounterBlock}
      * (no false sharing with another vCPU's meter): guest memory accesses by mode, every one (TLB
-     * hits included), at {@link #ACCESSES}; TLB misses at {@link #TLB_MISSES}; entries read by the
-     * processor's walks at {@link #TLB_WALK_STEPS}; each plus the mode.
+     * hits included), at {@link #ACCESSES} (those of the general path and retired ones) plus
+     * {@link #HITS} (those the TLB-hit fast case served); TLB misses at {@link #TLB_MISSES};
+     * entries read by the processor's walks at {@link #TLB_WALK_STEPS}; each plus the mode.
      */
-    private final long[] byMode = new long[2 * CounterBlock.PAD + 6];
+    private final long[] byMode = new long[2 * CounterBlock.PAD + 8];
     private static final int ACCESSES = CounterBlock.PAD;
     private static final int TLB_MISSES = CounterBlock.PAD + 2;
     private static final int TLB_WALK_STEPS = CounterBlock.PAD + 4;
+    private static final int HITS = CounterBlock.PAD + 6;
     /** The guest mode of the access or instruction under way ({@link #USER} when true). */
     private boolean user;
     private boolean open;
@@ -96,6 +99,18 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
     public void access(boolean userMode) {
         user = userMode;
         byMode[ACCESSES + (userMode ? USER : SUPERVISOR)]++;
+    }
+
+    /**
+     * An access in guest mode {@code userMode} that the TLB-hit fast case served (the vCPU's
+     * {@code loadHit}, {@code storeHit}): the only counter a hit changes, read both as an access
+     * of its mode ({@link #accesses}) and as a {@code tlb_hit} ({@link #hits}), so a hit pays one
+     * increment where it paid two. It leaves the mode of the access under way alone: a hit opens
+     * no window, and every access that may ({@link #access}) or instruction ({@link
+     * #beginSupervisor}) sets the mode first.
+     */
+    public void hit(boolean userMode) {
+        byMode[HITS + (userMode ? USER : SUPERVISOR)]++;
     }
 
     /** {@code n} accesses in guest mode {@code userMode} that hit the TLB, retired in aggregate (counted, nothing else). */
@@ -163,6 +178,16 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
 
     /** Guest memory accesses made in guest mode {@code userMode}. */
     public long accesses(boolean userMode) {
-        return byMode[ACCESSES + (userMode ? USER : SUPERVISOR)];
+        int m = userMode ? USER : SUPERVISOR;
+        return byMode[ACCESSES + m] + byMode[HITS + m];
+    }
+
+    /**
+     * The TLB hits {@link #hit} counted, both modes: the part of the MMU's {@code tlb_hit} that is
+     * not in its counter block (the general path's hits are). Read it from the vCPU's thread, or
+     * from another as a racy snapshot, as the counter blocks are read.
+     */
+    public long hits() {
+        return byMode[HITS + USER] + byMode[HITS + SUPERVISOR];
     }
 }

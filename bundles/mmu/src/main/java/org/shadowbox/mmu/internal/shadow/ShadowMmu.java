@@ -139,6 +139,7 @@ public final class ShadowMmu {
         }
         for (VcpuMmu v : vcpus) {
             s.add(v.stats);
+            s.add(MmuCounter.TLB_HIT, v.meter.hits()); // the fast case's hits: counted once, by the meter
         }
         return s;
     }

@@ -11,8 +11,10 @@ import org.shadowbox.vm.Register;
  * observable: an entry stays usable until the vCPU flushes it, whatever happened to the
  * sptes meanwhile. A lookup allocates nothing.
  *
- * <p>What a hit needs is one array, two adjacent longs per entry ({@link #hot}): the tag, and
- * the gfn with the permission check already done for every kind of access. The check ({@link
+ * <p>What a hit reads is the tag ({@link #vpn}), the permission check already done for every
+ * kind of access ({@link #allowed}), the gfn and the host page, each an array of its own (the
+ * TDP TLB's layout: measured faster than the tag and the gfn in two adjacent longs of one
+ * array, docs/mmu.md, "What a TLB hit costs"). The check ({@link
  * Rights#permissionFault}) depends on the rights of the walk, on CR4 (SMEP, SMAP), which
  * cannot change without a flush of this TLB, and on EFLAGS.AC, which can: so at fill time it is
  * evaluated for the 8 combinations of write, user and fetch, each with AC clear and set, into
@@ -21,11 +23,11 @@ import org.shadowbox.vm.Register;
  */
 public final class Tlb {
     private final int mask;
-    /**
-     * Entry i at {@code 2i} and {@code 2i + 1}: the tag (the gva page number, or -1 for an empty
-     * entry), then the gfn shifted left by 16 over the 16 permission bits ({@link #allows}).
-     */
-    private final long[] hot;
+    /** Per entry, the tag: the gva page number, or -1 for an empty entry. */
+    private final long[] vpn;
+    private final long[] gfn;
+    /** Per entry, the 16 permission bits ({@link #allows}). */
+    private final int[] allowed;
     private final long[] pfn;
     private final int[] access;
     private final byte[][] page;
@@ -52,7 +54,9 @@ public final class Tlb {
             throw new org.shadowbox.vm.VmException("bad TLB size " + entries + ": accepted a power of two from 1 to 65536");
         }
         mask = entries - 1;
-        hot = new long[2 * entries];
+        vpn = new long[entries];
+        gfn = new long[entries];
+        allowed = new int[entries];
         pfn = new long[entries];
         access = new int[entries];
         page = new byte[entries][];
@@ -66,7 +70,7 @@ public final class Tlb {
     /** The slot of {@code gvaPage} if it is cached, else -1. */
     int lookup(long gvaPage) {
         int i = (int) gvaPage & mask;
-        return hot[2 * i] == gvaPage ? i : -1;
+        return vpn[i] == gvaPage ? i : -1;
     }
 
     /**
@@ -76,22 +80,23 @@ public final class Tlb {
      */
     void fill(long gvaPage, long gfnValue, long pfnValue, int acc, byte[] hostPage, long cr4) {
         int i = (int) gvaPage & mask;
-        long allowed = 0;
+        int ok = 0;
         for (int k = 0; k < 16; k++) {
             int a = ((k & 1) != 0 ? org.shadowbox.mmu.internal.paging.Pfec.WRITE : 0)
                     | ((k & 2) != 0 ? org.shadowbox.mmu.internal.paging.Pfec.USER : 0)
                     | ((k & 4) != 0 ? org.shadowbox.mmu.internal.paging.Pfec.FETCH : 0);
             if (!Rights.permissionFault(a, (acc & Spte.ACC_USER) != 0, (acc & Spte.ACC_WRITE) != 0,
                     (acc & Spte.ACC_EXEC) == 0, Register.CR0_WP, cr4, (k & 8) != 0 ? Register.RFLAGS_AC : 0)) {
-                allowed |= 1L << k;
+                ok |= 1 << k;
             }
         }
         long seq = sequence;
         assert (seq & 1) == 0 : "a TLB fill inside a flush window";
         SEQUENCE.setOpaque(this, seq + 1); // odd: a fill is under way
         java.lang.invoke.VarHandle.storeStoreFence(); // ... before any of its stores
-        hot[2 * i] = gvaPage;
-        hot[2 * i + 1] = (gfnValue << 16) | allowed;
+        vpn[i] = gvaPage;
+        gfn[i] = gfnValue;
+        allowed[i] = ok;
         pfn[i] = pfnValue;
         access[i] = acc;
         page[i] = hostPage;
@@ -136,19 +141,17 @@ public final class Tlb {
      */
     boolean allows(int i, int acc, boolean ac) {
         int k = ((acc >>> 1) & 3) | ((acc >>> 2) & 4) | (ac ? 8 : 0);
-        return ((hot[2 * i + 1] >>> k) & 1) != 0;
+        return ((allowed[i] >>> k) & 1) != 0;
     }
 
     void invalidate(int i) {
-        hot[2 * i] = -1;
+        vpn[i] = -1;
         page[i] = null;
     }
 
     /** Drops every entry. */
     void flush() {
-        for (int i = 0; i < hot.length; i += 2) {
-            hot[i] = -1;
-        }
+        Arrays.fill(vpn, -1L);
         Arrays.fill(page, null);
     }
 
@@ -157,7 +160,7 @@ public final class Tlb {
     }
 
     long gfn(int i) {
-        return hot[2 * i + 1] >>> 16;
+        return gfn[i];
     }
 
     long pfn(int i) {
@@ -170,6 +173,6 @@ public final class Tlb {
 
     /** The gva page of slot {@code i}, or -1 if empty (for the checker). */
     long vpn(int i) {
-        return hot[2 * i];
+        return vpn[i];
     }
 }

@@ -140,6 +140,14 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
         return meter;
     }
 
+    /**
+     * This vCPU's {@code tlb_hit}: the general path's hits (its counter block) plus those of the
+     * fast case, which the meter counts once as an access and a hit ({@link ExitMeter#hit}).
+     */
+    public long tlbHits() {
+        return stats.get(MmuCounter.TLB_HIT) + meter.hits();
+    }
+
     /** What a meter window measures: this vCPU's counters, the VM's, and the hash chain steps walked. */
     /** The meter's window: this vCPU's counters, the VM-wide ones and the hash table's, each in one pass. */
     private final class CountersNow implements ExitMeter.Source<MmuStats> {
@@ -292,9 +300,9 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     /**
      * The TLB part of a hit: the lookup (one tag compare) and the permission bit decided at fill
      * time ({@code permission_fault} under this context's CR0.WP, CR4.SMEP and CR4.SMAP, with
-     * EFLAGS.AC read only when CR4.SMAP makes it matter); on a hit the access is counted (the
-     * meter's access of its mode, {@code tlb_hit}) and the slot returned, else -1 with nothing
-     * changed.
+     * EFLAGS.AC read only when CR4.SMAP makes it matter); on a hit the access is counted (one
+     * count, the meter's {@link ExitMeter#hit}, read as an access of its mode and as {@code
+     * tlb_hit}) and the slot returned, else -1 with nothing changed.
      */
     private int hitEntry(long gva, int acc) {
         Tlb t = tlb;
@@ -303,8 +311,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
                 && (vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
             return -1;
         }
-        meter.access((acc & Pfec.USER) != 0 && !nonpaging);
-        stats.inc(MmuCounter.TLB_HIT);
+        meter.hit((acc & Pfec.USER) != 0 && !nonpaging); // the access and tlb_hit, one count (tlbHits)
         return i;
     }
 

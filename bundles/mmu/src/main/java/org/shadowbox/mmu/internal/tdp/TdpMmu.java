@@ -125,6 +125,7 @@ public final class TdpMmu {
         }
         for (TdpVcpu v : vcpus) {
             s.add(v.stats);
+            s.add(TdpCounter.TLB_HIT, v.meter.hits()); // the fast case's hits: counted once, by the meter
         }
         return s;
     }

@@ -80,6 +80,14 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
         return meter;
     }
 
+    /**
+     * This vCPU's {@code tlb_hit}: the general path's hits (its counter block) plus those of the
+     * fast case, which the meter counts once as an access and a hit ({@link ExitMeter#hit}).
+     */
+    public long tlbHits() {
+        return stats.get(TdpCounter.TLB_HIT) + meter.hits();
+    }
+
     /** What a meter window measures: this vCPU's counters and the VM-wide ones, as they are now. */
     /** The meter's window: this vCPU's counters and the VM-wide ones, each in one pass. */
     private final class CountersNow implements ExitMeter.Source<TdpStats> {
@@ -166,8 +174,9 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
     /**
      * The TLB part of a hit: the lookup and the permission bit decided at fill time under this
      * context's CR0 and CR4 ({@code permission_fault}, EFLAGS.AC read only when CR4.SMAP makes it
-     * matter); on a hit the access is counted (the meter's access of its mode, {@code tlb_hit})
-     * and the slot returned, else -1 with nothing changed.
+     * matter); on a hit the access is counted (one count, the meter's {@link ExitMeter#hit}, read
+     * as an access of its mode and as {@code tlb_hit}) and the slot returned, else -1 with nothing
+     * changed.
      */
     private int hitEntry(long gva, int acc) {
         TdpTlb t = tlb;
@@ -176,8 +185,7 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
                 && (vcpu.get(Register.RFLAGS) & Register.RFLAGS_AC) != 0)) { // EFLAGS read only when it matters
             return -1;
         }
-        meter.access((acc & Pfec.USER) != 0);
-        stats.inc(TdpCounter.TLB_HIT);
+        meter.hit((acc & Pfec.USER) != 0); // the access and tlb_hit, one count (tlbHits)
         return i;
     }
 
