@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.DataInputStream;
+import static org.shadowbox.testing.ClassFileCode.assertEachAtMost;
+import static org.shadowbox.testing.ClassFileCode.codeLengths;
+import static org.shadowbox.testing.ClassFileCode.longest;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -42,13 +44,7 @@ class DispatchShapeTest {
         limits.put("org/shadowbox/pagetrack/internal/PageTrackCore emulatedWrite", 80);
         // emulator_write_phys: the one-page case and one call; the split write is its own method
         limits.put("org/shadowbox/vm/internal/VcpuImpl emulatorWritePhys", 64);
-        for (Map.Entry<String, Integer> e : limits.entrySet()) {
-            String[] cm = e.getKey().split(" ");
-            int n = longest(codeLengths(cm[0]), cm[1]);
-            assertTrue(n > 0, e.getKey() + " is missing");
-            assertTrue(n <= e.getValue(), e.getKey() + " has " + n + " bytes of bytecode, over " + e.getValue()
-                    + ": keep the rare cases and the dispatch out of it");
-        }
+        assertEachAtMost(limits, "keep the rare cases and the dispatch out of it");
     }
 
     @Test
@@ -84,84 +80,6 @@ class DispatchShapeTest {
 
         static long order(Known[] a, int i) {
             return a[i].order;
-        }
-    }
-
-    private static int longest(Map<String, Integer> lengths, String name) {
-        int n = -1;
-        for (Map.Entry<String, Integer> e : lengths.entrySet()) {
-            if (e.getKey().startsWith(name + "(")) {
-                n = Math.max(n, e.getValue());
-            }
-        }
-        return n;
-    }
-
-    /** Each method's Code length by name and descriptor ({@code name(desc)ret}), from the class file on the test class path. */
-    private static Map<String, Integer> codeLengths(String internalName) throws IOException {
-        try (InputStream raw = DispatchShapeTest.class.getClassLoader().getResourceAsStream(internalName + ".class")) {
-            assertTrue(raw != null, internalName + ".class not on the class path");
-            DataInputStream in = new DataInputStream(raw);
-            assertEquals(0xCAFEBABE, in.readInt(), "class file magic");
-            in.readUnsignedShort();
-            in.readUnsignedShort();
-            int n = in.readUnsignedShort();
-            String[] utf8 = new String[n];
-            for (int i = 1; i < n; i++) {
-                int tag = in.readUnsignedByte();
-                switch (tag) {
-                    case 1 -> utf8[i] = in.readUTF();
-                    case 3, 4 -> in.readInt();
-                    case 5, 6 -> {
-                        in.readLong();
-                        i++; // takes two slots
-                    }
-                    case 7, 8, 16, 19, 20 -> in.readUnsignedShort();
-                    case 9, 10, 11, 12, 17, 18 -> in.readInt();
-                    case 15 -> {
-                        in.readUnsignedByte();
-                        in.readUnsignedShort();
-                    }
-                    default -> throw new IOException("constant pool tag " + tag + " at " + i);
-                }
-            }
-            in.readUnsignedShort(); // access
-            in.readUnsignedShort(); // this
-            in.readUnsignedShort(); // super
-            in.skipNBytes(2L * in.readUnsignedShort()); // interfaces
-            int fields = in.readUnsignedShort();
-            for (int f = 0; f < fields; f++) {
-                in.skipNBytes(6);
-                skipAttributes(in);
-            }
-            Map<String, Integer> out = new HashMap<>();
-            int methods = in.readUnsignedShort();
-            for (int m = 0; m < methods; m++) {
-                in.readUnsignedShort();
-                String name = utf8[in.readUnsignedShort()] + utf8[in.readUnsignedShort()];
-                int attrs = in.readUnsignedShort();
-                for (int a = 0; a < attrs; a++) {
-                    String an = utf8[in.readUnsignedShort()];
-                    int len = in.readInt();
-                    if (an.equals("Code")) {
-                        in.readUnsignedShort(); // max_stack
-                        in.readUnsignedShort(); // max_locals
-                        out.put(name, in.readInt());
-                        in.skipNBytes(len - 8L);
-                    } else {
-                        in.skipNBytes(len);
-                    }
-                }
-            }
-            return out;
-        }
-    }
-
-    private static void skipAttributes(DataInputStream in) throws IOException {
-        int n = in.readUnsignedShort();
-        for (int a = 0; a < n; a++) {
-            in.readUnsignedShort();
-            in.skipNBytes(in.readInt());
         }
     }
 }

@@ -50,28 +50,13 @@ final class SmpScheduler {
             others[i - 1].start();
         }
         guarded(0, tick, tickAccesses);
-        for (Thread t : others) {
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true; // the other threads stop on their own; wait for them
-                }
-            }
+        if (HostThreads.joinAll(others)) { // the other threads stop on their own
+            interrupted = true;
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        Throwable f = failure;
-        if (f instanceof RuntimeException r) {
-            throw r;
-        }
-        if (f instanceof Error e) {
-            throw e;
-        }
-        if (f != null) {
-            throw new IllegalStateException(f);
-        }
+        HostThreads.rethrow(failure);
     }
 
     private void guarded(int thread, LongConsumer tick, long tickAccesses) {

@@ -124,29 +124,11 @@ public final class Verifier {
         } catch (Throwable e) {
             failed[0] = e;
         }
-        boolean interrupted = false;
-        for (Thread t : others) {
-            while (t.isAlive()) {
-                try {
-                    t.join();
-                } catch (InterruptedException e) {
-                    interrupted = true; // the parts end on their own; wait for them
-                }
-            }
-        }
-        if (interrupted) {
+        if (HostThreads.joinAll(others)) { // the parts end on their own
             Thread.currentThread().interrupt();
         }
         for (Throwable f : failed) {
-            if (f instanceof RuntimeException r) {
-                throw r;
-            }
-            if (f instanceof Error e) {
-                throw e;
-            }
-            if (f != null) {
-                throw new IllegalStateException(f);
-            }
+            HostThreads.rethrow(f);
         }
     }
 

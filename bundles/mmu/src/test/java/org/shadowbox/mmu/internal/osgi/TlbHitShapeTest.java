@@ -3,9 +3,11 @@ package org.shadowbox.mmu.internal.osgi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.DataInputStream;
+import static org.shadowbox.testing.ClassFileCode.assertEachAtMost;
+import static org.shadowbox.testing.ClassFileCode.codeLengths;
+import static org.shadowbox.testing.ClassFileCode.longest;
+
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -30,7 +32,7 @@ class TlbHitShapeTest {
     void theGeneralPathIsOneMethodTheJitNeverInlines() throws IOException {
         for (String c : new String[] {"org/shadowbox/mmu/internal/shadow/GuestAccess",
                 "org/shadowbox/mmu/internal/tdp/TdpAccess"}) {
-            int miss = codeLengths(c).getOrDefault("miss", -1);
+            int miss = longest(codeLengths(c), "miss");
             assertTrue(miss > FREQ_INLINE_SIZE, c + ".miss has " + miss + " bytes of bytecode; it must be over "
                     + FREQ_INLINE_SIZE + " so that no caller inlines the general path into the TLB hit");
         }
@@ -53,13 +55,7 @@ class TlbHitShapeTest {
         limits.put("org/shadowbox/mmu/internal/tdp/TdpVcpu storeHit", 160);
         // the adapter's way to the general path: the liveness check, the mutex, one call
         limits.put("org/shadowbox/mmu/internal/osgi/ResultCpu miss", 120);
-        for (Map.Entry<String, Integer> e : limits.entrySet()) {
-            String[] cm = e.getKey().split(" ");
-            int n = codeLengths(cm[0]).getOrDefault(cm[1], -1);
-            assertTrue(n > 0, e.getKey() + " is missing");
-            assertTrue(n <= e.getValue(), e.getKey() + " has " + n + " bytes of bytecode, over " + e.getValue()
-                    + ": keep the rare cases in the general path (miss), out of the hit");
-        }
+        assertEachAtMost(limits, "keep the rare cases in the general path (miss), out of the hit");
     }
 
     /** {@code TlbHitPath.fits}, one branch-free test, against the rule written out, for every offset and many sizes. */
@@ -81,77 +77,7 @@ class TlbHitShapeTest {
     @Test
     void readsTheCodeLengthOfAKnownMethod() throws IOException {
         // the parser itself, on a method whose bytecode is known
-        int none = codeLengths("org/shadowbox/mmu/internal/shadow/VcpuRequests").getOrDefault("none", -1);
+        int none = longest(codeLengths("org/shadowbox/mmu/internal/shadow/VcpuRequests"), "none");
         assertEquals(13, none, "VcpuRequests.none: return bits == 0 (aload_0 getfield ifne iconst_1 goto iconst_0 ireturn)");
-    }
-
-    /** Each method's Code length (the longest, for overloads), from the class file on the test class path. */
-    private static Map<String, Integer> codeLengths(String internalName) throws IOException {
-        try (InputStream raw = TlbHitShapeTest.class.getClassLoader().getResourceAsStream(internalName + ".class")) {
-            assertTrue(raw != null, internalName + ".class not on the class path");
-            DataInputStream in = new DataInputStream(raw);
-            assertEquals(0xCAFEBABE, in.readInt(), "class file magic");
-            in.readUnsignedShort();
-            in.readUnsignedShort();
-            int n = in.readUnsignedShort();
-            String[] utf8 = new String[n];
-            for (int i = 1; i < n; i++) {
-                int tag = in.readUnsignedByte();
-                switch (tag) {
-                    case 1 -> utf8[i] = in.readUTF();
-                    case 3, 4 -> in.readInt();
-                    case 5, 6 -> {
-                        in.readLong();
-                        i++; // takes two slots
-                    }
-                    case 7, 8, 16, 19, 20 -> in.readUnsignedShort();
-                    case 9, 10, 11, 12, 17, 18 -> in.readInt();
-                    case 15 -> {
-                        in.readUnsignedByte();
-                        in.readUnsignedShort();
-                    }
-                    default -> throw new IOException("constant pool tag " + tag + " at " + i);
-                }
-            }
-            in.readUnsignedShort(); // access
-            in.readUnsignedShort(); // this
-            in.readUnsignedShort(); // super
-            in.skipNBytes(2L * in.readUnsignedShort()); // interfaces
-            int fields = in.readUnsignedShort();
-            for (int f = 0; f < fields; f++) {
-                in.skipNBytes(6);
-                skipAttributes(in);
-            }
-            Map<String, Integer> out = new HashMap<>();
-            int methods = in.readUnsignedShort();
-            for (int m = 0; m < methods; m++) {
-                in.readUnsignedShort();
-                String name = utf8[in.readUnsignedShort()];
-                in.readUnsignedShort();
-                int attrs = in.readUnsignedShort();
-                for (int a = 0; a < attrs; a++) {
-                    String an = utf8[in.readUnsignedShort()];
-                    int len = in.readInt();
-                    if (an.equals("Code")) {
-                        in.readUnsignedShort(); // max_stack
-                        in.readUnsignedShort(); // max_locals
-                        int code = in.readInt();
-                        out.merge(name, code, Math::max);
-                        in.skipNBytes(len - 8L);
-                    } else {
-                        in.skipNBytes(len);
-                    }
-                }
-            }
-            return out;
-        }
-    }
-
-    private static void skipAttributes(DataInputStream in) throws IOException {
-        int attrs = in.readUnsignedShort();
-        for (int a = 0; a < attrs; a++) {
-            in.readUnsignedShort();
-            in.skipNBytes(in.readInt() & 0xFFFFFFFFL);
-        }
     }
 }

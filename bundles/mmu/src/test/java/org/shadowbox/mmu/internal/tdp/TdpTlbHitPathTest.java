@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.shadowbox.mmu.internal.paging.GuestWalk;
 import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.paging.Pte;
+import org.shadowbox.mmu.internal.shadow.HitCounts;
 import org.shadowbox.vm.Register;
 
 /**
@@ -48,28 +49,13 @@ class TdpTlbHitPathTest {
         assertEquals(hits + 1, cpu0.tlbHits(), "the second read hit the TLB");
     }
 
-    /**
-     * The fast case counts a hit once ({@code ExitMeter.hit}), and that one count is read as an
-     * access of the hit's guest mode and as {@code tlb_hit}, in the vCPU's and the VM's counters,
-     * exactly as the two counts it replaced; the general path's own hits still count in the block.
-     */
+    /** A hit is counted once, and read as an access of its mode and as {@code tlb_hit} ({@link HitCounts}). */
     @Test
     void aHitIsCountedOnceAndReadAsAnAccessOfItsModeAndATlbHit() {
         assertTrue(cpu0.read(GVA, 8, true, rig.r).ok()); // the fill (a miss, or a hit after the fault)
-        long user = cpu0.meter().accesses(true);
-        long supervisor = cpu0.meter().accesses(false);
-        long vcpuHits = cpu0.tlbHits();
-        long vmHits = rig.mmu.stats().get(TdpCounter.TLB_HIT);
-        assertEquals(vcpuHits, vmHits, "one vCPU: its hits are the VM's");
-        assertTrue(cpu0.loadHit(GVA + 8, 8, Pfec.USER, rig.r), "a user read of the cached page");
-        assertTrue(cpu0.loadHit(GVA + 16, 8, 0, rig.r), "a supervisor read of it");
-        assertTrue(cpu0.storeHit(GVA + 24, 7, 8, Pfec.WRITE | Pfec.USER, rig.r), "a user store to it");
-        assertEquals(user + 2, cpu0.meter().accesses(true));
-        assertEquals(supervisor + 1, cpu0.meter().accesses(false));
-        assertEquals(vcpuHits + 3, cpu0.tlbHits());
-        assertEquals(vmHits + 3, rig.mmu.stats().get(TdpCounter.TLB_HIT));
-        assertEquals(vcpuHits + 3 - cpu0.meter().hits(), cpu0.stats.get(TdpCounter.TLB_HIT),
-                "the block holds only the general path's hits");
+        HitCounts.assertEachHitCountedOnce(cpu0.meter(), cpu0::tlbHits, () -> rig.mmu.stats().get(TdpCounter.TLB_HIT),
+                () -> cpu0.stats.get(TdpCounter.TLB_HIT), () -> cpu0.loadHit(GVA + 8, 8, Pfec.USER, rig.r),
+                () -> cpu0.loadHit(GVA + 16, 8, 0, rig.r), () -> cpu0.storeHit(GVA + 24, 7, 8, Pfec.WRITE | Pfec.USER, rig.r));
     }
 
     @Test
