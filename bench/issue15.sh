@@ -11,10 +11,10 @@
 #   KernelBuildBench.oneRun, threads 1 and 2     one kernel-build run end to end, SMP or not (5 forks)
 #   KernelBuildTwoRunsBench                      two independent runs at once, the ceiling (5 forks)
 #   CompareBench                                 run:compare kernel-build, defaults, end to end (4 forks)
-#   TlbHitBench (every method, mmu shadow and tdp)  a TLB hit beside a plain long[] read (3 forks)
-#   ShadowFaultBench                             a fault on an existing shadow page (3 forks)
-#   NotifierDispatchBench, direct, 0/1/2/4/8 notifiers (3 forks)
-# JMH estimates about 15 minutes of iterations and forks on an idle 2-core machine, plus the build.
+#   TlbHitBench (every method, mmu shadow and tdp)  a TLB hit beside a plain long[] read (8 forks)
+#   ShadowFaultBench                             a fault on an existing shadow page (6 forks)
+#   NotifierDispatchBench, direct, 0/1/2/4/8 notifiers (5 forks)
+# JMH estimates about 22 minutes of iterations and forks on an idle 2-core machine, plus the build.
 # SHADOWBOX_JMH_ARGS adds JMH options (e.g. '-f 1' for a quick look; then no ratio has an interval).
 # SHADOWBOX_JMH_JSON=file renders the tables of an earlier run's JMH JSON, measuring nothing.
 # Writes the table to stdout and, with the JMH JSON and log, to benchmarks/target/issue15-<time>.{md,json,log}.

@@ -28,13 +28,16 @@ import org.shadowbox.vm.Vm;
  * {@code mode=isolated} puts every notifier under {@code guard.isolate}, so each call is handed
  * to the notifier's courier thread and waited for: the price of being able to leave a hung
  * tracker behind. It needs a second core to be cheap; on a loaded machine it is not.
+ *
+ * <p>Forks: 5. With 3, JMH's error was over 10% of the score at 0, 2 and 4 notifiers (36%, 13%,
+ * 12%: forks apart by up to 16%, 21:12 UTC, 2026-12-06).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(3)
+@Fork(5)
 public class NotifierDispatchBench {
     private static final long GFN = 0x1234;
 

@@ -30,13 +30,17 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * shadow page: a TLB miss, the hardware walk, the #PF exit, the guest walk, {@code FNAME(fetch)}
  * through existing pages, {@code set_spte}, and the retried read (TLB miss, refill). Between
  * invocations (not timed) every shadow page is zapped and the 64 tables shadowed again.
+ *
+ * <p>Forks: 6. One fork of three ran at 3.0 M/s where the other two ran at 5.1-5.3 (21:12 UTC,
+ * 2026-12-06), and six forks later that day all ran at 4.9-5.6: with three, one slow JVM moves
+ * the mean by a third of the target's margin.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(3)
+@Fork(6)
 public class ShadowFaultBench {
     private static final int TABLES = 64;
     private static final int FAULTS = TABLES * 511;

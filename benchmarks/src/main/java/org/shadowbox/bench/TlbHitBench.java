@@ -23,13 +23,21 @@ import org.shadowbox.vm.VmSpec;
  * the floor, a random read of a plain {@code long[]} of the same 256 KiB, in the same run.
  * Under both MMUs; a read that hits goes without the vCPU's mutex under TDP too (it changes
  * nothing the checker reads), a store takes it ({@link #guestWriteTlbHit}).
+ *
+ * <p>Forks: 8, because a JVM's hit runs at one of a few speeds for the whole of an iteration and
+ * changes only when C2 compiles JMH's loop around it again: ten forks of the shadow read hit on
+ * 2026-12-06 had means from 120 to 207 M/s against a plain read steady at 517-551 M/s in all ten.
+ * Each compile inlines the whole hit in every fork ({@code -XX:+PrintInlining}); what differs is
+ * the code C2 makes of the loop (with {@code -XX:LoopUnrollLimit=0}, a diagnostic and not how it
+ * is measured, eight forks of eight ran at 184-210 M/s). The mean over many forks is the figure,
+ * and {@code bench/issue15.sh} gives its interval (docs/benchmarks.md, "Forks").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(3)
+@Fork(8)
 public class TlbHitBench {
     private static final int PAGES = 64;
     private static final int WORDS = PAGES * 512;
