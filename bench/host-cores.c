@@ -1,0 +1,81 @@
+/*
+ * Does this host give two threads twice one thread's work? Three loops, each run alone on
+ * core 0 and then on cores 0 and 1 at once (bench/host-cores.sh):
+ *   ports    16 independent adds an iteration: as many as the core's ALUs take; two threads on
+ *            one core's two hyperthreads share them, so each would take about twice as long;
+ *   latency  a chain of dependent multiplies: a thread that waits on each result; hyperthreads
+ *            would hardly slow each other;
+ *   memory   independent random 8-byte reads over MB megabytes (xorshift indices): the caches
+ *            and the memory both threads share.
+ * Prints the seconds of the loop (CLOCK_MONOTONIC). Not part of the build: a check of the host.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: host-cores ports|latency|memory ITERATIONS [MB]\n");
+        return 2;
+    }
+    long n = atol(argv[2]);
+    double t0, t1;
+    unsigned long sink;
+    if (strcmp(argv[1], "ports") == 0) {
+        unsigned long a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8;
+        t0 = now();
+        for (long i = 0; i < n; i++) {
+            __asm__ volatile("add $1,%0\n add $1,%1\n add $1,%2\n add $1,%3\n add $1,%4\n add $1,%5\n add $1,%6\n add $1,%7\n"
+                             "add $1,%0\n add $1,%1\n add $1,%2\n add $1,%3\n add $1,%4\n add $1,%5\n add $1,%6\n add $1,%7\n"
+                             : "+r"(a), "+r"(b), "+r"(c), "+r"(d), "+r"(e), "+r"(f), "+r"(g), "+r"(h));
+        }
+        t1 = now();
+        sink = a + b + c + d + e + f + g + h;
+    } else if (strcmp(argv[1], "latency") == 0) {
+        unsigned long y = 3;
+        t0 = now();
+        for (long i = 0; i < n; i++) {
+            __asm__ volatile("imul %0,%0\n imul %0,%0\n imul %0,%0\n imul %0,%0\n" : "+r"(y));
+        }
+        t1 = now();
+        sink = y;
+    } else if (strcmp(argv[1], "memory") == 0) {
+        long mb = argc > 3 ? atol(argv[3]) : 64;
+        long words = mb * 131072;
+        if (mb <= 0 || (words & (words - 1)) != 0) {
+            fprintf(stderr, "host-cores: MB must be a power of two, not %s\n", argv[3]);
+            return 2;
+        }
+        unsigned long *m = malloc(words * sizeof *m);
+        if (m == NULL) {
+            fprintf(stderr, "host-cores: cannot allocate %ld MB\n", mb);
+            return 2;
+        }
+        for (long i = 0; i < words; i++) {
+            m[i] = i;
+        }
+        unsigned long x = 0x9e3779b97f4a7c15UL, s = 0;
+        t0 = now();
+        for (long i = 0; i < n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s += m[x & (words - 1)];
+        }
+        t1 = now();
+        sink = s;
+        free(m);
+    } else {
+        fprintf(stderr, "host-cores: the loop is ports, latency or memory, not %s\n", argv[1]);
+        return 2;
+    }
+    printf("%.3f\n", t1 - t0);
+    return sink == 42 ? 1 : 0; /* keeps the result live; never 42 in practice */
+}
