@@ -32,8 +32,8 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * invocations (not timed) every shadow page is zapped and the 64 tables shadowed again.
  *
  * <p>Forks: 6. One fork of three ran at 3.0 M/s where the other two ran at 5.1-5.3 (21:12 UTC,
- * 2026-12-06), and six forks later that day all ran at 4.9-5.6: with three, one slow JVM moves
- * the mean by a third of the target's margin.
+ * 2026-12-06); six forks at 23:12 had means of 4.9-5.4, six at 23:33 one at 3.7 and five at
+ * 4.9-5.5. With three forks one slow JVM took the mean from 5.2 to 4.5, across the 5 M/s target.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -24,13 +24,16 @@ import org.shadowbox.vm.VmSpec;
  * Under both MMUs; a read that hits goes without the vCPU's mutex under TDP too (it changes
  * nothing the checker reads), a store takes it ({@link #guestWriteTlbHit}).
  *
- * <p>Forks: 8, because a JVM's hit runs at one of a few speeds for the whole of an iteration and
- * changes only when C2 compiles JMH's loop around it again: ten forks of the shadow read hit on
- * 2026-12-06 had means from 120 to 207 M/s against a plain read steady at 517-551 M/s in all ten.
- * Each compile inlines the whole hit in every fork ({@code -XX:+PrintInlining}); what differs is
- * the code C2 makes of the loop (with {@code -XX:LoopUnrollLimit=0}, a diagnostic and not how it
- * is measured, eight forks of eight ran at 184-210 M/s). The mean over many forks is the figure,
- * and {@code bench/issue15.sh} gives its interval (docs/benchmarks.md, "Forks").
+ * <p>Forks: 8, because a JVM's hit speed changes in steps and the steps differ from JVM to JVM:
+ * ten forks of the shadow read hit at 23:05 UTC on 2026-12-06 had means from 120 to 207 M/s
+ * while the plain read held 517-551 M/s in all ten; the eight forks of {@code bench/issue15.sh}
+ * at 23:28 all ran at 205-214 M/s. In one JVM examined with {@code -XX:+PrintInlining}, the step
+ * down (190 to 110 M/s) came when C2's compile of JMH's loop replaced the on-stack-replacement
+ * one, with the same inlining tree; so a step is the code C2 made of the loop, not a call left
+ * in it. With {@code -XX:LoopUnrollLimit=0} (a diagnostic, not how the benchmark is measured)
+ * eight forks of eight ran at 184-210 M/s, which points at the loop's unrolling without proving
+ * it. The mean over many forks is the figure, with {@code bench/issue15.sh}'s interval
+ * (docs/benchmarks.md, "Forks").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
