@@ -40,13 +40,9 @@ runs = [
 json.dump(runs, open(sys.argv[1], "w"))
 PY
 out=$(SHADOWBOX_JMH_JSON="$dir/jmh.json" bash "$root/bench/issue15.sh")
-fail=0
-expect() {
-    if ! grep -qF -- "$1" <<<"$out"; then
-        echo "issue15-table-test: expected a line with: $1" >&2
-        fail=1
-    fi
-}
+test_name=issue15-table-test
+# shellcheck source=expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 # 44 / 22 = 2.00, [2 / e^0.31941, 2 x e^0.31941] = [1.45, 2.75]: holds 1.7
 expect "| kernel-build, 2 threads / 1 thread (accesses/s) | 2.00 [1.45, 2.75] | at least 1.7 | undecided (the interval holds the target) |"
 # 44 / 44 = 1.00, h = 0.22586 alone: [0.80, 1.25], holds 0.9

@@ -35,13 +35,9 @@ write("r2-twojvms-b", 0.9, 18 * M)
 PY
 echo "nproc 2, test machine" > "$dir/header.txt"
 out=$(SHADOWBOX_CEILING_DIR="$dir" bash "$root/bench/smp-ceiling.sh")
-fail=0
-expect() {
-    if ! grep -qF -- "$1" <<<"$out"; then
-        echo "smp-ceiling-test: expected a line with: $1" >&2
-        fail=1
-    fi
-}
+test_name=smp-ceiling-test
+# shellcheck source=expect.sh
+source "$(dirname "${BASH_SOURCE[0]}")/expect.sh"
 expect "nproc 2, test machine"
 expect "| 1 | 20.00 | 32.00 | 36.00 | 38.00 (0.95, 0.95) | 1.60 | 1.80 | 1.90 | 0.89 | 0.84 |"
 expect "| 2 | 10.00 | 17.00 | 18.00 | 38.00 (1.00, 0.90) | 1.70 | 1.80 | 3.80 | 0.94 | 0.45 |"
