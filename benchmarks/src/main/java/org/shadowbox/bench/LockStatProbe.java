@@ -2,6 +2,7 @@ package org.shadowbox.bench;
 
 import org.shadowbox.guest.internal.kernel.LockStats;
 import org.shadowbox.mmu.internal.shadow.FlushWaitStats;
+import org.shadowbox.vm.internal.MmuLockStats;
 
 /**
  * Amdahl's serial fraction of an SMP kernel-build, from the guest kernel's lock statistics:
@@ -12,7 +13,9 @@ import org.shadowbox.mmu.internal.shadow.FlushWaitStats;
  * lock, the tasklist lock) are what serializes the guest: with a share {@code s} of the work
  * serialized, two threads give at most {@code 1 / (s + (1 - s) / 2)}. Per-mm locks are
  * listed too (each process has its own; their waits say whether they ever contend). The MMU's
- * {@code mmu_lock} is not counted here. Then, for SMP runs, how much of their time the vCPU threads
+ * {@code mmu_lock} ({@code MmuLockStats}) is listed after them: one per VM, taken by every vCPU
+ * on a fault, an {@code invlpg} and a CR3 switch, it is serial work too, and the bound is given
+ * with and without it. Then, for SMP runs, how much of their time the vCPU threads
  * were on a core (CPU time over wall time) and idle on the guest's run queue, and how often and
  * how long the shadow MMU's remote TLB flushes waited for a vCPU to leave guest mode
  * ({@code FlushWaitStats}).
@@ -37,6 +40,7 @@ public final class LockStatProbe {
         }
         LockStats.reset();
         FlushWaitStats.reset();
+        MmuLockStats.reset();
         long accesses = 0;
         long t0 = System.nanoTime();
         for (int i = 0; i < runs; i++) {
@@ -58,8 +62,16 @@ public final class LockStatProbe {
                 shared += r.heldNanos() / threadNanos;
             }
         }
+        MmuLockStats.Row m = MmuLockStats.read();
+        System.out.printf("%-18s %14d %12d %12.1f %12.1f %8.2f%% %8.2f%%%n", "mmu_lock", m.acquisitions(), m.contended(),
+                m.heldNanos() / 1e6, m.waitNanos() / 1e6, 100 * m.heldNanos() / threadNanos, 100 * m.waitNanos() / threadNanos);
+        System.out.printf("mmu_lock: %d sections held over %d us (%.1f ms of the %.1f held); waiters slept %d times%n",
+                m.longHolds(), MmuLockStats.LONG_NANOS / 1000, m.longHeldNanos() / 1e6, m.heldNanos() / 1e6, m.sleeps());
+        double withMmu = shared + m.heldNanos() / threadNanos;
         System.out.printf("serial fraction from the shared guest locks: %.2f%%; Amdahl's bound for 2 threads: %.2f x%n",
                 100 * shared, 1 / (shared + (1 - shared) / 2));
+        System.out.printf("with mmu_lock: %.2f%%; Amdahl's bound for 2 threads: %.2f x%n", 100 * withMmu,
+                1 / (withMmu + (1 - withMmu) / 2));
         LockStats.Threads t = LockStats.threads();
         if (t.wallNanos() > 0) {
             System.out.printf("vCPU threads: %.1f%% of their time on a core (CPU time / wall), %.2f%% idle on the run queue (%d waits); %d processes migrated to the other thread (%d per run)%n",

@@ -61,6 +61,8 @@ final class MmuSpinLock extends ReentrantLock {
     /** The lock word: the holder, null when free. Written by CAS (take) and release store (give back). */
     @SuppressWarnings("unused") // through OWNER
     private transient Thread owner;
+    /** When the holder took it: written and read by the holder only, in the diagnostic mode ({@link MmuLockStats}). */
+    private transient long acquiredAt;
 
     /** {@code spin_lock}. */
     @Override
@@ -69,7 +71,16 @@ final class MmuSpinLock extends ReentrantLock {
         assert OWNER.getOpaque(this) != me : "mmu_lock taken again by the thread that holds it (not reentrant:"
                 + " call the *Locked variant)";
         if (!OWNER.compareAndSet(this, null, me)) {
-            lockSlow(me);
+            if (MmuLockStats.STATS) {
+                long w0 = System.nanoTime();
+                lockSlow(me);
+                MmuLockStats.waited(System.nanoTime() - w0);
+            } else {
+                lockSlow(me);
+            }
+        }
+        if (MmuLockStats.STATS) {
+            acquiredAt = System.nanoTime();
         }
     }
 
@@ -86,6 +97,9 @@ final class MmuSpinLock extends ReentrantLock {
             boolean interrupted = false;
             long sleep = MIN_SLEEP_NANOS;
             while (OWNER.getOpaque(this) != null || !OWNER.compareAndSet(this, null, me)) {
+                if (MmuLockStats.STATS) {
+                    MmuLockStats.slept();
+                }
                 LockSupport.parkNanos(sleep);
                 sleep = Math.min(sleep * 2, MAX_SLEEP_NANOS);
                 if (Thread.interrupted()) {
@@ -117,7 +131,13 @@ final class MmuSpinLock extends ReentrantLock {
     public boolean tryLock() {
         Thread me = Thread.currentThread();
         assert OWNER.getOpaque(this) != me : "mmu_lock taken again by the thread that holds it (not reentrant)";
-        return OWNER.compareAndSet(this, null, me);
+        if (!OWNER.compareAndSet(this, null, me)) {
+            return false;
+        }
+        if (MmuLockStats.STATS) {
+            acquiredAt = System.nanoTime();
+        }
+        return true;
     }
 
     @Override
@@ -151,7 +171,11 @@ final class MmuSpinLock extends ReentrantLock {
         if (OWNER.getOpaque(this) != Thread.currentThread()) { // only the holder wrote itself there
             throw new IllegalMonitorStateException("mmu_lock released by a thread that does not hold it");
         }
+        long held = MmuLockStats.STATS ? System.nanoTime() - acquiredAt : 0;
         OWNER.setRelease(this, null);
+        if (MmuLockStats.STATS) {
+            MmuLockStats.held(held);
+        }
     }
 
     @Override
