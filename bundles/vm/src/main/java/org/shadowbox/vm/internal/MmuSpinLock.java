@@ -71,21 +71,21 @@ final class MmuSpinLock extends ReentrantLock {
         assert OWNER.getOpaque(this) != me : "mmu_lock taken again by the thread that holds it (not reentrant:"
                 + " call the *Locked variant)";
         if (!OWNER.compareAndSet(this, null, me)) {
-            if (MmuLockStats.STATS) {
-                long w0 = System.nanoTime();
-                lockSlow(me);
-                MmuLockStats.waited(System.nanoTime() - w0);
-            } else {
-                lockSlow(me);
-            }
+            lockSlow(me);
         }
         if (MmuLockStats.STATS) {
-            acquiredAt = System.nanoTime();
+            acquired();
         }
+    }
+
+    /** The diagnostic mode's start of a section ({@link MmuLockStats}), out of line to keep {@link #lock()} small. */
+    private void acquired() {
+        acquiredAt = System.nanoTime();
     }
 
     /** Contended: spin, then sleep between tries; meanwhile the thread's blocker is this lock. */
     private void lockSlow(Thread me) {
+        long start = MmuLockStats.STATS ? System.nanoTime() : 0;
         LockSupport.setCurrentBlocker(this);
         try {
             for (int i = 0; i < SPINS; i++) {
@@ -111,6 +111,9 @@ final class MmuSpinLock extends ReentrantLock {
             }
         } finally {
             LockSupport.setCurrentBlocker(null);
+            if (MmuLockStats.STATS) {
+                MmuLockStats.waited(System.nanoTime() - start);
+            }
         }
     }
 
@@ -135,7 +138,7 @@ final class MmuSpinLock extends ReentrantLock {
             return false;
         }
         if (MmuLockStats.STATS) {
-            acquiredAt = System.nanoTime();
+            acquired();
         }
         return true;
     }
@@ -171,11 +174,15 @@ final class MmuSpinLock extends ReentrantLock {
         if (OWNER.getOpaque(this) != Thread.currentThread()) { // only the holder wrote itself there
             throw new IllegalMonitorStateException("mmu_lock released by a thread that does not hold it");
         }
-        long held = MmuLockStats.STATS ? System.nanoTime() - acquiredAt : 0;
-        OWNER.setRelease(this, null);
         if (MmuLockStats.STATS) {
-            MmuLockStats.held(held);
+            released();
         }
+        OWNER.setRelease(this, null);
+    }
+
+    /** The diagnostic mode's end of a section, before the release: the section's own time. */
+    private void released() {
+        MmuLockStats.held(System.nanoTime() - acquiredAt);
     }
 
     @Override
