@@ -54,6 +54,13 @@ public class KernelBuildBench {
     @Param({"1", "2"})
     public int threads;
 
+    /**
+     * The VM's MMU ({@code VmSpec.MMU}): {@code shadow}, the issue's, or {@code tdp} ({@code -p
+     * mmu=tdp}), to see how much of a figure is the shadow MMU's.
+     */
+    @Param({"shadow"})
+    public String mmu;
+
     private MmuSandbox sandbox;
     private int n;
 
@@ -80,12 +87,17 @@ public class KernelBuildBench {
     }
 
     private long run() {
-        return run(sandbox, "kb" + n++, vcpus, threads);
+        return run(sandbox, "kb" + n++, vcpus, threads, mmu);
     }
 
     /** One whole run on a fresh VM of {@code vcpus} vCPUs, its vCPUs on {@code threads} host threads; its guest accesses. */
     static long run(MmuSandbox sandbox, String name, int vcpus, int threads) {
-        Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, vcpus));
+        return run(sandbox, name, vcpus, threads, "shadow");
+    }
+
+    /** {@link #run(MmuSandbox, String, int, int)} with the VM's MMU, {@code shadow} or {@code tdp}. */
+    static long run(MmuSandbox sandbox, String name, int vcpus, int threads, String mmu) {
+        Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, vcpus).with(VmSpec.MMU, mmu));
         try {
             RunReport r = sandbox.simulator.run(vm, "kernel-build", 0, 1, threads, CostModel.defaults(), null);
             return r.counts().accesses();

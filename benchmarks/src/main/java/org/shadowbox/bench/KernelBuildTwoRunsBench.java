@@ -8,6 +8,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -39,6 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 3, time = 5)
 @Fork(value = 5, jvmArgsAppend = {"-Xmx2g"})
 public class KernelBuildTwoRunsBench {
+    /** The VMs' MMU, as {@link KernelBuildBench#mmu}. */
+    @Param({"shadow"})
+    public String mmu;
+
     private MmuSandbox sandbox;
     private int n;
     /** The first run's accesses: every later run of this thread must do exactly as many. */
@@ -57,7 +62,7 @@ public class KernelBuildTwoRunsBench {
     @Benchmark
     @Threads(2)
     public long twoRunsOnTwoThreads() {
-        long accesses = KernelBuildBench.run(sandbox, "kb" + n++, 4, 1);
+        long accesses = KernelBuildBench.run(sandbox, "kb" + n++, 4, 1, mmu);
         if (first < 0) {
             first = accesses;
         } else if (accesses != first) {
