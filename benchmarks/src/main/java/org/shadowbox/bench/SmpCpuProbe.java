@@ -24,7 +24,7 @@ import org.shadowbox.vm.VmSpec;
  * the JVM and the machine. If one run on two threads costs more per access than two runs do at
  * the same overlap, the difference is what the two vCPU threads of one VM share.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.SmpCpuProbe [WARMUP] [ROUNDS]</pre>
+ * <pre>java [-Dshadowbox.probe.mmu=tdp] -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.SmpCpuProbe [WARMUP] [ROUNDS]</pre>
  */
 public final class SmpCpuProbe {
     private static final String OTHER = "shadowbox-guest-vcpu-thread-1";
@@ -32,6 +32,8 @@ public final class SmpCpuProbe {
     private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
     /** Prints a line before each measured run, to place a JIT log ({@code -XX:+PrintCompilation}) against the rounds. */
     private static final boolean MARKS = Boolean.getBoolean("shadowbox.probe.marks");
+    /** The VMs' MMU ({@code -Dshadowbox.probe.mmu=tdp}; the shadow MMU by default), as {@code KernelBuildBench}'s {@code mmu}. */
+    private static final String MMU = System.getProperty("shadowbox.probe.mmu", "shadow");
 
     private SmpCpuProbe() {
     }
@@ -74,7 +76,8 @@ public final class SmpCpuProbe {
         if (MARKS) {
             System.out.println("[probe] end");
         }
-        System.out.printf("kernel-build, 4 vCPUs, %d rounds (1 thread, 2 threads) after %d warm-up rounds%n", rounds, warmup);
+        System.out.printf("kernel-build, 4 vCPUs, %s MMU, %d rounds (1 thread, 2 threads) after %d warm-up rounds%n", MMU, rounds,
+                warmup);
         System.out.printf("1 thread: %.1f ns CPU per access (the workload's ticks)%n", one.runCpu / one.runAccesses);
         System.out.printf("2 threads: %.1f ns CPU per access (the workload's ticks, both threads), %.2f x one thread%n",
                 two.runCpu / two.runAccesses, (two.runCpu / two.runAccesses) / (one.runCpu / one.runAccesses));
@@ -119,7 +122,7 @@ public final class SmpCpuProbe {
                     synchronized (SmpCpuProbe.class) {
                         name = "smpcpu" + n++;
                     }
-                    Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, 4));
+                    Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, 4).with(VmSpec.MMU, MMU));
                     try {
                         sandbox.simulator.run(vm, "kernel-build", 0, 1, 1, CostModel.defaults(), ivs[me]);
                     } finally {
@@ -164,7 +167,7 @@ public final class SmpCpuProbe {
 
     private static void run(MmuSandbox sandbox, int threads, Sums sums) {
         String name = "smpcpu" + n++;
-        Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, 4));
+        Vm vm = sandbox.hypervisor.createVm(VmSpec.pc(name, 1L << 30, 4).with(VmSpec.MMU, MMU));
         long me = Thread.currentThread().getId();
         Interval iv = new Interval(me, threads, sums);
         try {
