@@ -1,7 +1,6 @@
 package org.shadowbox.mmu.internal.osgi;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.shadowbox.mmu.GuestCpu;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
@@ -23,8 +22,9 @@ import org.shadowbox.vm.VmException;
  * kvm_lock_all_vcpus}). An access that hits the TLB goes without it: a read or a fetch
  * changes neither, and a store is done in guest mode, which the checker waits out after taking
  * the mutex ({@link GuestVcpu#holdStoreHits}), as a remote flush does. Uncontended the mutex
- * costs one CAS in and one release out; fair, so a checker queued behind a running vCPU gets it
- * at the vCPU's next safe point.
+ * costs one CAS in and one release store out ({@link VcpuMutex}, its lock word on a cache line
+ * of its own); a checker that wants it keeps the vCPU from taking it again, so it gets it at the
+ * vCPU's next safe point.
  *
  * <p>Every access tries the TLB-hit case first, alone, in the final subclass: about 50 bytes
  * of bytecode, every call in it bound statically (the vCPU's {@code loadHit} or {@code
@@ -38,7 +38,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     final V v;
     final AccessResult last = new AccessResult();
     /** {@code vcpu->mutex}, or null when the MMU's checker needs no safe point of the vCPU (shadow). */
-    private final ReentrantLock mutex;
+    private final VcpuMutex mutex;
 
     /**
      * Why this VM's MMU is gone, or null: {@link VmMmu#kill} sets it here too, so an access that
@@ -51,7 +51,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
     ResultCpu(VmMmu<?> owner, V v, boolean safePoints) {
         this.owner = owner;
         this.v = v;
-        this.mutex = safePoints ? new ReentrantLock(true) : null;
+        this.mutex = safePoints ? new VcpuMutex() : null;
     }
 
     /** {@link VmMmu#checkLive} for an access: fails, in one line, once the MMU of this VM is gone. */
