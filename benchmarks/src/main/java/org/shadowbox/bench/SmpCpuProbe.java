@@ -34,6 +34,12 @@ public final class SmpCpuProbe {
     private static final boolean MARKS = Boolean.getBoolean("shadowbox.probe.marks");
     /** The VMs' MMU ({@code -Dshadowbox.probe.mmu=tdp}; the shadow MMU by default), as {@code KernelBuildBench}'s {@code mmu}. */
     private static final String MMU = System.getProperty("shadowbox.probe.mmu", "shadow");
+    /**
+     * Prints each round's figures ({@code -Dshadowbox.probe.each=true}): whether the extra cost of
+     * two threads moves from run to run in one JVM (each run's objects placed anew) or only from
+     * JVM to JVM (something placed once per JVM).
+     */
+    private static final boolean EACH = Boolean.getBoolean("shadowbox.probe.each");
 
     private SmpCpuProbe() {
     }
@@ -63,6 +69,8 @@ public final class SmpCpuProbe {
             if (MARKS) {
                 System.out.println("[probe] round " + i + " 1 thread");
             }
+            double c1 = one.runCpu, a1 = one.runAccesses, c2 = two.runCpu, a2 = two.runAccesses;
+            double cp = pair.runCpu, ap = pair.runAccesses;
             run(sandbox, 1, one);
             if (MARKS) {
                 System.out.println("[probe] round " + i + " 2 threads");
@@ -72,6 +80,11 @@ public final class SmpCpuProbe {
                 System.out.println("[probe] round " + i + " pair");
             }
             pair(sandbox, pair);
+            if (EACH) {
+                double base = (one.runCpu - c1) / (one.runAccesses - a1);
+                System.out.printf("round %d: 1 thread %.1f ns/access, 2 threads %.2f x, two runs %.2f x%n", i, base,
+                        (two.runCpu - c2) / (two.runAccesses - a2) / base, (pair.runCpu - cp) / (pair.runAccesses - ap) / base);
+            }
         }
         if (MARKS) {
             System.out.println("[probe] end");
