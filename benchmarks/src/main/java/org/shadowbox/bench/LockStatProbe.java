@@ -20,7 +20,10 @@ import org.shadowbox.vm.internal.MmuLockStats;
  * how long the shadow MMU's remote TLB flushes waited for a vCPU to leave guest mode
  * ({@code FlushWaitStats}).
  *
- * <pre>java -Dshadowbox.lockstat=true -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.LockStatProbe [WARMUP] [RUNS] [THREADS]</pre>
+ * With {@code -Dshadowbox.lockstat.sites=true} as well, the long sections of {@code mmu_lock} (over
+ * 10 microseconds) are listed by where they were held ({@link MmuLockStats#SITES}).
+ *
+ * <pre>java -Dshadowbox.lockstat=true [-Dshadowbox.lockstat.sites=true] -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.LockStatProbe [WARMUP] [RUNS] [THREADS]</pre>
  */
 public final class LockStatProbe {
     private LockStatProbe() {
@@ -82,5 +85,13 @@ public final class LockStatProbe {
         System.out.printf("remote TLB flushes: %d (%d per run), %d waited over %d ns for a vCPU in guest mode; waited %.2f ms in all, %.3f%% of the threads' time%n",
                 f.flushes(), f.flushes() / Math.max(1, runs), f.slow(), FlushWaitStats.SLOW_NANOS, f.waitNanos() / 1e6,
                 100 * f.waitNanos() / threadNanos);
+        if (MmuLockStats.SITES) {
+            System.out.println("mmu_lock's long sections by where they were held (the releasing method < its callers):");
+            System.out.printf("%10s %10s %9s  %s%n", "sections", "held ms", "mean us", "site");
+            for (MmuLockStats.Site s : MmuLockStats.sites().subList(0, Math.min(12, MmuLockStats.sites().size()))) {
+                System.out.printf("%10d %10.1f %9.1f  %s%n", s.sections(), s.nanos() / 1e6, s.nanos() / 1e3 / s.sections(),
+                        s.site());
+            }
+        }
     }
 }

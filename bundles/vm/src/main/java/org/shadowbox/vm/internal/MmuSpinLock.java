@@ -175,14 +175,23 @@ final class MmuSpinLock extends ReentrantLock {
             throw new IllegalMonitorStateException("mmu_lock released by a thread that does not hold it");
         }
         if (MmuLockStats.STATS) {
-            released();
+            releaseCounted();
+            return;
         }
         OWNER.setRelease(this, null);
     }
 
-    /** The diagnostic mode's end of a section, before the release: the section's own time. */
-    private void released() {
-        MmuLockStats.held(System.nanoTime() - acquiredAt);
+    /**
+     * The diagnostic mode's release: the section's own time taken before the release and, for
+     * a long one, its site ({@link MmuLockStats#SITES}) found after it.
+     */
+    private void releaseCounted() {
+        long held = System.nanoTime() - acquiredAt;
+        MmuLockStats.held(held);
+        OWNER.setRelease(this, null);
+        if (MmuLockStats.SITES && held > MmuLockStats.LONG_NANOS) {
+            MmuLockStats.longSection(held);
+        }
     }
 
     @Override
