@@ -91,16 +91,17 @@ final class MmuPages {
 
     /**
      * {@code kvm_mmu_alloc_page} plus the hash insertion of {@code kvm_mmu_get_page}: a new
-     * page at the head of its bucket and of the active list.
+     * page at the head of its bucket and of the active list, its tables taken from the
+     * vCPU's {@code cache}, topped up before the MMU lock was taken.
      */
-    ShadowPage alloc(long gfn, int role) {
+    ShadowPage alloc(long gfn, int role, MmuMemoryCache cache) {
         int id = freeCount > 0 ? freeIds[--freeCount] : nextId++;
         ShadowPage[] a = byId;
         if (id >= a.length) {
             a = Arrays.copyOf(a, a.length * 2);
             byId = a; // volatile: published with every slot copied
         }
-        ShadowPage sp = new ShadowPage(id, gfn, role);
+        ShadowPage sp = new ShadowPage(id, gfn, role, cache.alloc(), Role.direct(role) ? null : cache.alloc());
         SLOT.setRelease(a, id, sp);
         int b = hashfn(gfn);
         sp.hashNext = buckets[b];

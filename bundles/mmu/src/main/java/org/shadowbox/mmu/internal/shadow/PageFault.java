@@ -145,6 +145,7 @@ final class PageFault {
             v.afterGuestWalk.run();
         }
         int fetched;
+        v.memoryCache.topup(); // mmu_topup_memory_caches: nothing is allocated under the lock
         Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.inc(MmuCounter.MMU_LOCK_FAULT);
@@ -207,6 +208,7 @@ final class PageFault {
         int level = Rights.mappingLevel(slot, gfn, Memslot.LEVEL_2M);
         long mapGfn = gfn & -(1L << ((level - 1) * 9));
         boolean emulate;
+        v.memoryCache.topup(); // mmu_topup_memory_caches: nothing is allocated under the lock
         Platform.mmuLock(mmu.vm).lock();
         try {
             v.stats.inc(MmuCounter.MMU_LOCK_FAULT);

@@ -222,7 +222,7 @@ public final class ShadowMmu {
             return sp;
         }
         stats.inc(MmuCounter.MMU_CACHE_MISS);
-        ShadowPage sp = pages.alloc(gfn, role);
+        ShadowPage sp = pages.alloc(gfn, role, v.memoryCache);
         if (!direct) {
             accountShadowed(sp);
             if (policy.rmapWriteProtectOnCreate(level) && slotGfnWriteProtect(gfn)) {

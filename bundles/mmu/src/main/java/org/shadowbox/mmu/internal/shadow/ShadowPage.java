@@ -23,7 +23,7 @@ public final class ShadowPage {
     final long gfn;
     /** The role word; only {@link Role#INVALID} changes after creation. */
     int role;
-    final long[] spt = new long[Spte.ENTRIES];
+    final long[] spt;
     /** {@code sp->gfns}: the gfn each leaf spte maps; null for a direct page. */
     final long[] gfns;
     /** {@code parent_ptes}: encoded sptes that link this page. */
@@ -45,10 +45,19 @@ public final class ShadowPage {
     int activeNext = -1;
 
     ShadowPage(int id, long gfn, int role) {
+        this(id, gfn, role, new long[Spte.ENTRIES], Role.direct(role) ? null : new long[Spte.ENTRIES]);
+    }
+
+    /**
+     * {@code kvm_mmu_alloc_page}: a page over zeroed tables from the vCPU's cache
+     * ({@link MmuMemoryCache}); {@code gfns} null for a direct page.
+     */
+    ShadowPage(int id, long gfn, int role, long[] spt, long[] gfns) {
         this.id = id;
         this.gfn = gfn;
         this.role = role;
-        this.gfns = Role.direct(role) ? null : new long[Spte.ENTRIES];
+        this.spt = spt;
+        this.gfns = gfns;
     }
 
     /** Encodes a pointer to entry {@code index} of page {@code spId}. */

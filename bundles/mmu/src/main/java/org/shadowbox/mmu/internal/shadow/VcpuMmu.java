@@ -107,6 +107,8 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     private final long[] prevCr3;
     /** Pending requests, and the vCPU's mode for the lockless walks ({@link VcpuMode}): one padded object. */
     final VcpuRequests requests = new VcpuRequests();
+    /** {@code vcpu->arch.mmu_page_cache}: topped up before each section that may make shadow pages. */
+    final MmuMemoryCache memoryCache = new MmuMemoryCache();
 
     VcpuMmu(ShadowMmu mmu, Vcpu vcpu, int tlbEntries, int prevRoots) {
         if (prevRoots < 0 || prevRoots > 16) {
@@ -464,6 +466,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     private void newLongRoot(long c3) {
         int rootRole = Role.withAccess(Role.withLevel(baseRole, 4), Spte.ACC_ALL);
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
+        memoryCache.topup(); // mmu_topup_memory_caches, as kvm_mmu_load does first
         Platform.mmuLock(mmu.vm).lock();
         stats.inc(MmuCounter.MMU_LOCK);
         try {
@@ -527,6 +530,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
                 pdptrs[i] = pdpte;
             }
         }
+        memoryCache.topup(); // mmu_topup_memory_caches, as kvm_mmu_load does first
         Platform.mmuLock(mmu.vm).lock();
         stats.inc(MmuCounter.MMU_LOCK);
         try {
@@ -554,6 +558,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
      * returns for a direct map); the TLB is flushed. CR3 does not matter to the translation.
      */
     private void newDirectRoots(long c3) {
+        memoryCache.topup(); // mmu_topup_memory_caches, as kvm_mmu_load does first
         Platform.mmuLock(mmu.vm).lock();
         stats.inc(MmuCounter.MMU_LOCK);
         try {

@@ -56,12 +56,50 @@ class DataStructuresTest {
     }
 
     @Test
+    void thePageCacheIsToppedUpAsKvmDoesAndGivesZeroedTablesUnderTheLock() {
+        MmuMemoryCache cache = new MmuMemoryCache();
+        cache.topup();
+        assertEquals(MmuMemoryCache.OBJECTS, cache.size(), "an empty cache is filled to KVM_NR_MEM_OBJS");
+        for (int i = 0; i < MmuMemoryCache.OBJECTS - MmuMemoryCache.MIN; i++) {
+            long[] t = cache.alloc();
+            assertEquals(Spte.ENTRIES, t.length);
+            t[7] = 1; // used, then dropped: a table is never handed out twice
+        }
+        cache.topup();
+        assertEquals(MmuMemoryCache.MIN, cache.size(), "at the minimum a top-up allocates nothing");
+        cache.alloc();
+        cache.topup();
+        assertEquals(MmuMemoryCache.OBJECTS, cache.size(), "below the minimum it fills up again");
+        for (int i = 0; i < MmuMemoryCache.OBJECTS; i++) {
+            long[] t = cache.alloc();
+            for (long e : t) {
+                assertEquals(0, e, "a table from the cache is zeroed");
+            }
+        }
+        assertEquals(0, cache.emptyTakes());
+        assertEquals(Spte.ENTRIES, cache.alloc().length, "an empty cache still gives a table");
+        assertEquals(1, cache.emptyTakes(), "and counts the missed top-up");
+        MmuPages pages = new MmuPages();
+        cache.topup();
+        ShadowPage indirect = pages.alloc(9, Role.withLevel(0, 1), cache);
+        ShadowPage direct = pages.alloc(10, Role.withLevel(Role.DIRECT, 1), cache);
+        assertEquals(MmuMemoryCache.OBJECTS - 3, cache.size(), "an indirect page takes spt and gfns, a direct one spt only");
+        assertTrue(indirect.gfns != null && direct.gfns == null);
+        MmuMemoryCache strict = new MmuMemoryCache();
+        strict.fillOnlyToMinimum();
+        strict.topup();
+        assertEquals(MmuMemoryCache.MIN, strict.size(), "the tests' cache fills to the minimum only");
+    }
+
+    @Test
     void theHashFindsPagesByGfnAndCountsChainSteps() {
         MmuPages pages = new MmuPages();
+        MmuMemoryCache cache = new MmuMemoryCache();
+        cache.topup();
         int role = Role.withLevel(Role.base(true, true, true, false, false), 1);
-        ShadowPage a = pages.alloc(5, role);
-        ShadowPage b = pages.alloc(5 + MmuPages.NUM_MMU_PAGES, role); // same bucket
-        ShadowPage c = pages.alloc(6, role);
+        ShadowPage a = pages.alloc(5, role, cache);
+        ShadowPage b = pages.alloc(5 + MmuPages.NUM_MMU_PAGES, role, cache); // same bucket
+        ShadowPage c = pages.alloc(6, role, cache);
         assertEquals(3, pages.used());
         long before = pages.hashChainSteps;
         assertSame(b, pages.first(5), "newest at the head of the bucket");
@@ -75,7 +113,7 @@ class DataStructuresTest {
         pages.free(b);
         assertSame(a, pages.first(5));
         assertNull(pages.get(b.id()));
-        ShadowPage d = pages.alloc(7, role);
+        ShadowPage d = pages.alloc(7, role, cache);
         assertEquals(b.id(), d.id(), "a freed id is reused");
         assertEquals(3, pages.used());
         assertNull(pages.get(0), "id 0 names no page");

@@ -129,6 +129,11 @@ abstract class MmuUnderTest {
             String m = where + " coverage " + st;
             assertTrue(st.get(MmuCounter.PF_FIXED) > 0 && st.get(MmuCounter.PF_EMULATE) > 0 && st.get(MmuCounter.PF_GUEST) > 0 && st.get(MmuCounter.TLB_HIT) > 0, m);
             assertTrue(st.get(MmuCounter.MMU_SYNC_PAGE) > 0 && st.get(MmuCounter.MMU_PTE_WRITE_FALLBACK_ZAPPED) > 0 && st.get(MmuCounter.INVLPG) > 0, m);
+            for (int i = 0; i < s.vm.spec().vcpus(); i++) {
+                VcpuMmu v = s.mmu.vcpu(i);
+                assertEquals(0, v.memoryCache.emptyTakes(), where + ": a shadow page was made under the MMU lock with vCPU " + i
+                        + "'s page cache short: a section that makes pages without mmu_topup_memory_caches before it");
+            }
             if (s.mmu.policy.fastPageTrackPath()) {
                 assertTrue(st.get(MmuCounter.PF_EMULATE_TRACKED) > 0, m);
                 assertEquals(0, st.get(MmuCounter.PTE_WRITE_EMULATOR), m);

@@ -88,6 +88,7 @@ final class ShadowRig {
             }
         }, "test.recorder", vm.name());
         for (int i = 0; i < vcpus; i++) {
+            mmu.vcpu(i).memoryCache.fillOnlyToMinimum(); // a section with no top-up before it runs the cache dry at once
             vm.vcpu(i).set(Register.CR0, CR0);
             vm.vcpu(i).set(Register.CR4, cr4(mode));
             vm.vcpu(i).set(Register.EFER, efer(mode));
