@@ -117,6 +117,7 @@ final class PageFault {
             v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
+        faultInHostPage(slot, gfn);
         boolean nxe = Role.nxe(v.baseRole);
         int acc = Spte.ACC_ALL;
         for (int level = v.mode.rootLevel(); level >= w.level; level--) {
@@ -172,6 +173,21 @@ final class PageFault {
     }
 
     /**
+     * The host side of {@code __gfn_to_pfn_memslot} ({@code get_user_pages_fast}): the host page
+     * behind the gfn is made resident here, before the MMU lock and in no vCPU mode, so that the
+     * access the fault is for finds it when its walk fills the TLB. Guest memory is host memory
+     * once touched ({@code SlotMemory}); were it first touched by that fill, the allocation (and
+     * a fresh host page's first-touch latency) would fall inside the lockless walk, which a
+     * remote flush waits for, often under the MMU lock. A read-only slot's pages are left as
+     * they are (a write there is emulated, never stored).
+     */
+    static void faultInHostPage(Memslot slot, long gfn) {
+        if (!slot.readonly()) {
+            Platform.slot(slot).hostPage(gfn);
+        }
+    }
+
+    /**
      * {@code nonpaging_page_fault} with {@code nonpaging_map} and {@code __direct_map}: the
      * handler of the nonpaging context (CR0.PG clear). The gva, already truncated to 32 bits,
      * is the gpa. A present write fault on a write-tracked gfn is emulated at once
@@ -204,6 +220,7 @@ final class PageFault {
             v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
+        faultInHostPage(slot, gfn);
         boolean writeFault = (access & Pfec.WRITE) != 0;
         int level = Rights.mappingLevel(slot, gfn, Memslot.LEVEL_2M);
         long mapGfn = gfn & -(1L << ((level - 1) * 9));

@@ -77,6 +77,11 @@ final class TdpFault {
             v.stats.inc(TdpCounter.PF_MMIO);
             return RET_EMULATE;
         }
+        if (!slot.readonly()) {
+            // get_user_pages_fast: the host page is made resident here, outside the lock and every
+            // vCPU mode, so the walk's TLB fill allocates nothing (the shadow MMU's faultInHostPage)
+            Platform.slot(slot).hostPage(gfn);
+        }
         boolean writable;
         Platform.mmuLock(mmu.vm).lock();
         try {
