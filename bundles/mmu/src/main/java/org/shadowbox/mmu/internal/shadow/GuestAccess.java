@@ -141,8 +141,31 @@ final class GuestAccess {
             VcpuMode.beginLockless(v.requests);
             try {
                 int walked;
-                while ((walked = hardwareWalk(top, gva, acc, i)) == WALK_RACED) {
-                    // a leaf changed under the walk: walk again, as the processor would
+                boolean counted = true;
+                while (true) {
+                    walked = hardwareWalk(top, gva, acc, i, counted);
+                    if (walked == WALK_RACED) {
+                        continue; // a leaf changed under the walk: walk again, as the processor would
+                    }
+                    if (walked != WALK_NO_HOST_PAGE) {
+                        break;
+                    }
+                    // The leaf maps a frame that is no host memory yet (a page of a large spte's
+                    // frame not touched before: the fault made only its own page resident). The
+                    // host's page fault is taken outside the lockless window, which a remote flush
+                    // waits for, and the walk done again, not counted again: the processor walked
+                    // once, and the host's fault is no work of the guest's.
+                    VcpuMode.endLockless(v.requests);
+                    Platform.slot(hostSlot).hostPage(hostGfn);
+                    hostSlot = null;
+                    VcpuMode.beginLockless(v.requests);
+                    counted = false;
+                    top = v.shadowWalkRoot(gva);
+                    if (top == null) {
+                        walked = WALK_FAULT;
+                        hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
+                        break;
+                    }
                 }
                 if (walked == WALK_OK) {
                     int j = v.tlb.lookup(gva >>> 12);
@@ -171,6 +194,14 @@ final class GuestAccess {
     private static final int WALK_FAULT = 1;
     /** {@link #hardwareWalk}: the leaf spte changed while its gfn was read; walk again. */
     private static final int WALK_RACED = 2;
+    /**
+     * {@link #hardwareWalk}: the leaf maps a gfn whose host page is not resident yet
+     * ({@link #hostSlot}, {@link #hostGfn}); make it so outside the window, then walk again.
+     */
+    private static final int WALK_NO_HOST_PAGE = 3;
+    /** The memslot and gfn of a {@link #WALK_NO_HOST_PAGE}. */
+    private Memslot hostSlot;
+    private long hostGfn;
 
     /**
      * The processor's walk of the shadow tables, without the MMU lock (between {@link
@@ -181,7 +212,7 @@ final class GuestAccess {
      * means the gfn is the one it maps; a change means another vCPU remapped the entry
      * meanwhile, and the walk starts over.
      */
-    private int hardwareWalk(ShadowPage top, long gva, int acc, int staleSlot) {
+    private int hardwareWalk(ShadowPage top, long gva, int acc, int staleSlot, boolean counted) {
         ShadowPage sp = top;
         int rights = Spte.ACC_ALL;
         long gfn;
@@ -189,8 +220,10 @@ final class GuestAccess {
         for (int level = v.shadowWalkLevel();; level--) {
             int idx = PageFault.index(gva, level);
             long spte = sp.spteLockless(idx);
-            v.stats.inc(MmuCounter.TLB_WALK_STEPS);
-            v.meter.tlbWalkSteps(1);
+            if (counted) {
+                v.stats.inc(MmuCounter.TLB_WALK_STEPS);
+                v.meter.tlbWalkSteps(1);
+            }
             if (!Spte.isPresent(spte)) {
                 hwErrorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
                 return WALK_FAULT;
@@ -215,7 +248,13 @@ final class GuestAccess {
             return WALK_FAULT;
         }
         Memslot slot = v.platform.gfnToMemslot(gfn);
-        v.tlb.fill(gva >>> 12, gfn, pfn, rights, Platform.slot(slot).hostPage(gfn), v.hwCr4);
+        byte[] page = Platform.slot(slot).hostPageIfPresent(gfn);
+        if (page == null) {
+            hostSlot = slot;
+            hostGfn = gfn;
+            return WALK_NO_HOST_PAGE;
+        }
+        v.tlb.fill(gva >>> 12, gfn, pfn, rights, page, v.hwCr4);
         return WALK_OK;
     }
 

@@ -145,6 +145,29 @@ class FaultPathTest {
     }
 
     @Test
+    void aPageOfALargeFrameBecomesHostMemoryOutsideTheWalkAndTheWalkCountsOnce() {
+        long big = 0x4000_0000L; // PDPT entry 1 -> PD2 entry 0: a 2 MiB page at gfn 0x400
+        long pd2 = 0x14;
+        rig.pte(PDPT, 1, (pd2 << 12) | ShadowRig.RWU);
+        rig.pte(pd2, 0, (0x400L << 12) | DIRTY | Pte.PS);
+        assertTrue(cpu0.read(big + 0x3000, 8, false, rig.r).ok()); // the fault: a large spte; gfn 0x403 resident
+        assertEquals(2, rig.shadowLeafLevel(cpu0, big));
+        assertTrue(Platform.slot(rig.vm.slotForGfn(0x403)).hostPageIfPresent(0x403) != null, "the fault made its page resident");
+        assertTrue(Platform.slot(rig.vm.slotForGfn(0x407)).hostPageIfPresent(0x407) == null, "not the frame's others");
+        long steps = rig.mmu.stats().get(MmuCounter.TLB_WALK_STEPS);
+        long faults = rig.mmu.stats().get(MmuCounter.PF_TAKEN);
+        // Another page of the frame: the TLB misses and the walk reaches the large spte, whose
+        // page 0x407 is no host memory yet: made so outside the window, the walk done again.
+        assertTrue(cpu0.write(big + 0x7008, 0x77, 8, false, rig.r).ok());
+        assertEquals(0x77, rig.mem.read((0x407L << 12) + 8, 8));
+        assertTrue(Platform.slot(rig.vm.slotForGfn(0x407)).hostPageIfPresent(0x407) != null);
+        assertEquals(faults, rig.mmu.stats().get(MmuCounter.PF_TAKEN), "no fault: the spte was there");
+        assertEquals(steps + 3, rig.mmu.stats().get(MmuCounter.TLB_WALK_STEPS),
+                "one walk of three levels counted (PML4, PDPT, PD), not two");
+        rig.assertConsistent("a large frame's page made resident by a walk");
+    }
+
+    @Test
     void noLargeSpteOverADisallowedFrame() {
         long big = 0x4000_0000L; // PDPT entry 1 -> PD2 entry 0: a 2 MiB page at gfn 0x400
         long pd2 = 0x14;
