@@ -144,12 +144,17 @@ class FaultPathTest {
         rig.assertConsistent("re-shadowed");
     }
 
-    @Test
-    void aPageOfALargeFrameBecomesHostMemoryOutsideTheWalkAndTheWalkCountsOnce() {
-        long big = 0x4000_0000L; // PDPT entry 1 -> PD2 entry 0: a 2 MiB page at gfn 0x400
+    /** PDPT entry 1 -> PD2 entry 0: a 2 MiB page at gfn 0x400; its gva. */
+    private long mapLargeFrame() {
         long pd2 = 0x14;
         rig.pte(PDPT, 1, (pd2 << 12) | ShadowRig.RWU);
         rig.pte(pd2, 0, (0x400L << 12) | DIRTY | Pte.PS);
+        return 0x4000_0000L;
+    }
+
+    @Test
+    void aPageOfALargeFrameBecomesHostMemoryOutsideTheWalkAndTheWalkCountsOnce() {
+        long big = mapLargeFrame();
         assertTrue(cpu0.read(big + 0x3000, 8, false, rig.r).ok()); // the fault: a large spte; gfn 0x403 resident
         assertEquals(2, rig.shadowLeafLevel(cpu0, big));
         assertTrue(Platform.slot(rig.vm.slotForGfn(0x403)).hostPageIfPresent(0x403) != null, "the fault made its page resident");
@@ -169,10 +174,7 @@ class FaultPathTest {
 
     @Test
     void noLargeSpteOverADisallowedFrame() {
-        long big = 0x4000_0000L; // PDPT entry 1 -> PD2 entry 0: a 2 MiB page at gfn 0x400
-        long pd2 = 0x14;
-        rig.pte(PDPT, 1, (pd2 << 12) | ShadowRig.RWU);
-        rig.pte(pd2, 0, (0x400L << 12) | DIRTY | Pte.PS);
+        long big = mapLargeFrame();
         assertTrue(cpu0.write(big + 0x5000, 5, 8, false, rig.r).ok());
         assertEquals(2, rig.shadowLeafLevel(cpu0, big), "an allowed frame gets a large spte");
         rig.external("kvmgt").add(rig.vm, 0x410, TrackMode.WRITE);
