@@ -1,4 +1,4 @@
-# Sourced by the table tests (issue15-table-test.sh, smp-ceiling-test.sh): `expect TEXT` marks
+# Sourced by the table tests (issue15-table-test.sh, smp-ceiling-test.sh, perfasm-test.sh): `expect TEXT` marks
 # the test failed (fail=1) and says so, naming the test ($test_name), unless the rendered
 # output ($out) has a line holding TEXT; the test exits non-zero at its end if any failed.
 fail=0
