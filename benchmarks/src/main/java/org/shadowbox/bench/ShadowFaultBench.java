@@ -34,6 +34,10 @@ import org.shadowbox.vm.internal.HypervisorImpl;
  * <p>Forks: 6. One fork of three ran at 3.0 M/s where the other two ran at 5.1-5.3 (21:12 UTC,
  * 2026-12-06); six forks at 23:12 had means of 4.9-5.4, six at 23:33 one at 3.7 and five at
  * 4.9-5.5. With three forks one slow JVM took the mean from 5.2 to 4.5, across the 5 M/s target.
+ * The slow forks are the host, not the code: {@link HostPhaseProbe} runs this loop beside fixed
+ * probes and finds it at 2.7 M/s instead of 4.6 exactly in the seconds where a fixed 16 MiB read
+ * probe is slow too, in phases that come and go within one JVM (docs/benchmarks.md, "The host's
+ * slow phases").
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
