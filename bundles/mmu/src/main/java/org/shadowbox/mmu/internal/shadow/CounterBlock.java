@@ -7,13 +7,16 @@ import java.util.Map;
  * A block of MMU counters indexed by an enum, as KVM's {@code kvm_vcpu_stat} / {@code
  * kvm_vm_stat} with their descriptor tables ({@code kvm_vcpu_stats_desc}): one {@code long[]},
  * one name per enum constant, and add, subtract, copy and the by-name view written once for
- * every counter. Each vCPU owns a block changed only by its own thread, the VM one changed under
- * its MMU lock; readers sum them ({@code kvm_get_stat_per_vcpu}).
+ * every counter. Each vCPU owns blocks changed only by its own thread, the VM one ({@link
+ * VmCounters}) is changed under its MMU lock; readers sum them ({@code kvm_get_stat_per_vcpu}).
  *
  * <p>The array carries {@link #PAD} unused longs before and after the counters, so that two
  * vCPUs' blocks, allocated one after the other, never share a cache line (nor the adjacent line
  * that the L2 prefetcher pairs with it): no false sharing between vCPUs that count on every
  * access. Nothing here allocates except {@link #copy} and {@link #asMap}.
+ *
+ * <p>KVM splits its counters into {@code kvm_vcpu_stat} and {@code kvm_vm_stat}; here each
+ * counter has a {@link Scope}: the VM keeps its {@link Scope#VM} ones in a {@link VmCounters}.
  *
  * @param <C> the enum of the counters
  * @param <S> the concrete block type
@@ -23,9 +26,20 @@ public abstract class CounterBlock<C extends Enum<C> & CounterBlock.Counter, S e
     /** Longs of padding on each side: 128 bytes, two cache lines. */
     static final int PAD = 16;
 
+    /** Whose work a counter counts: a vCPU's, or the VM's ({@code kvm_vcpu_stat}, {@code kvm_vm_stat}). */
+    public enum Scope {
+        /** Not counted in the VM's block: a vCPU's own counter (or the hash table's, kept in its own fields). */
+        VCPU,
+        /** Counted in the VM's block, under the MMU lock by any thread ({@link VmCounters}); maybe in a vCPU's too. */
+        VM
+    }
+
     /** A counter: its KVM-style name (the one every shell, JSON and cost-model consumer uses). */
     public interface Counter {
         String kvmName();
+
+        /** True if the VM's block counts it: VM-wide work, under the MMU lock ({@code kvm_vm_stat}'s kind). */
+        boolean vm();
     }
 
     private final C[] counters;
@@ -76,29 +90,6 @@ public abstract class CounterBlock<C extends Enum<C> & CounterBlock.Counter, S e
         long[] b = o.v;
         for (int i = PAD, end = PAD + counters.length; i < end; i++) {
             a[i] += k * b[i];
-        }
-    }
-
-    /** Sets these counters to {@code a + b}: one pass (the exit meter's snapshot). Allocates nothing. */
-    @Override
-    public final void setSum(S a, S b) {
-        long[] d = v;
-        long[] x = a.v;
-        long[] y = b.v;
-        for (int i = PAD, end = PAD + counters.length; i < end; i++) {
-            d[i] = x[i] + y[i];
-        }
-    }
-
-    /** Adds {@code a + b - base} to these counters: one pass (the exit meter's window). Allocates nothing. */
-    @Override
-    public final void addSumMinus(S a, S b, S base) {
-        long[] d = v;
-        long[] x = a.v;
-        long[] y = b.v;
-        long[] z = base.v;
-        for (int i = PAD, end = PAD + counters.length; i < end; i++) {
-            d[i] += x[i] + y[i] - z[i];
         }
     }
 

@@ -85,7 +85,7 @@ final class GuestAccess {
                 }
                 if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
                     // a load, or a store the emulator does by gpa (emulator_write_phys, outside guest mode)
-                    v.stats.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
+                    v.counting.add(MmuCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
                     return out;
                 }
                 if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations: see tlbHit
@@ -127,11 +127,11 @@ final class GuestAccess {
         int off = (int) (gva & 4095);
         int i = v.tlb.lookup(gva >>> 12);
         if (i >= 0 && allowed(v.tlb.access(i), acc)) {
-            v.stats.inc(MmuCounter.TLB_HIT);
+            v.counting.inc(MmuCounter.TLB_HIT);
             pieces.set(p, v.tlb.page(i), (v.tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
-        v.stats.inc(MmuCounter.TLB_MISS);
+        v.counting.inc(MmuCounter.TLB_MISS);
         v.meter.tlbMiss();
         int errorCode = acc & (Pfec.WRITE | Pfec.USER | Pfec.FETCH);
         ShadowPage top = v.shadowWalkRoot(gva);
@@ -178,7 +178,7 @@ final class GuestAccess {
             errorCode = hwErrorCode;
         }
         v.meter.begin();
-        v.stats.inc(MmuCounter.EXITS); // the #PF exit
+        v.counting.inc(MmuCounter.EXITS); // the #PF exit
         int r = v.nonpaging ? PageFault.nonpagingPageFault(v.mmu, v, gva, errorCode, acc) // mmu.page_fault
                 : PageFault.pageFault(v.mmu, v, gva, errorCode, acc);
         if (r == PageFault.RET_EMULATE) {
@@ -221,7 +221,7 @@ final class GuestAccess {
             int idx = PageFault.index(gva, level);
             long spte = sp.spteLockless(idx);
             if (counted) {
-                v.stats.inc(MmuCounter.TLB_WALK_STEPS);
+                v.counting.inc(MmuCounter.TLB_WALK_STEPS);
                 v.meter.tlbWalkSteps(1);
             }
             if (!Spte.isPresent(spte)) {

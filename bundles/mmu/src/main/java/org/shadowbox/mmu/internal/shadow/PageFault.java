@@ -89,32 +89,32 @@ final class PageFault {
      * @return {@link #RET_FIXED}, {@link #RET_EMULATE} or {@link #RET_GUEST_FAULT}
      */
     static int pageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
-        v.stats.inc(MmuCounter.PF_TAKEN);
+        v.counting.inc(MmuCounter.PF_TAKEN);
         GuestWalk w = v.walk;
         boolean walked = GuestWalker.walk(w, v.vcpu, v.guestMemory, gva, access, true, v.pdptrs);
-        v.stats.add(MmuCounter.GUEST_WALK_STEPS, v.mode.rootLevel() - w.level + 1);
+        v.counting.add(MmuCounter.GUEST_WALK_STEPS, v.mode.rootLevel() - w.level + 1);
         if (!walked) {
-            v.stats.inc(MmuCounter.PF_GUEST);
+            v.counting.inc(MmuCounter.PF_GUEST);
             return RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
         if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, v, errorCode, gfn)) {
-            v.stats.add(MmuCounter.SHADOW_WALK_STEPS, clearFlood(mmu, v, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva)); // lockless
-            v.stats.inc(MmuCounter.PF_EMULATE);
-            v.stats.inc(MmuCounter.PF_EMULATE_TRACKED);
+            v.counting.add(MmuCounter.SHADOW_WALK_STEPS, clearFlood(mmu, v, v.shadowWalkRoot(gva), v.shadowWalkLevel(), gva)); // lockless
+            v.counting.inc(MmuCounter.PF_EMULATE);
+            v.counting.inc(MmuCounter.PF_EMULATE_TRACKED);
             return RET_EMULATE;
         }
         // The full path (every fault under the page-track policy but a tracked write; every
         // fault under the legacy one): 4.5's FNAME(page_fault) from here on.
-        v.stats.inc(MmuCounter.SELF_CHANGE_CHECKS); // is_self_change_mapping
+        v.counting.inc(MmuCounter.SELF_CHANGE_CHECKS); // is_self_change_mapping
         if (w.level >= 2) {
-            v.stats.inc(MmuCounter.HOST_MAPPING_LEVEL); // mapping_level -> host_mapping_level, for a guest large page
+            v.counting.inc(MmuCounter.HOST_MAPPING_LEVEL); // mapping_level -> host_mapping_level, for a guest large page
         }
-        v.stats.inc(MmuCounter.GFN_TO_PFN); // try_async_pf: memslot lookup, hva, get_user_pages_fast
+        v.counting.inc(MmuCounter.GFN_TO_PFN); // try_async_pf: memslot lookup, hva, get_user_pages_fast
         Memslot slot = v.platform.gfnToMemslot(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (slot == null || top == null || !tablesInSlots(v, w)) {
-            v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
+            v.counting.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
         faultInHostPage(slot, gfn);
@@ -149,8 +149,8 @@ final class PageFault {
         v.memoryCache.topup(); // mmu_topup_memory_caches: nothing is allocated under the lock
         Platform.mmuLock(mmu.vm).lock();
         try {
-            v.stats.inc(MmuCounter.MMU_LOCK_FAULT);
-            v.stats.inc(MmuCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available's test
+            v.counting.inc(MmuCounter.MMU_LOCK_FAULT);
+            v.counting.inc(MmuCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available's test
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
@@ -160,13 +160,13 @@ final class PageFault {
                 v.gpteChangedRetries++;
                 return RET_FIXED; // RET_PF_RETRY: the access faults again and walks the new tables
             }
-            v.stats.inc(MmuCounter.PF_FIXED);
+            v.counting.inc(MmuCounter.PF_FIXED);
         } finally {
             Platform.mmuLock(mmu.vm).unlock();
         }
         if (fetched == FETCH_EMULATE) {
-            v.stats.inc(MmuCounter.PF_EMULATE);
-            v.stats.inc(MmuCounter.PF_EMULATE_WP);
+            v.counting.inc(MmuCounter.PF_EMULATE);
+            v.counting.inc(MmuCounter.PF_EMULATE_WP);
             return RET_EMULATE;
         }
         return RET_FIXED;
@@ -202,22 +202,22 @@ final class PageFault {
      * @return {@link #RET_FIXED} or {@link #RET_EMULATE} (there is no guest fault without paging)
      */
     static int nonpagingPageFault(ShadowMmu mmu, VcpuMmu v, long gva, int errorCode, int access) {
-        v.stats.inc(MmuCounter.PF_TAKEN);
+        v.counting.inc(MmuCounter.PF_TAKEN);
         GuestWalk w = v.walk;
         w.gva = gva;
         w.gpa = gva; // nonpaging_gva_to_gpa
         long gfn = gva >>> 12;
         if (mmu.policy.fastPageTrackPath() && handlePageTrack(mmu, v, errorCode, gfn)) {
-            v.stats.inc(MmuCounter.PF_EMULATE);
-            v.stats.inc(MmuCounter.PF_EMULATE_TRACKED);
+            v.counting.inc(MmuCounter.PF_EMULATE);
+            v.counting.inc(MmuCounter.PF_EMULATE_TRACKED);
             return RET_EMULATE;
         }
-        v.stats.inc(MmuCounter.HOST_MAPPING_LEVEL); // nonpaging_map -> mapping_level -> host_mapping_level
-        v.stats.inc(MmuCounter.GFN_TO_PFN); // try_async_pf
+        v.counting.inc(MmuCounter.HOST_MAPPING_LEVEL); // nonpaging_map -> mapping_level -> host_mapping_level
+        v.counting.inc(MmuCounter.GFN_TO_PFN); // try_async_pf
         Memslot slot = v.platform.gfnToMemslot(gfn);
         ShadowPage top = v.shadowWalkRoot(gva);
         if (slot == null || top == null) {
-            v.stats.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
+            v.counting.inc(MmuCounter.PF_MMIO); // no memory behind it: emulated, never mapped
             return RET_EMULATE;
         }
         faultInHostPage(slot, gfn);
@@ -228,20 +228,20 @@ final class PageFault {
         v.memoryCache.topup(); // mmu_topup_memory_caches: nothing is allocated under the lock
         Platform.mmuLock(mmu.vm).lock();
         try {
-            v.stats.inc(MmuCounter.MMU_LOCK_FAULT);
-            v.stats.inc(MmuCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available's test
+            v.counting.inc(MmuCounter.MMU_LOCK_FAULT);
+            v.counting.inc(MmuCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available's test
             mmu.makeMmuPagesAvailable();
             if (top.invalid()) {
                 return RET_FIXED; // the root went away: reload and retry
             }
             emulate = directMap(mmu, v, top, gva, writeFault, level, mapGfn, slot);
-            v.stats.inc(MmuCounter.PF_FIXED);
+            v.counting.inc(MmuCounter.PF_FIXED);
         } finally {
             Platform.mmuLock(mmu.vm).unlock();
         }
         if (emulate) {
-            v.stats.inc(MmuCounter.PF_EMULATE);
-            v.stats.inc(MmuCounter.PF_EMULATE_WP);
+            v.counting.inc(MmuCounter.PF_EMULATE);
+            v.counting.inc(MmuCounter.PF_EMULATE_WP);
             return RET_EMULATE;
         }
         return RET_FIXED;
@@ -260,7 +260,7 @@ final class PageFault {
         int level = v.shadowWalkLevel();
         for (; level > hlevel; level--) {
             int idx = index(gva, level);
-            v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
+            v.counting.inc(MmuCounter.SHADOW_WALK_STEPS);
             mmu.dropLargeSpte(sp, idx);
             long spte = sp.spt[idx];
             if (Spte.isPresent(spte)) {
@@ -272,7 +272,7 @@ final class PageFault {
             mmu.linkShadowPage(sp, idx, child);
             sp = child;
         }
-        v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
+        v.counting.inc(MmuCounter.SHADOW_WALK_STEPS);
         return SetSpte.mmuSetSpte(mmu, v, v.vcpu, sp, index(gva, level), Spte.ACC_ALL, writeFault, level, mapGfn, slot, true);
     }
 
@@ -328,14 +328,14 @@ final class PageFault {
             boolean writeFault, int hlevel, int pteAccess, long mapGfn, long gfn, Memslot slot) {
         ShadowPage sp = top;
         int level = v.shadowWalkLevel();
-        v.stats.inc(MmuCounter.GPTE_RECHECKS); // FNAME(gpte_changed) of the top level
+        v.counting.inc(MmuCounter.GPTE_RECHECKS); // FNAME(gpte_changed) of the top level
         if (gpteChanged(mmu, v, w, level)) {
             return FETCH_GPTE_CHANGED;
         }
         for (; level > w.level; level--) {
             int idx = index(gva, level);
-            v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
-            v.stats.inc(MmuCounter.GPTE_RECHECKS); // FNAME(gpte_changed) of the level below
+            v.counting.inc(MmuCounter.SHADOW_WALK_STEPS);
+            v.counting.inc(MmuCounter.GPTE_RECHECKS); // FNAME(gpte_changed) of the level below
             sp.writeFloodingCount = 0;
             mmu.dropLargeSpte(sp, idx);
             long spte = sp.spt[idx];
@@ -360,7 +360,7 @@ final class PageFault {
         }
         for (; level > hlevel; level--) {
             int idx = index(gva, level);
-            v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
+            v.counting.inc(MmuCounter.SHADOW_WALK_STEPS);
             sp.writeFloodingCount = 0;
             validateDirectSpte(mmu, sp, idx, pteAccess);
             mmu.dropLargeSpte(sp, idx);
@@ -374,7 +374,7 @@ final class PageFault {
             mmu.linkShadowPage(sp, idx, child);
             sp = child;
         }
-        v.stats.inc(MmuCounter.SHADOW_WALK_STEPS);
+        v.counting.inc(MmuCounter.SHADOW_WALK_STEPS);
         sp.writeFloodingCount = 0;
         return SetSpte.mmuSetSpte(mmu, v, v.vcpu, sp, index(gva, level), pteAccess, writeFault, level, mapGfn, slot, true)
                 ? FETCH_EMULATE : FETCH_FIXED;

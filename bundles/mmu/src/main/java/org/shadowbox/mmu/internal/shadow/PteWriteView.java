@@ -43,7 +43,7 @@ final class PteWriteView implements PteWriteContext {
 
     @Override
     public long vcpuFaultsNotEmulated() {
-        return v.stats.get(MmuCounter.PF_FIXED) + v.stats.get(MmuCounter.PF_GUEST);
+        return v.count(MmuCounter.PF_FIXED) + v.count(MmuCounter.PF_GUEST);
     }
 
     @Override

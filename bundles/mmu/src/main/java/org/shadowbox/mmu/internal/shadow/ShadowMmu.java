@@ -39,7 +39,7 @@ public final class ShadowMmu {
     final MmuPages pages = new MmuPages();
     final Rmap rmap = new Rmap();
     /** The VM-wide counters (vCPU counters live in each {@link VcpuMmu}). */
-    final MmuStats stats = new MmuStats();
+    final VmCounters<MmuCounter, MmuStats> stats = new VmCounters<>(MmuCounter.class);
     /** {@code kvm->arch.indirect_shadow_pages}. */
     int indirectShadowPages;
     /** {@code kvm->arch.n_max_mmu_pages}. */
@@ -131,14 +131,14 @@ public final class ShadowMmu {
         MmuStats s = new MmuStats();
         Platform.mmuLock(vm).lock();
         try {
-            s.add(stats);
+            stats.addTo(s);
             s.add(MmuCounter.HASH_CHAIN_STEPS, pages.hashChainSteps);
             s.add(MmuCounter.HASH_LOOKUPS, pages.hashLookups);
         } finally {
             Platform.mmuLock(vm).unlock();
         }
         for (VcpuMmu v : vcpus) {
-            s.add(v.stats);
+            v.addCounts(s);
             s.add(MmuCounter.TLB_HIT, v.meter.hits()); // the fast case's hits: counted once, by the meter
         }
         return s;

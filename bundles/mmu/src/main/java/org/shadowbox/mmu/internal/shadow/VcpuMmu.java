@@ -44,10 +44,14 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     /** {@link PlatformVcpu#memory} of {@link #platform}: what the fault path's guest walk and gpte re-checks read. */
     final GuestMemory guestMemory;
     final Tlb tlb;
-    /** This vCPU's counters; only its own thread changes them. */
-    final MmuStats stats = new MmuStats();
     /** The work of this vCPU's exits by the guest mode that took them (the cost model's input). */
-    final ExitMeter<MmuStats> meter = new ExitMeter<>(new CountersNow(), MmuStats::new);
+    final ExitMeter<MmuStats> meter;
+    /**
+     * The block this vCPU counts into now ({@code vcpu->stat}'s place): one of its meter's three,
+     * switched as exit windows open and close. Only its own thread changes it. Read a counter
+     * with {@link #count}, which sums the three.
+     */
+    MmuStats counting;
     /** Set at the first entry: before it the vCPU never was in guest mode (KVM's {@code OUTSIDE_GUEST_MODE}). */
     private volatile boolean entered;
     final GuestWalk walk = new GuestWalk();
@@ -115,6 +119,8 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
             throw new VmException("bad root cache size " + prevRoots + ": accepted 0 to 16");
         }
         this.mmu = mmu;
+        this.meter = new ExitMeter<>(new CountersNow(), MmuStats::new);
+        this.counting = meter.counting();
         this.vcpu = vcpu;
         this.platform = Platform.vcpu(vcpu);
         this.guestMemory = platform.memory();
@@ -147,24 +153,50 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
      * fast case, which the meter counts once as an access and a hit ({@link ExitMeter#hit}).
      */
     public long tlbHits() {
-        return stats.get(MmuCounter.TLB_HIT) + meter.hits();
+        return count(MmuCounter.TLB_HIT) + meter.hits();
     }
 
-    /** What a meter window measures: this vCPU's counters, the VM's, and the hash chain steps walked. */
-    /** The meter's window: this vCPU's counters, the VM-wide ones and the hash table's, each in one pass. */
+    /** This vCPU's counter {@code c}: its three blocks summed ({@link ExitMeter#own}). Its own thread, or a racy snapshot. */
+    public long count(MmuCounter c) {
+        return meter.own(ExitMeter.SUPERVISOR).get(c) + meter.own(ExitMeter.USER).get(c) + meter.own(ExitMeter.OUTSIDE).get(c);
+    }
+
+    /** Adds this vCPU's counters, its three blocks, to {@code into}. */
+    void addCounts(MmuStats into) {
+        into.add(meter.own(ExitMeter.SUPERVISOR));
+        into.add(meter.own(ExitMeter.USER));
+        into.add(meter.own(ExitMeter.OUTSIDE));
+    }
+
+    /**
+     * The meter's window: this vCPU counts into the window's block; the VM's counters are copied
+     * (one run of 16, {@link VmCounters#setNow}) and subtracted only if one changed; the hash
+     * table's two are read directly.
+     */
     private final class CountersNow implements ExitMeter.Source<MmuStats> {
         @Override
-        public void setNow(MmuStats into) {
-            into.setSum(stats, mmu.stats);
-            into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
-            into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
+        public void countInto(MmuStats block) {
+            counting = block;
+        }
+
+        /** The VM's counters when the window opened ({@link VmCounters#setNow}). */
+        private final long[] before = mmu.stats.newSnapshot();
+        /** The hash table's two counters when the window opened. */
+        private long chainSteps;
+        private long lookups;
+
+        @Override
+        public void snapshot() {
+            mmu.stats.setNow(before);
+            chainSteps = mmu.pages.hashChainSteps;
+            lookups = mmu.pages.hashLookups;
         }
 
         @Override
-        public void addSince(MmuStats before, MmuStats into) {
-            into.addSumMinus(stats, mmu.stats, before);
-            into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps);
-            into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups);
+        public void addSince(MmuStats into) {
+            mmu.stats.addSince(before, into);
+            into.add(MmuCounter.HASH_CHAIN_STEPS, mmu.pages.hashChainSteps - chainSteps);
+            into.add(MmuCounter.HASH_LOOKUPS, mmu.pages.hashLookups - lookups);
         }
     }
 
@@ -365,7 +397,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
                 meter.begin();
                 if ((req & VcpuRequests.MMU_SYNC) != 0) {
                     Platform.mmuLock(mmu.vm).lock();
-                    stats.inc(MmuCounter.MMU_LOCK);
+                    counting.inc(MmuCounter.MMU_LOCK);
                     try {
                         syncRoots();
                     } finally {
@@ -373,7 +405,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
                     }
                 }
                 if ((req & VcpuRequests.KICKED) != 0) {
-                    stats.inc(MmuCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
+                    counting.inc(MmuCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
                 }
                 if ((req & VcpuRequests.TLB_FLUSH) != 0) {
                     flushLocal();
@@ -420,7 +452,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     /** {@code kvm_mmu_free_roots(KVM_MMU_ROOTS_ALL)}. */
     private void freeRoots() {
         Platform.mmuLock(mmu.vm).lock();
-        stats.inc(MmuCounter.MMU_LOCK);
+        counting.inc(MmuCounter.MMU_LOCK);
         try {
             if (root != null) {
                 mmu.putRoot(root);
@@ -468,7 +500,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
         long rootGfn = (c3 & Pte.bits(12, 51)) >>> 12;
         memoryCache.topup(); // mmu_topup_memory_caches, as kvm_mmu_load does first
         Platform.mmuLock(mmu.vm).lock();
-        stats.inc(MmuCounter.MMU_LOCK);
+        counting.inc(MmuCounter.MMU_LOCK);
         try {
             ShadowPage found = null;
             if (rootLoaded && root != null && !root.invalid() && rootCr3 == c3) {
@@ -532,7 +564,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
         }
         memoryCache.topup(); // mmu_topup_memory_caches, as kvm_mmu_load does first
         Platform.mmuLock(mmu.vm).lock();
-        stats.inc(MmuCounter.MMU_LOCK);
+        counting.inc(MmuCounter.MMU_LOCK);
         try {
             if (changed) {
                 freePaeRoots();
@@ -560,7 +592,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     private void newDirectRoots(long c3) {
         memoryCache.topup(); // mmu_topup_memory_caches, as kvm_mmu_load does first
         Platform.mmuLock(mmu.vm).lock();
-        stats.inc(MmuCounter.MMU_LOCK);
+        counting.inc(MmuCounter.MMU_LOCK);
         try {
             freePaeRoots();
             for (int i = 0; i < 4; i++) {
@@ -679,7 +711,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     public void writeCr3(long value) {
         meter.beginSupervisor();
         try {
-            stats.inc(MmuCounter.EXITS);
+            counting.inc(MmuCounter.EXITS);
             vcpu.set(Register.CR3, value);
             checkContext();
             newRoot(value, true);
@@ -700,8 +732,8 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
         meter.beginSupervisor();
         try {
             enterGuest();
-            stats.inc(MmuCounter.EXITS);
-            stats.inc(MmuCounter.INVLPG);
+            counting.inc(MmuCounter.EXITS);
+            counting.inc(MmuCounter.INVLPG);
             if (nonpaging) {
                 flushLocal(); // nonpaging_invlpg does nothing; kvm_mmu_invlpg still flushes
                 return;
@@ -710,7 +742,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
             ShadowPage top = shadowWalkRoot(gva);
             if (top != null) {
                 Platform.mmuLock(mmu.vm).lock();
-                stats.inc(MmuCounter.MMU_LOCK);
+                counting.inc(MmuCounter.MMU_LOCK);
                 try {
                     Sync.invlpg(mmu, this, top, shadowWalkLevel(), gva);
                     mmu.commitZap();
@@ -727,7 +759,7 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
     public void flushLocal() {
         tlb.flush();
-        stats.inc(MmuCounter.TLB_FLUSH);
+        counting.inc(MmuCounter.TLB_FLUSH);
     }
 
     // ---- guest accesses ----

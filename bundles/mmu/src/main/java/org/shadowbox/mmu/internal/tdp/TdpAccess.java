@@ -92,7 +92,7 @@ final class TdpAccess {
                     }
                 }
                 if ((acc & Pfec.WRITE) == 0 || pieces.emulated()) {
-                    v.stats.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
+                    v.counting.add(TdpCounter.EMULATED_WRITES, pieces.perform(v.vcpu, value, size, acc, out));
                     return out;
                 }
                 if (VcpuMode.enterGuestMode(v.requests)) { // a store through the translations (VcpuMode)
@@ -128,11 +128,11 @@ final class TdpAccess {
         int i = tlb.lookup(gva >>> 12);
         if (i >= 0 && tlb.allows(i, acc, v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4),
                 v.vcpu.get(Register.RFLAGS))) {
-            v.stats.inc(TdpCounter.TLB_HIT);
+            v.counting.inc(TdpCounter.TLB_HIT);
             pieces.set(p, tlb.page(i), (tlb.gfn(i) << 12) | off, false);
             return TRANSLATED;
         }
-        v.stats.inc(TdpCounter.TLB_MISS);
+        v.counting.inc(TdpCounter.TLB_MISS);
         v.meter.tlbMiss();
         if (i >= 0) {
             tlb.beginUpdate();
@@ -144,7 +144,7 @@ final class TdpAccess {
         PagingMode mode = PagingMode.of(v.vcpu.get(Register.CR0), v.vcpu.get(Register.CR4), v.vcpu.get(Register.EFER));
         walkSteps(mode == null ? 0 : mode.rootLevel() - w.level + 1); // the guest's entries the processor read
         if (!walked) {
-            v.stats.inc(TdpCounter.GUEST_PF);
+            v.counting.inc(TdpCounter.GUEST_PF);
             return TdpFault.RET_GUEST_FAULT;
         }
         long gfn = w.gpa >>> 12;
@@ -171,7 +171,7 @@ final class TdpAccess {
             VcpuMode.endLockless(v.requests);
         }
         v.meter.begin();
-        v.stats.inc(TdpCounter.EXITS); // the TDP violation exits
+        v.counting.inc(TdpCounter.EXITS); // the TDP violation exits
         int r = TdpFault.pageFault(mmu, v, gfn, errorCode);
         if (r == TdpFault.RET_EMULATE) {
             pieces.set(p, null, w.gpa, true);
@@ -182,7 +182,7 @@ final class TdpAccess {
 
     /** {@code steps} entries read by the processor's walk of the access under way. */
     private void walkSteps(int steps) {
-        v.stats.add(TdpCounter.TLB_WALK_STEPS, steps);
+        v.counting.add(TdpCounter.TLB_WALK_STEPS, steps);
         v.meter.tlbWalkSteps(steps);
     }
 

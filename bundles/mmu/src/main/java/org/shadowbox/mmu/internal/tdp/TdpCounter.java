@@ -1,11 +1,14 @@
 package org.shadowbox.mmu.internal.tdp;
 
+import static org.shadowbox.mmu.internal.shadow.CounterBlock.Scope.VM;
+
 import org.shadowbox.mmu.internal.shadow.CounterBlock;
 
 /**
  * The TDP MMU's counters, by KVM's names where KVM has one ({@code kvm_vcpu_stat}, {@code
  * kvm_vm_stat}). One constant per counter: its name and its meaning are said once, here;
- * {@link TdpStats} holds the values.
+ * {@link TdpStats} holds the values. Those marked {@code VM} are VM-wide work that the VM's
+ * block counts under the MMU lock; the others only a vCPU's block ({@link CounterBlock.Scope}).
  */
 public enum TdpCounter implements CounterBlock.Counter {
     /** vcpu pf_taken: TDP violations, i.e. exits to the TDP fault handler. */
@@ -31,15 +34,15 @@ public enum TdpCounter implements CounterBlock.Counter {
     /** TLB lookups that missed: a guest walk and a TDP walk by the hardware. */
     TLB_MISS("tlb_miss"),
     /** vm remote_tlb_flush: {@code kvm_flush_remote_tlbs}. */
-    REMOTE_TLB_FLUSH("remote_tlb_flush"),
+    REMOTE_TLB_FLUSH("remote_tlb_flush", VM),
     /** vm mmu_cache_miss: TDP table pages allocated. */
-    MMU_CACHE_MISS("mmu_cache_miss"),
+    MMU_CACHE_MISS("mmu_cache_miss", VM),
     /** vm mmu_shadow_zapped: TDP table pages freed by a zap. */
-    MMU_SHADOW_ZAPPED("mmu_shadow_zapped"),
+    MMU_SHADOW_ZAPPED("mmu_shadow_zapped", VM),
     /** vm lpages: large (2 MiB and 1 GiB) TDP leaves installed now. */
-    LPAGES("lpages"),
+    LPAGES("lpages", VM),
     /** {@code kvm_mmu_slot_gfn_write_protect} calls that changed a TDP entry. */
-    GFN_WRITE_PROTECT("gfn_write_protect"),
+    GFN_WRITE_PROTECT("gfn_write_protect", VM),
     /** MMU lock acquisitions by the fault handler (the page-track fast path takes none). */
     MMU_LOCK_FAULT("mmu_lock_fault"),
     /** vcpu exits: VM exits the vCPU took. Under TDP only a violation exits (CR3 loads and INVLPG do not), so this equals {@link #PF_TAKEN}; the cost model charges it by the name the shadow MMU uses. */
@@ -61,18 +64,29 @@ public enum TdpCounter implements CounterBlock.Counter {
     /** Exits this vCPU took for a remote-flush IPI that found it in guest mode. */
     IPI_EXITS("ipi_exits"),
     /** Remote flushes that sent at least one IPI. */
-    REMOTE_FLUSH_IPIS("remote_flush_ipis"),
+    REMOTE_FLUSH_IPIS("remote_flush_ipis", VM),
     /** TLB-flush requests posted by remote flushes, one per vCPU. */
-    REMOTE_FLUSH_REQUESTS("remote_flush_requests");
+    REMOTE_FLUSH_REQUESTS("remote_flush_requests", VM);
 
     private final String kvmName;
+    private final CounterBlock.Scope scope;
 
     TdpCounter(String kvmName) {
+        this(kvmName, CounterBlock.Scope.VCPU);
+    }
+
+    TdpCounter(String kvmName, CounterBlock.Scope scope) {
         this.kvmName = kvmName;
+        this.scope = scope;
     }
 
     @Override
     public String kvmName() {
         return kvmName;
+    }
+
+    @Override
+    public boolean vm() {
+        return scope == CounterBlock.Scope.VM;
     }
 }

@@ -46,13 +46,13 @@ final class TdpFault {
         if (mmu.legacy || !Rights.pageTrackCandidate(errorCode)) {
             return false;
         }
-        v.stats.inc(TdpCounter.PAGE_TRACK_LOOKUPS);
+        v.counting.inc(TdpCounter.PAGE_TRACK_LOOKUPS);
         return Rights.handlePageTrack(errorCode, mmu.pageTrack, mmu.vm, gfn);
     }
 
     /** {@code kvm_page_track_is_active(WRITE)}, counted as one of the fault handler's page-track lookups. */
     private static boolean countedIsActive(TdpMmu mmu, TdpVcpu v, long gfn) {
-        v.stats.inc(TdpCounter.PAGE_TRACK_LOOKUPS);
+        v.counting.inc(TdpCounter.PAGE_TRACK_LOOKUPS);
         return mmu.pageTrack.isActive(mmu.vm, gfn, TrackMode.WRITE);
     }
 
@@ -63,18 +63,18 @@ final class TdpFault {
      * @return {@link #RET_FIXED} or {@link #RET_EMULATE}
      */
     static int pageFault(TdpMmu mmu, TdpVcpu v, long gfn, int errorCode) {
-        v.stats.inc(TdpCounter.PF_TAKEN);
+        v.counting.inc(TdpCounter.PF_TAKEN);
         if (handlePageTrack(mmu, v, errorCode, gfn)) {
-            v.stats.inc(TdpCounter.PF_EMULATE);
-            v.stats.inc(TdpCounter.PF_EMULATE_TRACKED);
+            v.counting.inc(TdpCounter.PF_EMULATE);
+            v.counting.inc(TdpCounter.PF_EMULATE_TRACKED);
             return RET_EMULATE;
         }
-        v.stats.inc(TdpCounter.HOST_MAPPING_LEVEL); // mapping_level -> host_mapping_level
-        v.stats.inc(TdpCounter.GFN_TO_PFN); // try_async_pf
+        v.counting.inc(TdpCounter.HOST_MAPPING_LEVEL); // mapping_level -> host_mapping_level
+        v.counting.inc(TdpCounter.GFN_TO_PFN); // try_async_pf
         Memslot slot = mmu.vm.slotForGfn(gfn);
         boolean writeFault = (errorCode & Pfec.WRITE) != 0;
         if (slot == null) {
-            v.stats.inc(TdpCounter.PF_MMIO);
+            v.counting.inc(TdpCounter.PF_MMIO);
             return RET_EMULATE;
         }
         if (!slot.readonly()) {
@@ -85,29 +85,29 @@ final class TdpFault {
         boolean writable;
         Platform.mmuLock(mmu.vm).lock();
         try {
-            v.stats.inc(TdpCounter.MMU_LOCK_FAULT);
-            v.stats.inc(TdpCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available
+            v.counting.inc(TdpCounter.MMU_LOCK_FAULT);
+            v.counting.inc(TdpCounter.FAULT_LOCK_CHECKS); // mmu_notifier_retry, make_mmu_pages_available
             int level = Rights.mappingLevel(slot, gfn, Memslot.LEVEL_1G);
             long e = mmu.leaf(gfn);
             if (Spte.isPresent(e) && mmu.leafLevel() == level && (!writeFault || Spte.isWritable(e))) {
-                v.stats.add(TdpCounter.SHADOW_WALK_STEPS, mmu.leafWalkSteps()); // __direct_map's walk found it done
-                v.stats.inc(TdpCounter.PF_SPURIOUS); // another vCPU fixed it meanwhile
+                v.counting.add(TdpCounter.SHADOW_WALK_STEPS, mmu.leafWalkSteps()); // __direct_map's walk found it done
+                v.counting.inc(TdpCounter.PF_SPURIOUS); // another vCPU fixed it meanwhile
                 return RET_FIXED;
             }
             // mmu_need_write_protect: with no shadow pages, only the track keeps a gfn read-only
             // (and before the series nothing did).
             writable = !slot.readonly() && (mmu.legacy || !countedIsActive(mmu, v, gfn));
             mmu.map(gfn, level, writable, slot);
-            v.stats.add(TdpCounter.SHADOW_WALK_STEPS, TdpMmu.ROOT_LEVEL - level + 1); // __direct_map: root down to the leaf
-            v.stats.inc(TdpCounter.PF_FIXED);
+            v.counting.add(TdpCounter.SHADOW_WALK_STEPS, TdpMmu.ROOT_LEVEL - level + 1); // __direct_map: root down to the leaf
+            v.counting.inc(TdpCounter.PF_FIXED);
         } finally {
             Platform.mmuLock(mmu.vm).unlock();
         }
         if (writeFault && !writable) {
             if (slot.readonly()) {
-                v.stats.inc(TdpCounter.PF_MMIO); // a write to a read-only slot exits as MMIO
+                v.counting.inc(TdpCounter.PF_MMIO); // a write to a read-only slot exits as MMIO
             } else {
-                v.stats.inc(TdpCounter.PF_EMULATE);
+                v.counting.inc(TdpCounter.PF_EMULATE);
             }
             return RET_EMULATE;
         }

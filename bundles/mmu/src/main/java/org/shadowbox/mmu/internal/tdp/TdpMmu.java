@@ -7,6 +7,7 @@ import java.util.Arrays;
 import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.mmu.internal.shadow.VcpuRequests;
 import org.shadowbox.mmu.internal.shadow.Spte;
+import org.shadowbox.mmu.internal.shadow.VmCounters;
 import org.shadowbox.pagetrack.PageTrack;
 import org.shadowbox.vm.Memslot;
 import org.shadowbox.vm.Vm;
@@ -44,7 +45,7 @@ public final class TdpMmu {
     final Vm vm;
     final PageTrack pageTrack;
     /** The VM-wide counters (vCPU counters live in each {@link TdpVcpu}). */
-    final TdpStats stats = new TdpStats();
+    final VmCounters<TdpCounter, TdpStats> stats = new VmCounters<>(TdpCounter.class);
     private final TdpVcpu[] vcpus;
     /** Each vCPU's request word and mode, for the remote flush's wait ({@link VcpuMode}). */
     private final VcpuRequests[] vcpuRequests;
@@ -119,12 +120,12 @@ public final class TdpMmu {
         TdpStats s = new TdpStats();
         Platform.mmuLock(vm).lock();
         try {
-            s.add(stats);
+            stats.addTo(s);
         } finally {
             Platform.mmuLock(vm).unlock();
         }
         for (TdpVcpu v : vcpus) {
-            s.add(v.stats);
+            v.addCounts(s);
             s.add(TdpCounter.TLB_HIT, v.meter.hits()); // the fast case's hits: counted once, by the meter
         }
         return s;

@@ -8,6 +8,7 @@ import org.shadowbox.mmu.internal.shadow.GuestVcpu;
 import org.shadowbox.mmu.internal.shadow.TlbHitPath;
 import org.shadowbox.mmu.internal.shadow.VcpuMode;
 import org.shadowbox.mmu.internal.shadow.VcpuRequests;
+import org.shadowbox.mmu.internal.shadow.VmCounters;
 import org.shadowbox.vm.Register;
 import org.shadowbox.vm.Vcpu;
 import org.shadowbox.vm.spi.Platform;
@@ -26,10 +27,14 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
     final TdpMmu mmu;
     final Vcpu vcpu;
     final TdpTlb tlb;
-    /** This vCPU's counters; only its own thread changes them. */
-    final TdpStats stats = new TdpStats();
     /** This vCPU's work by the guest mode that caused it, for cost models: its counters and the VM's. */
-    final ExitMeter<TdpStats> meter = new ExitMeter<>(new CountersNow(), TdpStats::new);
+    final ExitMeter<TdpStats> meter;
+    /**
+     * The block this vCPU counts into now ({@code vcpu->stat}'s place): one of its meter's three,
+     * switched as exit windows open and close. Only its own thread changes it. Read a counter
+     * with {@link #count}, which sums the three.
+     */
+    TdpStats counting;
     /** Set at the first entry: before it the vCPU never was in guest mode. */
     private volatile boolean entered;
     final GuestWalk walk = new GuestWalk();
@@ -59,6 +64,8 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
 
     TdpVcpu(TdpMmu mmu, Vcpu vcpu, int tlbEntries) {
         this.mmu = mmu;
+        this.meter = new ExitMeter<>(new CountersNow(), TdpStats::new);
+        this.counting = meter.counting();
         this.vcpu = vcpu;
         VcpuRequests r = requests; // kvm_mmu_reset_context's place ({@link #entryUnchanged})
         r.make(VcpuRequests.CONTEXT_CHANGED); // never entered yet
@@ -85,20 +92,42 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
      * fast case, which the meter counts once as an access and a hit ({@link ExitMeter#hit}).
      */
     public long tlbHits() {
-        return stats.get(TdpCounter.TLB_HIT) + meter.hits();
+        return count(TdpCounter.TLB_HIT) + meter.hits();
     }
 
-    /** What a meter window measures: this vCPU's counters and the VM-wide ones, as they are now. */
-    /** The meter's window: this vCPU's counters and the VM-wide ones, each in one pass. */
+    /** This vCPU's counter {@code c}: its three blocks summed ({@link ExitMeter#own}). Its own thread, or a racy snapshot. */
+    public long count(TdpCounter c) {
+        return meter.own(ExitMeter.SUPERVISOR).get(c) + meter.own(ExitMeter.USER).get(c) + meter.own(ExitMeter.OUTSIDE).get(c);
+    }
+
+    /** Adds this vCPU's counters, its three blocks, to {@code into}. */
+    void addCounts(TdpStats into) {
+        into.add(meter.own(ExitMeter.SUPERVISOR));
+        into.add(meter.own(ExitMeter.USER));
+        into.add(meter.own(ExitMeter.OUTSIDE));
+    }
+
+    /**
+     * The meter's window: this vCPU counts into the window's block; the VM block's counters are
+     * copied (one run of 7, {@link VmCounters#setNow}) and subtracted only if one changed.
+     */
     private final class CountersNow implements ExitMeter.Source<TdpStats> {
         @Override
-        public void setNow(TdpStats into) {
-            into.setSum(stats, mmu.stats);
+        public void countInto(TdpStats block) {
+            counting = block;
+        }
+
+        /** The VM's counters when the window opened ({@link VmCounters#setNow}). */
+        private final long[] before = mmu.stats.newSnapshot();
+
+        @Override
+        public void snapshot() {
+            mmu.stats.setNow(before);
         }
 
         @Override
-        public void addSince(TdpStats before, TdpStats into) {
-            into.addSumMinus(stats, mmu.stats, before);
+        public void addSince(TdpStats into) {
+            mmu.stats.addSince(before, into);
         }
     }
 
@@ -234,7 +263,7 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
             if ((req & VcpuRequests.TLB_FLUSH) != 0) {
                 meter.begin();
                 if ((req & VcpuRequests.KICKED) != 0) {
-                    stats.inc(TdpCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
+                    counting.inc(TdpCounter.IPI_EXITS); // the IPI's exit, paid on this vCPU's clock
                 }
                 flushLocal();
             }
@@ -300,7 +329,7 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
         meter.beginSupervisor();
         try {
             enterGuest();
-            stats.inc(TdpCounter.INVLPG);
+            counting.inc(TdpCounter.INVLPG);
             tlb.beginUpdate();
             try {
                 guestFlush();
@@ -315,7 +344,7 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
     /** {@code kvm_vcpu_flush_tlb}: this vCPU's TLB is emptied now. */
     public void flushLocal() {
         tlb.flush();
-        stats.inc(TdpCounter.TLB_FLUSH);
+        counting.inc(TdpCounter.TLB_FLUSH);
     }
 
     /**

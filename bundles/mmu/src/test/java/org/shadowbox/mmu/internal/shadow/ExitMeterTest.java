@@ -1,15 +1,18 @@
 package org.shadowbox.mmu.internal.shadow;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 
 
 import java.util.Map;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.shadowbox.mmu.internal.paging.Pte;
 import org.shadowbox.mmu.internal.tdp.TdpCounter;
+import org.shadowbox.mmu.internal.tdp.TdpStats;
 import org.shadowbox.vm.Register;
 
 /** The cost model's counters: counted where the work happens, charged to the guest mode that caused it. */
@@ -91,13 +94,70 @@ class ExitMeterTest {
         cpu0.writeCr3(PML4 << 12);
         MmuStats charged = cpu0.meter().work(true);
         charged.add(cpu0.meter().work(false));
-        charged.set(MmuCounter.TLB_HIT, cpu0.stats.get(MmuCounter.TLB_HIT)); // hits are counted only as accesses
-        Map<String, Long> mine = cpu0.stats.asMap();
+        charged.set(MmuCounter.TLB_HIT, cpu0.count(MmuCounter.TLB_HIT)); // hits are counted only as accesses
+        MmuStats counts = new MmuStats();
+        cpu0.addCounts(counts);
+        Map<String, Long> mine = counts.asMap();
         for (Map.Entry<String, Long> e : mine.entrySet()) {
             if (e.getValue() != 0) {
                 assertTrue(charged.asMap().get(e.getKey()) >= e.getValue(), e.getKey() + ": " + charged + " vs " + mine);
             }
         }
+    }
+
+    @Test
+    void theVcpuCountsIntoTheBlockOfItsWindowAndOutsideWindowsElsewhere() {
+        ExitMeter<MmuStats> m = cpu0.meter();
+        assertTrue(cpu0.read(GVA, 8, true, rig.r).ok()); // the first entry loads the root: a window from the start
+        long missesOutside = m.own(ExitMeter.OUTSIDE).get(MmuCounter.TLB_MISS);
+        assertTrue(cpu0.read(PD_WINDOW, 8, true, rig.r).ok()); // a user fault: its window's counts in USER's block
+        assertTrue(cpu0.read(GVA + 16, 8, false, rig.r).ok()); // a supervisor TLB hit, general path: outside any window
+        assertEquals(2, m.own(ExitMeter.USER).get(MmuCounter.PF_FIXED));
+        assertEquals(2, m.own(ExitMeter.USER).get(MmuCounter.EXITS));
+        assertEquals(0, m.own(ExitMeter.OUTSIDE).get(MmuCounter.PF_FIXED) + m.own(ExitMeter.SUPERVISOR).get(MmuCounter.PF_FIXED));
+        assertTrue(m.own(ExitMeter.OUTSIDE).get(MmuCounter.TLB_MISS) > missesOutside, "the miss before the second fault is outside its window");
+        assertEquals(cpu0.count(MmuCounter.TLB_HIT), m.own(ExitMeter.OUTSIDE).get(MmuCounter.TLB_HIT)
+                + m.own(ExitMeter.USER).get(MmuCounter.TLB_HIT), "count() sums the blocks");
+        assertTrue(cpu0.counting == m.own(ExitMeter.OUTSIDE), "after the access the vCPU counts outside windows again");
+        assertEquals(0, m.work(false).get(MmuCounter.EXITS), "nothing charged to supervisor mode");
+    }
+
+    @Test
+    void theVmBlockCountsOnlyVmWideCounters() {
+        boolean assertions = false;
+        assert assertions = true;
+        Assumptions.assumeTrue(assertions, "needs -ea (the tests run with it: surefire's default)");
+        VmCounters<MmuCounter, MmuStats> vm = new VmCounters<>(MmuCounter.class);
+        vm.inc(MmuCounter.MMU_CACHE_MISS);
+        assertThrows(AssertionError.class, () -> vm.inc(MmuCounter.PF_FIXED), "pf_fixed is a vCPU's counter");
+        assertThrows(AssertionError.class, () -> new VmCounters<TdpCounter, TdpStats>(TdpCounter.class).add(TdpCounter.TLB_MISS, 1));
+        new MmuStats().inc(MmuCounter.MMU_CACHE_MISS); // a vCPU's block (or a sum) may hold any counter
+    }
+
+    @Test
+    void aWindowThatChangesNoVmWideCounterAddsNothingAndOneThatDoesAddsTheChange() {
+        VmCounters<MmuCounter, MmuStats> vm = new VmCounters<>(MmuCounter.class);
+        long[] before = vm.newSnapshot();
+        MmuStats into = new MmuStats();
+        vm.inc(MmuCounter.MMU_CACHE_MISS);
+        vm.setNow(before);
+        vm.addSince(before, into);
+        assertEquals(new MmuStats().asMap(), into.asMap());
+        vm.setNow(before);
+        vm.add(MmuCounter.MMU_UNSYNC, -1);
+        vm.inc(MmuCounter.MMU_UNSYNC);
+        vm.inc(MmuCounter.REMOTE_TLB_FLUSH);
+        vm.add(MmuCounter.MMU_SHADOW_ZAPPED, 3);
+        vm.addSince(before, into);
+        assertEquals(1, into.get(MmuCounter.REMOTE_TLB_FLUSH));
+        assertEquals(3, into.get(MmuCounter.MMU_SHADOW_ZAPPED));
+        assertEquals(0, into.get(MmuCounter.MMU_UNSYNC), "down and up again: no change");
+        assertEquals(0, into.get(MmuCounter.MMU_CACHE_MISS), "counted before the window");
+        MmuStats sum = new MmuStats();
+        vm.addTo(sum);
+        assertEquals(1, sum.get(MmuCounter.MMU_CACHE_MISS));
+        assertEquals(3, vm.get(MmuCounter.MMU_SHADOW_ZAPPED));
+        assertEquals(0, vm.get(MmuCounter.PF_FIXED), "a vCPU counter reads 0 here");
     }
 
     @Test

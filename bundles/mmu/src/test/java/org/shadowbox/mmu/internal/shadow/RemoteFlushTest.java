@@ -109,8 +109,8 @@ class RemoteFlushTest {
         assertEquals(1, after.get(MmuCounter.REMOTE_FLUSH_IPIS));
         run(0);
         run(1);
-        assertEquals(1, rig.cpu(0).stats.get(MmuCounter.IPI_EXITS));
-        assertEquals(1, rig.cpu(1).stats.get(MmuCounter.IPI_EXITS));
+        assertEquals(1, rig.cpu(0).count(MmuCounter.IPI_EXITS));
+        assertEquals(1, rig.cpu(1).count(MmuCounter.IPI_EXITS));
         // They are back in guest mode: the next flush kicks them again.
         before = rig.mmu.stats();
         Platform.mmuLock(rig.vm).lock();
@@ -123,7 +123,7 @@ class RemoteFlushTest {
         after.addScaled(before, -1);
         assertEquals(1, after.get(MmuCounter.REMOTE_FLUSH_IPIS));
         run(0);
-        assertEquals(2, rig.cpu(0).stats.get(MmuCounter.IPI_EXITS));
+        assertEquals(2, rig.cpu(0).count(MmuCounter.IPI_EXITS));
     }
 
     @Test

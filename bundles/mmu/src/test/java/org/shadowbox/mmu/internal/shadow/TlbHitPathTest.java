@@ -50,7 +50,7 @@ class TlbHitPathTest {
     void aHitIsCountedOnceAndReadAsAnAccessOfItsModeAndATlbHit() {
         assertTrue(cpu0.read(GVA, 8, true, rig.r).ok()); // the fill (a miss, or a hit after the fault)
         HitCounts.assertEachHitCountedOnce(cpu0.meter(), cpu0::tlbHits, () -> rig.mmu.stats().get(MmuCounter.TLB_HIT),
-                () -> cpu0.stats.get(MmuCounter.TLB_HIT), () -> cpu0.loadHit(GVA + 8, 8, Pfec.USER, rig.r),
+                () -> cpu0.count(MmuCounter.TLB_HIT), () -> cpu0.loadHit(GVA + 8, 8, Pfec.USER, rig.r),
                 () -> cpu0.loadHit(GVA + 16, 8, 0, rig.r), () -> cpu0.storeHit(GVA + 24, 7, 8, Pfec.WRITE | Pfec.USER, rig.r));
     }
 
@@ -87,11 +87,11 @@ class TlbHitPathTest {
             Platform.mmuLock(rig.mmu.vm).unlock();
         }
         assertFalse(cpu0.tlbFlushPending(), "no request: only the zapped root says it");
-        long flushes = cpu0.stats.get(MmuCounter.TLB_FLUSH);
+        long flushes = cpu0.count(MmuCounter.TLB_FLUSH);
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
         assertEquals(0x1111, rig.r.value);
         assertNotSame(old, cpu0.root(), "kvm_mmu_reload made a new root");
-        assertTrue(cpu0.stats.get(MmuCounter.TLB_FLUSH) > flushes, "and flushed the TLB");
+        assertTrue(cpu0.count(MmuCounter.TLB_FLUSH) > flushes, "and flushed the TLB");
         rig.assertConsistent("after the reload");
     }
 
@@ -99,9 +99,9 @@ class TlbHitPathTest {
     void aRemoteFlushRequestEmptiesTheTlbBeforeTheNextAccess() {
         readTwiceFromTheTlb(0x1111);
         cpu0.requestTlbFlush();
-        long misses = cpu0.stats.get(MmuCounter.TLB_MISS);
+        long misses = cpu0.count(MmuCounter.TLB_MISS);
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
-        assertEquals(misses + 1, cpu0.stats.get(MmuCounter.TLB_MISS), "the flushed entry is walked again");
+        assertEquals(misses + 1, cpu0.count(MmuCounter.TLB_MISS), "the flushed entry is walked again");
         assertFalse(cpu0.tlbFlushPending());
     }
 }

@@ -54,7 +54,7 @@ class TdpTlbHitPathTest {
     void aHitIsCountedOnceAndReadAsAnAccessOfItsModeAndATlbHit() {
         assertTrue(cpu0.read(GVA, 8, true, rig.r).ok()); // the fill (a miss, or a hit after the fault)
         HitCounts.assertEachHitCountedOnce(cpu0.meter(), cpu0::tlbHits, () -> rig.mmu.stats().get(TdpCounter.TLB_HIT),
-                () -> cpu0.stats.get(TdpCounter.TLB_HIT), () -> cpu0.loadHit(GVA + 8, 8, Pfec.USER, rig.r),
+                () -> cpu0.count(TdpCounter.TLB_HIT), () -> cpu0.loadHit(GVA + 8, 8, Pfec.USER, rig.r),
                 () -> cpu0.loadHit(GVA + 16, 8, 0, rig.r), () -> cpu0.storeHit(GVA + 24, 7, 8, Pfec.WRITE | Pfec.USER, rig.r));
     }
 
@@ -96,9 +96,9 @@ class TdpTlbHitPathTest {
     void aRemoteFlushRequestEmptiesTheTlbBeforeTheNextAccess() {
         readTwiceFromTheTlb(0x1111);
         cpu0.requestTlbFlush();
-        long misses = cpu0.stats.get(TdpCounter.TLB_MISS);
+        long misses = cpu0.count(TdpCounter.TLB_MISS);
         assertTrue(cpu0.read(GVA, 8, false, rig.r).ok());
-        assertEquals(misses + 1, cpu0.stats.get(TdpCounter.TLB_MISS), "the flushed entry is walked again");
+        assertEquals(misses + 1, cpu0.count(TdpCounter.TLB_MISS), "the flushed entry is walked again");
         assertFalse(cpu0.tlbFlushPending());
     }
 }
