@@ -174,16 +174,16 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
      * table's two are read directly.
      */
     private final class CountersNow implements ExitMeter.Source<MmuStats> {
-        @Override
-        public void countInto(MmuStats block) {
-            counting = block;
-        }
-
         /** The VM's counters when the window opened ({@link VmCounters#setNow}). */
         private final long[] before = mmu.stats.newSnapshot();
         /** The hash table's two counters when the window opened. */
         private long chainSteps;
         private long lookups;
+
+        @Override
+        public void countInto(MmuStats block) {
+            counting = block;
+        }
 
         @Override
         public void snapshot() {

@@ -112,13 +112,13 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
      * copied (one run of 7, {@link VmCounters#setNow}) and subtracted only if one changed.
      */
     private final class CountersNow implements ExitMeter.Source<TdpStats> {
+        /** The VM's counters when the window opened ({@link VmCounters#setNow}). */
+        private final long[] before = mmu.stats.newSnapshot();
+
         @Override
         public void countInto(TdpStats block) {
             counting = block;
         }
-
-        /** The VM's counters when the window opened ({@link VmCounters#setNow}). */
-        private final long[] before = mmu.stats.newSnapshot();
 
         @Override
         public void snapshot() {
