@@ -69,6 +69,12 @@ public abstract class CounterBlock<C extends Enum<C> & CounterBlock.Counter, S e
         return v[PAD + c.ordinal()];
     }
 
+    /** {@link ExitMeter.Counters}: the counter of ordinal {@code ordinal}. */
+    @Override
+    public final long at(int ordinal) {
+        return v[PAD + ordinal];
+    }
+
     /** Sets the counter (the processor's refill counters, kept by mode in the {@link ExitMeter}). */
     public final void set(C c, long value) {
         v[PAD + c.ordinal()] = value;

@@ -57,6 +57,9 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
 
         /** Sets the processor's refill counters, which the meter keeps by mode itself. */
         void setRefills(long tlbMisses, long tlbWalkSteps);
+
+        /** The counter of ordinal {@code ordinal}. */
+        long at(int ordinal);
     }
 
     /**
@@ -121,6 +124,18 @@ public final class ExitMeter<S extends ExitMeter.Counters<S>> {
      */
     public S own(int i) {
         return own[i];
+    }
+
+    /** The vCPU's counter of ordinal {@code ordinal}: its three blocks summed. Its own thread, or a racy snapshot. */
+    public long ownCount(int ordinal) {
+        return own[SUPERVISOR].at(ordinal) + own[USER].at(ordinal) + own[OUTSIDE].at(ordinal);
+    }
+
+    /** Adds the vCPU's counters, its three blocks, to {@code into}. */
+    public void addOwn(S into) {
+        into.add(own[SUPERVISOR]);
+        into.add(own[USER]);
+        into.add(own[OUTSIDE]);
     }
 
     /** An access in guest mode {@code userMode} begins (counted). Never while a window is open: a window keeps its mode. */

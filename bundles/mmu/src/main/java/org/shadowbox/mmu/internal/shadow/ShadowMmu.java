@@ -138,7 +138,7 @@ public final class ShadowMmu {
             Platform.mmuLock(vm).unlock();
         }
         for (VcpuMmu v : vcpus) {
-            v.addCounts(s);
+            v.meter.addOwn(s);
             s.add(MmuCounter.TLB_HIT, v.meter.hits()); // the fast case's hits: counted once, by the meter
         }
         return s;

@@ -153,19 +153,12 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
      * fast case, which the meter counts once as an access and a hit ({@link ExitMeter#hit}).
      */
     public long tlbHits() {
-        return count(MmuCounter.TLB_HIT) + meter.hits();
+        return meter.ownCount(MmuCounter.TLB_HIT.ordinal()) + meter.hits();
     }
 
-    /** This vCPU's counter {@code c}: its three blocks summed ({@link ExitMeter#own}). Its own thread, or a racy snapshot. */
+    /** This vCPU's counter {@code c} ({@link ExitMeter#ownCount}). */
     public long count(MmuCounter c) {
-        return meter.own(ExitMeter.SUPERVISOR).get(c) + meter.own(ExitMeter.USER).get(c) + meter.own(ExitMeter.OUTSIDE).get(c);
-    }
-
-    /** Adds this vCPU's counters, its three blocks, to {@code into}. */
-    void addCounts(MmuStats into) {
-        into.add(meter.own(ExitMeter.SUPERVISOR));
-        into.add(meter.own(ExitMeter.USER));
-        into.add(meter.own(ExitMeter.OUTSIDE));
+        return meter.ownCount(c.ordinal());
     }
 
     /**

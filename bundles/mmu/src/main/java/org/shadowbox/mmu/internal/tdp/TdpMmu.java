@@ -125,7 +125,7 @@ public final class TdpMmu {
             Platform.mmuLock(vm).unlock();
         }
         for (TdpVcpu v : vcpus) {
-            v.addCounts(s);
+            v.meter.addOwn(s);
             s.add(TdpCounter.TLB_HIT, v.meter.hits()); // the fast case's hits: counted once, by the meter
         }
         return s;

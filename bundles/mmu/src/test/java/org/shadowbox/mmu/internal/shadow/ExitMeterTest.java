@@ -96,7 +96,7 @@ class ExitMeterTest {
         charged.add(cpu0.meter().work(false));
         charged.set(MmuCounter.TLB_HIT, cpu0.count(MmuCounter.TLB_HIT)); // hits are counted only as accesses
         MmuStats counts = new MmuStats();
-        cpu0.addCounts(counts);
+        cpu0.meter().addOwn(counts);
         Map<String, Long> mine = counts.asMap();
         for (Map.Entry<String, Long> e : mine.entrySet()) {
             if (e.getValue() != 0) {
