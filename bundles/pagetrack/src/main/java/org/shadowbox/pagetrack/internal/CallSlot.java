@@ -42,6 +42,12 @@ final class CallSlot {
     final String where;
     /** The SRCU of the VM's notifier list, whose read sections this slot's calls run in. */
     final Srcu srcu;
+    /**
+     * The thread's SRCU reader this slot's caller used last ({@link Srcu#readLock}'s cache: a vCPU is
+     * driven by one thread at a time, so it is nearly always the caller's). Plain: any thread may
+     * find another's here and then looks its own up.
+     */
+    Srcu.Reader reader;
     /** The target being called; null between calls. */
     volatile GuardedTarget current;
     /** The guard's tick when the current call began; published by the release store of {@link #current}. */

@@ -89,10 +89,10 @@ final class NotifierGuard {
      */
     void trackWriteAll(VmState st, Vm vm, int vcpuId, long gpa, long value, int bytes) {
         Srcu srcu = st.srcu;
-        int idx = srcu.readLock();
+        CallSlot slot = st.slot(vcpuId);
+        int idx = srcu.readLock(slot);
         try {
             NotifierEntry[] a = st.notifiers; // after readLock: see Srcu
-            CallSlot slot = st.slot(vcpuId);
             for (int i = 0; i < a.length; i++) {
                 NotifierEntry e = a[i];
                 if (e.disabled) {
@@ -141,7 +141,7 @@ final class NotifierGuard {
                     // A writer may have stopped waiting for us. A new section, a fresh array.
                     long order = e.order;
                     srcu.readUnlock(idx);
-                    idx = srcu.readLock();
+                    idx = srcu.readLock(slot);
                     a = st.notifiers;
                     i = after(a, order) - 1;
                 }

@@ -569,15 +569,15 @@ public class PageTrackCore implements VmListener, EmulatedWriteListener {
     /** {@code kvm_page_track_delete_slot}: {@code track_remove_region} to every notifier, once. */
     private void trackRemoveRegion(VmState st, long gfn, long npages) {
         Srcu srcu = st.srcu;
-        int idx = srcu.readLock();
+        CallSlot slot = st.changeSlot();
+        int idx = srcu.readLock(slot);
         try {
             NotifierEntry[] a = st.notifiers;
-            CallSlot slot = st.changeSlot();
             for (int i = 0; i < a.length; i++) {
                 if (guard.trackRemoveRegion(a[i], slot, idx, st.vm, gfn, npages)) {
                     long order = a[i].order; // abandoned: as in emulatedWrite
                     srcu.readUnlock(idx);
-                    idx = srcu.readLock();
+                    idx = srcu.readLock(slot);
                     a = st.notifiers;
                     i = NotifierGuard.after(a, order) - 1;
                 }

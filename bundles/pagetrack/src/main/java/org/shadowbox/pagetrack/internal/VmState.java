@@ -32,7 +32,7 @@ final class VmState {
     final Srcu srcu;
     /** One per vCPU, then one for slot changes: where the watchdog sees calls into notifiers. */
     final CallSlot[] slots;
-    /** Newest first. Read it only after {@link Srcu#readLock()}. */
+    /** Newest first. Read it only after {@link Srcu#readLock}. */
     volatile NotifierEntry[] notifiers = NONE;
 
     /** Per owner, per slot object, per mode ordinal. Guarded by the MMU lock. */

@@ -150,7 +150,7 @@ class AbandonTest {
     @Timeout(10)
     void synchronizeSkipsAnAbandonedReaderUntilItResumes() throws Exception {
         Srcu srcu = new Srcu("test");
-        int idx = srcu.readLock();
+        int idx = srcu.readLock(new CallSlot("test", srcu));
         srcu.abandon(idx);
         srcu.synchronize(); // returns: its only reader is abandoned
         assertEquals(1, srcu.abandoned());

@@ -117,13 +117,14 @@ class UnregisterWaitsTest {
     @Timeout(10)
     void synchronizeWithNoReadersReturnsAndReadersNeverBlock() {
         Srcu srcu = new Srcu("test");
-        int idx = srcu.readLock();
-        int nested = srcu.readLock();
+        CallSlot slot = new CallSlot("test", srcu);
+        int idx = srcu.readLock(slot);
+        int nested = srcu.readLock(slot);
         srcu.readUnlock(nested);
         srcu.readUnlock(idx);
         srcu.synchronize();
         srcu.synchronize();
-        int after = srcu.readLock();
+        int after = srcu.readLock(slot);
         srcu.readUnlock(after);
         srcu.synchronize();
     }
