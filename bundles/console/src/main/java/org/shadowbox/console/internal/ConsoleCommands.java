@@ -92,7 +92,10 @@ public final class ConsoleCommands {
     }
 
     @Descriptor("leave Shadowbox: stops every VM and the framework (Ctrl-D does the same)")
-    public String exit() {
+    public String exit(CommandSession session) {
+        // Gogo's loop prints the next prompt unless the shell bundle has been stopped by then,
+        // which the framework's stop does on another thread: no prompt after "stopping".
+        session.put("prompt", "");
         Thread t = new Thread(() -> {
             try {
                 context.getBundle(0).stop();
