@@ -73,6 +73,70 @@ public interface GuestCpu {
         }
     }
 
+    /**
+     * {@code rep stos}: stores the low {@code size} bytes of {@code value} at {@code count}
+     * consecutive elements from {@code gva} upwards, each exactly as {@link #write} would, in
+     * order. A string instruction is interrupted between elements: where one faults, the
+     * elements before it are stored and it and those after it are not. An implementation may
+     * keep the vCPU in guest mode across the elements that hit its TLB (as a processor runs a
+     * string instruction without exiting), which {@link #write} cannot do across calls.
+     *
+     * @param size  1, 2, 4 or 8
+     * @param count 0 or more
+     * @return the number of elements stored: {@code count}, or the index of the element that
+     *         faulted ({@link #exception()} and {@link #errorCode()} say how)
+     * @throws IllegalArgumentException on a size or count outside those accepted
+     * @since 1.2
+     */
+    default int writeString(long gva, long value, int size, int count, boolean user) {
+        checkString(size, count);
+        for (int n = 0; n < count; n++) {
+            if (!write(gva + (long) n * size, value, size, user)) {
+                return n;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * {@code rep movs}: copies {@code count} elements of {@code size} bytes from {@code src} to
+     * {@code dst}, element by element, each a {@link #read} of the source then a {@link #write}
+     * of the destination, in order. Interrupted as {@link #writeString} is; where the load of an
+     * element faults, nothing of it is stored.
+     *
+     * @param size  1, 2, 4 or 8
+     * @param count 0 or more
+     * @return the number of elements copied: {@code count}, or the index of the element whose
+     *         load or store faulted ({@link #exception()} and {@link #errorCode()} say how)
+     * @throws IllegalArgumentException on a size or count outside those accepted
+     * @since 1.2
+     */
+    default int copyString(long dst, long src, int size, int count, boolean user) {
+        checkString(size, count);
+        for (int n = 0; n < count; n++) {
+            long off = (long) n * size;
+            if (!read(src + off, size, user) || !write(dst + off, value(), size, user)) {
+                return n;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * The arguments of {@link #writeString} and {@link #copyString}: fails in one line on a
+     * size other than 1, 2, 4 or 8 or a negative count.
+     *
+     * @since 1.2
+     */
+    static void checkString(int size, int count) {
+        if (size != 1 && size != 2 && size != 4 && size != 8) {
+            throw new IllegalArgumentException("string element size " + size + ": accepted are 1, 2, 4 and 8 bytes");
+        }
+        if (count < 0) {
+            throw new IllegalArgumentException("string element count " + count + " < 0: accepted are 0 or more");
+        }
+    }
+
     /** {@code invlpg gva}: drops the translation from the TLB and resyncs its shadow entry. */
     void invlpg(long gva);
 }

@@ -5,5 +5,5 @@
  * {@code mov cr}, {@code invlpg}); the records describe the MMU's state for tools.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.shadowbox.mmu;

@@ -7,8 +7,9 @@ import org.shadowbox.mmu.GuestCpu;
  * address of a guest-physical address (identity before paging is on), so the MMU sees it as a
  * real guest's (trapped and emulated on a write-protected page table, native otherwise). Page
  * clears and copies are 512 eight-byte accesses, as {@code clear_page} ({@code rep stosq}) and
- * {@code copy_page} do. A kernel access that faults is a broken MMU or a broken model: it
- * throws {@link GuestCorruption}.
+ * {@code copy_page} ({@code rep movsq}) do, each made as one string instruction ({@link
+ * GuestCpu#writeString}, {@link GuestCpu#copyString}). A kernel access that faults is a broken
+ * MMU or a broken model: it throws {@link GuestCorruption}.
  */
 final class KernelMemory {
     private final GuestCpu[] cpus;
@@ -57,11 +58,14 @@ final class KernelMemory {
         }
     }
 
-    /** {@code clear_page}. */
+    /** {@code clear_page}: {@code rep stosq}, 512 stores of 0 ({@link GuestCpu#writeString}). */
     void clearPage(int cpu, long gfn) {
+        GuestCpu c = cpus[cpu];
         long gpa = gfn << 12;
-        for (int off = 0; off < 4096; off += 8) {
-            write(cpu, gpa + off, 0, 8);
+        counters.cpu[cpu].kernelAccesses += 512;
+        int n = c.writeString(base + gpa, 0, 8, 512, false);
+        if (n != 512) {
+            throw fault(c, "write", gpa + 8L * n);
         }
     }
 
@@ -121,12 +125,15 @@ final class KernelMemory {
         cpus[cpu].retire(2 * (512 - MemoryImage.SLOTS), false);
     }
 
-    /** {@code copy_page}. */
+    /** {@code copy_page}: {@code rep movsq}, 512 loads and stores, alternating ({@link GuestCpu#copyString}). */
     void copyPage(int cpu, long fromGfn, long toGfn) {
+        GuestCpu c = cpus[cpu];
         long from = fromGfn << 12;
         long to = toGfn << 12;
-        for (int off = 0; off < 4096; off += 8) {
-            write(cpu, to + off, read(cpu, from + off, 8), 8);
+        counters.cpu[cpu].kernelAccesses += 1024;
+        int n = c.copyString(base + to, base + from, 8, 512, false);
+        if (n != 512) {
+            throw fault(c, "copy", to + 8L * n);
         }
     }
 

@@ -3,6 +3,7 @@ package org.shadowbox.mmu.internal.osgi;
 import java.util.concurrent.TimeUnit;
 
 import org.shadowbox.mmu.GuestCpu;
+import org.shadowbox.mmu.internal.paging.Pfec;
 import org.shadowbox.mmu.internal.shadow.AccessResult;
 import org.shadowbox.mmu.internal.shadow.GuestVcpu;
 import org.shadowbox.vm.Vcpu;
@@ -149,6 +150,59 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         } finally {
             mutex.unlock();
         }
+    }
+
+    /** The vCPU's {@code storeHits} (its final class): the run of TLB-hit elements of a string store. */
+    abstract int storeHits(long gva, long value, int size, int count, int acc);
+
+    /** The vCPU's {@code copyHits} (its final class): the run of TLB-hit accesses of a string copy. */
+    abstract int copyHits(long dst, long src, int size, int from, int count, int acc);
+
+    /**
+     * {@code rep stos}: the runs of elements that hit the TLB in guest mode ({@link #storeHits}),
+     * each element between them by the general path ({@link #miss}), exactly the accesses {@link
+     * #write} would make one by one, with one guest-mode entry per run instead of one per element.
+     */
+    @Override
+    public final int writeString(long gva, long value, int size, int count, boolean user) {
+        GuestCpu.checkString(size, count);
+        int acc = Pfec.WRITE | (user ? Pfec.USER : 0);
+        int n = 0;
+        while (n < count) {
+            n += storeHits(gva + (long) n * size, value, size, count - n, acc);
+            if (n == count) {
+                break;
+            }
+            if (!miss(gva + (long) n * size, value, size, acc)) {
+                return n;
+            }
+            n++;
+        }
+        return count;
+    }
+
+    /** {@code rep movs}: as {@link #writeString}, each element a load then a store ({@link #copyHits}). */
+    @Override
+    public final int copyString(long dst, long src, int size, int count, boolean user) {
+        GuestCpu.checkString(size, count);
+        int acc = user ? Pfec.USER : 0;
+        int end = 2 * count;
+        int k = 0;
+        while (k < end) {
+            k = copyHits(dst, src, size, k, count, acc);
+            if (k == end) {
+                break;
+            }
+            long off = (long) (k >>> 1) * size;
+            boolean ok = (k & 1) == 0
+                    ? miss(src + off, 0, size, acc)
+                    : miss(dst + off, last.value, size, acc | Pfec.WRITE);
+            if (!ok) {
+                return k >>> 1;
+            }
+            k++;
+        }
+        return count;
     }
 
     /** Aggregated TLB hits: the meter counts them as accesses of that mode; no walk, no exit. */
