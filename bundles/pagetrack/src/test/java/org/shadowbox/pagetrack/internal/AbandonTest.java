@@ -155,12 +155,7 @@ class AbandonTest {
         srcu.synchronize(); // returns: its only reader is abandoned
         assertEquals(1, srcu.abandoned());
         srcu.resume(idx);
-        CountDownLatch synced = new CountDownLatch(1);
-        Thread writer = new Thread(() -> {
-            srcu.synchronize();
-            synced.countDown();
-        }, "writer");
-        writer.start();
+        CountDownLatch synced = SrcuTest.synchronizing(srcu);
         assertFalse(synced.await(200, MILLISECONDS), "a resumed reader is waited for again");
         srcu.readUnlock(idx);
         assertTrue(synced.await(5, TimeUnit.SECONDS));

@@ -125,12 +125,7 @@ class SrcuTest {
         int outer = srcu.readLock(slot);
         int inner = srcu.readLock(slot);
         srcu.abandon(inner); // the watchdog, while the inner call runs
-        CountDownLatch synced = new CountDownLatch(1);
-        Thread writer = new Thread(() -> {
-            srcu.synchronize();
-            synced.countDown();
-        }, "writer");
-        writer.start();
+        CountDownLatch synced = synchronizing(srcu);
         assertFalse(synced.await(200, MILLISECONDS), "the outer section still runs");
         srcu.resume(inner);
         srcu.readUnlock(inner);
@@ -138,6 +133,17 @@ class SrcuTest {
         srcu.readUnlock(outer);
         assertTrue(synced.await(5, SECONDS), "both left: synchronize returns");
         assertEquals(0, srcu.abandoned());
+    }
+
+    /** {@link Srcu#synchronize()} on a thread of its own; the latch opens when it returns. */
+    static CountDownLatch synchronizing(Srcu srcu) {
+        CountDownLatch synced = new CountDownLatch(1);
+        Thread writer = new Thread(() -> {
+            srcu.synchronize();
+            synced.countDown();
+        }, "writer");
+        writer.start();
+        return synced;
     }
 
     @Test

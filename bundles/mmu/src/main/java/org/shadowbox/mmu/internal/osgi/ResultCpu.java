@@ -152,14 +152,8 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         }
     }
 
-    /** The vCPU's {@code storeHits} (its final class): the run of TLB-hit elements of a string store. */
-    abstract int storeHits(long gva, long value, int size, int count, int acc);
-
-    /** The vCPU's {@code copyHits} (its final class): the run of TLB-hit accesses of a string copy. */
-    abstract int copyHits(long dst, long src, int size, int from, int count, int acc);
-
     /**
-     * {@code rep stos}: the runs of elements that hit the TLB in guest mode ({@link #storeHits}),
+     * {@code rep stos}: the runs of elements that hit the TLB in guest mode ({@link GuestVcpu#storeHits}),
      * each element between them by the general path ({@link #miss}), exactly the accesses {@link
      * #write} would make one by one, with one guest-mode entry per run instead of one per element.
      */
@@ -169,7 +163,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         int acc = Pfec.WRITE | (user ? Pfec.USER : 0);
         int n = 0;
         while (n < count) {
-            n += storeHits(gva + (long) n * size, value, size, count - n, acc);
+            n += v.storeHits(gva + (long) n * size, value, size, count - n, acc, last);
             if (n == count) {
                 break;
             }
@@ -181,7 +175,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         return count;
     }
 
-    /** {@code rep movs}: as {@link #writeString}, each element a load then a store ({@link #copyHits}). */
+    /** {@code rep movs}: as {@link #writeString}, each element a load then a store ({@link GuestVcpu#copyHits}). */
     @Override
     public final int copyString(long dst, long src, int size, int count, boolean user) {
         GuestCpu.checkString(size, count);
@@ -189,7 +183,7 @@ abstract class ResultCpu<V extends GuestVcpu> implements GuestCpu {
         int end = 2 * count;
         int k = 0;
         while (k < end) {
-            k = copyHits(dst, src, size, k, count, acc);
+            k = v.copyHits(dst, src, size, k, count, acc, last);
             if (k == end) {
                 break;
             }

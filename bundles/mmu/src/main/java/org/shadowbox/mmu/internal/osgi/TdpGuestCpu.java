@@ -37,16 +37,6 @@ final class TdpGuestCpu extends ResultCpu<TdpVcpu> {
         return fast.storeHit(gva, value, size, acc, last) || miss(gva, value, size, acc);
     }
 
-    @Override
-    int storeHits(long gva, long value, int size, int count, int acc) {
-        return fast.storeHits(gva, value, size, count, acc, last);
-    }
-
-    @Override
-    int copyHits(long dst, long src, int size, int from, int count, int acc) {
-        return fast.copyHits(dst, src, size, from, count, acc, last);
-    }
-
     /** {@link #read} for an instruction fetch, else {@link #miss}. */
     @Override
     public boolean fetch(long gva, int size, boolean user) {

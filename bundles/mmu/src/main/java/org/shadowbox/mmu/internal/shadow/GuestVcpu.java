@@ -39,6 +39,12 @@ public interface GuestVcpu {
      */
     AccessResult miss(long gva, long value, int size, int acc, AccessResult out);
 
+    /** A string store's run of TLB-hit elements in one guest-mode entry ({@link TlbHitPath#storeHits}). */
+    int storeHits(long gva, long value, int size, int count, int acc, AccessResult out);
+
+    /** A string copy's run of TLB-hit accesses in one guest-mode entry ({@link TlbHitPath#copyHits}). */
+    int copyHits(long dst, long src, int size, int from, int count, int acc, AccessResult out);
+
     /**
      * The checker's half of {@code kvm_lock_all_vcpus} for a vCPU whose store hits go without
      * its mutex (TDP), called with the mutex held: from return until {@link #releaseStoreHits}

@@ -137,4 +137,63 @@ public final class TlbHitPath {
             VcpuMode.exitGuestMode(r);
         }
     }
+
+    /**
+     * The TLB-hit elements of a string store ({@code rep stos}: {@code count} elements of {@code
+     * size} bytes from {@code gva} upwards), each as {@link #storeHit} does it, from the first
+     * until one that the general path must do. The vCPU enters guest mode once for the run, not
+     * once per element, as a processor runs a string instruction without exiting; each element
+     * still tests the request word first ({@link Hit#entryUnchanged}, a volatile load: it stands
+     * for the IPI that makes the processor exit between two elements), so a remote flush or a
+     * checker waits for one element at most, as for one store. Nothing in the run can block.
+     *
+     * @return the elements stored: {@code count}, or the index of the first not stored (nothing of it changed)
+     */
+    public static int storeHits(Hit h, VcpuRequests r, long gva, long value, int size, int count, int acc,
+            AccessResult out) {
+        int n = 0;
+        VcpuMode.publishGuestMode(r);
+        try {
+            for (; n < count; n++) {
+                long a = gva + (long) n * size;
+                int off = (int) a & 4095;
+                if (!fits(size, off) || !h.entryUnchanged() || !h.hit(a, value, size, acc, out, off)) {
+                    break;
+                }
+            }
+        } finally {
+            VcpuMode.exitGuestMode(r);
+        }
+        return n;
+    }
+
+    /**
+     * The TLB-hit accesses of a string copy ({@code rep movs}), as {@link #storeHits}: element by
+     * element the load at {@code src} (access flags {@code acc}) then the store at {@code dst}
+     * ({@code acc} with {@link Pfec#WRITE}) of the value loaded, starting at access {@code from}
+     * (two per element: an odd one is the store of an element whose load is done, its value in
+     * {@code out}), until {@code 2 * count} or one the general path must do.
+     *
+     * @return the accesses done from the first: {@code 2 * count}, or the index of the first not done
+     */
+    public static int copyHits(Hit h, VcpuRequests r, long dst, long src, int size, int from, int count, int acc,
+            AccessResult out) {
+        int k = from;
+        int end = 2 * count;
+        VcpuMode.publishGuestMode(r);
+        try {
+            for (; k < end; k++) {
+                boolean load = (k & 1) == 0;
+                long a = (load ? src : dst) + (long) (k >>> 1) * size;
+                int off = (int) a & 4095;
+                if (!fits(size, off) || !h.entryUnchanged()
+                        || !h.hit(a, load ? 0 : out.value, size, load ? acc : acc | Pfec.WRITE, out, off)) {
+                    break;
+                }
+            }
+        } finally {
+            VcpuMode.exitGuestMode(r);
+        }
+        return k;
+    }
 }

@@ -383,70 +383,14 @@ public final class TdpVcpu implements GuestVcpu, TlbHitPath.Hit {
         }
     }
 
-    /**
-     * The TLB-hit elements of a string store ({@code rep stos}: {@code count} elements of {@code
-     * size} bytes from {@code gva} upwards), each as {@link #storeHit} does it, from the first
-     * until one that the general path must do. The vCPU enters guest mode once for the run, not
-     * once per element, as a processor runs a string instruction without exiting; each element
-     * still tests the request word first (a volatile load: it stands for the IPI that makes the
-     * processor exit between two elements), so a remote flush or a checker waits for one element
-     * at most, as for one {@link #storeHit}.
-     *
-     * @return the elements stored: {@code count}, or the index of the first not stored (nothing of it changed)
-     */
+    @Override
     public int storeHits(long gva, long value, int size, int count, int acc, AccessResult out) {
-        int n = 0;
-        VcpuMode.publishGuestMode(requests);
-        try {
-            for (; n < count; n++) {
-                long a = gva + (long) n * size;
-                int off = (int) a & 4095;
-                int i;
-                if (!TlbHitPath.fits(size, off) || !entryUnchanged() || (i = hitEntry(a, acc)) < 0) {
-                    break;
-                }
-                TlbHitPath.store(tlb.page(i), (tlb.gfn(i) << 12) | off, value, size, off, out);
-            }
-        } finally {
-            VcpuMode.exitGuestMode(requests);
-        }
-        return n;
+        return TlbHitPath.storeHits(this, requests, gva, value, size, count, acc, out);
     }
 
-    /**
-     * The TLB-hit accesses of a string copy ({@code rep movs}), as {@link #storeHits}: element by
-     * element the load at {@code src} ({@link #loadHit}, access flags {@code acc}) then the store at
-     * {@code dst} ({@code acc} with {@link Pfec#WRITE}), starting at access {@code from} (two per
-     * element: an odd one is the store of an element whose load is done, its value in {@code
-     * out}), until {@code 2 * count} or one the general path must do.
-     *
-     * @return the accesses done from the first: {@code 2 * count}, or the index of the first not done
-     */
+    @Override
     public int copyHits(long dst, long src, int size, int from, int count, int acc, AccessResult out) {
-        int k = from;
-        int end = 2 * count;
-        int write = acc | Pfec.WRITE;
-        VcpuMode.publishGuestMode(requests);
-        try {
-            for (; k < end; k++) {
-                long a = ((k & 1) == 0 ? src : dst) + (long) (k >>> 1) * size;
-                int off = (int) a & 4095;
-                int i;
-                if (!TlbHitPath.fits(size, off) || !entryUnchanged()
-                        || (i = hitEntry(a, (k & 1) == 0 ? acc : write)) < 0) {
-                    break;
-                }
-                long gpa = (tlb.gfn(i) << 12) | off;
-                if ((k & 1) == 0) {
-                    TlbHitPath.load(tlb.page(i), gpa, size, off, out);
-                } else {
-                    TlbHitPath.store(tlb.page(i), gpa, out.value, size, off, out);
-                }
-            }
-        } finally {
-            VcpuMode.exitGuestMode(requests);
-        }
-        return k;
+        return TlbHitPath.copyHits(this, requests, dst, src, size, from, count, acc, out);
     }
 
     /** {@link #access} for a caller that has just tried {@link #loadHit} or {@link #storeHit} in vain. */
