@@ -8,7 +8,7 @@ import org.shadowbox.vm.Vcpu;
  * translation ({@link VcpuMmu} under shadow paging, the TDP vCPU under TDP). Reads, writes and
  * fetches are one {@link #access} with the access bits of a page-fault error code.
  */
-public interface GuestVcpu {
+public interface GuestVcpu extends TlbHitPath.Hit {
     /** The platform vCPU. */
     Vcpu vcpu();
 
@@ -39,11 +39,18 @@ public interface GuestVcpu {
      */
     AccessResult miss(long gva, long value, int size, int acc, AccessResult out);
 
+    /** {@code vcpu->requests} and {@code vcpu->mode}: the word a remote flush posts to and waits on. */
+    VcpuRequests requests();
+
     /** A string store's run of TLB-hit elements in one guest-mode entry ({@link TlbHitPath#storeHits}). */
-    int storeHits(long gva, long value, int size, int count, int acc, AccessResult out);
+    default int storeHits(long gva, long value, int size, int count, int acc, AccessResult out) {
+        return TlbHitPath.storeHits(this, requests(), gva, value, size, count, acc, out);
+    }
 
     /** A string copy's run of TLB-hit accesses in one guest-mode entry ({@link TlbHitPath#copyHits}). */
-    int copyHits(long dst, long src, int size, int from, int count, int acc, AccessResult out);
+    default int copyHits(long dst, long src, int size, int from, int count, int acc, AccessResult out) {
+        return TlbHitPath.copyHits(this, requests(), dst, src, size, from, count, acc, out);
+    }
 
     /**
      * The checker's half of {@code kvm_lock_all_vcpus} for a vCPU whose store hits go without

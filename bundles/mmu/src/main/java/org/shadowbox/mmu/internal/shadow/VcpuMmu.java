@@ -32,7 +32,7 @@ import org.shadowbox.vm.VmException;
  *
  * <p>Driven by one thread at a time, as a KVM vCPU is. Other vCPUs only post requests.
  */
-public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
+public final class VcpuMmu implements GuestVcpu {
     final ShadowMmu mmu;
     final Vcpu vcpu;
     /**
@@ -801,13 +801,8 @@ public final class VcpuMmu implements GuestVcpu, TlbHitPath.Hit {
     }
 
     @Override
-    public int storeHits(long gva, long value, int size, int count, int acc, AccessResult out) {
-        return TlbHitPath.storeHits(this, requests, gva, value, size, count, acc, out);
-    }
-
-    @Override
-    public int copyHits(long dst, long src, int size, int from, int count, int acc, AccessResult out) {
-        return TlbHitPath.copyHits(this, requests, dst, src, size, from, count, acc, out);
+    public VcpuRequests requests() {
+        return requests;
     }
 
     /** {@link #access} for a caller that has just tried {@link #loadHit} or {@link #storeHit} in vain. */
