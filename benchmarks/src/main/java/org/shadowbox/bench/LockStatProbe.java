@@ -1,5 +1,13 @@
 package org.shadowbox.bench;
 
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
 import org.shadowbox.guest.internal.kernel.LockStats;
 import org.shadowbox.mmu.internal.shadow.FlushWaitStats;
 import org.shadowbox.vm.internal.MmuLockStats;
@@ -16,8 +24,10 @@ import org.shadowbox.vm.internal.MmuLockStats;
  * {@code mmu_lock} ({@code MmuLockStats}) is listed after them: one per VM, taken by every vCPU
  * on a fault, an {@code invlpg} and a CR3 switch, it is serial work too, and the bound is given
  * with and without it. Then, for SMP runs, how much of their time the vCPU threads
- * were on a core (CPU time over wall time) and idle on the guest's run queue, and how often and
- * how long the shadow MMU's remote TLB flushes waited for a vCPU to leave guest mode
+ * were on a core (CPU time over wall time), runnable but waiting for one (Linux's schedstat) and
+ * idle on the guest's run queue, which of the JVM's other threads (the JIT's compilers, the
+ * collector) had a core meanwhile, and how often and how long the shadow MMU's remote TLB flushes
+ * waited for a vCPU to leave guest mode, and how long they took to post their requests
  * ({@code FlushWaitStats}).
  *
  * With {@code -Dshadowbox.lockstat.sites=true} as well, the long sections of {@code mmu_lock} (over
@@ -44,15 +54,20 @@ public final class LockStatProbe {
         LockStats.reset();
         FlushWaitStats.reset();
         MmuLockStats.reset();
+        Map<String, Long> others0 = otherThreadsCpu();
+        long up0 = ManagementFactory.getRuntimeMXBean().getUptime();
         long accesses = 0;
         long t0 = System.nanoTime();
         for (int i = 0; i < runs; i++) {
             accesses += KernelBuildBench.run(sandbox, "probe" + i, 4, threads);
         }
         long wall = System.nanoTime() - t0;
+        Map<String, Long> others = otherThreadsCpu();
+        long up1 = ManagementFactory.getRuntimeMXBean().getUptime();
         double threadNanos = (double) wall * threads;
         System.out.printf("kernel-build, 4 vCPUs on %d threads, %d runs after %d warm-up: %.3f s wall, %.1f million accesses/s%n",
                 threads, runs, warmup, wall / 1e9, accesses / (wall / 1e3));
+        System.out.printf("measured runs: JVM uptime %d to %d ms (to place a -XX:+PrintCompilation log)%n", up0, up1);
         System.out.printf("%-18s %14s %12s %12s %12s %9s %9s%n", "lock class", "acquisitions", "contended", "held ms",
                 "waited ms", "held %", "waited %");
         double shared = 0;
@@ -77,14 +92,23 @@ public final class LockStatProbe {
                 1 / (withMmu + (1 - withMmu) / 2));
         LockStats.Threads t = LockStats.threads();
         if (t.wallNanos() > 0) {
-            System.out.printf("vCPU threads: %.1f%% of their time on a core (CPU time / wall), %.2f%% idle on the run queue (%d waits); %d processes migrated to the other thread (%d per run)%n",
-                    100.0 * t.cpuNanos() / t.wallNanos(), 100.0 * t.idleNanos() / t.wallNanos(), t.idleWaits(),
-                    t.migrations(), t.migrations() / Math.max(1, runs));
+            System.out.printf("vCPU threads: %.1f%% of their time on a core (CPU time / wall), %s, %.2f%% idle on the guest's run queue (%d waits); %d processes migrated to the other thread (%d per run)%n",
+                    100.0 * t.cpuNanos() / t.wallNanos(),
+                    t.runDelayNanos() < 0 ? "time waiting for a core unknown"
+                            : String.format("%.1f%% runnable but waiting for a core", 100.0 * t.runDelayNanos() / t.wallNanos()),
+                    100.0 * t.idleNanos() / t.wallNanos(), t.idleWaits(), t.migrations(), t.migrations() / Math.max(1, runs));
+        }
+        if (!others.isEmpty()) {
+            StringBuilder b = new StringBuilder("the JVM's other threads on a core in the measured runs (ms):");
+            others.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue() - others0.getOrDefault(e.getKey(), 0L)))
+                    .filter(e -> e.getValue() >= 1_000_000).sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
+                    .forEach(e -> b.append(String.format(" %s %.0f,", e.getKey(), e.getValue() / 1e6)));
+            System.out.println(b.charAt(b.length() - 1) == ',' ? b.substring(0, b.length() - 1) : b + " none over 1 ms");
         }
         FlushWaitStats.Row f = FlushWaitStats.read();
-        System.out.printf("remote TLB flushes: %d (%d per run), %d waited over %d ns for a vCPU in guest mode; waited %.2f ms in all, %.3f%% of the threads' time%n",
+        System.out.printf("remote TLB flushes: %d (%d per run), %d waited over %d ns for a vCPU in guest mode; waited %.2f ms in all, %.3f%% of the threads' time; posting the requests %.2f ms, %.3f%%%n",
                 f.flushes(), f.flushes() / Math.max(1, runs), f.slow(), FlushWaitStats.SLOW_NANOS, f.waitNanos() / 1e6,
-                100 * f.waitNanos() / threadNanos);
+                100 * f.waitNanos() / threadNanos, f.postNanos() / 1e6, 100 * f.postNanos() / threadNanos);
         if (MmuLockStats.SITES) {
             System.out.println("mmu_lock's long sections by where they were held (the releasing method < its callers):");
             System.out.printf("%10s %10s %9s  %s%n", "sections", "held ms", "mean us", "site");
@@ -93,5 +117,32 @@ public final class LockStatProbe {
                         s.site());
             }
         }
+    }
+
+    /**
+     * On-core time of this JVM's threads other than the vCPU threads, by name (trailing digits
+     * dropped, so the compiler and collector threads are summed by kind), from Linux's
+     * {@code /proc/self/task/<tid>/schedstat}; empty where that cannot be read. Threads that
+     * ended in between are not counted.
+     */
+    private static Map<String, Long> otherThreadsCpu() {
+        Map<String, Long> m = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+$", "");
+                    if (name.equals("java") || name.startsWith("shadowbox-guest-vcp")) {
+                        continue; // the vCPU threads (comm is cut at 15 characters)
+                    }
+                    String stat = Files.readString(task.resolve("schedstat")).trim();
+                    m.merge(name, Long.parseLong(stat.substring(0, stat.indexOf(' '))), Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return m;
     }
 }

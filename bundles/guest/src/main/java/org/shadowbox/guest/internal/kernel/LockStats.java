@@ -75,6 +75,7 @@ public final class LockStats {
 
     private static final LongAdder THREAD_WALL = new LongAdder();
     private static final LongAdder THREAD_CPU = new LongAdder();
+    private static final LongAdder RUN_DELAY = new LongAdder();
     private static final LongAdder IDLE = new LongAdder();
     private static final LongAdder IDLE_WAITS = new LongAdder();
     private static final LongAdder MIGRATIONS = new LongAdder();
@@ -86,22 +87,45 @@ public final class LockStats {
      * @param wallNanos  from a thread's start of the run's loop to its end
      * @param cpuNanos   CPU time the threads got in that span (the host's scheduler decides:
      *                   under load a runnable thread waits for a core)
+     * @param runDelayNanos time the threads were runnable in that span but waited for a core
+     *                   (Linux's {@code run_delay}: the host gave their core to another thread,
+     *                   such as the JIT's compiler or the collector); negative where unknown
      * @param idleNanos  time a thread waited on the run queue with nothing to run (the guest's idle)
      * @param idleWaits  such waits
      * @param migrations processes picked by another host thread than the one they last ran on
      *                   (their working set then moves between the host's cores)
      */
-    public record Threads(long wallNanos, long cpuNanos, long idleNanos, long idleWaits, long migrations) {
+    public record Threads(long wallNanos, long cpuNanos, long runDelayNanos, long idleNanos, long idleWaits,
+            long migrations) {
     }
 
     static void migrated() {
         MIGRATIONS.increment();
     }
 
-    static void thread(long wallNanos, long cpuNanos) {
+    static void thread(long wallNanos, long cpuNanos, long runDelayNanos) {
         THREAD_WALL.add(wallNanos);
         THREAD_CPU.add(cpuNanos);
+        RUN_DELAY.add(runDelayNanos);
     }
+
+    /**
+     * The calling thread's {@code run_delay} from Linux's {@code /proc/thread-self/schedstat}:
+     * nanoseconds it has spent runnable but waiting for a core (taken off it by another thread,
+     * or not yet put on one); -1 where the file cannot be read (not Linux, schedstats off).
+     */
+    static long runDelay() {
+        try {
+            String s = java.nio.file.Files.readString(SCHEDSTAT).trim();
+            int a = s.indexOf(' ');
+            int b = s.indexOf(' ', a + 1);
+            return Long.parseLong(s.substring(a + 1, b < 0 ? s.length() : b));
+        } catch (java.io.IOException | RuntimeException e) { // no such file, or not in the expected shape
+            return -1;
+        }
+    }
+
+    private static final java.nio.file.Path SCHEDSTAT = java.nio.file.Path.of("/proc/thread-self/schedstat");
 
     static void idle(long nanos) {
         IDLE.add(nanos);
@@ -110,13 +134,15 @@ public final class LockStats {
 
     /** The SMP runs' threads since the last {@link #reset}; zero unless {@link #STATS}. */
     public static Threads threads() {
-        return new Threads(THREAD_WALL.sum(), THREAD_CPU.sum(), IDLE.sum(), IDLE_WAITS.sum(), MIGRATIONS.sum());
+        return new Threads(THREAD_WALL.sum(), THREAD_CPU.sum(), RUN_DELAY.sum(), IDLE.sum(), IDLE_WAITS.sum(),
+                MIGRATIONS.sum());
     }
 
     /** Zeroes every class (between a warm-up and a measured run). */
     public static void reset() {
         THREAD_WALL.reset();
         THREAD_CPU.reset();
+        RUN_DELAY.reset();
         IDLE.reset();
         IDLE_WAITS.reset();
         MIGRATIONS.reset();

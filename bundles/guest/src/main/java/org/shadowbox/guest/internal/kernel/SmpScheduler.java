@@ -63,10 +63,13 @@ final class SmpScheduler {
         ThreadMXBean mx = LockStats.STATS ? ManagementFactory.getThreadMXBean() : null;
         long wall0 = LockStats.STATS ? System.nanoTime() : 0; // the diagnostic mode: measures, decides nothing
         long cpu0 = LockStats.STATS ? mx.getCurrentThreadCpuTime() : 0;
+        long delay0 = LockStats.STATS ? LockStats.runDelay() : 0;
         try {
             loop(thread, tick, tickAccesses);
             if (LockStats.STATS) {
-                LockStats.thread(System.nanoTime() - wall0, mx.getCurrentThreadCpuTime() - cpu0);
+                long delay1 = LockStats.runDelay();
+                LockStats.thread(System.nanoTime() - wall0, mx.getCurrentThreadCpuTime() - cpu0,
+                        delay0 < 0 || delay1 < 0 ? -1 : delay1 - delay0);
             }
         } catch (Throwable e) { // every failure must reach the caller, whatever it is
             fail(e);

@@ -7,7 +7,9 @@ import java.util.concurrent.atomic.LongAdder;
  * ({@link VcpuMode#waitForVcpus}), kept only in the diagnostic mode
  * {@code -Dshadowbox.lockstat=true} (the guest's lock statistics' switch, read once at class
  * load): every remote flush of a shadow MMU, the ones whose wait took longer than
- * {@link #SLOW_NANOS}, and the time waited, summed over every VM and thread since the last
+ * {@link #SLOW_NANOS}, the time waited and the time spent posting the requests before it (a
+ * read-modify-write of each vCPU's request word, lines the vCPUs' threads read on every access),
+ * summed over every VM and thread since the last
  * {@link #reset}. Off, the flush pays one static final test. It answers whether the remote
  * flushes' waits are what bounds a run on several host threads.
  */
@@ -20,6 +22,7 @@ public final class FlushWaitStats {
     private static final LongAdder FLUSHES = new LongAdder();
     private static final LongAdder SLOW = new LongAdder();
     private static final LongAdder WAIT_NANOS = new LongAdder();
+    private static final LongAdder POST_NANOS = new LongAdder();
 
     private FlushWaitStats() {
     }
@@ -30,12 +33,14 @@ public final class FlushWaitStats {
      * @param flushes   remote flushes (each waited for every vCPU)
      * @param slow      flushes whose wait took longer than {@link #SLOW_NANOS}
      * @param waitNanos time spent in the waits, summed over every flushing thread
+     * @param postNanos time spent posting the requests, before the waits
      */
-    public record Row(long flushes, long slow, long waitNanos) {
+    public record Row(long flushes, long slow, long waitNanos, long postNanos) {
     }
 
-    static void waited(long nanos) {
+    static void flushed(long postNanos, long nanos) {
         FLUSHES.increment();
+        POST_NANOS.add(postNanos);
         if (nanos > SLOW_NANOS) {
             SLOW.increment();
         }
@@ -44,7 +49,7 @@ public final class FlushWaitStats {
 
     /** The figures since the last {@link #reset}; zero unless {@link #STATS}. */
     public static Row read() {
-        return new Row(FLUSHES.sum(), SLOW.sum(), WAIT_NANOS.sum());
+        return new Row(FLUSHES.sum(), SLOW.sum(), WAIT_NANOS.sum(), POST_NANOS.sum());
     }
 
     /** Zeroes the figures (between a warm-up and a measured run). */
@@ -52,5 +57,6 @@ public final class FlushWaitStats {
         FLUSHES.reset();
         SLOW.reset();
         WAIT_NANOS.reset();
+        POST_NANOS.reset();
     }
 }
