@@ -1,0 +1,67 @@
+package org.shadowbox.bench;
+
+/**
+ * The workload half of {@code bench/smp-perf-diff.sh}: {@code KernelBuildBench}'s run (fresh
+ * 1 GiB VM of 4 vCPUs, page tracking, default scale) in two modes, alternating in one JVM so that
+ * both use the same compiled code and meet the host in the same phases: {@code smp}, one run on 2
+ * host threads (the issue's 2-thread run), and {@code two}, two independent 1-thread runs at once
+ * ({@code KernelBuildTwoRunsBench}'s ceiling, the second run on a thread named {@code
+ * second-run}). {@code WARMUP} rounds, then {@code ROUNDS} measured ones, each one of each mode.
+ * Every measured run is printed as a line {@code smp|two START END} of {@link System#nanoTime()}
+ * values, which on Linux is {@code CLOCK_MONOTONIC}, the clock {@code perf record -k mono} stamps
+ * its samples with: so a profile of the whole JVM can be split by mode and cut to the measured runs.
+ *
+ * <pre>java -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.SmpPerfProbe [WARMUP] [ROUNDS] [shadow|tdp]</pre>
+ */
+public final class SmpPerfProbe {
+    private SmpPerfProbe() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 12;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        String mmu = args.length > 2 ? args[2] : "shadow";
+        if (warmup < 0 || rounds < 1 || !(mmu.equals("shadow") || mmu.equals("tdp"))) {
+            System.err.println("SmpPerfProbe: arguments [WARMUP >= 0] [ROUNDS >= 1] [shadow|tdp]");
+            System.exit(2);
+        }
+        MmuSandbox sandbox = new MmuSandbox(0);
+        long smpAccesses = 0;
+        long twoAccesses = 0;
+        for (int i = 0; i < warmup + rounds; i++) {
+            boolean measured = i >= warmup;
+            long t0 = System.nanoTime();
+            long n = KernelBuildBench.run(sandbox, "smp" + i, 4, 2, mmu);
+            long t1 = System.nanoTime();
+            long m = twoRuns(sandbox, "two" + i, mmu);
+            long t2 = System.nanoTime();
+            if (measured) {
+                System.out.println("smp " + t0 + " " + t1);
+                System.out.println("two " + t1 + " " + t2);
+                smpAccesses += n;
+                twoAccesses += m;
+            }
+        }
+        System.out.println("rounds " + rounds + " accesses smp " + smpAccesses + " two " + twoAccesses);
+    }
+
+    /** Two independent one-thread runs at once, the second on a thread named {@code second-run}; their accesses. */
+    private static long twoRuns(MmuSandbox sandbox, String name, String mmu) throws InterruptedException {
+        long[] other = new long[1];
+        Throwable[] failed = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                other[0] = KernelBuildBench.run(sandbox, name + "b", 4, 1, mmu);
+            } catch (Throwable e) { // reported on the calling thread
+                failed[0] = e;
+            }
+        }, "second-run");
+        t.start();
+        long n = KernelBuildBench.run(sandbox, name + "a", 4, 1, mmu);
+        t.join();
+        if (failed[0] != null) {
+            throw new IllegalStateException("the second run failed", failed[0]);
+        }
+        return n + other[0];
+    }
+}
