@@ -7,12 +7,46 @@
  *            would hardly slow each other;
  *   memory   independent random 8-byte reads over MB megabytes (xorshift indices): the caches
  *            and the memory both threads share.
- * Prints the seconds of the loop (CLOCK_MONOTONIC). Not part of the build: a check of the host.
+ * Prints the seconds of the loop (CLOCK_MONOTONIC). And one loop that is not run alone:
+ *   pingpong two threads of its own, pinned to cores 0 and 1, pass one cache line back and forth
+ *            ITERATIONS times (each waits for the other's store, then stores): prints the
+ *            nanoseconds of one round trip, what a cache line costs to go from one core to the
+ *            other and back (it depends on where the two cores sit: one die, two dies, two sockets).
+ * Not part of the build: a check of the host.
  */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The line the pingpong threads pass: alone on its cache line. */
+static volatile long line[8] __attribute__((aligned(64)));
+static long rounds;
+
+static int pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+/* Core 1's half: waits for each odd value, answers with the next even one. */
+static void *pong(void *arg) {
+    (void) arg;
+    if (pin(1) != 0) {
+        fprintf(stderr, "host-cores: cannot pin a thread to core 1 (pingpong needs 2 cores)\n");
+        exit(2);
+    }
+    for (long i = 1; i <= rounds; i++) {
+        while (line[0] != 2 * i - 1) {
+        }
+        line[0] = 2 * i;
+    }
+    return NULL;
+}
 
 static double now(void) {
     struct timespec t;
@@ -22,10 +56,36 @@ static double now(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: host-cores ports|latency|memory ITERATIONS [MB]\n");
+        fprintf(stderr, "usage: host-cores ports|latency|memory|pingpong ITERATIONS [MB]\n");
         return 2;
     }
     long n = atol(argv[2]);
+    if (n <= 0) {
+        fprintf(stderr, "host-cores: ITERATIONS must be a positive count, not %s\n", argv[2]);
+        return 2;
+    }
+    if (strcmp(argv[1], "pingpong") == 0) {
+        pthread_t t;
+        rounds = n;
+        if (pin(0) != 0) {
+            fprintf(stderr, "host-cores: cannot pin a thread to core 0\n");
+            return 2;
+        }
+        if (pthread_create(&t, NULL, pong, NULL) != 0) {
+            fprintf(stderr, "host-cores: cannot start the second thread\n");
+            return 2;
+        }
+        double p0 = now();
+        for (long i = 1; i <= n; i++) {
+            line[0] = 2 * i - 1;
+            while (line[0] != 2 * i) {
+            }
+        }
+        double p1 = now();
+        pthread_join(t, NULL);
+        printf("%.1f\n", (p1 - p0) * 1e9 / n);
+        return 0;
+    }
     double t0, t1;
     unsigned long sink;
     if (strcmp(argv[1], "ports") == 0) {
@@ -73,7 +133,7 @@ int main(int argc, char **argv) {
         sink = s;
         free(m);
     } else {
-        fprintf(stderr, "host-cores: the loop is ports, latency or memory, not %s\n", argv[1]);
+        fprintf(stderr, "host-cores: the loop is ports, latency, memory or pingpong, not %s\n", argv[1]);
         return 2;
     }
     printf("%.3f\n", t1 - t0);

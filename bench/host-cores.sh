@@ -2,7 +2,9 @@
 # Whether this host's two cores give two threads twice one thread's work, before any Java: each
 # loop of bench/host-cores.c alone on core 0, then on cores 0 and 1 at once; the ratio is the
 # two threads' work per second over one thread's (2.00: two full cores; about 1.0 for "ports" on
-# two hyperthreads of one core). Needs gcc and taskset (util-linux).
+# two hyperthreads of one core). Then what one cache line costs to go from core 0 to core 1 and
+# back (two threads passing it, pinned): every line two vCPU threads both write pays that. Needs
+# gcc and taskset (util-linux).
 #
 #   bench/host-cores.sh
 set -euo pipefail
@@ -12,7 +14,7 @@ command -v taskset >/dev/null 2>&1 || { echo "host-cores.sh: needs taskset (apt-
 [[ $(nproc) -ge 2 ]] || { echo "host-cores.sh: needs 2 cores, this host has $(nproc)" >&2; exit 2; }
 bin=$(mktemp "${TMPDIR:-/tmp}/host-cores.XXXXXX")
 trap 'rm -f "$bin" "$bin".a "$bin".b' EXIT
-gcc -O2 -o "$bin" "$root/bench/host-cores.c"
+gcc -O2 -pthread -o "$bin" "$root/bench/host-cores.c"
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| loop | alone, s | both at once, s (core 0, core 1) | two threads / one |"
 echo "|---|---:|---:|---:|"
@@ -26,3 +28,6 @@ for spec in "ports 2000000000" "latency 600000000" "memory 200000000 1" "memory 
     label=$loop${mb:+ $mb MB}
     python3 -c "import sys; al, a, b = map(float, sys.argv[1:4]); print(f'| {sys.argv[4]} | {al:.2f} | {max(a, b):.2f} ({a:.2f}, {b:.2f}) | {al / a + al / b:.2f} |')" "$alone" "$a" "$b" "$label"
 done
+pp=$(for _ in 1 2 3 4 5; do "$bin" pingpong 1000000; done | sort -n | sed -n 3p)
+echo
+echo "a cache line from core 0 to core 1 and back (pingpong, median of 5): $pp ns"
