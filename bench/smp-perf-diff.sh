@@ -9,26 +9,14 @@
 # thread on a 2-core machine.
 #
 #   bench/smp-perf-diff.sh [WARMUP] [ROUNDS] [shadow|tdp]      (defaults 12 10 shadow)
+#   bench/smp-perf-diff.sh --summary DIR                        the table of an earlier run's files
 #
 # Needs perf (linux-perf; cpu-clock samples at 2000 Hz: this project's VMs have no hardware
 # counters) and python3; uses benchmarks/target/benchmarks.jar as it is (build it with mvn -B -pl
 # benchmarks -am package -DskipTests). Writes its files to benchmarks/target/smp-perf-<time>/.
 set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-jar="$root/benchmarks/target/benchmarks.jar"
-warmup=${1:-12} rounds=${2:-10} mmu=${3:-shadow}
-[[ $warmup =~ ^[0-9]+$ && $rounds =~ ^[1-9][0-9]*$ ]] || { echo "smp-perf-diff.sh: WARMUP and ROUNDS are counts of rounds (got '$warmup' '$rounds')" >&2; exit 2; }
-[[ $mmu == shadow || $mmu == tdp ]] || { echo "smp-perf-diff.sh: the MMU is shadow or tdp (got '$mmu')" >&2; exit 2; }
-command -v perf >/dev/null || { echo "smp-perf-diff.sh: needs perf (apt-get install linux-perf)" >&2; exit 2; }
-[[ -f $jar ]] || { echo "smp-perf-diff.sh: $jar is missing; build it with mvn -B -pl benchmarks -am package -DskipTests" >&2; exit 2; }
-out="$root/benchmarks/target/smp-perf-$(date -u +%Y%m%dT%H%M%SZ)"
-mkdir -p "$out"
-echo "nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-perf record -q -k mono -e cpu-clock -F 2000 -o "$out/perf.data" \
-    java -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -cp "$jar" \
-    org.shadowbox.bench.SmpPerfProbe "$warmup" "$rounds" "$mmu" > "$out/probe.out"
-perf script -i "$out/perf.data" -F comm,tid,time,ip,sym 2>/dev/null > "$out/perf.txt"
-python3 - "$out" <<'PY'
+summary() { # DIR
+python3 - "$1" <<'PY'
 import bisect, collections, re, sys
 out = sys.argv[1]
 line_re = re.compile(r"\s*(.+?)\s+(\d+)\s+([\d.]+):\s*[0-9a-f]+\s*(.*)")
@@ -68,4 +56,25 @@ for d, k in rows[:25] + [(None, None)] + rows[-8:]:
         continue
     print(f"{s[k] / accesses['smp']:7.2f} {w[k] / accesses['two']:7.2f} {d:+7.2f}  {k[:120]}")
 PY
+}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+jar="$root/benchmarks/target/benchmarks.jar"
+if [[ ${1:-} == --summary ]]; then
+    [[ -f ${2:-}/probe.out && -f ${2:-}/perf.txt ]] || { echo "smp-perf-diff.sh: --summary needs a directory with probe.out and perf.txt (an earlier run's), not '${2:-}'" >&2; exit 2; }
+    summary "$2"
+    exit
+fi
+warmup=${1:-12} rounds=${2:-10} mmu=${3:-shadow}
+[[ $warmup =~ ^[0-9]+$ && $rounds =~ ^[1-9][0-9]*$ ]] || { echo "smp-perf-diff.sh: WARMUP and ROUNDS are counts of rounds (got '$warmup' '$rounds')" >&2; exit 2; }
+[[ $mmu == shadow || $mmu == tdp ]] || { echo "smp-perf-diff.sh: the MMU is shadow or tdp (got '$mmu')" >&2; exit 2; }
+command -v perf >/dev/null || { echo "smp-perf-diff.sh: needs perf (apt-get install linux-perf)" >&2; exit 2; }
+[[ -f $jar ]] || { echo "smp-perf-diff.sh: $jar is missing; build it with mvn -B -pl benchmarks -am package -DskipTests" >&2; exit 2; }
+out="$root/benchmarks/target/smp-perf-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+echo "nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+perf record -q -k mono -e cpu-clock -F 2000 -o "$out/perf.data" \
+    java -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -cp "$jar" \
+    org.shadowbox.bench.SmpPerfProbe "$warmup" "$rounds" "$mmu" > "$out/probe.out"
+perf script -i "$out/perf.data" -F comm,tid,time,ip,sym 2>/dev/null > "$out/perf.txt"
+summary "$out"
 echo "files: $out"
