@@ -30,7 +30,11 @@ import org.shadowbox.vm.internal.MmuLockStats;
  * waited for a vCPU to leave guest mode, and how long they took to post their requests
  * ({@code FlushWaitStats}).
  *
- * With {@code -Dshadowbox.lockstat.sites=true} as well, the long sections of {@code mmu_lock} (over
+ * Warm-up: after 6 runs the JIT's C2 compiler still took 1.6 to 2.1 s of CPU in the next 8 (5
+ * s), a core the vCPU threads then waited for 18 to 20% of their time; after 20 runs, 0.2 to 1.4
+ * s (4 to 15%). The default is 20; the line of the JVM's other threads says what is left.
+ *
+ * <p>With {@code -Dshadowbox.lockstat.sites=true} as well, the long sections of {@code mmu_lock} (over
  * 10 microseconds) are listed by where they were held ({@link MmuLockStats#SITES}).
  *
  * <pre>java -Dshadowbox.lockstat=true [-Dshadowbox.lockstat.sites=true] -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.LockStatProbe [WARMUP] [RUNS] [THREADS]</pre>
@@ -44,7 +48,7 @@ public final class LockStatProbe {
             System.err.println("LockStatProbe: run it with -Dshadowbox.lockstat=true (the diagnostic mode)");
             System.exit(2);
         }
-        int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 10;
+        int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         MmuSandbox sandbox = new MmuSandbox(0);
