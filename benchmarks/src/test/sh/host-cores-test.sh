@@ -19,20 +19,11 @@ if [[ $(nproc) -ge 2 ]]; then
     out=$("$dir/hc" pingpong 1000)
     [[ $out =~ ^[0-9]+\.[0-9]$ ]] || { echo "host-cores-test: 'pingpong 1000' printed '$out', not nanoseconds" >&2; fail=1; }
 fi
-refused() { # expected-text args...
-    local want=$1 err
-    shift
-    if err=$("$dir/hc" "$@" 2>&1); then
-        echo "host-cores-test: '$*' was accepted: $err" >&2
-        fail=1
-    elif [[ $err != *"$want"* || $(wc -l <<<"$err") -ne 1 ]]; then
-        echo "host-cores-test: '$*' gave '$err', not one line with '$want'" >&2
-        fail=1
-    fi
-}
-refused "the loop is ports, latency, memory or pingpong, not cache" cache 10
-refused "ITERATIONS must be a positive count, not 0" ports 0
-refused "MB must be a power of two, not 3" memory 10 3
-refused "usage: host-cores ports|latency|memory|pingpong ITERATIONS [MB]" ports
+# shellcheck source=refused.sh
+source "$(dirname "${BASH_SOURCE[0]}")/refused.sh"
+refused host-cores-test "the loop is ports, latency, memory or pingpong, not cache" "$dir/hc" cache 10
+refused host-cores-test "ITERATIONS must be a positive count, not 0" "$dir/hc" ports 0
+refused host-cores-test "MB must be a power of two, not 3" "$dir/hc" memory 10 3
+refused host-cores-test "usage: host-cores ports|latency|memory|pingpong ITERATIONS [MB]" "$dir/hc" ports
 [[ $fail == 0 ]] || exit 1
 echo "host-cores-test: ok (compiles, prints seconds and a round trip, refuses bad loops and sizes)"

@@ -50,21 +50,12 @@ expect "   7.22%  fullFence in mmu.internal.shadow.VcpuMode::beginLockless@8 lin
 expect "   2.00%  CAS in mmu.internal.shadow.GuestAccess::hardwareWalk@28 line 222"
 expect "   1.80%  G1 write barrier's fence, near mmu.internal.shadow.Tlb::fill@139 line 84"
 expect "  11.02%  in all"
-refused() { # expected-text args...
-    local want=$1 err
-    shift
-    if err=$(bash "$root/bench/perfasm.sh" "$@" 2>&1); then
-        echo "perfasm-test: '$*' was accepted: $err" >&2
-        fail=1
-    elif [[ $err != *"$want"* || $(wc -l <<<"$err") -ne 1 ]]; then
-        echo "perfasm-test: '$*' gave '$err', not one line with '$want'" >&2
-        fail=1
-    fi
-}
-refused "unknown option '--fast': accepted --install, --check, --summary FILE, or a benchmark regex" --fast
-refused "--summary needs a perfasm output file, got '$dir/none'" --summary "$dir/none"
+# shellcheck source=refused.sh
+source "$(dirname "${BASH_SOURCE[0]}")/refused.sh"
+refused perfasm-test "unknown option '--fast': accepted --install, --check, --summary FILE, or a benchmark regex" bash "$root/bench/perfasm.sh" --fast
+refused perfasm-test "--summary needs a perfasm output file, got '$dir/none'" bash "$root/bench/perfasm.sh" --summary "$dir/none"
 printf 'no regions here\n' > "$dir/empty.txt"
-refused "no perfasm regions in $dir/empty.txt" --summary "$dir/empty.txt"
+refused perfasm-test "no perfasm regions in $dir/empty.txt" bash "$root/bench/perfasm.sh" --summary "$dir/empty.txt"
 if [[ $fail != 0 ]]; then
     printf '%s\n' "$out" >&2
     exit 1

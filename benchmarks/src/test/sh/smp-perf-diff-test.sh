@@ -37,19 +37,10 @@ if grep -qE "Before::warmup|After::tail" <<<"$out"; then
     echo "$out" >&2
     fail=1
 fi
-refused() { # expected-text args...
-    local want=$1 err
-    shift
-    if err=$("$root/bench/smp-perf-diff.sh" "$@" 2>&1); then
-        echo "smp-perf-diff-test: '$*' was accepted: $err" >&2
-        fail=1
-    elif [[ $err != *"$want"* || $(wc -l <<<"$err") -ne 1 ]]; then
-        echo "smp-perf-diff-test: '$*' gave '$err', not one line with '$want'" >&2
-        fail=1
-    fi
-}
-refused "--summary needs a directory with probe.out and perf.txt" --summary "$dir/none"
-refused "WARMUP and ROUNDS are counts of rounds (got 'x' '10')" x 10
-refused "the MMU is shadow or tdp (got 'ept')" 1 1 ept
+# shellcheck source=refused.sh
+source "$(dirname "${BASH_SOURCE[0]}")/refused.sh"
+refused smp-perf-diff-test "--summary needs a directory with probe.out and perf.txt" "$root/bench/smp-perf-diff.sh" --summary "$dir/none"
+refused smp-perf-diff-test "WARMUP and ROUNDS are counts of rounds (got 'x' '10')" "$root/bench/smp-perf-diff.sh" x 10
+refused smp-perf-diff-test "the MMU is shadow or tdp (got 'ept')" "$root/bench/smp-perf-diff.sh" 1 1 ept
 [[ $fail == 0 ]] || exit 1
 echo "smp-perf-diff-test: ok (spans, per-million counts, other threads, refusals)"
