@@ -52,6 +52,12 @@ public final class LockStatProbe {
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         MmuSandbox sandbox = new MmuSandbox(0);
+        // Read once before the warm-up: the first listing of /proc/self/task loads classes
+        // (ReentrantReadWriteLock's among them) that invalidate the JIT's code of every method
+        // that inlined ReentrantLock's (the guest's locks): loaded at the start of the measured
+        // runs, they made C2 recompile the guest's lock paths during them.
+        otherThreadsCpu();
+        ManagementFactory.getRuntimeMXBean().getUptime();
         for (int i = 0; i < warmup; i++) {
             KernelBuildBench.run(sandbox, "warm" + i, 4, threads);
         }
