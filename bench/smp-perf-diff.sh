@@ -10,6 +10,7 @@
 #
 #   bench/smp-perf-diff.sh [WARMUP] [ROUNDS] [shadow|tdp]      (defaults 12 10 shadow)
 #   bench/smp-perf-diff.sh --summary DIR                        the table of an earlier run's files
+#   SHADOWBOX_JAVA_OPTS='-XX:ObjectAlignmentInBytes=128' bench/smp-perf-diff.sh   extra JVM options for the probe's JVM
 #
 # Needs perf (linux-perf; cpu-clock samples at 2000 Hz: this project's VMs have no hardware
 # counters) and python3; uses benchmarks/target/benchmarks.jar as it is (build it with mvn -B -pl
@@ -73,7 +74,7 @@ out="$root/benchmarks/target/smp-perf-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 echo "nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 perf record -q -k mono -e cpu-clock -F 2000 -o "$out/perf.data" \
-    java -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -cp "$jar" \
+    java ${SHADOWBOX_JAVA_OPTS:-} -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit -cp "$jar" \
     org.shadowbox.bench.SmpPerfProbe "$warmup" "$rounds" "$mmu" > "$out/probe.out"
 perf script -i "$out/perf.data" -F comm,tid,time,ip,sym 2>/dev/null > "$out/perf.txt"
 summary "$out"
