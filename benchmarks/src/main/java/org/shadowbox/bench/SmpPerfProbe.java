@@ -6,7 +6,7 @@ package org.shadowbox.bench;
  * both use the same compiled code and meet the host in the same phases: {@code smp}, one run on 2
  * host threads (the issue's 2-thread run), and {@code two}, two independent 1-thread runs at once
  * ({@code KernelBuildTwoRunsBench}'s ceiling, the second run on a thread named {@code
- * second-run}). {@code WARMUP} rounds, then {@code ROUNDS} measured ones, each one of each mode.
+ * second-run}, each run in a hypervisor of its own, as there). {@code WARMUP} rounds, then {@code ROUNDS} measured ones, each one of each mode.
  * Every measured run is printed as a line {@code smp|two START END} of {@link System#nanoTime()}
  * values, which on Linux is {@code CLOCK_MONOTONIC}, the clock {@code perf record -k mono} stamps
  * its samples with: so a profile of the whole JVM can be split by mode and cut to the measured runs.
@@ -26,6 +26,7 @@ public final class SmpPerfProbe {
             System.exit(2);
         }
         MmuSandbox sandbox = new MmuSandbox(0);
+        MmuSandbox second = new MmuSandbox(0);
         long smpAccesses = 0;
         long twoAccesses = 0;
         for (int i = 0; i < warmup + rounds; i++) {
@@ -33,7 +34,7 @@ public final class SmpPerfProbe {
             long t0 = System.nanoTime();
             long n = KernelBuildBench.run(sandbox, "smp" + i, 4, 2, mmu);
             long t1 = System.nanoTime();
-            long m = twoRuns(sandbox, "two" + i, mmu);
+            long m = twoRuns(sandbox, second, "two" + i, mmu);
             long t2 = System.nanoTime();
             if (measured) {
                 System.out.println("smp " + t0 + " " + t1);
@@ -45,13 +46,17 @@ public final class SmpPerfProbe {
         System.out.println("rounds " + rounds + " accesses smp " + smpAccesses + " two " + twoAccesses);
     }
 
-    /** Two independent one-thread runs at once, the second on a thread named {@code second-run}; their accesses. */
-    private static long twoRuns(MmuSandbox sandbox, String name, String mmu) throws InterruptedException {
+    /**
+     * Two independent one-thread runs at once, the second on a thread named {@code second-run}, each
+     * in a hypervisor of its own as in {@code KernelBuildTwoRunsBench} (one hypervisor's budget, hooks
+     * and page-track service would be objects both threads write); their accesses.
+     */
+    private static long twoRuns(MmuSandbox sandbox, MmuSandbox second, String name, String mmu) throws InterruptedException {
         long[] other = new long[1];
         Throwable[] failed = new Throwable[1];
         Thread t = new Thread(() -> {
             try {
-                other[0] = KernelBuildBench.run(sandbox, name + "b", 4, 1, mmu);
+                other[0] = KernelBuildBench.run(second, name + "b", 4, 1, mmu);
             } catch (Throwable e) { // reported on the calling thread
                 failed[0] = e;
             }
