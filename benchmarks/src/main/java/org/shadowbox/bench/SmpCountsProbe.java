@@ -25,13 +25,10 @@ public final class SmpCountsProbe {
     }
 
     public static void main(String[] args) {
-        int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 2;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 6;
-        String mmu = args.length > 2 ? args[2] : "shadow";
-        if (warmup < 0 || rounds < 1 || !(mmu.equals("shadow") || mmu.equals("tdp"))) {
-            System.err.println("SmpCountsProbe: arguments [WARMUP >= 0] [ROUNDS >= 1] [shadow|tdp]");
-            System.exit(2);
-        }
+        ProbeArgs a = ProbeArgs.parse("SmpCountsProbe", args, 2, 6);
+        int warmup = a.warmup();
+        int rounds = a.rounds();
+        String mmu = a.mmu();
         MmuSandbox sandbox = new MmuSandbox(0);
         Map<String, double[]> perMillion = new TreeMap<>();
         double[] accesses = new double[2];

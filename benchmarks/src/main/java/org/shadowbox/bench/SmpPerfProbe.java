@@ -18,13 +18,10 @@ public final class SmpPerfProbe {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 12;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 10;
-        String mmu = args.length > 2 ? args[2] : "shadow";
-        if (warmup < 0 || rounds < 1 || !(mmu.equals("shadow") || mmu.equals("tdp"))) {
-            System.err.println("SmpPerfProbe: arguments [WARMUP >= 0] [ROUNDS >= 1] [shadow|tdp]");
-            System.exit(2);
-        }
+        ProbeArgs a = ProbeArgs.parse("SmpPerfProbe", args, 12, 10);
+        int warmup = a.warmup();
+        int rounds = a.rounds();
+        String mmu = a.mmu();
         MmuSandbox sandbox = new MmuSandbox(0);
         MmuSandbox second = new MmuSandbox(0);
         long smpAccesses = 0;
