@@ -557,6 +557,20 @@ test_out_of_memory_is_one_line_and_exits() {
         || fail "expected one line on stderr"
 }
 
+# Issue 15: the default collector is the serial one with conditional card marks (so two vCPU
+# threads' reference stores do not both write one cache line of the card table); a collector
+# named in JAVA_OPTS replaces both.
+test_default_collector_marks_cards_conditionally() {
+    JAVA_OPTS=-XX:+PrintCommandLineFlags run -c help
+    expect_status 0 || return 1
+    grep -q -- '-XX:+UseCondCardMark' "$work/out" "$work/err" && grep -q -- '-XX:+UseSerialGC' "$work/out" "$work/err" \
+        || fail "the default JVM lacks -XX:+UseSerialGC -XX:+UseCondCardMark" || return 1
+    JAVA_OPTS='-XX:+PrintCommandLineFlags -XX:+UseParallelGC' run -c help
+    expect_status 0 || return 1
+    grep -q -- '-XX:+UseParallelGC' "$work/out" "$work/err" && ! grep -q -- 'UseSerialGC\|UseCondCardMark' "$work/out" "$work/err" \
+        || fail "a collector in JAVA_OPTS did not replace the default one and its card marks"
+}
+
 # Issue 13: SIGTERM to ./shadowbox always ends it and its JVM: at once when Java handles it, and
 # within the 10 s grace when the JVM cannot (here: stopped with SIGSTOP).
 test_sigterm_always_ends_it() {
@@ -609,7 +623,7 @@ all_tests=(
     test_run_compare_prints_the_table_and_writes_three_files
     test_run_compare_under_tdp test_run_scenario_replays_a_trace
     test_memory_budget_refuses_in_one_line test_a_million_pages_under_a_256m_heap test_out_of_memory_is_one_line_and_exits
-    test_sigterm_always_ends_it
+    test_sigterm_always_ends_it test_default_collector_marks_cards_conditionally
     test_two_processes_at_once test_runs_leave_nothing_behind
 )
 tests=("$@")
