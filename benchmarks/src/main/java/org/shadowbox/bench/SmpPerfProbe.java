@@ -28,14 +28,20 @@ public final class SmpPerfProbe {
         long twoAccesses = 0;
         for (int i = 0; i < warmup + rounds; i++) {
             boolean measured = i >= warmup;
+            // A full collection before each run, outside its span: otherwise a run pays, in
+            // collections and in caches the collector cooled, for the garbage of the run before it,
+            // which is the other mode's (two runs leave two VMs of it, one SMP run one).
+            System.gc();
             long t0 = System.nanoTime();
             long n = KernelBuildBench.run(sandbox, "smp" + i, 4, 2, mmu);
             long t1 = System.nanoTime();
-            long m = twoRuns(sandbox, second, "two" + i, mmu);
+            System.gc();
             long t2 = System.nanoTime();
+            long m = twoRuns(sandbox, second, "two" + i, mmu);
+            long t3 = System.nanoTime();
             if (measured) {
                 System.out.println("smp " + t0 + " " + t1);
-                System.out.println("two " + t1 + " " + t2);
+                System.out.println("two " + t2 + " " + t3);
                 smpAccesses += n;
                 twoAccesses += m;
             }
