@@ -12,6 +12,15 @@
  *            ITERATIONS times (each waits for the other's store, then stores): prints the
  *            nanoseconds of one round trip, what a cache line costs to go from one core to the
  *            other and back (it depends on where the two cores sit: one die, two dies, two sockets).
+ *   neighbour two threads, pinned to cores 0 and 1, each incrementing its own word (a load and a
+ *            store, as a counter is kept), DISTANCE bytes apart (8: one cache line; 64: the other
+ *            line of an aligned 128-byte pair; 128 and more: another pair): core 1 increments
+ *            ITERATIONS times while core 0 increments until it is done; prints core 1's and core
+ *            0's nanoseconds per increment. (Plain stores would not tell: the store buffer
+ *            drains many of them each time the line comes back.) Whether two lines of a
+ *            128-byte pair behave as one (a processor that fetches a line's neighbour with it
+ *            makes two threads writing the two lines pay as if they shared one) or 64 bytes is
+ *            apart enough.
  * Not part of the build: a check of the host.
  */
 #define _GNU_SOURCE
@@ -25,6 +34,10 @@
 /* The line the pingpong threads pass: alone on its cache line. */
 static volatile long line[8] __attribute__((aligned(64)));
 static long rounds;
+/* The neighbour threads' words: the first 4 KiB-aligned, the second DISTANCE bytes after it. */
+static volatile char area[8192] __attribute__((aligned(4096)));
+static volatile int neighbour_done;
+static long distance;
 
 static int pin(int cpu) {
     cpu_set_t set;
@@ -48,6 +61,24 @@ static void *pong(void *arg) {
     return NULL;
 }
 
+/* Core 0's half of neighbour: stores to its word until core 1 is done, counting. */
+static void *neighbour0(void *arg) {
+    if (pin(0) != 0) {
+        fprintf(stderr, "host-cores: cannot pin a thread to core 0\n");
+        exit(2);
+    }
+    volatile long *w = (volatile long *) area;
+    long n = 0;
+    while (!neighbour_done) {
+        for (int i = 0; i < 1000; i++) {
+            *w = *w + 1;
+        }
+        n += 1000;
+    }
+    *(long *) arg = n;
+    return NULL;
+}
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -56,7 +87,7 @@ static double now(void) {
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: host-cores ports|latency|memory|pingpong ITERATIONS [MB]\n");
+        fprintf(stderr, "usage: host-cores ports|latency|memory|pingpong|neighbour ITERATIONS [MB|DISTANCE]\n");
         return 2;
     }
     long n = atol(argv[2]);
@@ -84,6 +115,33 @@ int main(int argc, char **argv) {
         double p1 = now();
         pthread_join(t, NULL);
         printf("%.1f\n", (p1 - p0) * 1e9 / n);
+        return 0;
+    }
+    if (strcmp(argv[1], "neighbour") == 0) {
+        distance = argc > 3 ? atol(argv[3]) : 64;
+        if (distance < 8 || distance > 4096 || distance % 8 != 0) {
+            fprintf(stderr, "host-cores: DISTANCE must be a multiple of 8 from 8 to 4096 bytes, not %s\n", argv[3]);
+            return 2;
+        }
+        pthread_t t;
+        long other = 0;
+        if (pthread_create(&t, NULL, neighbour0, &other) != 0) {
+            fprintf(stderr, "host-cores: cannot start the second thread\n");
+            return 2;
+        }
+        if (pin(1) != 0) {
+            fprintf(stderr, "host-cores: cannot pin a thread to core 1 (neighbour needs 2 cores)\n");
+            return 2;
+        }
+        volatile long *w = (volatile long *) (area + distance);
+        double p0 = now();
+        for (long i = 0; i < n; i++) {
+            *w = *w + 1;
+        }
+        double p1 = now();
+        neighbour_done = 1;
+        pthread_join(t, NULL);
+        printf("%.2f %.2f\n", (p1 - p0) * 1e9 / n, other > 0 ? (p1 - p0) * 1e9 / other : 0.0);
         return 0;
     }
     double t0, t1;
@@ -133,7 +191,7 @@ int main(int argc, char **argv) {
         sink = s;
         free(m);
     } else {
-        fprintf(stderr, "host-cores: the loop is ports, latency, memory or pingpong, not %s\n", argv[1]);
+        fprintf(stderr, "host-cores: the loop is ports, latency, memory, pingpong or neighbour, not %s\n", argv[1]);
         return 2;
     }
     printf("%.3f\n", t1 - t0);

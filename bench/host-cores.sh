@@ -3,7 +3,9 @@
 # loop of bench/host-cores.c alone on core 0, then on cores 0 and 1 at once; the ratio is the
 # two threads' work per second over one thread's (2.00: two full cores; about 1.0 for "ports" on
 # two hyperthreads of one core). Then what one cache line costs to go from core 0 to core 1 and
-# back (two threads passing it, pinned): every line two vCPU threads both write pays that. Needs
+# back (two threads passing it, pinned): every line two vCPU threads both write pays that. Last,
+# what two threads incrementing two words pay for how close the words lie (one line, the two lines
+# of a 128-byte pair, further): how far apart padding must keep two threads' hot fields. Needs
 # gcc and taskset (util-linux).
 #
 #   bench/host-cores.sh
@@ -31,3 +33,10 @@ done
 pp=$(for _ in 1 2 3 4 5; do "$bin" pingpong 1000000; done | sort -n | sed -n 3p)
 echo
 echo "a cache line from core 0 to core 1 and back (pingpong, median of 5): $pp ns"
+echo
+echo "| two threads incrementing, each its own word, this many bytes apart | core 1, ns per increment | core 0, ns per increment |"
+echo "|---|---:|---:|"
+for d in 8 64 128 192 256 512; do
+    read -r c1 c0 <<<"$(for _ in 1 2 3; do "$bin" neighbour 200000000 $d; done | sort -n | sed -n 2p)"
+    echo "| $d | $c1 | $c0 |"
+done
