@@ -3,6 +3,8 @@ package org.shadowbox.audit.internal;
 import static org.shadowbox.audit.internal.Numbers.hex;
 
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.StringJoiner;
 
 /** Renders the audit commands' results, as text for people or as one JSON value. */
@@ -30,6 +32,18 @@ final class AuditFormat {
      * @param log     the recorded entries and totals
      */
     record LogResult(String vm, long[] watched, WriteLog.Snapshot log) {
+    }
+
+    /**
+     * An entry's time, UTC to the millisecond, always 24 characters: {@link Instant#toString}
+     * leaves out a fraction of zero ({@code ...:07Z} on a whole second), which shifted the log's
+     * columns one time in a thousand.
+     */
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSX")
+            .withZone(ZoneOffset.UTC);
+
+    static String time(long epochMillis) {
+        return TIME.format(Instant.ofEpochMilli(epochMillis));
     }
 
     static String text(WatchResult r) {
@@ -60,7 +74,7 @@ final class AuditFormat {
             out.append(String.format("%n%8s  %-24s  %4s  %-14s  %4s  %s", "SEQ", "TIME", "VCPU", "GPA", "SIZE", "VALUE"));
         }
         for (AuditEntry e : s.entries()) {
-            out.append(String.format("%n%8d  %-24s  ", e.seq(), Instant.ofEpochMilli(e.timeMillis())));
+            out.append(String.format("%n%8d  %-24s  ", e.seq(), time(e.timeMillis())));
             if (e instanceof AuditEntry.Write w) {
                 out.append(String.format("%4d  %-14s  %4d  %s", w.vcpu(), hex(w.gpa()), w.size(), hex(w.value())));
             } else if (e instanceof AuditEntry.RegionRemoved rr) {
@@ -85,7 +99,7 @@ final class AuditFormat {
         j.endArray().name("entries").beginArray();
         for (AuditEntry e : s.entries()) {
             j.beginObject().name("seq").number(e.seq())
-                    .name("time").string(Instant.ofEpochMilli(e.timeMillis()).toString());
+                    .name("time").string(time(e.timeMillis()));
             if (e instanceof AuditEntry.Write w) {
                 j.name("event").string("write").name("vcpu").number(w.vcpu()).name("gpa").number(w.gpa())
                         .name("size").number(w.size()).name("value").unsigned(w.value());

@@ -59,17 +59,30 @@ class AuditFormatTest {
         var r = new AuditFormat.LogResult("demo", new long[] { 0x10 }, snap);
 
         assertEquals("{\"vm\":\"demo\",\"capacity\":2,\"recorded\":7,\"dropped\":5,\"watched\":[16],\"entries\":["
-                + "{\"seq\":6,\"time\":\"1970-01-01T00:00:00Z\",\"event\":\"write\",\"vcpu\":1,\"gpa\":19087368,"
+                + "{\"seq\":6,\"time\":\"1970-01-01T00:00:00.000Z\",\"event\":\"write\",\"vcpu\":1,\"gpa\":19087368,"
                 + "\"size\":4,\"value\":3735928559},"
-                + "{\"seq\":7,\"time\":\"1970-01-01T00:00:01Z\",\"event\":\"remove-region\",\"gfn\":256,"
+                + "{\"seq\":7,\"time\":\"1970-01-01T00:00:01.000Z\",\"event\":\"remove-region\",\"gfn\":256,"
                 + "\"npages\":512,\"forgotten\":1}]}", AuditFormat.json(r));
 
         String[] lines = AuditFormat.text(r).split("\\R");
         assertEquals(4, lines.length);
         assertEquals("VM demo: 7 recorded, 5 dropped (keeps 2); watching 0x10", lines[0]);
         assertTrue(lines[1].matches("\\s+SEQ\\s+TIME\\s+VCPU\\s+GPA\\s+SIZE\\s+VALUE"), lines[1]);
-        assertTrue(lines[2].matches("\\s+6\\s+1970-01-01T00:00:00Z\\s+1\\s+0x1234008\\s+4\\s+0xdeadbeef"), lines[2]);
+        assertTrue(lines[2].matches("\\s+6\\s+1970-01-01T00:00:00.000Z\\s+1\\s+0x1234008\\s+4\\s+0xdeadbeef"), lines[2]);
         assertTrue(lines[3].contains("slot deleted: gfn 0x100 + 0x200 pages, stopped watching 1 gfn(s)"), lines[3]);
+    }
+
+    @Test
+    void timesKeepTheirWidthOnAWholeSecond() {
+        // Instant.toString() drops a zero fraction: the columns after the time moved on a whole second.
+        assertEquals("1970-01-01T00:00:01.000Z", AuditFormat.time(1000));
+        assertEquals("1970-01-01T00:00:01.007Z", AuditFormat.time(1007));
+        var snap = new WriteLog.Snapshot(2, 0, 2, List.of(
+                new AuditEntry.Write(1, 1000, 3, 0x2000018, 8, 7),
+                new AuditEntry.Write(2, 1572, 3, 0x2000018, 8, 7)));
+        String[] lines = AuditFormat.text(new AuditFormat.LogResult("demo", new long[] { 0x2000 }, snap)).split("\\R");
+        assertEquals(lines[1].indexOf("VCPU"), lines[2].indexOf("   3"), lines[1] + "\n" + lines[2]);
+        assertEquals(lines[2].indexOf("   3"), lines[3].indexOf("   3"), lines[2] + "\n" + lines[3]);
     }
 
     @Test
