@@ -10,11 +10,13 @@
 # JVM's score differs from the next one's by more than the error within a JVM; docs/benchmarks.md):
 #   KernelBuildBench.oneRun, threads 1 and 2     one kernel-build run end to end, SMP or not (5 forks)
 #   KernelBuildTwoRunsBench                      two independent runs at once, the ceiling (5 forks)
+#   KernelBuildRoundsBench                       the three of them round by round in one JVM, the order
+#                                                rotating: each ratio's arms in the same host phase (4 forks)
 #   CompareBench                                 run:compare kernel-build, defaults, end to end (4 forks)
 #   TlbHitBench (every method, mmu shadow and tdp)  a TLB hit beside a plain long[] read (8 forks)
 #   ShadowFaultBench                             a fault on an existing shadow page (6 forks)
 #   NotifierDispatchBench, direct, 0/1/2/4/8 notifiers (5 forks)
-# JMH estimates about 22 minutes of iterations and forks on an idle 2-core machine, plus the build.
+# JMH estimates about 29 minutes of iterations and forks on an idle 2-core machine, plus the build.
 # SHADOWBOX_JMH_ARGS adds JMH options (e.g. '-f 1' for a quick look; then no ratio has an interval).
 # SHADOWBOX_JMH_JSON=file renders the tables of an earlier run's JMH JSON, measuring nothing.
 # Writes the table to stdout and, with the JMH JSON and log, to benchmarks/target/issue15-<time>.{md,json,log}.
@@ -55,7 +57,7 @@ if [[ -n ${render_only:-} ]]; then
     load_before="unknown" load_after="unknown" started="unknown (an earlier run's JSON)" jdk="" ncpu="not recorded" cpu="CPU not recorded"
 else
 ncpu=$(nproc)
-regex='^org\.shadowbox\.bench\.(KernelBuildBench\.oneRun|KernelBuildTwoRunsBench\..*|CompareBench\..*|TlbHitBench\..*|ShadowFaultBench\..*|NotifierDispatchBench\.emulatedWrite)$'
+regex='^org\.shadowbox\.bench\.(KernelBuildBench\.oneRun|KernelBuildTwoRunsBench\..*|KernelBuildRoundsBench\..*|CompareBench\..*|TlbHitBench\..*|ShadowFaultBench\..*|NotifierDispatchBench\.emulatedWrite)$'
 "$java_bin" -jar "$jar" "$regex" -p mode=direct -p notifiers=0,1,2,4,8 -p threads=1,2 \
     ${SHADOWBOX_JMH_ARGS:-} -rf json -rff "$out.json" | tee "$out.log" >&2
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -122,6 +124,22 @@ def spread(e):
     lo, hi = min(e.forks), max(e.forks)
     return f"{fmt(lo)} to {fmt(hi)} ({100 * (hi - lo) / lo:.0f}%)" if len(e.forks) > 1 and lo > 0 else "(1 fork)"
 
+def arm_rate(r, arm):
+    """KernelBuildRoundsBench: one arm's million accesses per second in each fork, from its
+    auxiliary counters summed over the fork's measured iterations."""
+    acc, ns = metric(r, arm + "Accesses"), metric(r, arm + "Nanos")
+    if acc is None or ns is None:
+        return None
+    return Est([sum(a) / sum(t) * 1e3 for a, t in zip(acc["rawData"], ns["rawData"]) if sum(t) > 0])
+
+def arm_ratio(r, num, den):
+    """KernelBuildRoundsBench: the ratio of two arms' rates in each fork (both arms measured in the
+    same rounds), and its mean and 95% interval over the forks."""
+    a, b = arm_rate(r, num), arm_rate(r, den)
+    if a is None or b is None:
+        return None
+    return Est([x / y for x, y in zip(a.forks, b.forks)])
+
 forks = sorted({len((r["primaryMetric"].get("rawData") or [[0]])) for r in runs})
 print(f"Issue 15 targets, run started {started}: `nproc` {nproc}, {cpu}; {jdk};")
 print(f"load average (1, 5, 15 min) before {before}, after {after}. One JMH run; forks per benchmark: "
@@ -132,10 +150,17 @@ print("| benchmark | parameters | score ± error | unit | error / score | forks 
 print("|---|---|---|---|---|---|---|")
 for r in runs:
     m = r["primaryMetric"]
-    s, e, u = m["score"], m["scoreError"], m["scoreUnit"]
+    s, e, u = m["score"], float(m["scoreError"]), m["scoreUnit"]  # JMH writes "NaN" (a string) without an error
     rel = f"{100 * e / s:.1f}%" if s and e == e else "n/a"
     pe = est(r)
     print(f"| `{short(r)}` | {params(r)} | {fmt(s)} ± {fmt(e)} | {u} | {rel} | {len(pe.forks)} | {spread(pe)} |")
+    if short(r).startswith("KernelBuildRoundsBench."):
+        for arm, label in (("one", "1 thread"), ("smp", "2 threads"), ("two", "two runs")):
+            ae = arm_rate(r, arm)
+            if ae is not None:
+                print(f"| `{short(r)}` {arm} | {params(r)}, {label}, round by round | {fmt(ae.mean)} ± {fmt(ae.half)} (95%, forks) |"
+                      f" million accesses/s | {(f'{100 * ae.rel():.1f}%' if ae.half == ae.half else 'n/a')} | {len(ae.forks)} | {spread(ae)} |")
+        continue
     m2 = metric(r, "accesses")
     if m2 is not None and not short(r).startswith("KernelBuildTwoRunsBench."):
         s2, e2 = m2["score"], m2["scoreError"]
@@ -190,6 +215,14 @@ at = None if rt is None or per_run is None else Est([per_run * x for x in rt.for
 ratio("kernel-build, 2 threads / 1 thread (accesses/s)", a2, a1, "at least 1.7")
 ratio("kernel-build, 2 threads / two runs (accesses/s)", a2, at, "at least 0.9")
 ratio("two runs / 1 thread (accesses/s), the ceiling", at, a1, "")
+rb = next((r for r in runs if short(r).startswith("KernelBuildRoundsBench.")), None)
+if rb is not None:
+    for num, den, label, target in (("smp", "one", "2 threads / 1 thread", "at least 1.7"),
+                                    ("smp", "two", "2 threads / two runs", "at least 0.9"),
+                                    ("two", "one", "two runs / 1 thread, the ceiling", "")):
+        e = arm_ratio(rb, num, den)
+        add(f"kernel-build round by round in one JVM (`KernelBuildRoundsBench`), {label}",
+            None if e is None else e.mean, None if e is None else e.half, target)
 for r in runs:
     n = short(r)
     if n.startswith("TlbHitBench.") and n != "TlbHitBench.plainLongArrayRead":
@@ -197,7 +230,8 @@ for r in runs:
         plain = find("TlbHitBench.plainLongArrayRead", **(r.get("params") or {})) or find("TlbHitBench.plainLongArrayRead")
         label = f"`{n}` ({params(r)}) / `plainLongArrayRead`, time per access" if r.get("params") else f"`{n}` / `plainLongArrayRead`, time per access"
         # throughput in ops/s: time per access ratio = plain's rate / this one's rate
-        ratio(label, est(plain), est(r), "at most 3")
+        # the target is the read hit's, under either MMU; the store hit's row is for comparison
+        ratio(label, est(plain), est(r), "at most 3" if n == "TlbHitBench.guestReadTlbHit" else "")
 sf = next((r for r in runs if short(r).startswith("ShadowFaultBench.")), None)
 e = est(sf, scale=1e-6)
 add("`ShadowFaultBench`, million faults/s", None if e is None else e.mean, None if e is None else e.half, "at least 5")
