@@ -62,6 +62,14 @@ public class KernelBuildRoundsBench {
     @Param({"4"})
     public int vcpus;
 
+    /**
+     * Whether a full collection runs before each arm, outside its time ({@code -p collect=false}
+     * to see what that does; one fork each at 23:20 UTC on 2026-12-07: 1.57 and 0.81 without,
+     * 1.50 and 0.83 with, within this host's spread).
+     */
+    @Param({"true"})
+    public boolean collect;
+
     private MmuSandbox sandbox;
     private MmuSandbox helperSandbox;
     private ExecutorService helper;
@@ -113,7 +121,9 @@ public class KernelBuildRoundsBench {
         long accesses = 0;
         int first = round++ % 3;
         for (int k = 0; k < 3; k++) {
-            System.gc();
+            if (collect) {
+                System.gc();
+            }
             switch ((first + k) % 3) {
                 case 0 -> {
                     long t0 = System.nanoTime();
