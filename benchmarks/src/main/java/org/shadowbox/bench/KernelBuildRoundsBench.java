@@ -62,6 +62,10 @@ public class KernelBuildRoundsBench {
     @Param({"4"})
     public int vcpus;
 
+    /** Each run's MMU, as {@link KernelBuildBench#mmu}: {@code -p mmu=tdp} for the control without {@code mmu_lock}. */
+    @Param({"shadow"})
+    public String mmu;
+
     /**
      * Whether a full collection runs before each arm, outside its time ({@code -p collect=false}
      * to see what that does; one fork each at 23:20 UTC on 2026-12-07: 1.57 and 0.81 without,
@@ -127,14 +131,14 @@ public class KernelBuildRoundsBench {
             switch ((first + k) % 3) {
                 case 0 -> {
                     long t0 = System.nanoTime();
-                    long a = checked(KernelBuildBench.run(sandbox, "one" + n++, vcpus, 1));
+                    long a = checked(KernelBuildBench.run(sandbox, "one" + n++, vcpus, 1, mmu));
                     arms.oneNanos += System.nanoTime() - t0;
                     arms.oneAccesses += a;
                     accesses += a;
                 }
                 case 1 -> {
                     long t0 = System.nanoTime();
-                    long a = KernelBuildBench.run(sandbox, "smp" + n++, vcpus, 2);
+                    long a = KernelBuildBench.run(sandbox, "smp" + n++, vcpus, 2, mmu);
                     arms.smpNanos += System.nanoTime() - t0;
                     arms.smpAccesses += a;
                     accesses += a;
@@ -157,7 +161,7 @@ public class KernelBuildRoundsBench {
     /** A one-thread run's accesses and its own time. */
     private long[] timedOneThreadRun(MmuSandbox box, String name) {
         long t0 = System.nanoTime();
-        long a = KernelBuildBench.run(box, name, vcpus, 1);
+        long a = KernelBuildBench.run(box, name, vcpus, 1, mmu);
         return new long[] {a, System.nanoTime() - t0};
     }
 
