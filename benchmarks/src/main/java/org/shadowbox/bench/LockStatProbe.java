@@ -14,8 +14,8 @@ import org.shadowbox.vm.internal.MmuLockStats;
 
 /**
  * Amdahl's serial fraction of an SMP kernel-build, from the guest kernel's lock statistics:
- * {@code KernelBuildBench}'s run (fresh 1 GiB VM of 4 vCPUs, shadow MMU, page tracking, default
- * scale) on 2 host threads, a few warm-up runs, then the measured ones with every lock class's
+ * {@code KernelBuildBench}'s run (fresh 1 GiB VM of 4 vCPUs, shadow MMU unless {@code tdp} is
+ * given, page tracking, default scale) on 2 host threads, a few warm-up runs, then the measured ones with every lock class's
  * hold and wait time summed. Prints, per class, the share of the threads' time (wall time x
  * threads) spent holding it; the classes every vCPU shares (the zone lock, the page cache's
  * lock, the tasklist lock) are what serializes the guest: with a share {@code s} of the work
@@ -37,7 +37,7 @@ import org.shadowbox.vm.internal.MmuLockStats;
  * <p>With {@code -Dshadowbox.lockstat.sites=true} as well, the long sections of {@code mmu_lock} (over
  * 10 microseconds) are listed by where they were held ({@link MmuLockStats#SITES}).
  *
- * <pre>java -Dshadowbox.lockstat=true [-Dshadowbox.lockstat.sites=true] -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.LockStatProbe [WARMUP] [RUNS] [THREADS]</pre>
+ * <pre>java -Dshadowbox.lockstat=true [-Dshadowbox.lockstat.sites=true] -cp benchmarks/target/benchmarks.jar org.shadowbox.bench.LockStatProbe [WARMUP] [RUNS] [THREADS] [shadow|tdp]</pre>
  */
 public final class LockStatProbe {
     private LockStatProbe() {
@@ -51,6 +51,11 @@ public final class LockStatProbe {
         int warmup = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        String mmu = args.length > 3 ? args[3] : "shadow";
+        if (!mmu.equals("shadow") && !mmu.equals("tdp")) {
+            System.err.println("LockStatProbe: the MMU is shadow or tdp, got '" + mmu + "'");
+            System.exit(2);
+        }
         MmuSandbox sandbox = new MmuSandbox(0);
         // Read once before the warm-up: the first listing of /proc/self/task loads classes
         // (ReentrantReadWriteLock's among them) that invalidate the JIT's code of every method
@@ -59,7 +64,7 @@ public final class LockStatProbe {
         otherThreadsCpu();
         ManagementFactory.getRuntimeMXBean().getUptime();
         for (int i = 0; i < warmup; i++) {
-            KernelBuildBench.run(sandbox, "warm" + i, 4, threads);
+            KernelBuildBench.run(sandbox, "warm" + i, 4, threads, mmu);
         }
         LockStats.reset();
         FlushWaitStats.reset();
@@ -69,14 +74,14 @@ public final class LockStatProbe {
         long accesses = 0;
         long t0 = System.nanoTime();
         for (int i = 0; i < runs; i++) {
-            accesses += KernelBuildBench.run(sandbox, "probe" + i, 4, threads);
+            accesses += KernelBuildBench.run(sandbox, "probe" + i, 4, threads, mmu);
         }
         long wall = System.nanoTime() - t0;
         Map<String, Long> others = otherThreadsCpu();
         long up1 = ManagementFactory.getRuntimeMXBean().getUptime();
         double threadNanos = (double) wall * threads;
-        System.out.printf("kernel-build, 4 vCPUs on %d threads, %d runs after %d warm-up: %.3f s wall, %.1f million accesses/s%n",
-                threads, runs, warmup, wall / 1e9, accesses / (wall / 1e3));
+        System.out.printf("kernel-build, %s MMU, 4 vCPUs on %d threads, %d runs after %d warm-up: %.3f s wall, %.1f million accesses/s%n",
+                mmu, threads, runs, warmup, wall / 1e9, accesses / (wall / 1e3));
         System.out.printf("measured runs: JVM uptime %d to %d ms (to place a -XX:+PrintCompilation log)%n", up0, up1);
         System.out.printf("%-18s %14s %12s %12s %12s %9s %9s%n", "lock class", "acquisitions", "contended", "held ms",
                 "waited ms", "held %", "waited %");
