@@ -15,12 +15,13 @@ import org.shadowbox.vm.internal.MmuLockStats;
 /**
  * Amdahl's serial fraction of an SMP kernel-build, from the guest kernel's lock statistics:
  * {@code KernelBuildBench}'s run (fresh 1 GiB VM of 4 vCPUs, shadow MMU unless {@code tdp} is
- * given, page tracking, default scale) on 2 host threads, a few warm-up runs, then the measured ones with every lock class's
- * hold and wait time summed. Prints, per class, the share of the threads' time (wall time x
+ * given, page tracking, default scale) on 2 host threads, a few warm-up runs, then the measured
+ * ones with every lock class's hold and wait time summed. Prints, per class, the share of the threads' time (wall time x
  * threads) spent holding it; the classes every vCPU shares (the zone lock, the page cache's
  * lock, the tasklist lock) are what serializes the guest: with a share {@code s} of the work
- * serialized, two threads give at most {@code 1 / (s + (1 - s) / 2)}. Per-mm locks are
- * listed too (each process has its own; their waits say whether they ever contend). The MMU's
+ * serialized, two threads give at most {@code 1 / (s + (1 - s) / 2)}. Per-mm locks and the
+ * page lists' locks are listed too (one per process, one per host thread; their waits say
+ * whether they ever contend). The MMU's
  * {@code mmu_lock} ({@code MmuLockStats}) is listed after them: one per VM, taken by every vCPU
  * on a fault, an {@code invlpg} and a CR3 switch, it is serial work too, and the bound is given
  * with and without it. Then, for SMP runs, how much of their time the vCPU threads
@@ -91,7 +92,8 @@ public final class LockStatProbe {
             double waited = 100 * r.waitNanos() / threadNanos;
             System.out.printf("%-18s %14d %12d %12.1f %12.1f %8.2f%% %8.2f%%%n", r.lockClass(), r.acquisitions(),
                     r.contentions(), r.heldNanos() / 1e6, r.waitNanos() / 1e6, held, waited);
-            if (!r.lockClass().equals("mmap_lock") && !r.lockClass().equals("page_table_lock")) {
+            if (!r.lockClass().equals("mmap_lock") && !r.lockClass().equals("page_table_lock")
+                    && !r.lockClass().equals("pcp lock")) { // one per mm, one per host thread's page list
                 shared += r.heldNanos() / threadNanos;
             }
         }

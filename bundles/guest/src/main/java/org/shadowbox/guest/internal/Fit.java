@@ -30,7 +30,7 @@ final class Fit {
     }
 
     /** The need of one run on {@code vm}, or a one-line refusal when the guest is certainly too small. */
-    static void check(String name, long scale, GuestPages need, Vm vm) {
+    static void check(String name, long scale, GuestPages need, Vm vm, int threads) {
         List<Memslot> slots = vm.memslots();
         String paging = vm.spec().option(VmSpec.PAGING);
         long frames = Kernel.frames(slots, paging);
@@ -40,7 +40,8 @@ final class Fit {
         long fresh = 0;
         long span = 0;
         if (need.bounded()) {
-            long most = Math.min(usable, need.most() + Kernel.bootPagesAtMost(frames, slots.size()));
+            long most = Math.min(usable, need.most() + Kernel.bootPagesAtMost(frames, slots.size())
+                    + Kernel.pageListSlack(usable, threads));
             long[] count = {0, 0, 0}; // visited, not resident, highest gfn
             Kernel.forEachUsable(slots, paging, g -> {
                 Memslot s = vm.slotForGfn(g);
@@ -91,14 +92,14 @@ final class Fit {
      * Host bytes a run can take at most on a fresh PC-layout VM of {@code memoryBytes} (nothing
      * resident yet); -1 if {@code need} has no upper bound.
      */
-    static long freshVmBytes(String name, long scale, GuestPages need, long memoryBytes, String mmu) {
+    static long freshVmBytes(String name, long scale, GuestPages need, long memoryBytes, String mmu, int vcpus) {
         long frames = Math.min(memoryBytes / PAGE, 1L << 20);
         long usable = Math.max(0, frames - 0x100);
         tooSmall(name, scale, need, "a compared VM of " + human(memoryBytes), usable, "--memory SIZE");
         if (!need.bounded()) {
             return -1;
         }
-        long most = Math.min(usable, need.most() + Kernel.bootPagesAtMost(frames, 2));
+        long most = Math.min(usable, need.most() + Kernel.bootPagesAtMost(frames, 2) + Kernel.pageListSlack(usable, vcpus));
         return most * PAGE + frames * Kernel.FRAME_BOOKKEEPING_BYTES
                 + mmuBytes(0x100 + most, 2, VmSpec.MMU_TDP.equals(mmu));
     }

@@ -125,7 +125,7 @@ public final class Runner implements ScenarioRunner {
             throw new VmException("bad threads " + threads + ": accepted 1 to " + vm.vcpuCount() + " (the VM's vCPUs)");
         }
         check(s, name, scale);
-        Fit.check(name, scale, guestPages(s, name, scale, vm.vcpuCount()), vm);
+        Fit.check(name, scale, guestPages(s, name, scale, vm.vcpuCount()), vm, threads);
         String paging = vm.spec().option(VmSpec.PAGING);
         GuestCpu[] c = new GuestCpu[vm.vcpuCount()];
         for (int i = 0; i < c.length; i++) {
@@ -204,14 +204,14 @@ public final class Runner implements ScenarioRunner {
     public void checkFits(String name, Vm vm, long scale) {
         Scenario s = scenario(name);
         check(s, name, scale);
-        Fit.check(name, scale, guestPages(s, name, scale, vm.vcpuCount()), vm);
+        Fit.check(name, scale, guestPages(s, name, scale, vm.vcpuCount()), vm, vm.vcpuCount()); // a run may use a thread per vCPU
     }
 
     /** {@link ScenarioRunner#hostBytesAtMost}. */
     public long hostBytesAtMost(String name, long scale, int vcpus, long memoryBytes, String mmu) {
         Scenario s = scenario(name);
         check(s, name, scale);
-        return Fit.freshVmBytes(name, scale, guestPages(s, name, scale, vcpus), memoryBytes, mmu);
+        return Fit.freshVmBytes(name, scale, guestPages(s, name, scale, vcpus), memoryBytes, mmu, vcpus);
     }
 
     /** {@link Scenario#guestPages}, a foreign scenario's failure blamed in one line. */

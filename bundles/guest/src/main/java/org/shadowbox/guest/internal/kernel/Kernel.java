@@ -107,8 +107,8 @@ public final class Kernel implements GuestKernel {
         this.f = PageTableFormat.of(paging);
         this.seed = seed;
         this.threads = threads;
-        this.counters = new Counters(cpus.length);
-        this.phys = new PhysMem(vm.memslots(), f.directMapLimit(), counters);
+        this.counters = new Counters(cpus.length, threads);
+        this.phys = new PhysMem(vm.memslots(), f.directMapLimit(), counters, threads);
         this.image = new MemoryImage(phys.frames);
         this.km = new KernelMemory(this.cpus, counters);
         this.tables = new PageTables(f, km, phys, counters);
@@ -142,7 +142,7 @@ public final class Kernel implements GuestKernel {
             loadedMm[v] = initMm;
         }
         km.useDirectMap(f.directMapBase());
-        bootTablePages = counters.ptPagesAllocated;
+        bootTablePages = counters.ptPagesAllocated();
     }
 
     // ---- processes ----
@@ -657,6 +657,14 @@ public final class Kernel implements GuestKernel {
      * Visits the frames a run hands out, in the order it hands them out (see
      * {@link PhysMem#forEachUsable}); returns how many it visited.
      */
+    /**
+     * Frames past a run's peak (in {@link #forEachUsable}'s order) that a run on {@code threads}
+     * host threads can touch: the per-thread page lists' pages ({@link PhysMem}); 0 for one thread.
+     */
+    public static long pageListSlack(long usablePages, int threads) {
+        return PhysMem.listSlack(usablePages, threads);
+    }
+
     public static long forEachUsable(List<org.shadowbox.vm.Memslot> slots, String paging,
             java.util.function.LongPredicate visit) {
         return PhysMem.forEachUsable(slots, PageTableFormat.of(paging).directMapLimit(), visit);

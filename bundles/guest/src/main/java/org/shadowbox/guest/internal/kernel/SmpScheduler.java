@@ -89,6 +89,7 @@ final class SmpScheduler {
     }
 
     private void loop(int thread, LongConsumer tick, long tickAccesses) {
+        k.phys.bind(thread); // this thread's page list (the per-CPU pages of PhysMem)
         int n = 0;
         for (int v = thread; v < s.current.length; v += threads) {
             n++;

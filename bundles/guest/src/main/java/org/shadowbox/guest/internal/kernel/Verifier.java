@@ -196,7 +196,7 @@ public final class Verifier {
 
     private static void checkNoLeaks(Kernel k) {
         int anon = k.phys.count(PhysMem.ANON);
-        long tables = k.counters.ptPagesAllocated - k.counters.ptPagesFreed;
+        long tables = k.counters.ptPagesAllocated() - k.counters.ptPagesFreed();
         if (anon != 0 || tables != k.bootTablePages) {
             throw new GuestCorruption("after every process exited " + anon + " anonymous pages and "
                     + (tables - k.bootTablePages) + " process page-table pages are still allocated");

@@ -40,10 +40,10 @@ class PageTablesTest {
         Rig r = new Rig(paging, 64L << 20, 1, 2);
         PageTables t = r.k.tables;
         PageTableFormat f = r.k.f;
-        long before = r.k.counters.ptPagesAllocated;
+        long before = r.k.counters.ptPagesAllocated();
         long pgd = t.pgdAlloc(0, r.k.kernelPgd);
         Mm mm = locked(pgd);
-        int withPgd = (int) (r.k.counters.ptPagesAllocated - before);
+        int withPgd = (int) (r.k.counters.ptPagesAllocated() - before);
         assertEquals(paging.equals("pae") ? 4 : 1, withPgd, "PAE allocates its 3 user PMDs with the pgd");
         SplittableRandom rnd = new SplittableRandom(2);
         long[] va = new long[40];
@@ -69,7 +69,7 @@ class PageTablesTest {
         }
         LongStack freed = new LongStack();
         t.freeRange(0, pgd, f.levels(), 0, f.userTop(), 0, f.userTop(), freed);
-        assertEquals(r.k.counters.ptPagesAllocated - before - withPgd, freed.size(), paging + ": every user table freed");
+        assertEquals(r.k.counters.ptPagesAllocated() - before - withPgd, freed.size(), paging + ": every user table freed");
         for (long v : va) {
             assertFalse(p.read(v, 8, true), paging + " va 0x" + Long.toHexString(v) + " unmapped");
             assertEquals(GuestCpu.PAGE_FAULT, p.exception());
